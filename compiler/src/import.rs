@@ -1,0 +1,276 @@
+//! Importing Pharo exports: folders of Tonel packages → parsed files → the
+//! class environment → Zag ASTs, with every problem reported as a
+//! [`Diagnostic`]. `zag check`, build.rs and runtime file-in all go through
+//! here.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::convert::convert_method;
+use crate::environment::{ClassScope, ClassShape, Environment, ScopeCache};
+use crate::parser::parse_method;
+use crate::printer::print_method;
+use crate::source::{Diagnostic, SourceFile};
+use crate::tonel::{read_tonel, ClassDefinition, Definition, MethodDefinition, TonelFile};
+use crate::zag_ast;
+
+/// One `.st` file read from disk and parsed.
+#[derive(Debug)]
+pub struct LoadedFile {
+    pub source: Arc<SourceFile>,
+    pub tonel: TonelFile,
+}
+
+/// Everything read from a set of paths.
+#[derive(Debug, Default)]
+pub struct Import {
+    pub files: Vec<LoadedFile>,
+    pub errors: Vec<Diagnostic>,
+    /// Bytes of Tonel source read.
+    pub bytes: usize,
+}
+
+impl Import {
+    /// Reads every `.st` file under each path (a file, a package folder or
+    /// a folder of packages, at any depth), in a stable order.
+    pub fn read(paths: &[PathBuf]) -> Import {
+        let mut import = Import::default();
+        for path in paths {
+            let mut found = Vec::new();
+            if let Err(message) = collect_st_files(path, &mut found) {
+                import
+                    .errors
+                    .push(Diagnostic::file(&path.display().to_string(), message));
+            }
+            for file in found {
+                import.read_file(&file);
+            }
+        }
+        import
+    }
+
+    fn read_file(&mut self, path: &Path) {
+        let name = path.display().to_string();
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) => {
+                return self
+                    .errors
+                    .push(Diagnostic::file(&name, format!("cannot read: {e}")))
+            }
+        };
+        self.bytes += bytes.len();
+        match String::from_utf8(bytes) {
+            Ok(text) => self.add_source(SourceFile::new(name, text)),
+            Err(e) => self.errors.push(Diagnostic::file(
+                &name,
+                format!(
+                    "not UTF-8 text (invalid byte at offset {})",
+                    e.utf8_error().valid_up_to()
+                ),
+            )),
+        }
+    }
+
+    /// Parses one Tonel source and adds it.
+    pub fn add_source(&mut self, source: Arc<SourceFile>) {
+        let (tonel, errors) = read_tonel(&source.text);
+        for e in errors {
+            self.errors.push(Diagnostic::at(
+                &source.name,
+                &source.text,
+                e.offset,
+                e.message,
+            ));
+        }
+        self.files.push(LoadedFile { source, tonel });
+    }
+
+    pub fn definitions(&self) -> impl Iterator<Item = (&LoadedFile, &Definition)> {
+        self.files
+            .iter()
+            .filter_map(|f| f.tonel.definition.as_ref().map(|d| (f, d)))
+    }
+
+    pub fn methods(&self) -> impl Iterator<Item = (&LoadedFile, &MethodDefinition)> {
+        self.files
+            .iter()
+            .flat_map(|f| f.tonel.methods.iter().map(move |m| (f, m)))
+    }
+
+    /// The classes and traits defined, with the file defining each.
+    pub fn classes(&self) -> impl Iterator<Item = (&LoadedFile, &ClassDefinition)> {
+        self.definitions().filter_map(|(f, d)| match d {
+            Definition::Class(c) | Definition::Trait(c) => Some((f, c)),
+            _ => None,
+        })
+    }
+
+    /// The environment of every class and trait read. A class defined twice
+    /// is an error; the later definition is ignored.
+    pub fn environment(&self, errors: &mut Vec<Diagnostic>) -> Environment {
+        let mut env = Environment::new();
+        let mut defined_in: std::collections::HashMap<&str, &str> = Default::default();
+        for (file, def) in self.definitions() {
+            let (c, is_trait) = match def {
+                Definition::Class(c) => (c, false),
+                Definition::Trait(c) => (c, true),
+                _ => continue,
+            };
+            if let Some(first) = defined_in.insert(&c.name, &file.source.name) {
+                errors.push(Diagnostic::at(
+                    &file.source.name,
+                    &file.source.text,
+                    c.span.start as usize,
+                    format!("'{}' is already defined in {first}", c.name),
+                ));
+                defined_in.insert(&c.name, first);
+                continue;
+            }
+            env.add(ClassShape {
+                name: c.name.clone(),
+                superclass: c.superclass.clone(),
+                inst_vars: c.inst_vars.clone(),
+                class_vars: c.class_vars.clone(),
+                class_inst_vars: c.class_inst_vars.clone(),
+                pools: c.pools.clone(),
+                is_trait,
+            });
+        }
+        env
+    }
+}
+
+fn collect_st_files(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
+    if meta.is_file() {
+        out.push(path.to_path_buf());
+        return Ok(());
+    }
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+        .map_err(|e| format!("cannot read folder: {e}"))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for entry in entries {
+        if entry.is_dir() {
+            collect_st_files(&entry, out)?;
+        } else if entry.extension().is_some_and(|e| e == "st") {
+            out.push(entry);
+        }
+    }
+    Ok(())
+}
+
+/// A method converted to the Zag AST, with where it came from.
+#[derive(Debug)]
+pub struct ImportedMethod<'a> {
+    pub file: &'a LoadedFile,
+    pub definition: &'a MethodDefinition,
+    pub method: zag_ast::Method,
+}
+
+/// Converts every method read to the Zag AST.
+pub fn convert_all<'a>(
+    import: &'a Import,
+    env: &Environment,
+    errors: &mut Vec<Diagnostic>,
+) -> Vec<ImportedMethod<'a>> {
+    let mut out = Vec::new();
+    let mut scopes = ScopeCache::new(env);
+    for (file, def) in import.methods() {
+        match convert_method(&def.method, scopes.get(&def.class_name, def.class_side)) {
+            Ok(method) => out.push(ImportedMethod {
+                file,
+                definition: def,
+                method,
+            }),
+            Err(e) => errors.push(Diagnostic::at(
+                &file.source.name,
+                &file.source.text,
+                e.offset,
+                e.message,
+            )),
+        }
+    }
+    out
+}
+
+/// Prints `method` back to source, re-reads it, and checks that the result
+/// is the same AST. Answers the problem when it is not.
+pub fn verify_round_trip(method: &zag_ast::Method, scope: &ClassScope) -> Result<(), String> {
+    let source = print_method(method);
+    let reparsed = parse_method(&source)
+        .map_err(|e| format!("printed source does not parse ({}): {source}", e.message))?;
+    let again = convert_method(&reparsed, scope)
+        .map_err(|e| format!("printed source does not compile ({}): {source}", e.message))?;
+    if &again == method {
+        Ok(())
+    } else {
+        Err(format!(
+            "printed source reads back as a different AST: {source}"
+        ))
+    }
+}
+
+/// What `zag check` reports.
+#[derive(Debug, Default)]
+pub struct CheckReport {
+    pub files: usize,
+    pub packages: usize,
+    pub classes: usize,
+    pub traits: usize,
+    pub extensions: usize,
+    pub methods: usize,
+    pub converted: usize,
+    pub round_tripped: usize,
+    pub bytes: usize,
+    pub errors: Vec<Diagnostic>,
+    pub elapsed: Duration,
+}
+
+/// Reads, converts and round-trips everything under `paths`.
+pub fn check(paths: &[PathBuf]) -> CheckReport {
+    let start = Instant::now();
+    let import = Import::read(paths);
+    let mut errors = import.errors.clone();
+    let env = import.environment(&mut errors);
+    let methods = convert_all(&import, &env, &mut errors);
+    let mut report = CheckReport {
+        files: import.files.len(),
+        bytes: import.bytes,
+        methods: import.methods().count(),
+        converted: methods.len(),
+        ..CheckReport::default()
+    };
+    for (_, def) in import.definitions() {
+        match def {
+            Definition::Class(_) => report.classes += 1,
+            Definition::Trait(_) => report.traits += 1,
+            Definition::Extension { .. } => report.extensions += 1,
+            Definition::Package { .. } => report.packages += 1,
+        }
+    }
+    let mut scopes = ScopeCache::new(&env);
+    for m in &methods {
+        match verify_round_trip(
+            &m.method,
+            scopes.get(&m.method.class_name, m.method.class_side),
+        ) {
+            Ok(()) => report.round_tripped += 1,
+            Err(problem) => errors.push(Diagnostic::at(
+                &m.file.source.name,
+                &m.file.source.text,
+                m.definition.method.span.start as usize,
+                format!(
+                    "round trip of {}>>{} failed: {problem}",
+                    m.definition.class_name, m.method.selector
+                ),
+            )),
+        }
+    }
+    report.errors = errors;
+    report.elapsed = start.elapsed();
+    report
+}

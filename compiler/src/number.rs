@@ -1,0 +1,356 @@
+//! Number literals: decoding the text the lexer delimited, and printing a
+//! value back in a form that reads back to the same value.
+//!
+//! Pharo's rules: `1e10` is an Integer; an integer with a negative exponent
+//! (`1e-2`) is an exact Fraction; a number with a fraction part is a Float
+//! (`1.5`, `2r1.1`, `1.5e-3`, also with the `d` and `q` exponent letters);
+//! `1.5s2` and `3s` are ScaledDecimals.
+
+use crate::bigint::BigInt;
+use crate::literal::{Float, Literal};
+
+/// Largest exponent accepted on an integer (`1e100000000` would otherwise
+/// build a hundred-million-digit integer at compile time).
+const MAX_INTEGER_EXPONENT: i64 = 100_000;
+
+/// Decodes a number token's text; `negative` when a `-` preceded it.
+pub fn parse_number(text: &str, negative: bool) -> Result<Literal, String> {
+    let (radix, mut rest, negative) = match text.find('r') {
+        Some(i) => {
+            let radix: u32 = text[..i].parse().map_err(|_| "invalid radix".to_string())?;
+            let rest = &text[i + 1..];
+            match rest.strip_prefix('-') {
+                Some(r) => (radix, r, !negative),
+                None => (radix, rest, negative),
+            }
+        }
+        None => (10, text, negative),
+    };
+    let radix_digit_count = |s: &str| s.bytes().take_while(|&b| is_digit_char(b, radix)).count();
+    let n = radix_digit_count(rest);
+    let integer_digits = &rest[..n];
+    rest = &rest[n..];
+    let mut fraction_digits = None;
+    if let Some(r) = rest.strip_prefix('.') {
+        let n = radix_digit_count(r);
+        fraction_digits = Some(&r[..n]);
+        rest = &r[n..];
+    }
+    let mut exponent: Option<i64> = None;
+    if let Some(r) = rest.strip_prefix(['e', 'd', 'q']) {
+        let n = r.bytes().skip(1).take_while(u8::is_ascii_digit).count() + 1;
+        let e = r[..n].parse::<i64>().unwrap_or(if r.starts_with('-') {
+            i64::MIN
+        } else {
+            i64::MAX
+        });
+        exponent = Some(e);
+        rest = &r[n..];
+    }
+    let mut scale = None;
+    if let Some(r) = rest.strip_prefix('s') {
+        scale = Some(if r.is_empty() {
+            fraction_digits.map_or(0, str::len) as u32
+        } else {
+            r.parse::<u32>()
+                .map_err(|_| "scale is too large".to_string())?
+        });
+        rest = "";
+    }
+    if !rest.is_empty() {
+        return Err(format!(
+            "digit '{}' is not valid in radix {radix}",
+            &rest[..1]
+        ));
+    }
+    let all_digits = || {
+        integer_digits
+            .bytes()
+            .chain(fraction_digits.unwrap_or("").bytes())
+    };
+    let mut mantissa = BigInt::zero();
+    for d in all_digits() {
+        mantissa.mul_add_small(radix, digit_value(d));
+    }
+    mantissa.negative = negative && !mantissa.is_zero();
+    let decimals = fraction_digits.map_or(0, str::len) as i64;
+
+    if let Some(scale) = scale {
+        if exponent.is_some() {
+            return Err("a scaled decimal cannot have an exponent".to_string());
+        }
+        if radix != 10 && decimals > 0 {
+            return Err("a scaled decimal with a fraction part must be decimal".to_string());
+        }
+        return Ok(Literal::ScaledDecimal {
+            mantissa,
+            decimals: decimals as u32,
+            scale,
+        });
+    }
+    let exponent = exponent.unwrap_or(0);
+    if fraction_digits.is_some() {
+        return Ok(Literal::Float(Float(float_value(
+            &mantissa,
+            negative,
+            radix,
+            exponent.saturating_sub(decimals),
+        ))));
+    }
+    if !(-MAX_INTEGER_EXPONENT..=MAX_INTEGER_EXPONENT).contains(&exponent) {
+        return Err(format!(
+            "exponent {exponent} is too large for an exact number"
+        ));
+    }
+    if exponent < 0 {
+        return Ok(Literal::Fraction {
+            mantissa,
+            radix,
+            exponent: (-exponent) as u32,
+        });
+    }
+    Ok(Literal::integer(
+        mantissa.mul(&BigInt::pow(radix, exponent as u32)),
+    ))
+}
+
+fn is_digit_char(b: u8, radix: u32) -> bool {
+    (b.is_ascii_digit() || b.is_ascii_uppercase()) && digit_value(b) < radix
+}
+
+fn digit_value(b: u8) -> u32 {
+    if b.is_ascii_digit() {
+        (b - b'0') as u32
+    } else {
+        (b - b'A') as u32 + 10
+    }
+}
+
+/// `mantissa * radix^exponent` correctly rounded when the value has a finite
+/// decimal expansion (radix 10, powers of 2 and of 5, any non-negative
+/// exponent); other radixes with negative exponents (`3r0.1`) are
+/// approximated, which no real code depends on.
+fn float_value(mantissa: &BigInt, negative: bool, radix: u32, exponent: i64) -> f64 {
+    let sign = if negative { "-" } else { "" };
+    let magnitude = BigInt {
+        negative: false,
+        magnitude: mantissa.magnitude.clone(),
+    };
+    let exponent = exponent.clamp(-100_000, 100_000);
+    if radix == 10 {
+        return format!("{sign}{magnitude}e{exponent}")
+            .parse()
+            .unwrap_or(f64::NAN);
+    }
+    if exponent >= 0 {
+        let value = magnitude.mul(&BigInt::pow(radix, exponent as u32));
+        return format!("{sign}{value}").parse().unwrap_or(f64::NAN);
+    }
+    let n = (-exponent) as u32;
+    let (twos, fives, other) = factor_2_5(radix);
+    if other == 1 {
+        // 1 / (2^a 5^b)^n == 2^((m-a)n) 5^((m-b)n) / 10^(mn) with m = max(a, b).
+        let m = twos.max(fives);
+        let scaled = magnitude
+            .mul(&BigInt::pow(2, (m - twos) * n))
+            .mul(&BigInt::pow(5, (m - fives) * n));
+        return format!("{sign}{scaled}e-{}", m as u64 * n as u64)
+            .parse()
+            .unwrap_or(f64::NAN);
+    }
+    mantissa.to_f64() / (radix as f64).powi(n as i32)
+}
+
+fn factor_2_5(mut radix: u32) -> (u32, u32, u32) {
+    let (mut twos, mut fives) = (0, 0);
+    while radix % 2 == 0 {
+        radix /= 2;
+        twos += 1;
+    }
+    while radix % 5 == 0 {
+        radix /= 5;
+        fives += 1;
+    }
+    (twos, fives, radix)
+}
+
+/// A float as Pharo source: the shortest digits that read back to the same
+/// bits, always with a fraction part (`1.0e300`, not `1e300`, which would be
+/// an Integer). Infinities have no literal; they print as an overflowing
+/// literal that reads back to them.
+pub fn format_float(value: f64) -> String {
+    if value.is_infinite() {
+        return if value > 0.0 { "1.0e400" } else { "-1.0e400" }.to_string();
+    }
+    let text = format!("{value:?}");
+    match text.split_once('e') {
+        Some((mantissa, exp)) if !mantissa.contains('.') => format!("{mantissa}.0e{exp}"),
+        Some(_) => text,
+        None if text.contains('.') => text,
+        None => format!("{text}.0"),
+    }
+}
+
+/// A scaled decimal as Pharo source: `1.5s2`, `3s0`, `-0.05s2`.
+pub fn format_scaled(mantissa: &BigInt, decimals: u32, scale: u32) -> String {
+    let digits = mantissa.magnitude_digits(10);
+    let decimals = decimals as usize;
+    let padded = if digits.len() <= decimals {
+        format!("{}{}", "0".repeat(decimals + 1 - digits.len()), digits)
+    } else {
+        digits
+    };
+    let sign = if mantissa.negative { "-" } else { "" };
+    let (int, frac) = padded.split_at(padded.len() - decimals);
+    if decimals == 0 {
+        format!("{sign}{int}s{scale}")
+    } else {
+        format!("{sign}{int}.{frac}s{scale}")
+    }
+}
+
+/// An integer with a negative exponent, as written: `1e-2`, `2r101e-3`.
+pub fn format_fraction(mantissa: &BigInt, radix: u32, exponent: u32) -> String {
+    let sign = if mantissa.negative { "-" } else { "" };
+    let prefix = if radix == 10 {
+        String::new()
+    } else {
+        format!("{radix}r")
+    };
+    format!(
+        "{sign}{prefix}{}e-{exponent}",
+        mantissa.magnitude_digits(radix)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn num(text: &str) -> Literal {
+        parse_number(text, false).unwrap()
+    }
+
+    fn float(text: &str) -> f64 {
+        match num(text) {
+            Literal::Float(Float(f)) => f,
+            other => panic!("{text} gave {other:?}"),
+        }
+    }
+
+    #[test]
+    fn integers_in_any_radix() {
+        assert_eq!(num("42"), Literal::Integer(42));
+        assert_eq!(num("16r1F"), Literal::Integer(31));
+        assert_eq!(num("2r1010"), Literal::Integer(10));
+        assert_eq!(num("36rZZ"), Literal::Integer(1295));
+        assert_eq!(num("16r-1F"), Literal::Integer(-31));
+        assert_eq!(parse_number("5", true).unwrap(), Literal::Integer(-5));
+        assert_eq!(num("1e10"), Literal::Integer(10_000_000_000));
+        assert_eq!(num("2r1e4"), Literal::Integer(16));
+        assert_eq!(
+            parse_number("9223372036854775808", true).unwrap(),
+            Literal::Integer(i64::MIN)
+        );
+        match num("16r1FFFFFFFFFFFFFFFF") {
+            Literal::LargeInteger(b) => assert_eq!(b.magnitude_digits(16), "1FFFFFFFFFFFFFFFF"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn floats() {
+        assert_eq!(float("1.5e-3"), 1.5e-3);
+        assert_eq!(float("2.0e10"), 2.0e10);
+        assert_eq!(float("12.3456d2"), 1234.56);
+        assert_eq!(float("12.3456q2"), 1234.56);
+        assert_eq!(float("2r1.1"), 1.5);
+        assert_eq!(float("16r1.8"), 1.5);
+        assert_eq!(float("1.7976931348623157e308"), f64::MAX);
+        assert_eq!(float("1.0e1000"), f64::INFINITY);
+        assert_eq!(float("0.1"), 0.1);
+        assert_eq!(
+            parse_number("0.0", true).unwrap(),
+            Literal::Float(Float(-0.0))
+        );
+    }
+
+    #[test]
+    fn fractions_and_scaled_decimals() {
+        assert_eq!(
+            num("1e-2"),
+            Literal::Fraction {
+                mantissa: BigInt::from_i64(1),
+                radix: 10,
+                exponent: 2
+            }
+        );
+        assert_eq!(
+            num("1.5s2"),
+            Literal::ScaledDecimal {
+                mantissa: BigInt::from_i64(15),
+                decimals: 1,
+                scale: 2
+            }
+        );
+        assert_eq!(
+            num("3s"),
+            Literal::ScaledDecimal {
+                mantissa: BigInt::from_i64(3),
+                decimals: 0,
+                scale: 0
+            }
+        );
+        assert_eq!(
+            num("10.160s3"),
+            Literal::ScaledDecimal {
+                mantissa: BigInt::from_i64(10160),
+                decimals: 3,
+                scale: 3
+            }
+        );
+    }
+
+    #[test]
+    fn errors() {
+        assert_eq!(
+            parse_number("2r102", false).unwrap_err(),
+            "digit '2' is not valid in radix 2"
+        );
+        assert_eq!(
+            parse_number("1e200000", false).unwrap_err(),
+            "exponent 200000 is too large for an exact number"
+        );
+    }
+
+    #[test]
+    fn printing_reads_back() {
+        for f in [
+            1.5e-3,
+            1e300,
+            0.1,
+            -0.0,
+            100.0,
+            1e-320,
+            f64::MAX,
+            f64::INFINITY,
+            5e-324,
+        ] {
+            let text = format_float(f);
+            let neg = text.starts_with('-');
+            assert_eq!(float_of(&text, neg), f, "{text}");
+        }
+        assert_eq!(format_float(1e300), "1.0e300");
+        assert_eq!(format_float(2.0), "2.0");
+        assert_eq!(format_scaled(&BigInt::from_i64(-5), 2, 2), "-0.05s2");
+        assert_eq!(format_scaled(&BigInt::from_i64(3), 0, 0), "3s0");
+        assert_eq!(format_fraction(&BigInt::from_i64(5), 2, 3), "2r101e-3");
+    }
+
+    fn float_of(text: &str, neg: bool) -> f64 {
+        match parse_number(text.trim_start_matches('-'), neg).unwrap() {
+            Literal::Float(Float(f)) => f,
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -1,0 +1,3 @@
+//! One module per `zag` command.
+
+pub mod check;

@@ -1,0 +1,32 @@
+//! `zag`: the command line of the Zag Smalltalk VM.
+
+mod cli;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "zag",
+    version,
+    about = "A Pharo-compatible Smalltalk whose image is built by cargo build"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Read Tonel packages, parse and convert every method, verify that its
+    /// source round-trips through the AST, and print a summary.
+    Check(cli::check::CheckArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check(args) => cli::check::run(&args),
+    }
+}
