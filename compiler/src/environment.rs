@@ -147,21 +147,24 @@ impl ClassScope {
 /// Class scopes computed once per class side (a class has many methods).
 pub struct ScopeCache<'e> {
     env: &'e Environment,
-    scopes: HashMap<(String, bool), ClassScope>,
+    /// Indexed by `class_side as usize`.
+    scopes: [HashMap<String, ClassScope>; 2],
 }
 
 impl<'e> ScopeCache<'e> {
     pub fn new(env: &'e Environment) -> ScopeCache<'e> {
         ScopeCache {
             env,
-            scopes: HashMap::new(),
+            scopes: Default::default(),
         }
     }
 
     pub fn get(&mut self, class_name: &str, class_side: bool) -> &ClassScope {
-        let env = self.env;
-        self.scopes
-            .entry((class_name.to_string(), class_side))
-            .or_insert_with(|| env.class_scope(class_name, class_side))
+        let map = &mut self.scopes[class_side as usize];
+        if !map.contains_key(class_name) {
+            let scope = self.env.class_scope(class_name, class_side);
+            map.insert(class_name.to_string(), scope);
+        }
+        &map[class_name]
     }
 }

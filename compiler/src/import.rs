@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::convert::convert_method;
 use crate::environment::{ClassScope, ClassShape, Environment, ScopeCache};
+use crate::parallel;
 use crate::parser::parse_method;
 use crate::printer::print_method;
 use crate::source::{Diagnostic, SourceFile};
@@ -36,55 +37,28 @@ impl Import {
     /// a folder of packages, at any depth), in a stable order.
     pub fn read(paths: &[PathBuf]) -> Import {
         let mut import = Import::default();
+        let mut found = Vec::new();
         for path in paths {
-            let mut found = Vec::new();
             if let Err(message) = collect_st_files(path, &mut found) {
                 import
                     .errors
                     .push(Diagnostic::file(&path.display().to_string(), message));
             }
-            for file in found {
-                import.read_file(&file);
-            }
+        }
+        let loaded = parallel::map_with(&found, || (), |_, path| load_file(path));
+        for (file, bytes, errors) in loaded {
+            import.bytes += bytes;
+            import.errors.extend(errors);
+            import.files.extend(file);
         }
         import
     }
 
-    fn read_file(&mut self, path: &Path) {
-        let name = path.display().to_string();
-        let bytes = match std::fs::read(path) {
-            Ok(b) => b,
-            Err(e) => {
-                return self
-                    .errors
-                    .push(Diagnostic::file(&name, format!("cannot read: {e}")))
-            }
-        };
-        self.bytes += bytes.len();
-        match String::from_utf8(bytes) {
-            Ok(text) => self.add_source(SourceFile::new(name, text)),
-            Err(e) => self.errors.push(Diagnostic::file(
-                &name,
-                format!(
-                    "not UTF-8 text (invalid byte at offset {})",
-                    e.utf8_error().valid_up_to()
-                ),
-            )),
-        }
-    }
-
     /// Parses one Tonel source and adds it.
     pub fn add_source(&mut self, source: Arc<SourceFile>) {
-        let (tonel, errors) = read_tonel(&source.text);
-        for e in errors {
-            self.errors.push(Diagnostic::at(
-                &source.name,
-                &source.text,
-                e.offset,
-                e.message,
-            ));
-        }
-        self.files.push(LoadedFile { source, tonel });
+        let (file, errors) = parse_source(source);
+        self.errors.extend(errors);
+        self.files.push(file);
     }
 
     pub fn definitions(&self) -> impl Iterator<Item = (&LoadedFile, &Definition)> {
@@ -142,6 +116,48 @@ impl Import {
     }
 }
 
+/// Reads and parses one file: the file (unless unreadable), its size, its errors.
+fn load_file(path: &Path) -> (Option<LoadedFile>, usize, Vec<Diagnostic>) {
+    let name = path.display().to_string();
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            return (
+                None,
+                0,
+                vec![Diagnostic::file(&name, format!("cannot read: {e}"))],
+            )
+        }
+    };
+    let size = bytes.len();
+    match String::from_utf8(bytes) {
+        Ok(text) => {
+            let (file, errors) = parse_source(SourceFile::new(name, text));
+            (Some(file), size, errors)
+        }
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            (
+                None,
+                size,
+                vec![Diagnostic::file(
+                    &name,
+                    format!("not UTF-8 text (invalid byte at offset {at})"),
+                )],
+            )
+        }
+    }
+}
+
+fn parse_source(source: Arc<SourceFile>) -> (LoadedFile, Vec<Diagnostic>) {
+    let (tonel, errors) = read_tonel(&source.text);
+    let errors = errors
+        .into_iter()
+        .map(|e| Diagnostic::at(&source.name, &source.text, e.offset, e.message))
+        .collect();
+    (LoadedFile { source, tonel }, errors)
+}
+
 fn collect_st_files(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
     let meta = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
     if meta.is_file() {
@@ -177,21 +193,27 @@ pub fn convert_all<'a>(
     env: &Environment,
     errors: &mut Vec<Diagnostic>,
 ) -> Vec<ImportedMethod<'a>> {
-    let mut out = Vec::new();
-    let mut scopes = ScopeCache::new(env);
-    for (file, def) in import.methods() {
-        match convert_method(&def.method, scopes.get(&def.class_name, def.class_side)) {
-            Ok(method) => out.push(ImportedMethod {
-                file,
-                definition: def,
-                method,
-            }),
-            Err(e) => errors.push(Diagnostic::at(
-                &file.source.name,
-                &file.source.text,
-                e.offset,
-                e.message,
-            )),
+    let methods: Vec<_> = import.methods().collect();
+    let results = parallel::map_with(
+        &methods,
+        || ScopeCache::new(env),
+        |scopes, &(file, def)| {
+            convert_method(&def.method, scopes.get(&def.class_name, def.class_side))
+                .map(|method| ImportedMethod {
+                    file,
+                    definition: def,
+                    method,
+                })
+                .map_err(|e| {
+                    Diagnostic::at(&file.source.name, &file.source.text, e.offset, e.message)
+                })
+        },
+    );
+    let mut out = Vec::with_capacity(results.len());
+    for r in results {
+        match r {
+            Ok(m) => out.push(m),
+            Err(e) => errors.push(e),
         }
     }
     out
@@ -240,7 +262,12 @@ pub fn check(paths: &[PathBuf]) -> CheckReport {
     let mut report = CheckReport {
         files: import.files.len(),
         bytes: import.bytes,
-        methods: import.methods().count(),
+        methods: import.methods().count()
+            + import
+                .files
+                .iter()
+                .map(|f| f.tonel.malformed_methods)
+                .sum::<usize>(),
         converted: methods.len(),
         ..CheckReport::default()
     };
@@ -252,22 +279,31 @@ pub fn check(paths: &[PathBuf]) -> CheckReport {
             Definition::Package { .. } => report.packages += 1,
         }
     }
-    let mut scopes = ScopeCache::new(&env);
-    for m in &methods {
-        match verify_round_trip(
-            &m.method,
-            scopes.get(&m.method.class_name, m.method.class_side),
-        ) {
+    let round_trips = parallel::map_with(
+        &methods,
+        || ScopeCache::new(&env),
+        |scopes, m| {
+            verify_round_trip(
+                &m.method,
+                scopes.get(&m.method.class_name, m.method.class_side),
+            )
+            .map_err(|problem| {
+                Diagnostic::at(
+                    &m.file.source.name,
+                    &m.file.source.text,
+                    m.definition.method.span.start as usize,
+                    format!(
+                        "round trip of {}>>{} failed: {problem}",
+                        m.definition.class_name, m.method.selector
+                    ),
+                )
+            })
+        },
+    );
+    for r in round_trips {
+        match r {
             Ok(()) => report.round_tripped += 1,
-            Err(problem) => errors.push(Diagnostic::at(
-                &m.file.source.name,
-                &m.file.source.text,
-                m.definition.method.span.start as usize,
-                format!(
-                    "round trip of {}>>{} failed: {problem}",
-                    m.definition.class_name, m.method.selector
-                ),
-            )),
+            Err(e) => errors.push(e),
         }
     }
     report.errors = errors;

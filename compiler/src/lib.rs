@@ -15,6 +15,7 @@ pub mod import;
 pub mod lexer;
 pub mod literal;
 pub mod number;
+pub mod parallel;
 pub mod parser;
 pub mod pharo_ast;
 pub mod printer;

@@ -323,14 +323,21 @@ impl<'a> Parser<'a> {
 
     /// Statements separated by periods, stopping before the terminator.
     fn parse_statements(&mut self, end: BodyEnd) -> PResult<Vec<Statement>> {
-        let closing = match end {
-            BodyEnd::Eof => TokenKind::Eof,
-            BodyEnd::Bracket => TokenKind::RightBracket,
-        };
-        self.parse_statement_list(closing)
+        match end {
+            BodyEnd::Eof => self.parse_statement_list(TokenKind::Eof, "end of input"),
+            BodyEnd::Bracket => {
+                self.parse_statement_list(TokenKind::RightBracket, "']' to end the method")
+            }
+        }
     }
 
-    fn parse_statement_list(&mut self, closing: TokenKind) -> PResult<Vec<Statement>> {
+    /// Statements up to (not including) a `closing` token, described as
+    /// `closing_text` in errors ("expected '.' or ']' to close the block...").
+    fn parse_statement_list(
+        &mut self,
+        closing: TokenKind,
+        closing_text: &str,
+    ) -> PResult<Vec<Statement>> {
         let mut statements = Vec::new();
         loop {
             while self.at(TokenKind::Period) {
@@ -339,24 +346,17 @@ impl<'a> Parser<'a> {
             if self.at(closing) {
                 return Ok(statements);
             }
-            let statement = self.parse_statement()?;
-            let is_return = matches!(statement, Statement::Return(..));
-            statements.push(statement);
-            if self.at(TokenKind::Period) {
+            if self.at(TokenKind::Eof) {
+                return Err(self.expected(closing_text));
+            }
+            statements.push(self.parse_statement()?);
+            if self.at(TokenKind::Period) || self.at(closing) {
                 continue;
             }
-            if self.at(closing) {
-                return Ok(statements);
-            }
-            let what = match closing {
-                TokenKind::Eof => "'.' or end of input",
-                TokenKind::RightBracket => "'.' or ']'",
-                _ => "'.' or '}'",
-            };
-            return Err(if is_return {
-                self.expected(&format!("{what} after a return"))
+            return Err(if self.at(TokenKind::Eof) {
+                self.expected(closing_text)
             } else {
-                self.expected(what)
+                self.expected(&format!("'.' or {closing_text}"))
             });
         }
     }
@@ -560,12 +560,8 @@ impl<'a> Parser<'a> {
             }
             TokenKind::LeftBrace => {
                 let open = self.advance()?;
-                let elements = match self.parse_statement_list(TokenKind::RightBrace) {
-                    Err(e) if e.message.starts_with("expected '.' or '}'") => {
-                        return Err(self.unclosed("'.' or '}' to close the brace array", open))
-                    }
-                    other => other?,
-                };
+                let closing = self.opened("'}' to close the brace array", open);
+                let elements = self.parse_statement_list(TokenKind::RightBrace, &closing)?;
                 let end = self.advance()?.end as usize;
                 Ok(Expr::BraceArray(
                     elements,
@@ -579,10 +575,15 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// "expected X (opened at line:col), found Y", pointing at the current token.
-    fn unclosed(&self, what: &str, open: Token) -> SyntaxError {
+    /// "X opened at line:column", for errors about an unclosed bracket.
+    fn opened(&self, what: &str, open: Token) -> String {
         let (line, column) = crate::source::line_column(self.text(), open.start as usize);
-        self.expected(&format!("{what} opened at {line}:{column}"))
+        format!("{what} opened at {line}:{column}")
+    }
+
+    /// "expected X opened at line:column, found Y" at the current token.
+    fn unclosed(&self, what: &str, open: Token) -> SyntaxError {
+        self.expected(&self.opened(what, open))
     }
 
     /// `[ :a :b | | t | statements ]`
@@ -613,12 +614,8 @@ impl<'a> Parser<'a> {
         if temporaries.is_empty() && (self.at_binary("|") || self.at_binary("||")) {
             temporaries = self.parse_temporaries()?;
         }
-        let statements = match self.parse_statement_list(TokenKind::RightBracket) {
-            Err(e) if e.message.starts_with("expected '.' or ']', found") => {
-                return Err(self.unclosed("']' to close the block", open))
-            }
-            other => other?,
-        };
+        let closing = self.opened("']' to close the block", open);
+        let statements = self.parse_statement_list(TokenKind::RightBracket, &closing)?;
         let body_end = self.previous_end.max(body_start);
         let close = self.advance()?;
         Ok(Block {

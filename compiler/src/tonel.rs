@@ -123,6 +123,8 @@ pub struct MethodDefinition {
 pub struct TonelFile {
     pub definition: Option<Definition>,
     pub methods: Vec<MethodDefinition>,
+    /// Method definitions that could not be read (each has an error).
+    pub malformed_methods: usize,
 }
 
 /// Reads a Tonel file. Answers what could be read and every error found.
@@ -211,6 +213,7 @@ impl<'a> Reader<'a> {
                 Ok(m) => file.methods.push(m),
                 Err((e, resume)) => {
                     self.errors.push(e);
+                    file.malformed_methods += 1;
                     match resume {
                         Some(pos) if pos > start => self.pos = pos,
                         _ => break,

@@ -1,0 +1,149 @@
+//! `zag check`: summary, exit status, error reporting, `--verbose`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn zag(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_zag"))
+        .args(args)
+        .output()
+        .expect("zag runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A fresh folder under the target directory holding `files`.
+fn package(name: &str, files: &[(&str, &str)]) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    for (path, content) in files {
+        let path = dir.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+    }
+    dir
+}
+
+const GOOD: &[(&str, &str)] = &[
+    ("Shapes/package.st", "Package { #name : 'Shapes' }\n"),
+    (
+        "Shapes/Shape.class.st",
+        "Class { #name : 'Shape', #superclass : 'Object', #instVars : [ 'name' ], #package : 'Shapes' }\n\n\
+         { #category : 'accessing' }\nShape >> name [ ^ name ]\n\n\
+         { #category : 'instance creation' }\nShape class >> named: aString [ ^ self new setName: aString ]\n",
+    ),
+    ("Shapes/TArea.trait.st", "Trait { #name : 'TArea', #package : 'Shapes' }\nTArea >> area [ ^ self subclassResponsibility ]\n"),
+    ("Shapes/String.extension.st", "Extension { #name : 'String' }\nString >> asShape [ ^ Shape named: self ]\n"),
+];
+
+#[test]
+fn a_clean_package_checks_with_a_summary_and_exit_0() {
+    let dir = package("good", GOOD);
+    let out = zag(&["check", dir.to_str().unwrap()]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.starts_with("1 packages, 1 classes, 1 traits, 1 extensions, 4 methods (4 files"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("4 methods converted, 4 round-tripped (100.0%)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("\n0 errors, "), "{stdout}");
+}
+
+const BAD: &[(&str, &str)] = &[
+    ("Bad/package.st", "Package { #name : 'Bad' }\n"),
+    (
+        "Bad/Broken.class.st",
+        "Class { #name : 'Broken', #superclass : 'Object' }\n\nBroken >> one [\n\t^ 1 +\n]\n\nBroken >> two: x [ x := 2 ]\n",
+    ),
+];
+
+#[test]
+fn errors_show_file_line_column_and_a_caret_and_exit_1() {
+    let dir = package("bad", BAD);
+    let out = zag(&["check", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    let file = dir.join("Bad/Broken.class.st").display().to_string();
+    assert!(
+        stderr.contains(&format!(
+            "{file}:5:1: expected an expression, found ']'\n    ]\n    ^\n"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("{file}:7:20: cannot assign to argument 'x'\n")),
+        "{stderr}"
+    );
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.starts_with("1 packages, 1 classes, 0 traits, 0 extensions, 2 methods (2 files"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("\n0 methods converted, 0 round-tripped (0.0%)\n2 errors, "),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn verbose_lists_one_problem_per_line() {
+    let dir = package("bad-verbose", BAD);
+    let out = zag(&["check", "--verbose", dir.to_str().unwrap()]);
+    let file = dir.join("Bad/Broken.class.st").display().to_string();
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "{file}:5:1: expected an expression, found ']'\n{file}:7:20: cannot assign to argument 'x'\n"
+        )
+    );
+}
+
+#[test]
+fn missing_paths_and_non_utf8_files_are_errors() {
+    let out = zag(&["check", "/no/such/folder"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).starts_with("/no/such/folder: cannot read: "),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let dir = package("binary", &[]);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("Junk.class.st"), [0xff, 0xfe, 0x00, 0x41]).unwrap();
+    let out = zag(&["check", "--verbose", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).ends_with("Junk.class.st: not UTF-8 text (invalid byte at offset 0)\n")
+    );
+}
+
+#[test]
+fn help_describes_check() {
+    let out = zag(&["check", "--help"]);
+    assert!(out.status.success());
+    assert!(text(&out.stdout).contains("--verbose"));
+}
+
+#[test]
+fn the_pharo_sources_check_clean() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/pharo/src");
+    if !src.is_dir() {
+        eprintln!(
+            "SKIPPED: {} is absent (it comes with ../shared)",
+            src.display()
+        );
+        return;
+    }
+    let out = zag(&["check", src.to_str().unwrap()]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.starts_with("29 packages, "), "{stdout}");
+    assert!(stdout.contains("round-tripped (100.0%)"), "{stdout}");
+}
