@@ -51,7 +51,8 @@ pub fn convert_doit(sequence: &p::Sequence, scope: &ClassScope) -> CResult<Metho
 struct Frame {
     /// The real scope holding this frame's locals.
     scope: ScopeId,
-    names: Vec<(String, LocalId)>,
+    /// Locals declared in this frame (their names are in `Converter::locals`).
+    declared: Vec<LocalId>,
 }
 
 /// A real block being converted: what it uses from outside.
@@ -100,7 +101,7 @@ impl<'a> Converter<'a> {
         };
         self.frames.push(Frame {
             scope,
-            names: Vec::new(),
+            declared: Vec::new(),
         });
         scope
     }
@@ -121,7 +122,11 @@ impl<'a> Converter<'a> {
             ));
         }
         let frame = self.frames.last_mut().expect("a scope is open");
-        if frame.names.iter().any(|(n, _)| *n == name.name) {
+        if frame
+            .declared
+            .iter()
+            .any(|&id| self.locals[id as usize].name == name.name)
+        {
             return Err(SyntaxError::new(
                 name.span.start as usize,
                 format!("'{}' is already declared in this scope", name.name),
@@ -134,7 +139,7 @@ impl<'a> Converter<'a> {
             ));
         }
         let id = self.locals.len() as LocalId;
-        frame.names.push((name.name.clone(), id));
+        frame.declared.push(id);
         self.locals.push(Local {
             name: name.name.clone(),
             kind,
@@ -383,12 +388,13 @@ impl<'a> Converter<'a> {
             self.note_self_use();
             return Ok(var);
         }
+        let locals = &self.locals;
         let found = self.frames.iter().rev().find_map(|f| {
-            f.names
+            f.declared
                 .iter()
                 .rev()
-                .find(|(v, _)| v == n)
-                .map(|(_, id)| *id)
+                .copied()
+                .find(|&id| locals[id as usize].name == n)
         });
         if let Some(id) = found {
             return self.use_local(id, assigning, at);

@@ -324,20 +324,27 @@ impl<'a> Parser<'a> {
     /// Statements separated by periods, stopping before the terminator.
     fn parse_statements(&mut self, end: BodyEnd) -> PResult<Vec<Statement>> {
         match end {
-            BodyEnd::Eof => self.parse_statement_list(TokenKind::Eof, "end of input"),
+            BodyEnd::Eof => self.parse_statement_list(TokenKind::Eof, "end of input", None),
             BodyEnd::Bracket => {
-                self.parse_statement_list(TokenKind::RightBracket, "']' to end the method")
+                self.parse_statement_list(TokenKind::RightBracket, "']' to end the method", None)
             }
         }
     }
 
     /// Statements up to (not including) a `closing` token, described as
-    /// `closing_text` in errors ("expected '.' or ']' to close the block...").
+    /// `closing_text` in errors, with where it was `opened` when given
+    /// ("expected '.' or ']' to close the block opened at 3:5, found ...").
     fn parse_statement_list(
         &mut self,
         closing: TokenKind,
         closing_text: &str,
+        opened: Option<Token>,
     ) -> PResult<Vec<Statement>> {
+        // Line and column are only computed when there is an error to report.
+        let describe = |p: &Self| match opened {
+            Some(open) => p.opened(closing_text, open),
+            None => closing_text.to_string(),
+        };
         let mut statements = Vec::new();
         loop {
             while self.at(TokenKind::Period) {
@@ -347,16 +354,16 @@ impl<'a> Parser<'a> {
                 return Ok(statements);
             }
             if self.at(TokenKind::Eof) {
-                return Err(self.expected(closing_text));
+                return Err(self.expected(&describe(self)));
             }
             statements.push(self.parse_statement()?);
             if self.at(TokenKind::Period) || self.at(closing) {
                 continue;
             }
             return Err(if self.at(TokenKind::Eof) {
-                self.expected(closing_text)
+                self.expected(&describe(self))
             } else {
-                self.expected(&format!("'.' or {closing_text}"))
+                self.expected(&format!("'.' or {}", describe(self)))
             });
         }
     }
@@ -560,8 +567,11 @@ impl<'a> Parser<'a> {
             }
             TokenKind::LeftBrace => {
                 let open = self.advance()?;
-                let closing = self.opened("'}' to close the brace array", open);
-                let elements = self.parse_statement_list(TokenKind::RightBrace, &closing)?;
+                let elements = self.parse_statement_list(
+                    TokenKind::RightBrace,
+                    "'}' to close the brace array",
+                    Some(open),
+                )?;
                 let end = self.advance()?.end as usize;
                 Ok(Expr::BraceArray(
                     elements,
@@ -614,8 +624,11 @@ impl<'a> Parser<'a> {
         if temporaries.is_empty() && (self.at_binary("|") || self.at_binary("||")) {
             temporaries = self.parse_temporaries()?;
         }
-        let closing = self.opened("']' to close the block", open);
-        let statements = self.parse_statement_list(TokenKind::RightBracket, &closing)?;
+        let statements = self.parse_statement_list(
+            TokenKind::RightBracket,
+            "']' to close the block",
+            Some(open),
+        )?;
         let body_end = self.previous_end.max(body_start);
         let close = self.advance()?;
         Ok(Block {

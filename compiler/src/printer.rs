@@ -94,8 +94,10 @@ struct Printer<'a> {
     out: String,
 }
 
-impl Printer<'_> {
-    fn name(&self, id: LocalId) -> &str {
+impl<'a> Printer<'a> {
+    /// A local's name; borrowed from the method, not from the printer, so it
+    /// can be pushed onto `out` without a copy.
+    fn name(&self, id: LocalId) -> &'a str {
         &self.method.local(id).name
     }
 
@@ -106,8 +108,7 @@ impl Printer<'_> {
             Level::Binary => {
                 self.out.push_str(&m.selector);
                 self.out.push(' ');
-                self.out
-                    .push_str(self.name(m.arguments[0]).to_string().as_str());
+                self.out.push_str(self.name(m.arguments[0]));
             }
             _ => {
                 for (keyword, arg) in keywords(&m.selector).zip(&m.arguments) {
@@ -116,8 +117,7 @@ impl Printer<'_> {
                     }
                     self.out.push_str(keyword);
                     self.out.push(' ');
-                    let name = self.name(*arg).to_string();
-                    self.out.push_str(&name);
+                    self.out.push_str(self.name(*arg));
                 }
             }
         }
@@ -133,9 +133,8 @@ impl Printer<'_> {
             )),
         }
         if let Some(ec) = prim.error_code {
-            let name = self.name(ec).to_string();
             self.out.push_str(" error: ");
-            self.out.push_str(&name);
+            self.out.push_str(self.name(ec));
         }
         self.out.push('>');
     }
@@ -168,8 +167,7 @@ impl Printer<'_> {
         self.out.push('|');
         for t in temps {
             self.out.push(' ');
-            let name = self.name(*t).to_string();
-            self.out.push_str(&name);
+            self.out.push_str(self.name(*t));
         }
         self.out.push_str(" |");
     }
@@ -268,8 +266,7 @@ impl Printer<'_> {
         self.out.push('[');
         for a in &b.arguments {
             self.out.push_str(" :");
-            let name = self.name(*a).to_string();
-            self.out.push_str(&name);
+            self.out.push_str(self.name(*a));
         }
         if !b.arguments.is_empty() {
             self.out.push_str(" |");
@@ -297,8 +294,7 @@ impl Printer<'_> {
             | Var::PoolVar { name, .. }
             | Var::Global(name) => name,
         };
-        let text = text.to_string();
-        self.out.push_str(&text);
+        self.out.push_str(text);
     }
 }
 
