@@ -299,3 +299,49 @@ fn truncated_files_never_panic() {
         }
     }
 }
+
+/// A fixed-seed xorshift generator, so failures reproduce.
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+#[test]
+fn random_edits_of_a_valid_file_never_panic_and_what_compiles_round_trips() {
+    let base = "Class { #name : 'Foo', #superclass : 'Object', #instVars : [ 'a' ] }\n\
+        { #category : 'c' }\nFoo >> at: i put: v [ | t | t := #(1 $a 'x' #[1 2] (3) foo:bar:). ^ [:x | x -> { i. v. a } ] value: 16r1F ]\n\
+        Foo class >> new [ <primitive: 70 error: ec> ^ super new; yourself ]\n";
+    let alphabet = b"[](){}'\"$#:;.^|<>-+ \n\taZ09r.e_";
+    let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
+    for _ in 0..3000 {
+        let mut bytes = base.as_bytes().to_vec();
+        for _ in 0..1 + rng.next() % 4 {
+            let at = (rng.next() as usize) % bytes.len();
+            match rng.next() % 3 {
+                0 => {
+                    bytes.remove(at);
+                }
+                1 => bytes.insert(at, alphabet[(rng.next() as usize) % alphabet.len()]),
+                _ => bytes[at] = alphabet[(rng.next() as usize) % alphabet.len()],
+            }
+        }
+        let text = String::from_utf8_lossy(&bytes);
+        let mut import = Import::default();
+        import.add_source(SourceFile::new("Fuzz.class.st", text.as_ref()));
+        let mut errors = Vec::new();
+        let env = import.environment(&mut errors);
+        let mut scopes = zag_compiler::environment::ScopeCache::new(&env);
+        for m in zag_compiler::import::convert_all(&import, &env, &mut errors) {
+            let scope = scopes.get(&m.method.class_name, m.method.class_side);
+            if let Err(problem) = zag_compiler::import::verify_round_trip(&m.method, scope) {
+                panic!("{problem}\nfrom:\n{text}");
+            }
+        }
+    }
+}
