@@ -153,18 +153,28 @@ impl<'a> Lexer<'a> {
                 b' ' | b'\t' | b'\r' | b'\n' | 0x0c => self.pos += 1,
                 b'"' => {
                     let start = self.pos;
-                    match self.bytes[start + 1..].iter().position(|&b| b == b'"') {
-                        Some(i) => {
-                            self.pos = start + 1 + i + 1;
-                            self.comments.push(Span::new(start, self.pos));
-                        }
-                        None => {
-                            return Err(SyntaxError::new(
-                                start,
-                                "unterminated comment: expected a closing '\"'",
-                            ))
+                    self.pos += 1;
+                    // A doubled quote inside a comment does not end it, as
+                    // in Pharo's scanner: `"say ""hi"""` is one comment.
+                    loop {
+                        match self.bytes[self.pos..].iter().position(|&b| b == b'"') {
+                            Some(i) => {
+                                self.pos += i + 1;
+                                if self.peek_at(0) == b'"' {
+                                    self.pos += 1;
+                                } else {
+                                    break;
+                                }
+                            }
+                            None => {
+                                return Err(SyntaxError::new(
+                                    start,
+                                    "unterminated comment: expected a closing '\"'",
+                                ))
+                            }
                         }
                     }
+                    self.comments.push(Span::new(start, self.pos));
                 }
                 _ => return Ok(()),
             }
@@ -349,39 +359,53 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    fn is_radix_digit(b: u8) -> bool {
-        b.is_ascii_digit() || b.is_ascii_uppercase()
+    /// Whether `b` continues the digits of a number: decimal digits only
+    /// without a radix prefix. After `NNr`: decimal digits and upper-case
+    /// letters (one too large for the radix is reported by
+    /// [`crate::number::parse_number`]), and lower-case letters whose value
+    /// is below the radix, as Pharo's `Character>>digitValue` counts them
+    /// (`16rff` is 255, but the `e` of `10r1e2` is an exponent).
+    fn is_radix_digit(b: u8, radix: Option<u32>) -> bool {
+        match radix {
+            None => b.is_ascii_digit(),
+            Some(r) => {
+                b.is_ascii_digit()
+                    || b.is_ascii_uppercase()
+                    || (b.is_ascii_lowercase() && ((b - b'a') as u32 + 10) < r)
+            }
+        }
     }
 
-    /// Finds the extent of a number: `123`, `16r1F`, `16r-1F`, `1.5`,
-    /// `1e10`, `1.5e-3`, `2r1e4`, `1.5s2`, `3s`. The value is computed by
-    /// [`crate::number::parse_number`].
+    /// Finds the extent of a number: `123`, `16r1F`, `16rff`, `16r-1F`,
+    /// `1.5`, `1e10`, `1.5e-3`, `2r1e4`, `1.5s2`, `3s`. The value is computed
+    /// by [`crate::number::parse_number`].
     fn scan_number(&mut self) -> Result<(), SyntaxError> {
         let digits_start = self.pos;
         while self.peek_at(0).is_ascii_digit() {
             self.pos += 1;
         }
-        let mut radix_digits: fn(u8) -> bool = |b| b.is_ascii_digit();
+        let mut radix = None;
         if self.peek_at(0) == b'r' {
             let after = if self.peek_at(1) == b'-' { 2 } else { 1 };
-            if Self::is_radix_digit(self.peek_at(after)) {
-                let radix: u32 = self.text[digits_start..self.pos].parse().unwrap_or(0);
-                if !(2..=36).contains(&radix) {
+            let written = &self.text[digits_start..self.pos];
+            let value: u32 = written.parse().unwrap_or(u32::MAX);
+            if Self::is_radix_digit(self.peek_at(after), Some(value.min(36))) {
+                if !(2..=36).contains(&value) {
                     return Err(SyntaxError::new(
                         digits_start,
-                        format!("radix must be between 2 and 36, not {radix}"),
+                        format!("radix must be between 2 and 36, not {written}"),
                     ));
                 }
+                radix = Some(value);
                 self.pos += after;
-                radix_digits = Self::is_radix_digit;
-                while radix_digits(self.peek_at(0)) {
+                while Self::is_radix_digit(self.peek_at(0), radix) {
                     self.pos += 1;
                 }
             }
         }
-        if self.peek_at(0) == b'.' && radix_digits(self.peek_at(1)) {
+        if self.peek_at(0) == b'.' && Self::is_radix_digit(self.peek_at(1), radix) {
             self.pos += 1;
-            while radix_digits(self.peek_at(0)) {
+            while Self::is_radix_digit(self.peek_at(0), radix) {
                 self.pos += 1;
             }
         }
@@ -471,6 +495,11 @@ mod tests {
         assert_eq!(kinds("3 sqrt"), vec![(Number, "3"), (Identifier, "sqrt")]);
         assert_eq!(kinds("3sqrt"), vec![(Number, "3"), (Identifier, "sqrt")]);
         assert_eq!(kinds("16r1e2"), vec![(Number, "16r1e2")]);
+        assert_eq!(kinds("16rff"), vec![(Number, "16rff")]);
+        assert_eq!(kinds("10r1e2"), vec![(Number, "10r1e2")]);
+        // Lower-case letters too large for the radix end the number.
+        assert_eq!(kinds("2r1x"), vec![(Number, "2r1"), (Identifier, "x")]);
+        assert_eq!(kinds("2rx"), vec![(Number, "2"), (Identifier, "rx")]);
     }
 
     #[test]
@@ -501,6 +530,13 @@ mod tests {
         }
         assert_eq!(toks, vec![Character, Character, String, Character]);
         assert_eq!(lexer.comments, vec![Span::new(14, 17)]);
+    }
+
+    #[test]
+    fn doubled_quotes_inside_a_comment() {
+        let mut lexer = Lexer::new("\"say \"\"hi\"\"\" x", 0);
+        assert_eq!(lexer.next_token().unwrap().kind, Identifier);
+        assert_eq!(lexer.comments, vec![Span::new(0, 12)]);
     }
 
     #[test]

@@ -15,13 +15,6 @@ pub enum Literal {
     /// An integer outside the `i64` range (a LargePositive/NegativeInteger).
     LargeInteger(BigInt),
     Float(Float),
-    /// `mantissa / radix^exponent`, written `1e-2` or `2r101e-3`: Pharo reads an
-    /// integer with a negative exponent as an exact Fraction.
-    Fraction {
-        mantissa: BigInt,
-        radix: u32,
-        exponent: u32,
-    },
     /// `mantissa / 10^decimals` with `scale` digits shown: `1.5s2` is
     /// mantissa 15, decimals 1, scale 2.
     ScaledDecimal {

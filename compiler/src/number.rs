@@ -1,10 +1,13 @@
 //! Number literals: decoding the text the lexer delimited, and printing a
 //! value back in a form that reads back to the same value.
 //!
-//! Pharo's rules: `1e10` is an Integer; an integer with a negative exponent
-//! (`1e-2`) is an exact Fraction; a number with a fraction part is a Float
-//! (`1.5`, `2r1.1`, `1.5e-3`, also with the `d` and `q` exponent letters);
-//! `1.5s2` and `3s` are ScaledDecimals.
+//! Pharo's rules (its `NumberParser`): `1e10` is an Integer; an integer with
+//! a negative exponent is an Integer when the value is whole (`100e-2` is 1)
+//! and otherwise a Float, since fractions are not literals (`1e-2` is 0.01);
+//! a number with a fraction part is a Float (`1.5`, `2r1.1`, `1.5e-3`, also
+//! with the `d` and `q` exponent letters); `1.5s2` and `3s` are
+//! ScaledDecimals. After a radix, letters of either case are digits (`16rFF`
+//! and `16rff` are 255).
 
 use crate::bigint::BigInt;
 use crate::literal::{Float, Literal};
@@ -103,26 +106,66 @@ pub fn parse_number(text: &str, negative: bool) -> Result<Literal, String> {
         ));
     }
     if exponent < 0 {
-        return Ok(Literal::Fraction {
-            mantissa,
-            radix,
-            exponent: (-exponent) as u32,
-        });
+        return Ok(negative_exponent_value(mantissa, radix, (-exponent) as u32));
     }
     Ok(Literal::integer(
         mantissa.mul(&BigInt::pow(radix, exponent as u32)),
     ))
 }
 
-fn is_digit_char(b: u8, radix: u32) -> bool {
-    (b.is_ascii_digit() || b.is_ascii_uppercase()) && digit_value(b) < radix
+/// `mantissa * radix^-n`: the Integer when it is whole, else the Float Pharo
+/// computes, `mantissa asFloat * (radix asFloat raisedToInteger: n)
+/// reciprocal` (so `3e-5` rounds as Pharo rounds it, twice).
+fn negative_exponent_value(mantissa: BigInt, radix: u32, n: u32) -> Literal {
+    let mut quotient = mantissa.clone();
+    let mut whole = true;
+    for _ in 0..n {
+        if quotient.is_zero() {
+            break;
+        }
+        if quotient.divmod_small(radix) != 0 {
+            whole = false;
+            break;
+        }
+    }
+    if whole {
+        quotient.negative = mantissa.negative && !quotient.is_zero();
+        return Literal::integer(quotient);
+    }
+    let m: f64 = mantissa.to_string().parse().unwrap_or(f64::NAN);
+    Literal::Float(Float(m * (1.0 / raised_to_integer(radix as f64, n))))
 }
 
+/// `base raisedToInteger: n` as Pharo's `Number>>raisedToInteger:` computes
+/// it on a Float: square-and-multiply from the highest bit of `n`.
+fn raised_to_integer(base: f64, n: u32) -> f64 {
+    if n == 0 {
+        return 1.0;
+    }
+    let mut probe = 1u32 << (31 - n.leading_zeros());
+    let mut result = 1.0;
+    loop {
+        if n & probe != 0 {
+            result *= base;
+        }
+        probe >>= 1;
+        if probe == 0 {
+            return result;
+        }
+        result *= result;
+    }
+}
+
+fn is_digit_char(b: u8, radix: u32) -> bool {
+    b.is_ascii_alphanumeric() && digit_value(b) < radix
+}
+
+/// The value of an ASCII digit or letter (`a` and `A` are both 10).
 fn digit_value(b: u8) -> u32 {
-    if b.is_ascii_digit() {
-        (b - b'0') as u32
-    } else {
-        (b - b'A') as u32 + 10
+    match b {
+        b'0'..=b'9' => (b - b'0') as u32,
+        b'a'..=b'z' => (b - b'a') as u32 + 10,
+        _ => (b - b'A') as u32 + 10,
     }
 }
 
@@ -209,20 +252,6 @@ pub fn format_scaled(mantissa: &BigInt, decimals: u32, scale: u32) -> String {
     }
 }
 
-/// An integer with a negative exponent, as written: `1e-2`, `2r101e-3`.
-pub fn format_fraction(mantissa: &BigInt, radix: u32, exponent: u32) -> String {
-    let sign = if mantissa.negative { "-" } else { "" };
-    let prefix = if radix == 10 {
-        String::new()
-    } else {
-        format!("{radix}r")
-    };
-    format!(
-        "{sign}{prefix}{}e-{exponent}",
-        mantissa.magnitude_digits(radix)
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,6 +277,10 @@ mod tests {
         assert_eq!(parse_number("5", true).unwrap(), Literal::Integer(-5));
         assert_eq!(num("1e10"), Literal::Integer(10_000_000_000));
         assert_eq!(num("2r1e4"), Literal::Integer(16));
+        assert_eq!(num("16rff"), Literal::Integer(255));
+        assert_eq!(num("36rzz"), Literal::Integer(1295));
+        // In radix 16 `e` is a digit, not an exponent.
+        assert_eq!(num("16r1e2"), Literal::Integer(0x1e2));
         assert_eq!(
             parse_number("9223372036854775808", true).unwrap(),
             Literal::Integer(i64::MIN)
@@ -276,15 +309,17 @@ mod tests {
     }
 
     #[test]
-    fn fractions_and_scaled_decimals() {
+    fn negative_exponents_and_scaled_decimals() {
+        // Pharo answers a Float, or an Integer when the value is whole.
+        assert_eq!(num("1e-2"), Literal::Float(Float(0.01)));
+        assert_eq!(num("2r1e-1"), Literal::Float(Float(0.5)));
+        assert_eq!(num("100e-2"), Literal::Integer(1));
         assert_eq!(
-            num("1e-2"),
-            Literal::Fraction {
-                mantissa: BigInt::from_i64(1),
-                radix: 10,
-                exponent: 2
-            }
+            parse_number("5e-1", true).unwrap(),
+            Literal::Float(Float(-0.5))
         );
+        assert_eq!(num("0e-7"), Literal::Integer(0));
+        assert_eq!(num("1e-400"), Literal::Float(Float(0.0)));
         assert_eq!(
             num("1.5s2"),
             Literal::ScaledDecimal {
@@ -344,7 +379,6 @@ mod tests {
         assert_eq!(format_float(2.0), "2.0");
         assert_eq!(format_scaled(&BigInt::from_i64(-5), 2, 2), "-0.05s2");
         assert_eq!(format_scaled(&BigInt::from_i64(3), 0, 0), "3s0");
-        assert_eq!(format_fraction(&BigInt::from_i64(5), 2, 3), "2r101e-3");
     }
 
     fn float_of(text: &str, neg: bool) -> f64 {

@@ -13,6 +13,11 @@ use crate::source::Span;
 
 type PResult<T> = Result<T, SyntaxError>;
 
+/// How deeply expressions (parentheses, blocks, braces, assignments) and
+/// literal arrays may nest: far beyond real code, and low enough that
+/// malformed input gets an error instead of overflowing the stack.
+pub const MAX_NESTING: usize = 256;
+
 /// What ends a method body or a sequence of statements.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BodyEnd {
@@ -27,6 +32,8 @@ pub struct Parser<'a> {
     token: Token,
     /// End of the last consumed token.
     previous_end: usize,
+    /// Expressions and literal arrays being parsed, innermost last.
+    depth: usize,
 }
 
 impl<'a> Parser<'a> {
@@ -38,6 +45,7 @@ impl<'a> Parser<'a> {
             lexer,
             token,
             previous_end: start,
+            depth: 0,
         })
     }
 
@@ -115,7 +123,14 @@ impl<'a> Parser<'a> {
     /// A whole method: selector pattern, then body up to `end`.
     pub fn parse_method(&mut self, end: BodyEnd) -> PResult<Method> {
         let start = self.token.start as usize;
-        let first_comment = self.lexer.comments.len();
+        // Comments before the selector (already skipped by the lookahead)
+        // belong to the method too.
+        let first_comment = self
+            .lexer
+            .comments
+            .iter()
+            .position(|c| c.start as usize >= self.previous_end)
+            .unwrap_or(self.lexer.comments.len());
         let (selector, selector_parts, arguments) = self.parse_method_pattern()?;
         if end == BodyEnd::Bracket {
             self.expect(TokenKind::LeftBracket, "'[' to start the method body")?;
@@ -165,12 +180,13 @@ impl<'a> Parser<'a> {
                 self.expect(TokenKind::RightBracket, "']' to end the method")?;
             }
         }
-        let span_end = if end == BodyEnd::Bracket {
-            end_token.end as usize
-        } else {
-            body_end
+        // A Tonel method ends at its `]`; a standalone one owns every
+        // comment to the end of the text.
+        let (span_end, comments_end) = match end {
+            BodyEnd::Bracket => (end_token.end as usize, end_token.end as usize),
+            BodyEnd::Eof => (body_end, usize::MAX),
         };
-        let comments = self.take_comments(first_comment, span_end);
+        let comments = self.take_comments(first_comment, comments_end);
         Ok(Method {
             selector,
             selector_parts,
@@ -372,7 +388,7 @@ impl<'a> Parser<'a> {
         if self.at(TokenKind::Caret) {
             let start = self.advance()?.start as usize;
             let value = self.parse_expression()?;
-            let span = Span::new(start, value.span().end as usize);
+            let span = Span::new(start, self.previous_end);
             return Ok(Statement::Return(value, span));
         }
         Ok(Statement::Expression(self.parse_expression()?))
@@ -382,6 +398,37 @@ impl<'a> Parser<'a> {
 
     /// `a := b := expr`, or a cascade.
     pub fn parse_expression(&mut self) -> PResult<Expr> {
+        self.nested(Self::parse_expression_unchecked)
+    }
+
+    /// Runs `parse` one nesting level deeper, failing past [`MAX_NESTING`].
+    fn nested<T>(&mut self, parse: impl FnOnce(&mut Self) -> PResult<T>) -> PResult<T> {
+        if self.depth >= MAX_NESTING {
+            return Err(self.expected(&format!("at most {MAX_NESTING} levels of nesting")));
+        }
+        self.depth += 1;
+        let result = parse(self);
+        self.depth -= 1;
+        result
+    }
+
+    /// Starts a message chain (`a b c`, `1 + 2 + 3`): each message appended
+    /// makes the tree one level deeper, so it counts against [`MAX_NESTING`]
+    /// (the converter, the printer and `Drop` all recurse on the tree).
+    /// Answers the depth to restore when the chain ends.
+    fn chain_start(&self) -> usize {
+        self.depth
+    }
+
+    fn chain_link(&mut self) -> PResult<()> {
+        if self.depth >= MAX_NESTING {
+            return Err(self.expected(&format!("at most {MAX_NESTING} levels of nesting")));
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
+    fn parse_expression_unchecked(&mut self) -> PResult<Expr> {
         let mut primary = None;
         if self.at(TokenKind::Identifier) {
             let t = self.advance()?;
@@ -395,7 +442,7 @@ impl<'a> Parser<'a> {
                 }
                 self.advance()?;
                 let value = self.parse_expression()?;
-                let span = target.span.to(value.span());
+                let span = Span::new(target.span.start as usize, self.previous_end);
                 return Ok(Expr::Assignment(target, Box::new(value), span));
             }
             primary = Some(self.name_expression(t));
@@ -426,11 +473,19 @@ impl<'a> Parser<'a> {
             ));
         };
         let receiver = first.receiver;
+        // The first message's span, like the others', starts at its selector.
+        let first_start = first
+            .selector_parts
+            .first()
+            .map_or(first.span.start, |p| p.span.start);
         let mut messages = vec![CascadeMessage {
             selector: first.selector,
             selector_parts: first.selector_parts,
             arguments: first.arguments,
-            span: first.span,
+            span: Span {
+                start: first_start,
+                end: first.span.end,
+            },
         }];
         while self.at(TokenKind::Semicolon) {
             self.advance()?;
@@ -483,6 +538,10 @@ impl<'a> Parser<'a> {
             parts.push(part);
             args.push(self.parse_binary_expression(None)?);
         }
+        // `x at: 1 foo:bar: 2`: `foo:bar:` is one token, with no argument.
+        if self.at(TokenKind::MultiKeyword) {
+            return Err(self.expected("a keyword followed by an argument"));
+        }
         Ok((selector, parts, args))
     }
 
@@ -490,13 +549,7 @@ impl<'a> Parser<'a> {
         let receiver = self.parse_binary_expression(primary)?;
         if !self.at(TokenKind::Keyword) {
             if self.at(TokenKind::MultiKeyword) {
-                return Err(SyntaxError::new(
-                    self.token.start as usize,
-                    format!(
-                        "expected a keyword followed by an argument, found '{}'",
-                        self.token_text()
-                    ),
-                ));
+                return Err(self.expected("a keyword followed by an argument"));
             }
             return Ok(receiver);
         }
@@ -513,11 +566,13 @@ impl<'a> Parser<'a> {
 
     fn parse_binary_expression(&mut self, primary: Option<Expr>) -> PResult<Expr> {
         let mut receiver = self.parse_unary_expression(primary)?;
+        let depth = self.chain_start();
         while self.at(TokenKind::Binary) {
+            self.chain_link()?;
             let t = self.advance()?;
             let part = self.ident(t);
             let arg = self.parse_unary_expression(None)?;
-            let span = receiver.span().to(arg.span());
+            let span = Span::new(receiver.span().start as usize, self.previous_end);
             receiver = Expr::Message(Message {
                 receiver: Box::new(receiver),
                 selector: part.name.clone(),
@@ -526,6 +581,7 @@ impl<'a> Parser<'a> {
                 span,
             });
         }
+        self.depth = depth;
         Ok(receiver)
     }
 
@@ -534,7 +590,9 @@ impl<'a> Parser<'a> {
             Some(p) => p,
             None => self.parse_primary()?,
         };
+        let depth = self.chain_start();
         while self.at(TokenKind::Identifier) {
+            self.chain_link()?;
             let t = self.advance()?;
             let part = self.ident(t);
             let span = receiver.span().to(part.span);
@@ -546,6 +604,7 @@ impl<'a> Parser<'a> {
                 span,
             });
         }
+        self.depth = depth;
         Ok(receiver)
     }
 
@@ -562,8 +621,11 @@ impl<'a> Parser<'a> {
                 if !self.at(TokenKind::RightParen) {
                     return Err(self.unclosed("')' to close the parenthesis", open));
                 }
-                self.advance()?;
-                Ok(inner)
+                let close = self.advance()?;
+                Ok(with_parentheses(
+                    inner,
+                    Span::new(open.start as usize, close.end as usize),
+                ))
             }
             TokenKind::LeftBrace => {
                 let open = self.advance()?;
@@ -717,7 +779,7 @@ impl<'a> Parser<'a> {
             match t.kind {
                 TokenKind::RightParen => break,
                 TokenKind::LeftParen | TokenKind::LiteralArrayOpen => {
-                    elements.push(self.parse_literal_array()?.0);
+                    elements.push(self.nested(Self::parse_literal_array)?.0);
                 }
                 TokenKind::LeftBracket | TokenKind::ByteArrayOpen => {
                     elements.push(self.parse_byte_array()?.0);
@@ -778,6 +840,21 @@ impl<'a> Parser<'a> {
             Span::new(open.start as usize, close.end as usize),
         ))
     }
+}
+
+/// A parenthesized expression: its span covers the parentheses, as the
+/// start and stop of a Pharo node do. A variable keeps the span of its name.
+fn with_parentheses(mut expr: Expr, outer: Span) -> Expr {
+    match &mut expr {
+        Expr::Variable(_) => {}
+        Expr::Literal(_, span) | Expr::Assignment(_, _, span) | Expr::BraceArray(_, span) => {
+            *span = outer
+        }
+        Expr::Message(m) => m.span = outer,
+        Expr::Cascade(c) => c.span = outer,
+        Expr::Block(b) => b.span = outer,
+    }
+    expr
 }
 
 /// `self`, `super`, `thisContext`, `nil`, `true`, `false`.

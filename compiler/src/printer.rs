@@ -2,7 +2,7 @@
 //! is how a method's source is reconstituted from its AST.
 
 use crate::literal::Literal;
-use crate::number::{format_float, format_fraction, format_scaled};
+use crate::number::{format_float, format_scaled};
 use crate::zag_ast::*;
 
 /// The source of `method`, Pharo style: selector pattern, pragmas,
@@ -160,6 +160,13 @@ impl<'a> Printer<'a> {
                 literal_into(&mut self.out, arg, false);
             }
         }
+        // `<a: #+>` would read back as the symbol `#+>`.
+        if self
+            .out
+            .ends_with(|c: char| c.is_ascii() && crate::lexer::is_binary_char(c as u8))
+        {
+            self.out.push(' ');
+        }
         self.out.push('>');
     }
 
@@ -311,11 +318,6 @@ fn literal_into(out: &mut String, literal: &Literal, in_array: bool) {
         Literal::Integer(i) => out.push_str(&i.to_string()),
         Literal::LargeInteger(b) => out.push_str(&b.to_string()),
         Literal::Float(f) => out.push_str(&format_float(f.0)),
-        Literal::Fraction {
-            mantissa,
-            radix,
-            exponent,
-        } => out.push_str(&format_fraction(mantissa, *radix, *exponent)),
         Literal::ScaledDecimal {
             mantissa,
             decimals,
