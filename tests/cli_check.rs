@@ -147,3 +147,21 @@ fn the_pharo_sources_check_clean() {
     assert!(stdout.starts_with("29 packages, "), "{stdout}");
     assert!(stdout.contains("round-tripped (100.0%)"), "{stdout}");
 }
+
+#[test]
+fn the_deepest_nesting_allowed_checks_on_worker_threads() {
+    let n = 255;
+    let source = format!(
+        "Class {{ #name : 'Deep', #superclass : 'Object' }}\n\
+         Deep >> blocks [ ^ {}1{} ]\nDeep >> chain [ ^ 1{} ]\nDeep >> mixed [ ^ {}1{} ]\n",
+        "[".repeat(n),
+        "]".repeat(n),
+        "+1".repeat(250),
+        "[(".repeat(127),
+        ")]".repeat(127),
+    );
+    let dir = package("deep", &[("P/Deep.class.st", &source)]);
+    let out = zag(&["check", dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("3 methods converted, 3 round-tripped (100.0%)"));
+}

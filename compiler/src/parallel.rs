@@ -4,6 +4,11 @@
 use std::num::NonZeroUsize;
 use std::thread;
 
+/// Stack of each worker: conversion and printing recurse once per nesting
+/// level (up to `parser::MAX_NESTING`), and an unoptimized build (as build
+/// scripts are) uses large frames. Only touched pages cost memory.
+const WORKER_STACK: usize = 64 << 20;
+
 /// Number of worker threads: the machine's parallelism, at most 16.
 pub fn workers() -> usize {
     thread::available_parallelism()
@@ -31,10 +36,13 @@ where
             .chunks(chunk)
             .map(|part| {
                 let (init, f) = (&init, &f);
-                scope.spawn(move || {
-                    let mut state = init();
-                    part.iter().map(|i| f(&mut state, i)).collect::<Vec<R>>()
-                })
+                thread::Builder::new()
+                    .stack_size(WORKER_STACK)
+                    .spawn_scoped(scope, move || {
+                        let mut state = init();
+                        part.iter().map(|i| f(&mut state, i)).collect::<Vec<R>>()
+                    })
+                    .expect("a worker thread can be started")
             })
             .collect();
         handles
