@@ -111,6 +111,11 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// The text of a consumed token.
+    fn slice(&self, t: Token) -> &'a str {
+        &self.text()[t.start as usize..t.end as usize]
+    }
+
     fn ident(&self, t: Token) -> Ident {
         Ident {
             name: self.text()[t.start as usize..t.end as usize].to_string(),
@@ -151,7 +156,7 @@ impl<'a> Parser<'a> {
         start: usize,
         first_comment: usize,
         selector: String,
-        selector_parts: Vec<Ident>,
+        selector_parts: Vec<Span>,
         arguments: Vec<Ident>,
         end: BodyEnd,
     ) -> PResult<Method> {
@@ -220,18 +225,20 @@ impl<'a> Parser<'a> {
     }
 
     /// `foo`, `+ other`, or `at: index put: value`.
-    pub fn parse_method_pattern(&mut self) -> PResult<(String, Vec<Ident>, Vec<Ident>)> {
+    pub fn parse_method_pattern(&mut self) -> PResult<(String, Vec<Span>, Vec<Ident>)> {
         match self.token.kind {
             TokenKind::Identifier => {
                 let t = self.advance()?;
-                let part = self.ident(t);
-                Ok((part.name.clone(), vec![part], vec![]))
+                Ok((self.slice(t).to_string(), vec![t.span()], vec![]))
             }
             TokenKind::Binary => {
                 let t = self.advance()?;
-                let part = self.ident(t);
                 let arg = self.expect(TokenKind::Identifier, "an argument name")?;
-                Ok((part.name.clone(), vec![part], vec![self.ident(arg)]))
+                Ok((
+                    self.slice(t).to_string(),
+                    vec![t.span()],
+                    vec![self.ident(arg)],
+                ))
             }
             TokenKind::Keyword => {
                 let mut selector = String::new();
@@ -239,9 +246,8 @@ impl<'a> Parser<'a> {
                 let mut args = Vec::new();
                 while self.at(TokenKind::Keyword) {
                     let t = self.advance()?;
-                    let part = self.ident(t);
-                    selector.push_str(&part.name);
-                    parts.push(part);
+                    selector.push_str(self.slice(t));
+                    parts.push(t.span());
                     let arg = self.expect(TokenKind::Identifier, "an argument name")?;
                     args.push(self.ident(arg));
                 }
@@ -477,7 +483,7 @@ impl<'a> Parser<'a> {
         let first_start = first
             .selector_parts
             .first()
-            .map_or(first.span.start, |p| p.span.start);
+            .map_or(first.span.start, |p| p.start);
         let mut messages = vec![CascadeMessage {
             selector: first.selector,
             selector_parts: first.selector_parts,
@@ -507,14 +513,12 @@ impl<'a> Parser<'a> {
         let (selector, parts, arguments) = match self.token.kind {
             TokenKind::Identifier => {
                 let t = self.advance()?;
-                let part = self.ident(t);
-                (part.name.clone(), vec![part], vec![])
+                (self.slice(t).to_string(), vec![t.span()], vec![])
             }
             TokenKind::Binary => {
                 let t = self.advance()?;
-                let part = self.ident(t);
                 let arg = self.parse_unary_expression(None)?;
-                (part.name.clone(), vec![part], vec![arg])
+                (self.slice(t).to_string(), vec![t.span()], vec![arg])
             }
             TokenKind::Keyword => self.parse_keyword_parts()?,
             _ => return Err(self.expected("a message after ';'")),
@@ -527,15 +531,14 @@ impl<'a> Parser<'a> {
         })
     }
 
-    fn parse_keyword_parts(&mut self) -> PResult<(String, Vec<Ident>, Vec<Expr>)> {
+    fn parse_keyword_parts(&mut self) -> PResult<(String, Vec<Span>, Vec<Expr>)> {
         let mut selector = String::new();
         let mut parts = Vec::new();
         let mut args = Vec::new();
         while self.at(TokenKind::Keyword) {
             let t = self.advance()?;
-            let part = self.ident(t);
-            selector.push_str(&part.name);
-            parts.push(part);
+            selector.push_str(self.slice(t));
+            parts.push(t.span());
             args.push(self.parse_binary_expression(None)?);
         }
         // `x at: 1 foo:bar: 2`: `foo:bar:` is one token, with no argument.
@@ -570,13 +573,12 @@ impl<'a> Parser<'a> {
         while self.at(TokenKind::Binary) {
             self.chain_link()?;
             let t = self.advance()?;
-            let part = self.ident(t);
             let arg = self.parse_unary_expression(None)?;
             let span = Span::new(receiver.span().start as usize, self.previous_end);
             receiver = Expr::Message(Message {
                 receiver: Box::new(receiver),
-                selector: part.name.clone(),
-                selector_parts: vec![part],
+                selector: self.slice(t).to_string(),
+                selector_parts: vec![t.span()],
                 arguments: vec![arg],
                 span,
             });
@@ -594,12 +596,11 @@ impl<'a> Parser<'a> {
         while self.at(TokenKind::Identifier) {
             self.chain_link()?;
             let t = self.advance()?;
-            let part = self.ident(t);
-            let span = receiver.span().to(part.span);
+            let span = receiver.span().to(t.span());
             receiver = Expr::Message(Message {
                 receiver: Box::new(receiver),
-                selector: part.name.clone(),
-                selector_parts: vec![part],
+                selector: self.slice(t).to_string(),
+                selector_parts: vec![t.span()],
                 arguments: vec![],
                 span,
             });

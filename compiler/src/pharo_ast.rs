@@ -12,8 +12,8 @@ use crate::source::Span;
 #[derive(Clone, Debug, PartialEq)]
 pub struct Method {
     pub selector: String,
-    /// The selector's keywords (or its single unary/binary part) with spans.
-    pub selector_parts: Vec<Ident>,
+    /// Spans of the selector's keywords (or of its one unary/binary part).
+    pub selector_parts: Vec<Span>,
     pub arguments: Vec<Ident>,
     pub pragmas: Vec<Pragma>,
     pub body: Sequence,
@@ -104,7 +104,8 @@ impl Expr {
 pub struct Message {
     pub receiver: Box<Expr>,
     pub selector: String,
-    pub selector_parts: Vec<Ident>,
+    /// Spans of the selector's keywords (or of its one unary/binary part).
+    pub selector_parts: Vec<Span>,
     pub arguments: Vec<Expr>,
     pub span: Span,
 }
@@ -120,7 +121,8 @@ pub struct Cascade {
 #[derive(Clone, Debug, PartialEq)]
 pub struct CascadeMessage {
     pub selector: String,
-    pub selector_parts: Vec<Ident>,
+    /// Spans of the selector's keywords (or of its one unary/binary part).
+    pub selector_parts: Vec<Span>,
     pub arguments: Vec<Expr>,
     pub span: Span,
 }

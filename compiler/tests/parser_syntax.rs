@@ -205,14 +205,15 @@ fn unary_messages_chain() {
 
 #[test]
 fn keywords_form_one_message() {
-    let e = expr("dict at: key put: value + 1");
+    let src = "dict at: key put: value + 1";
+    let e = expr(src);
     assert_eq!(sexp(&e), "(dict at: key put: (value + 1))");
     let Expr::Message(m) = &e else { panic!() };
     assert_eq!(m.selector, "at:put:");
     let parts: Vec<(&str, Span)> = m
         .selector_parts
         .iter()
-        .map(|p| (p.name.as_str(), p.span))
+        .map(|p| (&src[p.range()], *p))
         .collect();
     assert_eq!(parts, [("at:", span(5, 8)), ("put:", span(13, 17))]);
     assert_eq!(m.span, span(0, 27));
@@ -1038,7 +1039,7 @@ fn every_binary_selector() {
             panic!("{src}")
         };
         assert_eq!(m.selector, op, "{src}");
-        assert_eq!(m.selector_parts[0].span, span(2, 2 + op.len()), "{src}");
+        assert_eq!(m.selector_parts[0], span(2, 2 + op.len()), "{src}");
         assert_eq!(sexp(&m.receiver), "a");
         assert_eq!(sexp(&m.arguments[0]), "b");
         // Without spaces too.
@@ -1054,7 +1055,7 @@ fn binary_method_patterns() {
         let src = format!("{op} other ^ other");
         let m = method(&src);
         assert_eq!(m.selector, op);
-        assert_eq!(m.selector_parts[0].span, span(0, op.len()));
+        assert_eq!(m.selector_parts[0], span(0, op.len()));
         assert_eq!(m.arguments[0].name, "other");
         let z = round_trip(&src);
         assert_eq!(z.selector, op);
@@ -1069,7 +1070,7 @@ fn unary_and_keyword_method_patterns() {
     let m = method("size ^ 0");
     assert_eq!(m.selector, "size");
     assert!(m.arguments.is_empty());
-    assert_eq!(m.selector_parts[0].span, span(0, 4));
+    assert_eq!(m.selector_parts[0], span(0, 4));
 
     let src = "at: index put: value ^ value";
     let m = method(src);
@@ -1077,7 +1078,7 @@ fn unary_and_keyword_method_patterns() {
     let parts: Vec<(&str, Span)> = m
         .selector_parts
         .iter()
-        .map(|p| (p.name.as_str(), p.span))
+        .map(|p| (&src[p.range()], *p))
         .collect();
     assert_eq!(parts, [("at:", span(0, 3)), ("put:", span(10, 14))]);
     let args: Vec<(&str, Span)> = m
@@ -1358,7 +1359,7 @@ fn spans_of_nodes() {
     let Expr::Message(send) = value else { panic!() };
     assert_eq!(send.span, span(10, 44));
     assert_eq!(text_at(src, send.receiver.span()), "a > b");
-    let parts: Vec<Span> = send.selector_parts.iter().map(|p| p.span).collect();
+    let parts: Vec<Span> = send.selector_parts.clone();
     assert_eq!(parts, [span(16, 23), span(30, 38)]);
     let Expr::Block(b) = &send.arguments[0] else {
         panic!()
