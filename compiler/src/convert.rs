@@ -310,7 +310,9 @@ impl<'a> Converter<'a> {
         let mut arguments = Vec::with_capacity(m.arguments.len());
         for (i, a) in m.arguments.iter().enumerate() {
             arguments.push(match (a, inline) {
-                (p::Expr::Block(b), Some(shape)) if shape.arguments[i] != BlockArg::NotBlock => {
+                (p::Expr::Block(b), Some(shape))
+                    if matches!(shape.arguments[i], BlockArg::Arity(_) | BlockArg::ZeroOrOne) =>
+                {
                     Node::Block(Box::new(self.block(b, true)?))
                 }
                 _ => self.expr(a)?,
@@ -485,9 +487,22 @@ fn contains_return(nodes: &[Node]) -> bool {
     nodes.iter().any(walk)
 }
 
+/// A literal number other than zero: the step of an inlined `to:by:do:`,
+/// whose sign decides the loop test.
+fn is_nonzero_number(e: &p::Expr) -> bool {
+    match e {
+        p::Expr::Literal(Literal::Integer(n), _) => *n != 0,
+        p::Expr::Literal(Literal::LargeInteger(_), _) => true,
+        p::Expr::Literal(Literal::Float(f), _) => f.0 != 0.0 && !f.0.is_nan(),
+        _ => false,
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum BlockArg {
     NotBlock,
+    /// Must be a literal, non-zero number (not a block).
+    NonZeroNumber,
     Arity(usize),
     /// `ifNotNil: [ ... ]` or `ifNotNil: [ :x | ... ]`
     ZeroOrOne,
@@ -514,6 +529,7 @@ impl InlineShape {
                 .zip(arguments)
                 .all(|(shape, arg)| match shape {
                     BlockArg::NotBlock => true,
+                    BlockArg::NonZeroNumber => is_nonzero_number(arg),
                     BlockArg::Arity(n) => is_block(arg, Some(*n)),
                     BlockArg::ZeroOrOne => is_block(arg, None),
                 })
@@ -534,7 +550,7 @@ fn inline_shape(selector: &str) -> Option<InlineShape> {
         "whileTrue" | "whileFalse" | "repeat" => (true, &[]),
         "timesRepeat:" => (false, &[Arity(0)]),
         "to:do:" => (false, &[NotBlock, Arity(1)]),
-        "to:by:do:" => (false, &[NotBlock, NotBlock, Arity(1)]),
+        "to:by:do:" => (false, &[NotBlock, NonZeroNumber, Arity(1)]),
         _ => return None,
     };
     Some(InlineShape {

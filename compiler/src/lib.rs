@@ -20,5 +20,6 @@ pub mod parser;
 pub mod pharo_ast;
 pub mod printer;
 pub mod source;
+pub mod threaded;
 pub mod tonel;
 pub mod zag_ast;

@@ -240,6 +240,10 @@ fn which_control_messages_are_inlined() {
     assert!(inlined("x ifNil: [ 1 ] ifNotNil: [:y | y ]"));
     assert!(inlined("3 timesRepeat: [ x ]"));
     assert!(inlined("1 to: 5 by: 2 do: [:i | x ]"));
+    assert!(inlined("5 to: 1 by: -1.5 do: [:i | x ]"));
+    // Pharo inlines to:by:do: only for a literal, non-zero step.
+    assert!(!inlined("1 to: 5 by: x do: [:i | x ]"));
+    assert!(!inlined("1 to: 5 by: 0 do: [:i | x ]"));
     // Not literal blocks, or the wrong arity: real sends with real blocks.
     assert!(!inlined("x ifTrue: [:y | 1 ]"));
     assert!(!inlined("x do: [:y | 1 ]"));
