@@ -3,4 +3,6 @@
 //! binary (`src/main.rs`) is its command line; the front end is the
 //! `zag-compiler` crate.
 
+pub mod memory;
 pub mod object;
+pub mod vm;

@@ -34,14 +34,22 @@ pub fn convert_method(method: &p::Method, scope: &ClassScope) -> CResult<Method>
 }
 
 /// Converts a do-it (as `zag eval` and the REPL take it) into a method named
-/// `DoIt` compiled in `scope`.
+/// `DoIt` compiled in `scope`. As in Pharo, a do-it answers the value of its
+/// last statement.
 pub fn convert_doit(sequence: &p::Sequence, scope: &ClassScope) -> CResult<Method> {
+    let mut body = sequence.clone();
+    if let Some(p::Statement::Expression(last)) = body.statements.pop() {
+        let span = last.span();
+        body.statements.push(p::Statement::Return(last, span));
+    } else if let Some(p::Statement::Return(e, span)) = sequence.statements.last() {
+        body.statements.push(p::Statement::Return(e.clone(), *span));
+    }
     let method = p::Method {
         selector: "DoIt".to_string(),
         selector_parts: Vec::new(),
         arguments: Vec::new(),
         pragmas: Vec::new(),
-        body: sequence.clone(),
+        body,
         comments: Vec::new(),
         span: sequence.span,
     };

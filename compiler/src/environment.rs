@@ -16,7 +16,7 @@ pub struct ClassShape {
     pub is_trait: bool,
 }
 
-#[derive(Default, Debug)]
+#[derive(Clone, Default, Debug)]
 pub struct Environment {
     shapes: HashMap<String, ClassShape>,
 }

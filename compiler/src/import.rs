@@ -85,6 +85,13 @@ impl Import {
     /// is an error; the later definition is ignored.
     pub fn environment(&self, errors: &mut Vec<Diagnostic>) -> Environment {
         let mut env = Environment::new();
+        self.extend_environment(&mut env, errors);
+        env
+    }
+
+    /// Adds (or replaces) the classes and traits read to `env`, as when
+    /// filing in over classes that already exist.
+    pub fn extend_environment(&self, env: &mut Environment, errors: &mut Vec<Diagnostic>) {
         let mut defined_in: std::collections::HashMap<&str, &str> = Default::default();
         for (file, def) in self.definitions() {
             let (c, is_trait) = match def {
@@ -112,7 +119,6 @@ impl Import {
                 is_trait,
             });
         }
-        env
     }
 }
 

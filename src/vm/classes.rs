@@ -1,0 +1,193 @@
+//! The class table: every class and metaclass, by index.
+//!
+//! Objects name their class by index (in the header, or by tag for
+//! immediates). The classes the VM itself must know (to make integers,
+//! strings, closures, messages...) have fixed indices; the others are
+//! numbered as they are defined. Each class has a metaclass (its class
+//! side); `Foo class superclass` is `Foo superclass class`, and the root
+//! class's metaclass inherits from `Class`, as in Pharo.
+
+use std::collections::HashMap;
+
+use zag_compiler::tonel::Layout;
+
+use super::method::MethodRef;
+use crate::object::Oop;
+
+pub type ClassIndex = u32;
+
+pub const SMALL_INTEGER: ClassIndex = 1;
+pub const CHARACTER: ClassIndex = 2;
+pub const SMALL_FLOAT: ClassIndex = 3;
+pub const UNDEFINED_OBJECT: ClassIndex = 4;
+pub const TRUE: ClassIndex = 5;
+pub const FALSE: ClassIndex = 6;
+pub const BYTE_SYMBOL: ClassIndex = 7;
+pub const BYTE_STRING: ClassIndex = 8;
+pub const ARRAY: ClassIndex = 9;
+pub const BLOCK_CLOSURE: ClassIndex = 10;
+pub const MESSAGE: ClassIndex = 11;
+pub const ASSOCIATION: ClassIndex = 12;
+pub const METACLASS: ClassIndex = 13;
+pub const LARGE_POSITIVE_INTEGER: ClassIndex = 14;
+pub const LARGE_NEGATIVE_INTEGER: ClassIndex = 15;
+pub const BOXED_FLOAT: ClassIndex = 16;
+pub const BYTE_ARRAY: ClassIndex = 17;
+/// First index given to classes the VM does not know by name.
+const FIRST_FREE: ClassIndex = 32;
+
+/// The classes the VM knows by name, with their fixed indices.
+const WELL_KNOWN: &[(&str, ClassIndex)] = &[
+    ("SmallInteger", SMALL_INTEGER),
+    ("Character", CHARACTER),
+    ("SmallFloat64", SMALL_FLOAT),
+    ("UndefinedObject", UNDEFINED_OBJECT),
+    ("True", TRUE),
+    ("False", FALSE),
+    ("ByteSymbol", BYTE_SYMBOL),
+    ("ByteString", BYTE_STRING),
+    ("Array", ARRAY),
+    ("BlockClosure", BLOCK_CLOSURE),
+    ("Message", MESSAGE),
+    ("Association", ASSOCIATION),
+    ("Metaclass", METACLASS),
+    ("LargePositiveInteger", LARGE_POSITIVE_INTEGER),
+    ("LargeNegativeInteger", LARGE_NEGATIVE_INTEGER),
+    ("BoxedFloat64", BOXED_FLOAT),
+    ("ByteArray", BYTE_ARRAY),
+];
+
+/// The fixed index of a class the VM knows by name.
+pub fn well_known_index(name: &str) -> Option<ClassIndex> {
+    WELL_KNOWN.iter().find(|(n, _)| *n == name).map(|(_, i)| *i)
+}
+
+pub struct Class {
+    /// `Foo` for a class, `Foo class` for its metaclass.
+    pub name: String,
+    pub superclass: Option<ClassIndex>,
+    pub is_meta: bool,
+    /// The metaclass of a class, or the class of a metaclass.
+    pub partner: ClassIndex,
+    pub layout: Layout,
+    /// All instance variable names, inherited first.
+    pub inst_vars: Vec<String>,
+    /// Selector (a Symbol) → method.
+    pub methods: HashMap<Oop, MethodRef>,
+    /// The class as a Smalltalk object (an instance of its metaclass).
+    pub object: Oop,
+    /// Class variables defined here: name → Association.
+    pub class_vars: HashMap<String, Oop>,
+}
+
+#[derive(Default)]
+pub struct ClassTable {
+    classes: Vec<Option<Class>>,
+    by_name: HashMap<String, ClassIndex>,
+    by_object: HashMap<u64, ClassIndex>,
+    next_free: ClassIndex,
+}
+
+impl ClassTable {
+    pub fn new() -> ClassTable {
+        ClassTable {
+            next_free: FIRST_FREE,
+            ..ClassTable::default()
+        }
+    }
+
+    /// An index for a new class named `name` (well-known or the next free).
+    pub fn reserve(&mut self, name: &str) -> ClassIndex {
+        if let Some(i) = self.by_name.get(name) {
+            return *i;
+        }
+        let index = well_known_index(name).unwrap_or_else(|| {
+            let i = self.next_free;
+            self.next_free += 1;
+            i
+        });
+        self.by_name.insert(name.to_string(), index);
+        index
+    }
+
+    pub fn insert(&mut self, index: ClassIndex, class: Class) {
+        let i = index as usize;
+        if self.classes.len() <= i {
+            self.classes.resize_with(i + 1, || None);
+        }
+        self.by_object.insert(class.object.bits(), index);
+        if class.is_meta {
+            self.by_name.insert(class.name.clone(), index);
+        }
+        self.classes[i] = Some(class);
+    }
+
+    pub fn get(&self, index: ClassIndex) -> Option<&Class> {
+        self.classes.get(index as usize).and_then(Option::as_ref)
+    }
+
+    pub fn get_mut(&mut self, index: ClassIndex) -> Option<&mut Class> {
+        self.classes
+            .get_mut(index as usize)
+            .and_then(Option::as_mut)
+    }
+
+    /// Every defined class with its index.
+    pub fn iter(&self) -> impl Iterator<Item = (ClassIndex, &Class)> {
+        self.classes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| c.as_ref().map(|c| (i as ClassIndex, c)))
+    }
+
+    pub fn index_of(&self, name: &str) -> Option<ClassIndex> {
+        self.by_name
+            .get(name)
+            .copied()
+            .filter(|i| self.get(*i).is_some())
+    }
+
+    /// The class index a class object stands for.
+    pub fn index_of_object(&self, object: Oop) -> Option<ClassIndex> {
+        self.by_object.get(&object.bits()).copied()
+    }
+
+    /// The name of a class, or a placeholder for an undefined index.
+    /// The name of a class; for a well-known index not (yet) defined, the
+    /// name it is reserved for.
+    pub fn name(&self, index: ClassIndex) -> String {
+        if let Some(c) = self.get(index) {
+            return c.name.clone();
+        }
+        match WELL_KNOWN.iter().find(|(_, i)| *i == index) {
+            Some((name, _)) => name.to_string(),
+            None => format!("<class {index}>"),
+        }
+    }
+
+    /// Looks `selector` up from `class` through its superclasses.
+    pub fn lookup(&self, mut class: ClassIndex, selector: Oop) -> Option<MethodRef> {
+        for _ in 0..10_000 {
+            let c = self.get(class)?;
+            if let Some(m) = c.methods.get(&selector) {
+                return Some(*m);
+            }
+            class = c.superclass?;
+        }
+        None
+    }
+
+    /// Whether `class` is `ancestor` or inherits from it.
+    pub fn inherits_from(&self, mut class: ClassIndex, ancestor: ClassIndex) -> bool {
+        for _ in 0..10_000 {
+            if class == ancestor {
+                return true;
+            }
+            match self.get(class).and_then(|c| c.superclass) {
+                Some(s) => class = s,
+                None => return false,
+            }
+        }
+        false
+    }
+}

@@ -1,0 +1,524 @@
+//! The threaded interpreter: a trampoline that calls each instruction's
+//! handler, which answers the next instruction to run.
+//!
+//! Smalltalk frames live on the VM's own stacks (values in `Vm::stack`,
+//! activation records in `Vm::frames`), never on the Rust stack: a send
+//! pushes a frame and answers the callee's first instruction, a return pops
+//! one and answers the caller's continuation. Deep Smalltalk recursion is
+//! therefore bounded by [`MAX_STACK_SLOTS`], and ends in a Smalltalk-level
+//! error, not a Rust stack overflow. A null instruction pointer hands
+//! control back to the Rust caller (with a result or an error).
+//!
+//! Frame layout on the value stack: the receiver at `base`, then the frame
+//! slots (arguments, copied values, temporaries), then the operand stack.
+
+use super::classes::{self, ClassIndex};
+use super::method::{CacheEntry, Instr, MethodRef};
+use super::primitives::{self, Prim};
+use super::{Vm, VmError};
+use crate::memory::{self, class_index_of};
+use crate::object::{Format, Oop};
+
+/// An instruction pointer into some method's code (methods live as long
+/// as the VM, so it stays valid).
+pub type Ip = *const Instr;
+pub type Handler = fn(&mut Vm, Ip) -> Ip;
+
+/// Bound on the value stack: past it, a send fails with a recursion error.
+pub const MAX_STACK_SLOTS: usize = 16 << 20;
+
+#[derive(Clone, Copy, Debug)]
+pub struct Frame {
+    pub method: MethodRef,
+    pub unit: u16,
+    /// Stack index of the receiver.
+    pub base: usize,
+    /// Where the caller continues; null when the caller is Rust.
+    pub return_ip: Ip,
+    /// Unique id of this activation.
+    pub id: u64,
+    /// Id of the method activation `^` returns from (itself for methods).
+    pub home: u64,
+}
+
+/// Closure slots (a VM-defined layout): then the copied values.
+pub const CLOSURE_HOME: usize = 0;
+pub const CLOSURE_METHOD: usize = 1;
+pub const CLOSURE_UNIT: usize = 2;
+pub const CLOSURE_NUM_ARGS: usize = 3;
+pub const CLOSURE_RECEIVER: usize = 4;
+pub const CLOSURE_FIXED: usize = 5;
+
+/// Runs from `ip` until control returns to Rust.
+pub(crate) fn run(vm: &mut Vm, mut ip: Ip) -> Result<Oop, VmError> {
+    while !ip.is_null() {
+        // SAFETY: every non-null ip points into the code of a method the
+        // VM owns and never frees.
+        let handler = unsafe { (*ip).handler };
+        ip = handler(vm, ip);
+    }
+    match vm.error.take() {
+        Some(e) => Err(e),
+        None => Ok(vm.result),
+    }
+}
+
+fn instr<'a>(ip: Ip) -> &'a Instr {
+    // SAFETY: as in `run`.
+    unsafe { &*ip }
+}
+
+fn next(ip: Ip) -> Ip {
+    // SAFETY: a unit never ends with an instruction that falls through
+    // (the compiler ends every unit with a return or a jump).
+    unsafe { ip.add(1) }
+}
+
+impl Vm {
+    fn frame(&self) -> &Frame {
+        self.frames.last().expect("a frame is active")
+    }
+
+    fn slot_index(&self, slot: u32) -> usize {
+        self.frame().base + 1 + slot as usize
+    }
+
+    fn push(&mut self, value: Oop) {
+        self.stack.push(value);
+    }
+
+    fn pop(&mut self) -> Oop {
+        self.stack
+            .pop()
+            .expect("the compiler keeps the operand stack balanced")
+    }
+
+    fn top(&self) -> Oop {
+        *self
+            .stack
+            .last()
+            .expect("the compiler keeps the operand stack balanced")
+    }
+
+    /// Records an error with the Smalltalk stack trace; answers null, which
+    /// stops the interpreter.
+    pub(crate) fn fail(&mut self, message: impl Into<String>) -> Ip {
+        let trace = self
+            .frames
+            .iter()
+            .rev()
+            .map(|f| {
+                let m = &self.methods[f.method as usize];
+                let block = if f.unit == 0 { "" } else { "[] in " };
+                format!("{block}{}>>{}", self.classes.name(m.class), m.ast.selector)
+            })
+            .collect();
+        self.error = Some(VmError {
+            message: message.into(),
+            trace,
+        });
+        std::ptr::null()
+    }
+
+    /// Finds the method for `selector` in `class`, through the send
+    /// site's inline cache.
+    fn cached_lookup(
+        &mut self,
+        site: &Instr,
+        class: ClassIndex,
+        selector: Oop,
+    ) -> Option<MethodRef> {
+        let entry = site.cache.get();
+        if entry.class == class && entry.epoch == self.epoch && entry.epoch != 0 {
+            return Some(entry.method);
+        }
+        let method = self.classes.lookup(class, selector)?;
+        site.cache.set(CacheEntry {
+            class,
+            method,
+            epoch: self.epoch,
+        });
+        Some(method)
+    }
+
+    /// Invokes `method` on the receiver and `args` arguments on the stack:
+    /// its primitive first, then (if none, or it failed) its code.
+    pub(crate) fn invoke(&mut self, method: MethodRef, args: usize, return_ip: Ip) -> Ip {
+        let (primitive, error_slot) = {
+            let m = &self.methods[method as usize];
+            (m.primitive, m.primitive_error_slot)
+        };
+        let mut failure = None;
+        if primitive != 0 {
+            match primitives::call(self, primitive, args, return_ip) {
+                Prim::Value(v) => {
+                    let len = self.stack.len();
+                    self.stack.truncate(len - args - 1);
+                    self.push(v);
+                    return return_ip;
+                }
+                Prim::Continue(ip) => return ip,
+                Prim::Fail(code) => failure = Some(code),
+            }
+        }
+        let ip = self.activate(method, 0, args, return_ip, None);
+        if let (Some(slot), Some(code), false) = (error_slot, failure, ip.is_null()) {
+            let value = match primitives::ERROR_TABLE.get((code as usize).wrapping_sub(2)) {
+                Some(name) => self.intern(name),
+                None => self.nil,
+            };
+            let at = self.slot_index(slot as u32);
+            self.stack[at] = value;
+        }
+        ip
+    }
+
+    /// Pushes a frame for `unit` of `method` over the receiver and `args`
+    /// arguments already on the stack; `closure` supplies the copied
+    /// values and the home of a block. Answers the first instruction.
+    pub(crate) fn activate(
+        &mut self,
+        method: MethodRef,
+        unit: u16,
+        args: usize,
+        return_ip: Ip,
+        closure: Option<Oop>,
+    ) -> Ip {
+        let (num_temps, max_stack, code) = {
+            let u = &self.methods[method as usize].units[unit as usize];
+            (u.num_temps as usize, u.max_stack as usize, u.code.as_ptr())
+        };
+        if self.stack.len() + num_temps + max_stack + 8 > MAX_STACK_SLOTS {
+            return self.fail(format!(
+                "stack overflow: recursion deeper than the Smalltalk stack allows ({} frames)",
+                self.frames.len()
+            ));
+        }
+        let base = self.stack.len() - args - 1;
+        self.next_activation += 1;
+        let id = self.next_activation;
+        let mut home = id;
+        if let Some(closure) = closure {
+            let count = unsafe { memory::slot_count(closure) };
+            for i in CLOSURE_FIXED..count {
+                let v = memory::slot(closure, i).expect("in bounds");
+                self.push(v);
+            }
+            self.stack[base] = memory::slot(closure, CLOSURE_RECEIVER).expect("closure receiver");
+            home = memory::slot(closure, CLOSURE_HOME)
+                .and_then(Oop::as_small_integer)
+                .unwrap_or(0) as u64;
+        }
+        let nil = self.nil;
+        self.stack.resize(self.stack.len() + num_temps, nil);
+        self.frames.push(Frame {
+            method,
+            unit,
+            base,
+            return_ip,
+            id,
+            home,
+        });
+        code
+    }
+
+    /// The send of `selector` failed: sends `doesNotUnderstand:` with a
+    /// Message, or fails when that is not understood either.
+    fn does_not_understand(&mut self, selector: Oop, args: usize, return_ip: Ip) -> Ip {
+        let receiver = self.stack[self.stack.len() - args - 1];
+        let class = class_index_of(receiver);
+        let dnu = self.intern("doesNotUnderstand:");
+        let handler = self.classes.lookup(class, dnu);
+        let Some(handler) = handler.filter(|_| selector != dnu) else {
+            let name = self.symbol_text(selector);
+            return self.fail(format!(
+                "{}>>{name}: message not understood",
+                self.classes.name(class)
+            ));
+        };
+        let values = self.stack.split_off(self.stack.len() - args);
+        let arguments = self.new_array(&values);
+        let message = self
+            .heap
+            .allocate(classes::MESSAGE, Format::Fixed, 3, self.nil.bits());
+        memory::set_slot(message, 0, selector);
+        memory::set_slot(message, 1, arguments);
+        memory::set_slot(message, 2, self.class_object(class));
+        self.push(message);
+        self.sent_selector = dnu;
+        self.invoke(handler, 1, return_ip)
+    }
+
+    /// Returns `value` from the current frame to its caller.
+    fn return_from_frame(&mut self, value: Oop) -> Ip {
+        let frame = self.frames.pop().expect("a frame is active");
+        self.stack.truncate(frame.base);
+        if frame.return_ip.is_null() {
+            self.result = value;
+        } else {
+            self.push(value);
+        }
+        frame.return_ip
+    }
+
+    pub(crate) fn send_selector(
+        &mut self,
+        selector: Oop,
+        args: usize,
+        return_ip: Ip,
+        site: Option<&Instr>,
+        start: Option<ClassIndex>,
+    ) -> Ip {
+        let receiver = self.stack[self.stack.len() - args - 1];
+        let class = start.unwrap_or_else(|| class_index_of(receiver));
+        let method = match site {
+            Some(site) => self.cached_lookup(site, class, selector),
+            None => self.classes.lookup(class, selector),
+        };
+        match method {
+            Some(m) => {
+                self.sent_selector = selector;
+                self.invoke(m, args, return_ip)
+            }
+            None => self.does_not_understand(selector, args, return_ip),
+        }
+    }
+}
+
+// ----- handlers ---------------------------------------------------------------
+
+pub(crate) fn method_entry(vm: &mut Vm, ip: Ip) -> Ip {
+    let i = instr(ip);
+    let m = &vm.methods[vm.frame().method as usize];
+    m.invocations.set(m.invocations.get() + 1);
+    if i.operand != vm.sent_selector.bits() {
+        let (expected, got) = (
+            vm.symbol_text(i.operand_oop()),
+            vm.symbol_text(vm.sent_selector),
+        );
+        return vm.fail(format!(
+            "method entry expected #{expected} but was sent #{got}"
+        ));
+    }
+    next(ip)
+}
+
+pub(crate) fn push_self(vm: &mut Vm, ip: Ip) -> Ip {
+    let receiver = vm.stack[vm.frame().base];
+    vm.push(receiver);
+    next(ip)
+}
+
+pub(crate) fn push_constant(vm: &mut Vm, ip: Ip) -> Ip {
+    vm.push(instr(ip).operand_oop());
+    next(ip)
+}
+
+pub(crate) fn push_this_context(vm: &mut Vm, _ip: Ip) -> Ip {
+    vm.fail("thisContext is not supported yet")
+}
+
+pub(crate) fn push_temp(vm: &mut Vm, ip: Ip) -> Ip {
+    let v = vm.stack[vm.slot_index(instr(ip).a)];
+    vm.push(v);
+    next(ip)
+}
+
+pub(crate) fn store_temp(vm: &mut Vm, ip: Ip) -> Ip {
+    let at = vm.slot_index(instr(ip).a);
+    vm.stack[at] = vm.top();
+    next(ip)
+}
+
+pub(crate) fn push_remote(vm: &mut Vm, ip: Ip) -> Ip {
+    let i = instr(ip);
+    let vector = vm.stack[vm.slot_index(i.a)];
+    match memory::slot(vector, i.b as usize) {
+        Some(v) => {
+            vm.push(v);
+            next(ip)
+        }
+        None => vm.fail("internal error: bad temp vector access"),
+    }
+}
+
+pub(crate) fn store_remote(vm: &mut Vm, ip: Ip) -> Ip {
+    let i = instr(ip);
+    let vector = vm.stack[vm.slot_index(i.a)];
+    if memory::set_slot(vector, i.b as usize, vm.top()) {
+        next(ip)
+    } else {
+        vm.fail("internal error: bad temp vector access")
+    }
+}
+
+pub(crate) fn push_inst_var(vm: &mut Vm, ip: Ip) -> Ip {
+    let receiver = vm.stack[vm.frame().base];
+    match memory::slot(receiver, instr(ip).a as usize) {
+        Some(v) => {
+            vm.push(v);
+            next(ip)
+        }
+        None => vm.fail("instance variable access out of the receiver's bounds"),
+    }
+}
+
+pub(crate) fn store_inst_var(vm: &mut Vm, ip: Ip) -> Ip {
+    let receiver = vm.stack[vm.frame().base];
+    if memory::set_slot(receiver, instr(ip).a as usize, vm.top()) {
+        next(ip)
+    } else {
+        vm.fail("instance variable store out of the receiver's bounds")
+    }
+}
+
+/// The value slot of an association.
+const BINDING_VALUE: usize = 1;
+
+pub(crate) fn push_binding(vm: &mut Vm, ip: Ip) -> Ip {
+    let value = memory::slot(instr(ip).operand_oop(), BINDING_VALUE).unwrap_or(vm.nil);
+    vm.push(value);
+    next(ip)
+}
+
+pub(crate) fn store_binding(vm: &mut Vm, ip: Ip) -> Ip {
+    memory::set_slot(instr(ip).operand_oop(), BINDING_VALUE, vm.top());
+    next(ip)
+}
+
+pub(crate) fn make_temp_vector(vm: &mut Vm, ip: Ip) -> Ip {
+    let i = instr(ip);
+    let vector = vm
+        .heap
+        .allocate(classes::ARRAY, Format::Indexable, i.b as usize, i.operand);
+    let at = vm.slot_index(i.a);
+    vm.stack[at] = vector;
+    next(ip)
+}
+
+pub(crate) fn pop(vm: &mut Vm, ip: Ip) -> Ip {
+    vm.pop();
+    next(ip)
+}
+
+pub(crate) fn dup(vm: &mut Vm, ip: Ip) -> Ip {
+    let v = vm.top();
+    vm.push(v);
+    next(ip)
+}
+
+pub(crate) fn send(vm: &mut Vm, ip: Ip) -> Ip {
+    let i = instr(ip);
+    vm.send_selector(i.operand_oop(), i.a as usize, next(ip), Some(i), None)
+}
+
+pub(crate) fn super_send(vm: &mut Vm, ip: Ip) -> Ip {
+    let i = instr(ip);
+    // Statically bound: the lookup starts above the method's class.
+    vm.send_selector(i.operand_oop(), i.a as usize, next(ip), Some(i), Some(i.b))
+}
+
+/// Jump targets are relative to the jump instruction.
+fn jump_target(ip: Ip) -> Ip {
+    // SAFETY: lowering computed the offset from a target inside the unit.
+    unsafe { ip.offset(instr(ip).a as i32 as isize) }
+}
+
+pub(crate) fn jump(_vm: &mut Vm, ip: Ip) -> Ip {
+    jump_target(ip)
+}
+
+fn jump_if_boolean(vm: &mut Vm, ip: Ip, when: bool) -> Ip {
+    let v = vm.pop();
+    if v == vm.true_object {
+        if when {
+            jump_target(ip)
+        } else {
+            next(ip)
+        }
+    } else if v == vm.false_object {
+        if when {
+            next(ip)
+        } else {
+            jump_target(ip)
+        }
+    } else {
+        vm.fail(format!(
+            "NonBooleanReceiver: proceed for truth ({} is not a Boolean)",
+            vm.describe(v)
+        ))
+    }
+}
+
+pub(crate) fn jump_if_true(vm: &mut Vm, ip: Ip) -> Ip {
+    jump_if_boolean(vm, ip, true)
+}
+
+pub(crate) fn jump_if_false(vm: &mut Vm, ip: Ip) -> Ip {
+    jump_if_boolean(vm, ip, false)
+}
+
+pub(crate) fn jump_if_nil(vm: &mut Vm, ip: Ip) -> Ip {
+    if vm.pop() == vm.nil {
+        jump_target(ip)
+    } else {
+        next(ip)
+    }
+}
+
+pub(crate) fn jump_if_not_nil(vm: &mut Vm, ip: Ip) -> Ip {
+    if vm.pop() != vm.nil {
+        jump_target(ip)
+    } else {
+        next(ip)
+    }
+}
+
+pub(crate) fn make_array(vm: &mut Vm, ip: Ip) -> Ip {
+    let n = instr(ip).a as usize;
+    let values = vm.stack.split_off(vm.stack.len() - n);
+    let array = vm.new_array(&values);
+    vm.push(array);
+    next(ip)
+}
+
+pub(crate) fn push_closure(vm: &mut Vm, ip: Ip) -> Ip {
+    let i = instr(ip);
+    let frame = *vm.frame();
+    let copied = vm.stack.split_off(vm.stack.len() - i.b as usize);
+    let num_args = vm.methods[frame.method as usize].units[i.a as usize].num_args;
+    let closure = vm.heap.allocate(
+        classes::BLOCK_CLOSURE,
+        Format::FixedIndexable,
+        CLOSURE_FIXED + copied.len(),
+        vm.nil.bits(),
+    );
+    let int = |v: u64| Oop::small_integer(v as i64).expect("small");
+    memory::set_slot(closure, CLOSURE_HOME, int(frame.home));
+    memory::set_slot(closure, CLOSURE_METHOD, int(frame.method as u64));
+    memory::set_slot(closure, CLOSURE_UNIT, int(i.a as u64));
+    memory::set_slot(closure, CLOSURE_NUM_ARGS, int(num_args as u64));
+    memory::set_slot(closure, CLOSURE_RECEIVER, vm.stack[frame.base]);
+    for (k, v) in copied.into_iter().enumerate() {
+        memory::set_slot(closure, CLOSURE_FIXED + k, v);
+    }
+    vm.push(closure);
+    next(ip)
+}
+
+pub(crate) fn return_top(vm: &mut Vm, _ip: Ip) -> Ip {
+    let value = vm.pop();
+    vm.return_from_frame(value)
+}
+
+pub(crate) fn non_local_return(vm: &mut Vm, _ip: Ip) -> Ip {
+    let value = vm.pop();
+    let home = vm.frame().home;
+    let Some(k) = vm.frames.iter().rposition(|f| f.id == home) else {
+        return vm.fail("BlockCannotReturn: the block's home method has already returned");
+    };
+    // Frames between the block and its home are abandoned (ensure: blocks
+    // will run here once they exist).
+    vm.frames.truncate(k + 1);
+    vm.return_from_frame(value)
+}

@@ -1,0 +1,216 @@
+//! Runtime methods: threaded code ready to run.
+//!
+//! A [`Method`] is the lowered form of the compiler's
+//! [`ThreadedMethod`](zag_compiler::threaded::ThreadedMethod): each op
+//! becomes an [`Instr`] holding the handler (a function pointer) and its
+//! operands, with literals already turned into objects. Unit 0's first
+//! instruction is the method entry: it checks the selector and counts the
+//! invocation (the counter a JIT will read).
+//!
+//! Methods are never freed (a redefined method may still be running), so a
+//! [`MethodRef`] stays valid for the life of the VM.
+
+use std::cell::Cell;
+
+use zag_compiler::literal::Literal;
+use zag_compiler::threaded::{Binding, LiteralValue, Op, ThreadedMethod};
+use zag_compiler::zag_ast::PrimitiveIndex;
+
+use super::classes::ClassIndex;
+use super::interpreter::{self as run, Handler};
+use super::Vm;
+use crate::object::Oop;
+
+/// Index of a method in the VM's method registry.
+pub type MethodRef = u32;
+
+pub struct Method {
+    pub selector: Oop,
+    /// The class the method is installed in (super sends start above it).
+    pub class: ClassIndex,
+    /// Pharo primitive number, 0 for none.
+    pub primitive: u32,
+    pub primitive_error_slot: Option<u16>,
+    pub units: Vec<Unit>,
+    pub invocations: Cell<u64>,
+    /// The resolved AST, for printing the source and for debugging.
+    pub ast: zag_compiler::zag_ast::Method,
+}
+
+pub struct Unit {
+    pub num_args: u16,
+    pub num_copied: u16,
+    pub num_temps: u16,
+    pub max_stack: u16,
+    pub code: Vec<Instr>,
+}
+
+/// One threaded word: a handler and its operands.
+pub struct Instr {
+    pub handler: Handler,
+    /// An object (a constant, a selector, an association) or 0.
+    pub operand: u64,
+    pub a: u32,
+    pub b: u32,
+    /// The inline cache of a send site.
+    pub cache: Cell<CacheEntry>,
+}
+
+/// A send site's last lookup: valid while the VM's method epoch is unchanged.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CacheEntry {
+    pub class: ClassIndex,
+    pub method: MethodRef,
+    pub epoch: u32,
+}
+
+impl Instr {
+    fn new(handler: Handler, operand: u64, a: u32, b: u32) -> Instr {
+        Instr {
+            handler,
+            operand,
+            a,
+            b,
+            cache: Cell::new(CacheEntry::default()),
+        }
+    }
+
+    pub fn operand_oop(&self) -> Oop {
+        // SAFETY: lowering stores only valid Oops in `operand` for the
+        // handlers that read it as one.
+        unsafe { Oop::from_bits(self.operand) }
+    }
+}
+
+/// Lowers a compiled method installed in `class`.
+pub fn lower(
+    vm: &mut Vm,
+    threaded: &ThreadedMethod,
+    class: ClassIndex,
+    ast: zag_compiler::zag_ast::Method,
+) -> Result<Method, String> {
+    let selector = vm.intern(&threaded.selector);
+    let literals = threaded
+        .literals
+        .iter()
+        .map(|l| literal_object(vm, l, class))
+        .collect::<Result<Vec<Oop>, String>>()?;
+    let superclass = vm
+        .classes
+        .get(class)
+        .and_then(|c| c.superclass)
+        .unwrap_or(0);
+    let mut units = Vec::with_capacity(threaded.units.len());
+    for (index, unit) in threaded.units.iter().enumerate() {
+        let mut code = Vec::with_capacity(unit.code.len() + 1);
+        // Jump targets move by one in unit 0, past the entry instruction.
+        let shift = if index == 0 {
+            code.push(Instr::new(run::method_entry, selector.bits(), 0, 0));
+            1
+        } else {
+            0
+        };
+        for op in &unit.code {
+            let lit = |i: &u16| literals[*i as usize];
+            // Jumps hold their target relative to themselves.
+            let here = code.len() as i64;
+            let target = |t: &u32| ((*t + shift) as i64 - here) as i32 as u32;
+            let nil = vm.nil.bits();
+            code.push(match op {
+                Op::PushSelf => Instr::new(run::push_self, 0, 0, 0),
+                Op::PushNil => Instr::new(run::push_constant, nil, 0, 0),
+                Op::PushTrue => Instr::new(run::push_constant, vm.true_object.bits(), 0, 0),
+                Op::PushFalse => Instr::new(run::push_constant, vm.false_object.bits(), 0, 0),
+                Op::PushThisContext => Instr::new(run::push_this_context, 0, 0, 0),
+                Op::PushLiteral(i) => Instr::new(run::push_constant, lit(i).bits(), 0, 0),
+                Op::PushTemp(s) => Instr::new(run::push_temp, 0, *s as u32, 0),
+                Op::StoreTemp(s) => Instr::new(run::store_temp, 0, *s as u32, 0),
+                Op::PushRemote { vector, index } => {
+                    Instr::new(run::push_remote, 0, *vector as u32, *index as u32)
+                }
+                Op::StoreRemote { vector, index } => {
+                    Instr::new(run::store_remote, 0, *vector as u32, *index as u32)
+                }
+                Op::PushInstVar(i) => Instr::new(run::push_inst_var, 0, *i, 0),
+                Op::StoreInstVar(i) => Instr::new(run::store_inst_var, 0, *i, 0),
+                Op::PushBinding(i) => Instr::new(run::push_binding, lit(i).bits(), 0, 0),
+                Op::StoreBinding(i) => Instr::new(run::store_binding, lit(i).bits(), 0, 0),
+                Op::MakeTempVector { slot, size } => {
+                    Instr::new(run::make_temp_vector, nil, *slot as u32, *size as u32)
+                }
+                Op::Pop => Instr::new(run::pop, 0, 0, 0),
+                Op::Dup => Instr::new(run::dup, 0, 0, 0),
+                Op::Send { selector, args } => {
+                    Instr::new(run::send, lit(selector).bits(), *args as u32, 0)
+                }
+                Op::SuperSend { selector, args } => Instr::new(
+                    run::super_send,
+                    lit(selector).bits(),
+                    *args as u32,
+                    superclass,
+                ),
+                Op::Jump(t) => Instr::new(run::jump, 0, target(t), 0),
+                Op::JumpIfTrue(t) => Instr::new(run::jump_if_true, 0, target(t), 0),
+                Op::JumpIfFalse(t) => Instr::new(run::jump_if_false, 0, target(t), 0),
+                Op::JumpIfNil(t) => Instr::new(run::jump_if_nil, 0, target(t), 0),
+                Op::JumpIfNotNil(t) => Instr::new(run::jump_if_not_nil, 0, target(t), 0),
+                Op::MakeArray(n) => Instr::new(run::make_array, 0, *n as u32, 0),
+                Op::PushClosure { unit, copied } => {
+                    Instr::new(run::push_closure, 0, *unit as u32, *copied as u32)
+                }
+                Op::ReturnTop => Instr::new(run::return_top, 0, 0, 0),
+                Op::NonLocalReturn => Instr::new(run::non_local_return, 0, 0, 0),
+            });
+        }
+        units.push(Unit {
+            num_args: unit.num_args,
+            num_copied: unit.num_copied,
+            num_temps: unit.num_temps,
+            max_stack: unit.max_stack,
+            code,
+        });
+    }
+    let primitive = match &threaded.primitive {
+        None => 0,
+        Some(PrimitiveIndex::Number(n)) => *n,
+        // Named (plugin) primitives do not exist here: the method body runs.
+        Some(PrimitiveIndex::Named { .. }) => 0,
+    };
+    Ok(Method {
+        selector,
+        class,
+        primitive,
+        primitive_error_slot: threaded.primitive_error_slot,
+        units,
+        invocations: Cell::new(0),
+        ast,
+    })
+}
+
+/// The object for an entry of the literal frame.
+fn literal_object(vm: &mut Vm, literal: &LiteralValue, class: ClassIndex) -> Result<Oop, String> {
+    match literal {
+        LiteralValue::Value(l) => vm.literal(l),
+        LiteralValue::Selector(s) => Ok(vm.intern(s)),
+        LiteralValue::Binding(Binding::Global(name)) => Ok(vm.global_binding(name)),
+        LiteralValue::Binding(Binding::ClassVar { class: owner, name }) => vm
+            .class_variable(owner, name)
+            .ok_or_else(|| format!("class variable {owner}>>{name} is not defined")),
+        LiteralValue::Binding(Binding::PoolVar { pool, name }) => {
+            vm.class_variable(pool, name).ok_or_else(|| {
+                format!(
+                    "pool variable {pool}>>{name} is not defined (in {})",
+                    vm.classes.name(class)
+                )
+            })
+        }
+    }
+}
+
+/// Literal kinds the VM cannot build yet are reported, not faked.
+pub fn unsupported_literal(l: &Literal) -> String {
+    format!(
+        "literal {} is not supported yet",
+        zag_compiler::printer::print_literal(l)
+    )
+}

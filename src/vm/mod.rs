@@ -1,0 +1,368 @@
+//! The virtual machine: classes, methods, symbols, globals, and the
+//! threaded interpreter that runs them.
+//!
+//! - [`classes`]: the class table (classes and metaclasses by index).
+//! - [`method`]: runtime methods, lowered from the compiler's threaded code.
+//! - [`interpreter`]: the trampoline, frames, and one handler per op.
+//! - [`primitives`]: primitives by Pharo's numbers.
+//! - [`loader`]: installs Tonel packages (classes and methods) at run time.
+//!
+//! This is the runtime half of issue 4; build.rs will bake the same
+//! structures into the binary as static data.
+
+pub mod classes;
+pub mod interpreter;
+pub mod loader;
+pub mod method;
+pub mod primitives;
+
+use std::collections::HashMap;
+use std::fmt;
+
+use zag_compiler::bigint::BigInt;
+use zag_compiler::environment::ClassScope;
+use zag_compiler::literal::Literal;
+use zag_compiler::printer::print_literal;
+
+use crate::memory::{self, class_index_of, Heap};
+use crate::object::{Format, Oop};
+use classes::{ClassIndex, ClassTable};
+use interpreter::Frame;
+use method::{Method, MethodRef};
+
+/// A Smalltalk error that reached the VM: its message and the Smalltalk
+/// stack (innermost first) when it happened.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VmError {
+    pub message: String,
+    pub trace: Vec<String>,
+}
+
+impl fmt::Display for VmError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Error: {}", self.message)?;
+        for frame in &self.trace {
+            write!(f, "\n  {frame}")?;
+        }
+        Ok(())
+    }
+}
+
+pub struct Vm {
+    pub heap: Heap,
+    pub classes: ClassTable,
+    /// Every method ever installed; a [`MethodRef`] indexes it.
+    pub methods: Vec<Method>,
+    symbols: HashMap<String, Oop>,
+    /// Global name → Association (also for names used before definition).
+    globals: HashMap<String, Oop>,
+    pub nil: Oop,
+    pub true_object: Oop,
+    pub false_object: Oop,
+    pub(crate) stack: Vec<Oop>,
+    pub(crate) frames: Vec<Frame>,
+    /// Bumped whenever a method is defined, invalidating inline caches.
+    pub(crate) epoch: u32,
+    pub(crate) next_activation: u64,
+    pub(crate) sent_selector: Oop,
+    pub(crate) error: Option<VmError>,
+    pub(crate) result: Oop,
+    /// Every class loaded so far, as the compiler resolves names against.
+    pub(crate) environment: zag_compiler::environment::Environment,
+}
+
+impl Default for Vm {
+    fn default() -> Vm {
+        Vm::new()
+    }
+}
+
+impl Vm {
+    pub fn new() -> Vm {
+        let mut heap = Heap::new();
+        let nil = heap.allocate(classes::UNDEFINED_OBJECT, Format::Empty, 0, 0);
+        let true_object = heap.allocate(classes::TRUE, Format::Empty, 0, 0);
+        let false_object = heap.allocate(classes::FALSE, Format::Empty, 0, 0);
+        Vm {
+            heap,
+            classes: ClassTable::new(),
+            methods: Vec::new(),
+            symbols: HashMap::new(),
+            globals: HashMap::new(),
+            nil,
+            true_object,
+            false_object,
+            stack: Vec::new(),
+            frames: Vec::new(),
+            epoch: 1,
+            next_activation: 0,
+            sent_selector: nil,
+            error: None,
+            result: nil,
+            environment: Default::default(),
+        }
+    }
+
+    /// The unique Symbol named `name`.
+    pub fn intern(&mut self, name: &str) -> Oop {
+        if let Some(s) = self.symbols.get(name) {
+            return *s;
+        }
+        let symbol = memory::allocate_bytes(&mut self.heap, classes::BYTE_SYMBOL, name.as_bytes());
+        self.symbols.insert(name.to_string(), symbol);
+        symbol
+    }
+
+    /// The text of a Symbol (or String).
+    pub fn symbol_text(&self, symbol: Oop) -> String {
+        memory::bytes(symbol).map_or_else(
+            || "?".to_string(),
+            |b| String::from_utf8_lossy(b).into_owned(),
+        )
+    }
+
+    pub fn boolean(&self, b: bool) -> Oop {
+        if b {
+            self.true_object
+        } else {
+            self.false_object
+        }
+    }
+
+    pub fn new_array(&mut self, values: &[Oop]) -> Oop {
+        let array = self.heap.allocate(
+            classes::ARRAY,
+            Format::Indexable,
+            values.len(),
+            self.nil.bits(),
+        );
+        for (i, v) in values.iter().enumerate() {
+            memory::set_slot(array, i, *v);
+        }
+        array
+    }
+
+    pub fn new_string(&mut self, text: &str) -> Oop {
+        memory::allocate_bytes(&mut self.heap, classes::BYTE_STRING, text.as_bytes())
+    }
+
+    /// The class object for a class index (nil when not defined).
+    pub fn class_object(&self, index: ClassIndex) -> Oop {
+        self.classes.get(index).map_or(self.nil, |c| c.object)
+    }
+
+    /// The Association holding a global (made, with value nil, on first use).
+    pub fn global_binding(&mut self, name: &str) -> Oop {
+        if let Some(a) = self.globals.get(name) {
+            return *a;
+        }
+        let key = self.intern(name);
+        let association = self.new_association(key, self.nil);
+        self.globals.insert(name.to_string(), association);
+        association
+    }
+
+    pub fn new_association(&mut self, key: Oop, value: Oop) -> Oop {
+        let a = self
+            .heap
+            .allocate(classes::ASSOCIATION, Format::Fixed, 2, self.nil.bits());
+        memory::set_slot(a, 0, key);
+        memory::set_slot(a, 1, value);
+        a
+    }
+
+    pub fn global(&self, name: &str) -> Option<Oop> {
+        self.globals.get(name).and_then(|a| memory::slot(*a, 1))
+    }
+
+    pub fn set_global(&mut self, name: &str, value: Oop) {
+        let a = self.global_binding(name);
+        memory::set_slot(a, 1, value);
+    }
+
+    /// The Association of class (or pool) variable `name` of class `owner`.
+    pub fn class_variable(&self, owner: &str, name: &str) -> Option<Oop> {
+        let index = self.classes.index_of(owner)?;
+        self.classes.get(index)?.class_vars.get(name).copied()
+    }
+
+    /// The object for a literal value.
+    pub fn literal(&mut self, literal: &Literal) -> Result<Oop, String> {
+        Ok(match literal {
+            Literal::Nil => self.nil,
+            Literal::True => self.true_object,
+            Literal::False => self.false_object,
+            Literal::Integer(i) => self.integer(&BigInt::from_i64(*i)),
+            Literal::LargeInteger(b) => self.integer(b),
+            Literal::Float(f) => self.float(f.0),
+            Literal::Character(c) => Oop::character(*c),
+            Literal::String(s) => self.new_string(s),
+            Literal::Symbol(s) => self.intern(s),
+            Literal::Array(items) => {
+                let values = items
+                    .iter()
+                    .map(|l| self.literal(l))
+                    .collect::<Result<Vec<_>, _>>()?;
+                self.new_array(&values)
+            }
+            Literal::ByteArray(bytes) => {
+                memory::allocate_bytes(&mut self.heap, classes::BYTE_ARRAY, bytes)
+            }
+            Literal::ScaledDecimal { .. } => return Err(method::unsupported_literal(literal)),
+        })
+    }
+
+    /// A SmallInteger, or a LargePositive/NegativeInteger (little-endian
+    /// magnitude bytes, as in Pharo).
+    pub fn integer(&mut self, value: &BigInt) -> Oop {
+        if let Some(small) = value.to_i64().and_then(Oop::small_integer) {
+            return small;
+        }
+        let class = if value.negative {
+            classes::LARGE_NEGATIVE_INTEGER
+        } else {
+            classes::LARGE_POSITIVE_INTEGER
+        };
+        memory::allocate_bytes(&mut self.heap, class, &value.magnitude_bytes())
+    }
+
+    /// A SmallFloat64, or a BoxedFloat64 outside the immediate range.
+    pub fn float(&mut self, value: f64) -> Oop {
+        Oop::small_float(value).unwrap_or_else(|| {
+            self.heap
+                .allocate(classes::BOXED_FLOAT, Format::Words64, 1, value.to_bits())
+        })
+    }
+
+    /// The value of an integer object, small or large.
+    pub fn integer_value(&self, oop: Oop) -> Option<BigInt> {
+        if let Some(i) = oop.as_small_integer() {
+            return Some(BigInt::from_i64(i));
+        }
+        let negative = match class_index_of(oop) {
+            classes::LARGE_POSITIVE_INTEGER => false,
+            classes::LARGE_NEGATIVE_INTEGER => true,
+            _ => return None,
+        };
+        memory::bytes(oop).map(|b| BigInt::from_magnitude_bytes(negative, b))
+    }
+
+    /// A short description for VM-level messages (not Smalltalk printString).
+    pub fn describe(&self, oop: Oop) -> String {
+        if let Some(i) = oop.as_small_integer() {
+            return i.to_string();
+        }
+        if let Some(c) = oop.as_character_code() {
+            return char::from_u32(c)
+                .map_or_else(|| format!("Character value: {c}"), |c| format!("${c}"));
+        }
+        if let Some(f) = oop.as_small_float() {
+            return zag_compiler::number::format_float(f);
+        }
+        if oop == self.nil {
+            return "nil".into();
+        }
+        if oop == self.true_object {
+            return "true".into();
+        }
+        if oop == self.false_object {
+            return "false".into();
+        }
+        let class = class_index_of(oop);
+        match class {
+            classes::BYTE_SYMBOL => print_literal(&Literal::Symbol(self.symbol_text(oop))),
+            classes::BYTE_STRING => print_literal(&Literal::String(self.symbol_text(oop))),
+            classes::LARGE_POSITIVE_INTEGER | classes::LARGE_NEGATIVE_INTEGER => self
+                .integer_value(oop)
+                .map_or_else(String::new, |b| b.to_string()),
+            _ => {
+                if let Some(index) = self.classes.index_of_object(oop) {
+                    return self.classes.name(index);
+                }
+                let name = self.classes.name(class);
+                let article = if name.starts_with(['A', 'E', 'I', 'O', 'U']) {
+                    "an"
+                } else {
+                    "a"
+                };
+                format!("{article} {name}")
+            }
+        }
+    }
+
+    /// Sends `selector` to `receiver` with `args` and runs to completion.
+    pub fn send(&mut self, receiver: Oop, selector: &str, args: &[Oop]) -> Result<Oop, VmError> {
+        let selector = self.intern(selector);
+        let (depth, height) = (self.frames.len(), self.stack.len());
+        self.stack.push(receiver);
+        self.stack.extend_from_slice(args);
+        let ip = self.send_selector(selector, args.len(), std::ptr::null(), None, None);
+        let result = if ip.is_null() {
+            // A primitive answered at once, or the send failed.
+            match self.error.take() {
+                Some(e) => Err(e),
+                None => Ok(self.stack.pop().expect("the primitive's result")),
+            }
+        } else {
+            interpreter::run(self, ip)
+        };
+        // After an error, abandon whatever the failed computation left.
+        self.frames.truncate(depth);
+        self.stack.truncate(height);
+        result
+    }
+
+    /// Compiles `source` as a do-it (statements, optional `| temps |`) with
+    /// nil as the receiver, and runs it.
+    pub fn evaluate(&mut self, source: &str) -> Result<Oop, VmError> {
+        let error = |message: String| VmError {
+            message,
+            trace: Vec::new(),
+        };
+        let sequence = zag_compiler::parser::parse_doit(source).map_err(|e| {
+            let (line, column) = zag_compiler::source::line_column(source, e.offset);
+            error(format!("{line}:{column}: {}", e.message))
+        })?;
+        let ast = zag_compiler::convert::convert_doit(&sequence, &ClassScope::empty())
+            .map_err(|e| error(e.message))?;
+        let threaded = zag_compiler::threaded::compile_method(&ast).map_err(error)?;
+        let class = self
+            .classes
+            .index_of("UndefinedObject")
+            .unwrap_or(classes::UNDEFINED_OBJECT);
+        let method = method::lower(self, &threaded, class, ast).map_err(error)?;
+        let method_ref = self.register(method);
+        let selector = self.methods[method_ref as usize].selector;
+        let (depth, height) = (self.frames.len(), self.stack.len());
+        self.stack.push(self.nil);
+        self.sent_selector = selector;
+        let ip = self.invoke(method_ref, 0, std::ptr::null());
+        let result = interpreter::run(self, ip);
+        self.frames.truncate(depth);
+        self.stack.truncate(height);
+        result
+    }
+
+    /// Adds a method to the registry (not to any class).
+    pub(crate) fn register(&mut self, method: Method) -> MethodRef {
+        self.methods.push(method);
+        (self.methods.len() - 1) as MethodRef
+    }
+
+    /// Installs a method in its class, replacing any with the same
+    /// selector, and invalidates the inline caches.
+    pub fn install(&mut self, method: Method) -> MethodRef {
+        let (class, selector) = (method.class, method.selector);
+        let r = self.register(method);
+        if let Some(c) = self.classes.get_mut(class) {
+            c.methods.insert(selector, r);
+        }
+        self.epoch = self.epoch.wrapping_add(1).max(1);
+        r
+    }
+
+    /// The value stack's depth (for tests of stack discipline).
+    pub fn stack_depth(&self) -> usize {
+        self.stack.len()
+    }
+}

@@ -1,0 +1,249 @@
+//! Primitives, by Pharo's numbers. A primitive reads the receiver and the
+//! arguments from the stack and either answers a value, continues somewhere
+//! else (a block activation), or fails, in which case the method's
+//! Smalltalk body runs (with the failure code in its `error:` variable).
+//! Primitives check every argument: wrong types and out-of-range indexes
+//! fail, they never misbehave.
+
+use super::classes;
+use super::interpreter::{Ip, CLOSURE_METHOD, CLOSURE_NUM_ARGS, CLOSURE_UNIT};
+use super::Vm;
+use crate::memory::{self, class_index_of};
+use crate::object::{Format, Oop};
+
+pub enum Prim {
+    Value(Oop),
+    /// The primitive activated a frame; run from here.
+    Continue(Ip),
+    /// Failed, with a code of Pharo's primitive error table.
+    Fail(u8),
+}
+
+fn failure(code: u8) -> Prim {
+    Prim::Fail(code)
+}
+
+/// Pharo's primitive error table (`Smalltalk primitiveErrorTable`): the
+/// `ec` of `<primitive: n error: ec>` is the Symbol for the failure code,
+/// or nil for a generic failure (code 1).
+pub const ERROR_TABLE: &[&str] = &[
+    "bad receiver",
+    "bad argument",
+    "bad index",
+    "bad number of arguments",
+    "inappropriate operation",
+    "unsupported operation",
+    "no modification",
+    "insufficient object memory",
+];
+const GENERIC: u8 = 1;
+const BAD_RECEIVER: u8 = 2;
+const BAD_ARGUMENT: u8 = 3;
+const BAD_INDEX: u8 = 4;
+const BAD_NUMBER_OF_ARGUMENTS: u8 = 5;
+const UNSUPPORTED: u8 = 7;
+
+pub fn call(vm: &mut Vm, number: u32, args: usize, return_ip: Ip) -> Prim {
+    let len = vm.stack.len();
+    let receiver = vm.stack[len - args - 1];
+    let arg = |i: usize| vm.stack[len - args + i];
+    match (number, args) {
+        (1..=17, 1) => small_integer(vm, number, receiver, arg(0)),
+        (60, 1) => at(vm, receiver, arg(0)),
+        (61, 2) => at_put(vm, receiver, arg(0), arg(1)),
+        (62, 0) => match indexable_size(vm, receiver) {
+            Some(n) => int(n as i64),
+            None => failure(BAD_RECEIVER),
+        },
+        (70, 0) => basic_new(vm, receiver, None),
+        (71, 1) => match arg(0).as_small_integer() {
+            Some(n) if n >= 0 => basic_new(vm, receiver, Some(n as usize)),
+            _ => failure(BAD_ARGUMENT),
+        },
+        (75, 0) => int(identity_hash(receiver)),
+        (110, 1) => Prim::Value(vm.boolean(receiver == arg(0))),
+        (111, 0) => Prim::Value(vm.class_object(class_index_of(receiver))),
+        (201..=205, n) if n == (number - 201) as usize => value(vm, receiver, args, return_ip),
+        _ => failure(UNSUPPORTED),
+    }
+}
+
+fn int(v: i64) -> Prim {
+    match Oop::small_integer(v) {
+        Some(o) => Prim::Value(o),
+        // Overflow: the Smalltalk fallback makes a LargeInteger.
+        None => failure(GENERIC),
+    }
+}
+
+/// SmallInteger arithmetic and comparison (primitives 1 to 17).
+fn small_integer(vm: &mut Vm, number: u32, receiver: Oop, arg: Oop) -> Prim {
+    let (Some(a), Some(b)) = (receiver.as_small_integer(), arg.as_small_integer()) else {
+        return failure(BAD_ARGUMENT);
+    };
+    let checked = |v: Option<i64>| v.map_or(failure(GENERIC), int);
+    match number {
+        1 => checked(a.checked_add(b)),
+        2 => checked(a.checked_sub(b)),
+        3 => Prim::Value(vm.boolean(a < b)),
+        4 => Prim::Value(vm.boolean(a > b)),
+        5 => Prim::Value(vm.boolean(a <= b)),
+        6 => Prim::Value(vm.boolean(a >= b)),
+        7 => Prim::Value(vm.boolean(a == b)),
+        8 => Prim::Value(vm.boolean(a != b)),
+        9 => checked(a.checked_mul(b)),
+        // `/` succeeds only when exact; otherwise Smalltalk makes a Fraction.
+        10 if b != 0 && a % b == 0 => int(a / b),
+        // `\\` and `//` floor: the remainder takes the divisor's sign.
+        11 if b != 0 => {
+            let r = a % b;
+            int(if r != 0 && (r < 0) != (b < 0) {
+                r + b
+            } else {
+                r
+            })
+        }
+        12 if b != 0 => {
+            let q = a / b;
+            int(if a % b != 0 && (a < 0) != (b < 0) {
+                q - 1
+            } else {
+                q
+            })
+        }
+        13 if b != 0 => int(a / b),
+        14 => int(a & b),
+        15 => int(a | b),
+        16 => int(a ^ b),
+        17 => match b {
+            0..=63 => checked(a.checked_shl(b as u32).filter(|v| v >> b == a)),
+            -63..=-1 => int(a >> -b),
+            _ if b < 0 => int(if a < 0 { -1 } else { 0 }),
+            _ => failure(BAD_ARGUMENT),
+        },
+        _ => failure(BAD_ARGUMENT),
+    }
+}
+
+/// Named instance variables of the receiver's class.
+fn fixed_fields(vm: &Vm, oop: Oop) -> usize {
+    vm.classes
+        .get(class_index_of(oop))
+        .map_or(0, |c| c.inst_vars.len())
+}
+
+fn indexable_size(vm: &Vm, oop: Oop) -> Option<usize> {
+    if !oop.is_pointer() {
+        return None;
+    }
+    // SAFETY: a pointer Oop is a live object.
+    let format = unsafe { memory::header(oop).format() };
+    match format {
+        Format::Indexable | Format::FixedIndexable | Format::Weak => {
+            Some(unsafe { memory::slot_count(oop) } - fixed_fields(vm, oop))
+        }
+        Format::Bytes(_) => memory::bytes(oop).map(<[u8]>::len),
+        _ => None,
+    }
+}
+
+/// A 1-based index checked against the indexable size.
+fn index(vm: &Vm, receiver: Oop, index: Oop) -> Result<usize, Prim> {
+    let size = indexable_size(vm, receiver).ok_or_else(|| failure(BAD_RECEIVER))?;
+    match index.as_small_integer() {
+        Some(i) if i >= 1 && (i as usize) <= size => Ok(i as usize - 1),
+        Some(_) => Err(failure(BAD_INDEX)),
+        None => Err(failure(BAD_ARGUMENT)),
+    }
+}
+
+fn at(vm: &mut Vm, receiver: Oop, i: Oop) -> Prim {
+    let i = match index(vm, receiver, i) {
+        Ok(i) => i,
+        Err(p) => return p,
+    };
+    if let Some(bytes) = memory::bytes(receiver) {
+        return int(bytes[i] as i64);
+    }
+    match memory::slot(receiver, fixed_fields(vm, receiver) + i) {
+        Some(v) => Prim::Value(v),
+        None => failure(BAD_INDEX),
+    }
+}
+
+fn at_put(vm: &mut Vm, receiver: Oop, i: Oop, value: Oop) -> Prim {
+    let i = match index(vm, receiver, i) {
+        Ok(i) => i,
+        Err(p) => return p,
+    };
+    if memory::bytes(receiver).is_some() {
+        let Some(byte) = value.as_small_integer().filter(|b| (0..=255).contains(b)) else {
+            return failure(BAD_ARGUMENT);
+        };
+        // SAFETY: `index` checked `i` against the byte size of this object.
+        unsafe { *(receiver.bits() as *mut u8).add(8 + i) = byte as u8 };
+        return Prim::Value(value);
+    }
+    if memory::set_slot(receiver, fixed_fields(vm, receiver) + i, value) {
+        Prim::Value(value)
+    } else {
+        failure(BAD_INDEX)
+    }
+}
+
+/// `basicNew` (no size) and `basicNew:` on a class object.
+fn basic_new(vm: &mut Vm, class_object: Oop, size: Option<usize>) -> Prim {
+    let Some(index) = vm.classes.index_of_object(class_object) else {
+        return failure(BAD_RECEIVER);
+    };
+    let class = vm.classes.get(index).expect("indexed class exists");
+    let fixed = class.inst_vars.len();
+    use zag_compiler::tonel::Layout;
+    let (format, slots) = match (class.layout, size) {
+        (Layout::Fixed, None) if fixed == 0 => (Format::Empty, 0),
+        (Layout::Fixed, None) => (Format::Fixed, fixed),
+        (Layout::Variable, n) if fixed == 0 => (Format::Indexable, n.unwrap_or(0)),
+        (Layout::Variable, n) => (Format::FixedIndexable, fixed + n.unwrap_or(0)),
+        (Layout::Bytes, n) => {
+            let data = vec![0u8; n.unwrap_or(0)];
+            return Prim::Value(memory::allocate_bytes(&mut vm.heap, index, &data));
+        }
+        _ => return failure(BAD_RECEIVER),
+    };
+    if slots > MAX_NEW_SLOTS {
+        return failure(BAD_ARGUMENT);
+    }
+    Prim::Value(vm.heap.allocate(index, format, slots, vm.nil.bits()))
+}
+
+/// Bound on one allocation (128 Mi slots, 1 GiB): larger is a failure the
+/// Smalltalk side reports, not an abort.
+const MAX_NEW_SLOTS: usize = 1 << 27;
+
+fn identity_hash(oop: Oop) -> i64 {
+    if oop.is_pointer() {
+        // SAFETY: a pointer Oop is a live object.
+        unsafe { memory::header(oop).hash() as i64 }
+    } else {
+        (oop.bits() >> 3) as i64 & 0x3F_FFFF
+    }
+}
+
+/// `value`, `value:`... (201-205): activates the closure's code.
+fn value(vm: &mut Vm, closure: Oop, args: usize, return_ip: Ip) -> Prim {
+    if class_index_of(closure) != classes::BLOCK_CLOSURE {
+        return failure(BAD_RECEIVER);
+    }
+    let field = |i| memory::slot(closure, i).and_then(Oop::as_small_integer);
+    let (Some(method), Some(unit), Some(num_args)) = (
+        field(CLOSURE_METHOD),
+        field(CLOSURE_UNIT),
+        field(CLOSURE_NUM_ARGS),
+    ) else {
+        return failure(BAD_RECEIVER);
+    };
+    if num_args as usize != args {
+        return failure(BAD_NUMBER_OF_ARGUMENTS);
+    }
+    Prim::Continue(vm.activate(method as u32, unit as u16, args, return_ip, Some(closure)))
+}

@@ -1,0 +1,285 @@
+//! The threaded interpreter running Smalltalk: a small kernel, written here
+//! as Tonel, is loaded through the same import path as real packages.
+
+use zag::object::Oop;
+use zag::vm::{loader, Vm};
+use zag_compiler::import::Import;
+use zag_compiler::source::SourceFile;
+
+const KERNEL: &[(&str, &str)] = &[
+    ("ProtoObject.class.st", "Class { #name : 'ProtoObject', #superclass : nil }
+ProtoObject >> == anObject [ <primitive: 110> ]
+ProtoObject >> identityHash [ <primitive: 75> ]
+"),
+    ("Object.class.st", "Class { #name : 'Object', #superclass : 'ProtoObject' }
+Object >> class [ <primitive: 111> ]
+Object >> yourself [ ^ self ]
+Object >> doesNotUnderstand: aMessage [ ^ { #dnu. aMessage selector. aMessage arguments } ]
+Object >> recurse: n [ ^ n = 0 ifTrue: [ 0 ] ifFalse: [ (self recurse: n - 1) + 1 ] ]
+Object class >> new [ ^ self basicNew initialize ]
+Object class >> basicNew [ <primitive: 70> ]
+Object >> initialize [ ]
+"),
+    ("Behavior.class.st", "Class { #name : 'Behavior', #superclass : 'Object', #instVars : [ 'superclass', 'methodDict', 'format' ] }"),
+    ("Class.class.st", "Class { #name : 'Class', #superclass : 'Behavior', #instVars : [ 'name' ] }"),
+    ("Metaclass.class.st", "Class { #name : 'Metaclass', #superclass : 'Behavior', #instVars : [ 'thisClass' ] }"),
+    ("UndefinedObject.class.st", "Class { #name : 'UndefinedObject', #superclass : 'Object' }"),
+    ("Boolean.class.st", "Class { #name : 'Boolean', #superclass : 'Object' }"),
+    ("True.class.st", "Class { #name : 'True', #superclass : 'Boolean' }
+True >> not [ ^ false ]
+"),
+    ("False.class.st", "Class { #name : 'False', #superclass : 'Boolean' }
+False >> not [ ^ true ]
+"),
+    ("SmallInteger.class.st", "Class { #name : 'SmallInteger', #superclass : 'Object', #type : 'immediate' }
+SmallInteger >> + aNumber [ <primitive: 1 error: ec> ^ { #failed. ec } ]
+SmallInteger >> - aNumber [ <primitive: 2> ^ #failed ]
+SmallInteger >> < aNumber [ <primitive: 3> ]
+SmallInteger >> <= aNumber [ <primitive: 5> ]
+SmallInteger >> > aNumber [ <primitive: 4> ]
+SmallInteger >> = aNumber [ <primitive: 7> ^ false ]
+SmallInteger >> * aNumber [ <primitive: 9> ^ #overflow ]
+SmallInteger >> // aNumber [ <primitive: 12> ^ #zeroDivide ]
+SmallInteger >> \\\\ aNumber [ <primitive: 11> ]
+SmallInteger >> fib [ ^ self < 2 ifTrue: [ self ] ifFalse: [ (self - 1) fib + (self - 2) fib ] ]
+"),
+    ("Array.class.st", "Class { #name : 'Array', #superclass : 'Object', #type : 'variable' }
+Array class >> new: n [ <primitive: 71> ^ #badSize ]
+Array >> at: i [ <primitive: 60> ^ #badIndex ]
+Array >> at: i put: v [ <primitive: 61> ^ #badIndex ]
+Array >> size [ <primitive: 62> ]
+Array >> do: aBlock [ 1 to: self size do: [ :i | aBlock value: (self at: i) ] ]
+Array >> detect: aBlock [ self do: [ :each | (aBlock value: each) ifTrue: [ ^ each ] ]. ^ nil ]
+"),
+    ("BlockClosure.class.st", "Class { #name : 'BlockClosure', #superclass : 'Object', #type : 'variable' }
+BlockClosure >> value [ <primitive: 201> ^ #wrongArgumentCount ]
+BlockClosure >> value: a [ <primitive: 202> ^ #wrongArgumentCount ]
+BlockClosure >> value: a value: b [ <primitive: 203> ^ #wrongArgumentCount ]
+"),
+    ("Message.class.st", "Class { #name : 'Message', #superclass : 'Object', #instVars : [ 'selector', 'args', 'lookupClass' ] }
+Message >> selector [ ^ selector ]
+Message >> arguments [ ^ args ]
+"),
+    ("Association.class.st", "Class { #name : 'Association', #superclass : 'Object', #instVars : [ 'key', 'value' ] }"),
+    ("ByteSymbol.class.st", "Class { #name : 'ByteSymbol', #superclass : 'Object', #type : 'bytes' }"),
+    ("ByteString.class.st", "Class { #name : 'ByteString', #superclass : 'Object', #type : 'bytes' }
+ByteString >> size [ <primitive: 62> ]
+"),
+    ("Point.class.st", "Class { #name : 'Point', #superclass : 'Object', #instVars : [ 'x', 'y' ], #classVars : [ 'Made' ], #classInstVars : [ 'made' ] }
+Point class >> x: ax y: ay [ Made := (Made ifNil: [ 0 ]) + 1. made := (made ifNil: [ 0 ]) + 1. ^ self new setX: ax y: ay ]
+Point class >> made [ ^ { Made. made } ]
+Point >> setX: ax y: ay [ x := ax. y := ay ]
+Point >> x [ ^ x ]
+Point >> y [ ^ y ]
+Point >> + other [ ^ Point x: x + other x y: y + other y ]
+Point >> sum [ ^ x + y ]
+"),
+    ("Point3D.class.st", "Class { #name : 'Point3D', #superclass : 'Point', #instVars : [ 'z' ] }
+Point3D >> setX: ax y: ay [ super setX: ax y: ay. z := 0 ]
+Point3D >> z [ ^ z ]
+Point3D >> sum [ ^ super sum + z + 100 ]
+"),
+];
+
+fn vm() -> Vm {
+    let mut import = Import::default();
+    for (name, text) in KERNEL {
+        import.add_source(SourceFile::new(*name, *text));
+    }
+    let mut vm = Vm::new();
+    loader::load(&mut vm, &import).unwrap_or_else(|problems| panic!("{problems:#?}"));
+    vm
+}
+
+fn eval(vm: &mut Vm, source: &str) -> String {
+    match vm.evaluate(source) {
+        Ok(v) => describe(vm, v),
+        Err(e) => panic!("{source}: {e}"),
+    }
+}
+
+/// Like `Vm::describe`, but shows Arrays' elements.
+fn describe(vm: &Vm, v: Oop) -> String {
+    let text = vm.describe(v);
+    if text != "an Array" {
+        return text;
+    }
+    let items: Vec<String> = (0..)
+        .map_while(|i| zag::memory::slot(v, i))
+        .map(|e| describe(vm, e))
+        .collect();
+    format!("{{{}}}", items.join(" "))
+}
+
+#[test]
+fn arithmetic_and_comparisons() {
+    let mut vm = vm();
+    assert_eq!(eval(&mut vm, "3 + 4"), "7");
+    assert_eq!(eval(&mut vm, "| a | a := 6. a * 7 - 2"), "40");
+    assert_eq!(eval(&mut vm, "17 // 5"), "3");
+    assert_eq!(eval(&mut vm, "-17 // 5"), "-4");
+    assert_eq!(eval(&mut vm, "-17 \\\\ 5"), "3");
+    assert_eq!(eval(&mut vm, "3 < 4"), "true");
+    assert_eq!(eval(&mut vm, "(3 = 4) not"), "true");
+    assert_eq!(eval(&mut vm, "20 fib"), "6765");
+}
+
+#[test]
+fn failed_primitives_run_the_method_body_with_the_error_code() {
+    let mut vm = vm();
+    // The error code is the Symbol of Pharo's primitive error table...
+    assert_eq!(eval(&mut vm, "3 + nil"), "{#failed #'bad argument'}");
+    // ...or nil for a generic failure, like overflowing SmallInteger range.
+    assert_eq!(eval(&mut vm, "1152921504606846975 + 1"), "{#failed nil}");
+    assert_eq!(eval(&mut vm, "536870912 * 1073741824 * 2"), "#overflow");
+    assert_eq!(
+        eval(&mut vm, "536870912 * 1073741824"),
+        "576460752303423488"
+    );
+    assert_eq!(eval(&mut vm, "7 // 0"), "#zeroDivide");
+    assert_eq!(eval(&mut vm, "(Array new: 2) at: 3"), "#badIndex");
+    assert_eq!(eval(&mut vm, "(Array new: 2) at: #x"), "#badIndex");
+    assert_eq!(eval(&mut vm, "Array new: -1"), "#badSize");
+    assert_eq!(eval(&mut vm, "[:x | x] value"), "#wrongArgumentCount");
+}
+
+#[test]
+fn messages_not_understood_reach_does_not_understand() {
+    let mut vm = vm();
+    assert_eq!(eval(&mut vm, "3 foo: 4 bar: 5"), "{#dnu #foo:bar: {4 5}}");
+    assert_eq!(eval(&mut vm, "nil zork"), "{#dnu #zork {}}");
+}
+
+#[test]
+fn unhandled_errors_carry_a_smalltalk_stack_trace() {
+    let mut vm = Vm::new();
+    let mut import = Import::default();
+    import.add_source(SourceFile::new(
+        "Bare.class.st",
+        "Class { #name : 'Bare', #superclass : nil }\nBare >> outer [ ^ self inner ]\nBare >> inner [ ^ [ self missing ] value ]\n",
+    ));
+    import.add_source(SourceFile::new(
+        "BlockClosure.class.st",
+        "Class { #name : 'BlockClosure', #superclass : nil }\nBlockClosure >> value [ <primitive: 201> ]\n",
+    ));
+    import.add_source(SourceFile::new(
+        "Class.class.st",
+        "Class { #name : 'Class', #superclass : nil }\nClass >> new [ <primitive: 70> ]\n",
+    ));
+    loader::load(&mut vm, &import).unwrap();
+    let err = vm.evaluate("Bare new outer").unwrap_err();
+    assert_eq!(err.message, "Bare>>missing: message not understood");
+    assert_eq!(
+        err.trace,
+        [
+            "[] in Bare>>inner",
+            "Bare>>inner",
+            "Bare>>outer",
+            "UndefinedObject>>DoIt"
+        ]
+    );
+    // The VM is usable after an error.
+    let bare = vm.evaluate("Bare").unwrap();
+    assert_eq!(vm.describe(bare), "Bare");
+}
+
+#[test]
+fn objects_instance_variables_class_side_and_super() {
+    let mut vm = vm();
+    assert_eq!(
+        eval(&mut vm, "((Point x: 1 y: 2) + (Point x: 10 y: 20)) y"),
+        "22"
+    );
+    assert_eq!(eval(&mut vm, "(Point x: 1 y: 2) sum"), "3");
+    assert_eq!(eval(&mut vm, "(Point3D x: 1 y: 2) sum"), "103");
+    assert_eq!(eval(&mut vm, "(Point3D x: 1 y: 2) z"), "0");
+    assert_eq!(eval(&mut vm, "(Point3D x: 1 y: 2) class"), "Point3D");
+    assert_eq!(eval(&mut vm, "Point3D class"), "Point3D class");
+    // Class variables are shared with subclasses; class-side instance
+    // variables are per class.
+    // 4 Points and 3 Point3Ds were made above.
+    assert_eq!(eval(&mut vm, "Point made"), "{7 4}");
+    assert_eq!(eval(&mut vm, "Point3D made"), "{7 3}");
+}
+
+#[test]
+fn closures_and_non_local_return() {
+    let mut vm = vm();
+    assert_eq!(eval(&mut vm, "[:a :b | a + b] value: 1 value: 2"), "3");
+    assert_eq!(
+        eval(
+            &mut vm,
+            "| n inc | n := 0. inc := [ n := n + 1 ]. inc value. inc value. n"
+        ),
+        "2"
+    );
+    assert_eq!(eval(&mut vm, "| a | a := Array new: 3. a at: 1 put: 5; at: 2 put: 7; at: 3 put: 9. a detect: [:e | e > 6]"), "7");
+    assert_eq!(eval(&mut vm, "#(1 2 3) detect: [:e | e > 5]"), "nil");
+    assert_eq!(eval(&mut vm, "{ 1. 2 + 3. #(4) }"), "{1 5 {4}}");
+}
+
+#[test]
+fn returning_to_a_dead_home_is_block_cannot_return() {
+    let mut vm = vm();
+    let mut import = Import::default();
+    import.add_source(SourceFile::new(
+        "Escaper.class.st",
+        "Class { #name : 'Escaper', #superclass : 'Object' }\nEscaper >> escape [ ^ [ :x | ^ x ] ]\n",
+    ));
+    loader::load(&mut vm, &import).unwrap();
+    let err = vm.evaluate("(Escaper new escape) value: 3").unwrap_err();
+    assert!(err.message.starts_with("BlockCannotReturn"), "{err}");
+}
+
+#[test]
+fn deep_recursion_works_and_runaway_recursion_is_a_clean_error() {
+    let mut vm = vm();
+    assert_eq!(eval(&mut vm, "nil recurse: 100000"), "100000");
+    assert_eq!(
+        eval(
+            &mut vm,
+            "| b | b := [:n | n = 0 ifTrue: [0] ifFalse: [(b value: n - 1) + 1]]. b value: 100000"
+        ),
+        "100000"
+    );
+    let err = vm
+        .evaluate("| b | b := [:n | n = 0 ifTrue: [0] ifFalse: [(b value: n - 1) + 1]]. b value: 10000000")
+        .unwrap_err();
+    assert!(err.message.starts_with("stack overflow"), "{}", err.message);
+    assert!(err.trace.len() > 100_000);
+    // And the VM goes on.
+    assert_eq!(eval(&mut vm, "3 + 4"), "7");
+    assert_eq!(vm.stack_depth(), 0);
+}
+
+#[test]
+fn redefining_a_method_invalidates_inline_caches() {
+    let mut vm = vm();
+    let run = |vm: &mut Vm| eval(vm, "(Point x: 1 y: 2) sum");
+    assert_eq!(run(&mut vm), "3");
+    let mut import = Import::default();
+    import.add_source(SourceFile::new(
+        "Point.extension.st",
+        "Extension { #name : 'Point' }\nPoint >> sum [ ^ x * 100 + y ]\n",
+    ));
+    loader::load(&mut vm, &import).unwrap();
+    assert_eq!(run(&mut vm), "102");
+}
+
+#[test]
+fn methods_count_their_invocations() {
+    let mut vm = vm();
+    eval(&mut vm, "10 fib");
+    let fib = vm.methods.iter().find(|m| m.ast.selector == "fib").unwrap();
+    assert_eq!(fib.invocations.get(), 177);
+}
+
+#[test]
+fn non_boolean_conditions_are_errors() {
+    let mut vm = vm();
+    let err = vm.evaluate("3 ifTrue: [ 4 ]").unwrap_err();
+    assert_eq!(
+        err.message,
+        "NonBooleanReceiver: proceed for truth (3 is not a Boolean)"
+    );
+}
