@@ -3,6 +3,7 @@
 //! binary (`src/main.rs`) is its command line; the front end is the
 //! `zag-compiler` crate.
 
+pub mod image;
 pub mod memory;
 pub mod object;
 pub mod vm;

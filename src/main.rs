@@ -22,11 +22,15 @@ enum Command {
     /// Read Tonel packages, parse and convert every method, verify that its
     /// source round-trips through the AST, and print a summary.
     Check(cli::check::CheckArgs),
+    /// Evaluate Smalltalk statements on the embedded image and print the
+    /// printString of the result.
+    Eval(cli::eval::EvalArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check(args) => cli::check::run(&args),
+        Command::Eval(args) => cli::eval::run(&args),
     }
 }

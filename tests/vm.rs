@@ -270,7 +270,11 @@ fn redefining_a_method_invalidates_inline_caches() {
 fn methods_count_their_invocations() {
     let mut vm = vm();
     eval(&mut vm, "10 fib");
-    let fib = vm.methods.iter().find(|m| m.ast.selector == "fib").unwrap();
+    let fib = vm
+        .methods
+        .iter()
+        .find(|m| vm.symbol_text(m.selector) == "fib")
+        .unwrap();
     assert_eq!(fib.invocations.get(), 177);
 }
 

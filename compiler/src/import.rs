@@ -81,6 +81,61 @@ impl Import {
         })
     }
 
+    /// The classes read (not traits), each after its superclass, and the
+    /// problems found: a superclass neither read nor `known` elsewhere, or a
+    /// circular chain.
+    pub fn classes_superclasses_first(
+        &self,
+        known: impl Fn(&str) -> bool,
+    ) -> (Vec<&ClassDefinition>, Vec<String>) {
+        let defs: Vec<&ClassDefinition> = self
+            .definitions()
+            .filter_map(|(_, d)| match d {
+                Definition::Class(c) => Some(c),
+                _ => None,
+            })
+            .collect();
+        let by_name: std::collections::HashMap<&str, &ClassDefinition> =
+            defs.iter().map(|d| (d.name.as_str(), *d)).collect();
+        let mut done: std::collections::HashMap<&str, bool> = Default::default();
+        let mut ordered = Vec::new();
+        let mut problems = Vec::new();
+        // Iterative depth-first walk up the superclass chain.
+        for def in &defs {
+            let mut chain = Vec::new();
+            let mut current = Some(*def);
+            while let Some(c) = current {
+                match done.get(c.name.as_str()) {
+                    Some(true) => break,
+                    Some(false) => {
+                        problems.push(format!("{}: circular superclass chain", c.name));
+                        break;
+                    }
+                    None => {}
+                }
+                done.insert(&c.name, false);
+                chain.push(c);
+                current = match c.superclass.as_deref() {
+                    Some(s) => match by_name.get(s) {
+                        Some(sup) => Some(*sup),
+                        None => {
+                            if !known(s) {
+                                problems.push(format!("{}: superclass {s} is not defined", c.name));
+                            }
+                            None
+                        }
+                    },
+                    None => None,
+                };
+            }
+            for c in chain.into_iter().rev() {
+                done.insert(&c.name, true);
+                ordered.push(c);
+            }
+        }
+        (ordered, problems)
+    }
+
     /// The environment of every class and trait read. A class defined twice
     /// is an error; the later definition is ignored.
     pub fn environment(&self, errors: &mut Vec<Diagnostic>) -> Environment {

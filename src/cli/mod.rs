@@ -1,3 +1,4 @@
 //! One module per `zag` command.
 
 pub mod check;
+pub mod eval;

@@ -24,8 +24,11 @@ use crate::object::{Format, Oop};
 pub type Ip = *const Instr;
 pub type Handler = fn(&mut Vm, Ip) -> Ip;
 
-/// Bound on the value stack: past it, a send fails with a recursion error.
+/// Bounds on the value stack and on the number of activations: past
+/// them, a send fails with a recursion error (1M activations is far beyond
+/// real programs and keeps the frame stack under 64 MB).
 pub const MAX_STACK_SLOTS: usize = 16 << 20;
+pub const MAX_FRAMES: usize = 1 << 20;
 
 #[derive(Clone, Copy, Debug)]
 pub struct Frame {
@@ -110,7 +113,11 @@ impl Vm {
             .map(|f| {
                 let m = &self.methods[f.method as usize];
                 let block = if f.unit == 0 { "" } else { "[] in " };
-                format!("{block}{}>>{}", self.classes.name(m.class), m.ast.selector)
+                format!(
+                    "{block}{}>>{}",
+                    self.classes.name(m.class),
+                    self.symbol_text(m.selector)
+                )
             })
             .collect();
         self.error = Some(VmError {
@@ -188,7 +195,9 @@ impl Vm {
             let u = &self.methods[method as usize].units[unit as usize];
             (u.num_temps as usize, u.max_stack as usize, u.code.as_ptr())
         };
-        if self.stack.len() + num_temps + max_stack + 8 > MAX_STACK_SLOTS {
+        if self.stack.len() + num_temps + max_stack + 8 > MAX_STACK_SLOTS
+            || self.frames.len() >= MAX_FRAMES
+        {
             return self.fail(format!(
                 "stack overflow: recursion deeper than the Smalltalk stack allows ({} frames)",
                 self.frames.len()

@@ -6,7 +6,6 @@
 use std::collections::HashMap;
 
 use zag_compiler::import::{convert_all, Import};
-use zag_compiler::tonel::ClassDefinition;
 
 use super::classes::{self, Class, ClassIndex};
 use super::{method, Vm};
@@ -22,14 +21,21 @@ pub fn load(vm: &mut Vm, import: &Import) -> Result<(), Vec<String>> {
     import.extend_environment(&mut env, &mut diagnostics);
     problems.extend(diagnostics.iter().map(|d| d.headline()));
 
-    let definitions: Vec<&ClassDefinition> = import.classes().map(|(_, c)| c).collect();
-    for c in &definitions {
-        if !c.traits.uses.is_empty() || !c.class_traits.uses.is_empty() {
-            problems.push(format!("{}: traits are not supported yet", c.name));
+    let (ordered, order_problems) =
+        import.classes_superclasses_first(|name| vm.classes.index_of(name).is_some());
+    problems.extend(order_problems);
+    for def in ordered {
+        if !def.traits.uses.is_empty() || !def.class_traits.uses.is_empty() {
+            problems.push(format!("{}: traits are not supported yet", def.name));
         }
-    }
-    for def in superclasses_first(&definitions, vm, &mut problems) {
-        define_class(vm, def, &env);
+        define_class(
+            vm,
+            &def.name,
+            def.superclass.as_deref(),
+            &def.class_vars,
+            def.layout,
+            &env,
+        );
     }
     connect_root_metaclasses(vm);
 
@@ -70,64 +76,25 @@ pub fn load(vm: &mut Vm, import: &Import) -> Result<(), Vec<String>> {
     }
 }
 
-/// Orders class definitions so each comes after its superclass; reports
-/// those whose superclass is neither defined nor already in the VM.
-fn superclasses_first<'a>(
-    defs: &[&'a ClassDefinition],
-    vm: &Vm,
-    problems: &mut Vec<String>,
-) -> Vec<&'a ClassDefinition> {
-    let by_name: HashMap<&str, &ClassDefinition> =
-        defs.iter().map(|d| (d.name.as_str(), *d)).collect();
-    let mut ordered = Vec::new();
-    let mut state: HashMap<&str, bool> = HashMap::new(); // false: visiting, true: done
-    fn visit<'a>(
-        def: &'a ClassDefinition,
-        by_name: &HashMap<&str, &'a ClassDefinition>,
-        vm: &Vm,
-        state: &mut HashMap<&'a str, bool>,
-        ordered: &mut Vec<&'a ClassDefinition>,
-        problems: &mut Vec<String>,
-    ) {
-        match state.get(def.name.as_str()) {
-            Some(true) => return,
-            Some(false) => {
-                problems.push(format!("{}: circular superclass chain", def.name));
-                return;
-            }
-            None => {}
-        }
-        state.insert(&def.name, false);
-        if let Some(sup) = &def.superclass {
-            match by_name.get(sup.as_str()) {
-                Some(s) => visit(s, by_name, vm, state, ordered, problems),
-                None if vm.classes.index_of(sup).is_some() => {}
-                None => problems.push(format!("{}: superclass {sup} is not defined", def.name)),
-            }
-        }
-        state.insert(&def.name, true);
-        ordered.push(def);
-    }
-    for def in defs {
-        visit(def, &by_name, vm, &mut state, &mut ordered, problems);
-    }
-    ordered
-}
-
-fn define_class(vm: &mut Vm, def: &ClassDefinition, env: &zag_compiler::environment::Environment) {
-    let index = vm.classes.reserve(&def.name);
-    let meta_name = format!("{} class", def.name);
+/// Defines (or redefines) a class and its metaclass, and binds its name.
+pub(crate) fn define_class(
+    vm: &mut Vm,
+    name: &str,
+    superclass: Option<&str>,
+    class_vars: &[impl AsRef<str>],
+    layout: zag_compiler::tonel::Layout,
+    env: &zag_compiler::environment::Environment,
+) {
+    let index = vm.classes.reserve(name);
+    let meta_name = format!("{name} class");
     let meta = vm.classes.reserve(&meta_name);
-    let superclass = def
-        .superclass
-        .as_deref()
-        .and_then(|s| vm.classes.index_of(s));
+    let superclass = superclass.and_then(|s| vm.classes.index_of(s));
     let meta_superclass = superclass
         .and_then(|s| vm.classes.get(s))
         .map(|s| s.partner);
     // A class object is an instance of its metaclass: Class's slots, then
     // the class-side instance variables (as `ClassScope` numbers them).
-    let meta_scope = env.class_scope(&def.name, true);
+    let meta_scope = env.class_scope(name, true);
     let nil = vm.nil.bits();
     // A redefined class keeps its identity and its methods.
     let previous = vm
@@ -153,23 +120,39 @@ fn define_class(vm: &mut Vm, def: &ClassDefinition, env: &zag_compiler::environm
             HashMap::new(),
         )
     });
-    let mut class_vars = HashMap::new();
-    for name in &def.class_vars {
-        let key = vm.intern(name);
-        class_vars.insert(name.clone(), vm.new_association(key, vm.nil));
+    let mut variables = HashMap::new();
+    for var in class_vars {
+        let key = vm.intern(var.as_ref());
+        variables.insert(var.as_ref().to_string(), vm.new_association(key, vm.nil));
+    }
+    // The slots of the class object the VM knows how to fill.
+    for (slot, var) in meta_scope.inst_vars.iter().enumerate() {
+        let value = match var.as_str() {
+            "name" => vm.intern(name),
+            "superclass" => superclass.map_or(vm.nil, |s| vm.class_object(s)),
+            _ => continue,
+        };
+        crate::memory::set_slot(class_object, slot, value);
+    }
+    if let Some(slot) = env
+        .all_inst_vars("Metaclass")
+        .iter()
+        .position(|v| v == "thisClass")
+    {
+        crate::memory::set_slot(metaclass_object, slot, class_object);
     }
     vm.classes.insert(
         index,
         Class {
-            name: def.name.clone(),
+            name: name.to_string(),
             superclass,
             is_meta: false,
             partner: meta,
-            layout: def.layout,
-            inst_vars: env.all_inst_vars(&def.name),
+            layout,
+            inst_vars: env.all_inst_vars(name),
             methods,
             object: class_object,
-            class_vars,
+            class_vars: variables,
         },
     );
     vm.classes.insert(
@@ -186,12 +169,12 @@ fn define_class(vm: &mut Vm, def: &ClassDefinition, env: &zag_compiler::environm
             class_vars: HashMap::new(),
         },
     );
-    vm.set_global(&def.name, class_object);
+    vm.set_global(name, class_object);
 }
 
 /// The metaclass of a root class (`ProtoObject class`) inherits from
 /// `Class`, which is defined after it.
-fn connect_root_metaclasses(vm: &mut Vm) {
+pub(crate) fn connect_root_metaclasses(vm: &mut Vm) {
     let Some(class) = vm.classes.index_of("Class") else {
         return;
     };

@@ -33,8 +33,35 @@ pub struct Method {
     pub primitive_error_slot: Option<u16>,
     pub units: Vec<Unit>,
     pub invocations: Cell<u64>,
-    /// The resolved AST, for printing the source and for debugging.
-    pub ast: zag_compiler::zag_ast::Method,
+    pub source: MethodSource,
+}
+
+/// Where a method's source can be had from.
+pub enum MethodSource {
+    /// Compiled at run time: its resolved AST.
+    Ast(Box<zag_compiler::zag_ast::Method>),
+    /// Baked into the image: the source printed from its AST at build time.
+    Image(&'static str),
+}
+
+/// What lowering needs of a compiled method, borrowed from a
+/// `ThreadedMethod` (run-time compilation) or from the image's statics.
+pub struct MethodParts<'a> {
+    pub selector: &'a str,
+    pub primitive: u32,
+    pub primitive_error_slot: Option<u16>,
+    /// The literal frame, already as objects.
+    pub literals: Vec<Oop>,
+    pub units: Vec<UnitParts<'a>>,
+    pub source: MethodSource,
+}
+
+pub struct UnitParts<'a> {
+    pub num_args: u16,
+    pub num_copied: u16,
+    pub num_temps: u16,
+    pub max_stack: u16,
+    pub code: &'a [Op],
 }
 
 pub struct Unit {
@@ -82,26 +109,56 @@ impl Instr {
     }
 }
 
-/// Lowers a compiled method installed in `class`.
+/// Lowers a method compiled at run time, to be installed in `class`.
 pub fn lower(
     vm: &mut Vm,
     threaded: &ThreadedMethod,
     class: ClassIndex,
     ast: zag_compiler::zag_ast::Method,
 ) -> Result<Method, String> {
-    let selector = vm.intern(&threaded.selector);
     let literals = threaded
         .literals
         .iter()
         .map(|l| literal_object(vm, l, class))
         .collect::<Result<Vec<Oop>, String>>()?;
+    let primitive = match &threaded.primitive {
+        None => 0,
+        Some(PrimitiveIndex::Number(n)) => *n,
+        // Named (plugin) primitives do not exist here: the method body runs.
+        Some(PrimitiveIndex::Named { .. }) => 0,
+    };
+    let parts = MethodParts {
+        selector: &threaded.selector,
+        primitive,
+        primitive_error_slot: threaded.primitive_error_slot,
+        literals,
+        units: threaded
+            .units
+            .iter()
+            .map(|u| UnitParts {
+                num_args: u.num_args,
+                num_copied: u.num_copied,
+                num_temps: u.num_temps,
+                max_stack: u.max_stack,
+                code: &u.code,
+            })
+            .collect(),
+        source: MethodSource::Ast(Box::new(ast)),
+    };
+    Ok(lower_parts(vm, parts, class))
+}
+
+/// Turns each op into an instruction, for a method installed in `class`.
+pub fn lower_parts(vm: &mut Vm, parts: MethodParts, class: ClassIndex) -> Method {
+    let selector = vm.intern(parts.selector);
+    let literals = &parts.literals;
     let superclass = vm
         .classes
         .get(class)
         .and_then(|c| c.superclass)
         .unwrap_or(0);
-    let mut units = Vec::with_capacity(threaded.units.len());
-    for (index, unit) in threaded.units.iter().enumerate() {
+    let mut units = Vec::with_capacity(parts.units.len());
+    for (index, unit) in parts.units.iter().enumerate() {
         let mut code = Vec::with_capacity(unit.code.len() + 1);
         // Jump targets move by one in unit 0, past the entry instruction.
         let shift = if index == 0 {
@@ -110,7 +167,7 @@ pub fn lower(
         } else {
             0
         };
-        for op in &unit.code {
+        for op in unit.code {
             let lit = |i: &u16| literals[*i as usize];
             // Jumps hold their target relative to themselves.
             let here = code.len() as i64;
@@ -170,21 +227,15 @@ pub fn lower(
             code,
         });
     }
-    let primitive = match &threaded.primitive {
-        None => 0,
-        Some(PrimitiveIndex::Number(n)) => *n,
-        // Named (plugin) primitives do not exist here: the method body runs.
-        Some(PrimitiveIndex::Named { .. }) => 0,
-    };
-    Ok(Method {
+    Method {
         selector,
         class,
-        primitive,
-        primitive_error_slot: threaded.primitive_error_slot,
+        primitive: parts.primitive,
+        primitive_error_slot: parts.primitive_error_slot,
         units,
         invocations: Cell::new(0),
-        ast,
-    })
+        source: parts.source,
+    }
 }
 
 /// The object for an entry of the literal frame.

@@ -40,9 +40,17 @@ pub struct VmError {
 
 impl fmt::Display for VmError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Runaway recursion has a million frames: show both ends.
+        const SHOWN: usize = 40;
         write!(f, "Error: {}", self.message)?;
-        for frame in &self.trace {
-            write!(f, "\n  {frame}")?;
+        let n = self.trace.len();
+        for (i, frame) in self.trace.iter().enumerate() {
+            if n > SHOWN + 10 && i == SHOWN {
+                write!(f, "\n  ... {} more frames ...", n - SHOWN - 10)?;
+            }
+            if n <= SHOWN + 10 || i < SHOWN || i >= n - 10 {
+                write!(f, "\n  {frame}")?;
+            }
         }
         Ok(())
     }
@@ -68,7 +76,7 @@ pub struct Vm {
     pub(crate) error: Option<VmError>,
     pub(crate) result: Oop,
     /// Every class loaded so far, as the compiler resolves names against.
-    pub(crate) environment: zag_compiler::environment::Environment,
+    pub environment: zag_compiler::environment::Environment,
 }
 
 impl Default for Vm {

@@ -51,6 +51,8 @@ pub fn call(vm: &mut Vm, number: u32, args: usize, return_ip: Ip) -> Prim {
         (1..=17, 1) => small_integer(vm, number, receiver, arg(0)),
         (60, 1) => at(vm, receiver, arg(0)),
         (61, 2) => at_put(vm, receiver, arg(0), arg(1)),
+        (63, 1) => string_at(vm, receiver, arg(0)),
+        (64, 2) => string_at_put(vm, receiver, arg(0), arg(1)),
         (62, 0) => match indexable_size(vm, receiver) {
             Some(n) => int(n as i64),
             None => failure(BAD_RECEIVER),
@@ -62,6 +64,16 @@ pub fn call(vm: &mut Vm, number: u32, args: usize, return_ip: Ip) -> Prim {
         },
         (75, 0) => int(identity_hash(receiver)),
         (110, 1) => Prim::Value(vm.boolean(receiver == arg(0))),
+        (170, 1) => match arg(0).as_small_integer() {
+            Some(code) if (0..=0x3FFF_FFFF).contains(&code) => {
+                Prim::Value(Oop::character_from_code(code as u32))
+            }
+            _ => failure(BAD_ARGUMENT),
+        },
+        (171, 0) => match receiver.as_character_code() {
+            Some(code) => int(code as i64),
+            None => failure(BAD_RECEIVER),
+        },
         (111, 0) => Prim::Value(vm.class_object(class_index_of(receiver))),
         (201..=205, n) if n == (number - 201) as usize => value(vm, receiver, args, return_ip),
         _ => failure(UNSUPPORTED),
@@ -188,6 +200,34 @@ fn at_put(vm: &mut Vm, receiver: Oop, i: Oop, value: Oop) -> Prim {
         Prim::Value(value)
     } else {
         failure(BAD_INDEX)
+    }
+}
+
+/// `at:` of a byte string: the Character at a 1-based index.
+fn string_at(vm: &mut Vm, receiver: Oop, i: Oop) -> Prim {
+    let i = match index(vm, receiver, i) {
+        Ok(i) => i,
+        Err(p) => return p,
+    };
+    match memory::bytes(receiver) {
+        Some(bytes) => Prim::Value(Oop::character_from_code(bytes[i] as u32)),
+        None => failure(BAD_RECEIVER),
+    }
+}
+
+/// `at:put:` of a byte string: only Characters below 256 fit.
+fn string_at_put(vm: &mut Vm, receiver: Oop, i: Oop, value: Oop) -> Prim {
+    let Some(code) = value.as_character_code().filter(|c| *c < 256) else {
+        return failure(BAD_ARGUMENT);
+    };
+    match at_put(
+        vm,
+        receiver,
+        i,
+        Oop::small_integer(code as i64).expect("small"),
+    ) {
+        Prim::Value(_) => Prim::Value(value),
+        other => other,
     }
 }
 

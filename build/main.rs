@@ -1,0 +1,68 @@
+//! build.rs: bakes the Smalltalk image into the binary.
+//!
+//! Reads the Tonel packages of `pharo-export/` and of every folder listed in
+//! the `ZAG_EXPORTS` environment variable (separated like `PATH`), compiles
+//! every method to threaded code with the same front end the runtime uses,
+//! and writes `$OUT_DIR/image.rs` (see `src/image/mod.rs`). Any error in an
+//! export fails the build with `file:line:column: message`. Set
+//! `ZAG_KEEP_IMAGE_SOURCE=PATH` to keep a copy of the generated source.
+
+#[path = "image.rs"]
+mod image;
+
+use std::path::{Path, PathBuf};
+
+fn main() {
+    let root =
+        PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let mut folders = vec![root.join("pharo-export")];
+    println!("cargo:rerun-if-env-changed=ZAG_EXPORTS");
+    println!("cargo:rerun-if-env-changed=ZAG_KEEP_IMAGE_SOURCE");
+    if let Some(extra) = std::env::var_os("ZAG_EXPORTS") {
+        folders.extend(std::env::split_paths(&extra).filter(|p| !p.as_os_str().is_empty()));
+    }
+    for folder in &folders {
+        watch(folder);
+    }
+    let source = match image::generate(&folders) {
+        Ok(source) => source,
+        Err(problems) => {
+            for p in &problems {
+                eprintln!("{p}\n");
+            }
+            eprintln!(
+                "error: the Smalltalk exports have {} error(s); the image was not built",
+                problems.len()
+            );
+            std::process::exit(1);
+        }
+    };
+    let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("image.rs");
+    write(&out, &source);
+    if let Some(keep) = std::env::var_os("ZAG_KEEP_IMAGE_SOURCE") {
+        write(Path::new(&keep), &source);
+    }
+}
+
+fn write(path: &Path, text: &str) {
+    if let Err(e) = std::fs::write(path, text) {
+        eprintln!("error: cannot write {}: {e}", path.display());
+        std::process::exit(1);
+    }
+}
+
+/// Rebuild when any folder or file under `path` changes (folders too, so
+/// an added file is noticed).
+fn watch(path: &Path) {
+    println!("cargo:rerun-if-changed={}", path.display());
+    if let Ok(entries) = std::fs::read_dir(path) {
+        for entry in entries.flatten() {
+            let p = entry.path();
+            if p.is_dir() {
+                watch(&p);
+            } else {
+                println!("cargo:rerun-if-changed={}", p.display());
+            }
+        }
+    }
+}

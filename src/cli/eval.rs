@@ -1,0 +1,51 @@
+//! `zag eval EXPR`: evaluates a do-it on the embedded image and prints the
+//! printString of the result, like Pharo's command-line `eval`.
+
+use std::process::ExitCode;
+
+use clap::Args;
+use zag::vm::{Vm, VmError};
+
+#[derive(Args)]
+pub struct EvalArgs {
+    /// Smalltalk statements, optionally starting with `| temps |`; the value
+    /// of the last one is printed. Several words are joined with spaces.
+    #[arg(required = true, num_args = 1.., trailing_var_arg = true, allow_hyphen_values = true)]
+    expression: Vec<String>,
+}
+
+pub fn run(args: &EvalArgs) -> ExitCode {
+    let mut vm = match zag::image::boot() {
+        Ok(vm) => vm,
+        Err(e) => {
+            eprintln!("zag: the image does not start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match evaluate_and_print(&mut vm, &args.expression.join(" ")) {
+        Ok(text) => {
+            println!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The printString of the value of `source`.
+pub fn evaluate_and_print(vm: &mut Vm, source: &str) -> Result<String, VmError> {
+    let value = vm.evaluate(source)?;
+    let printed = vm.send(value, "printString", &[])?;
+    match zag::memory::bytes(printed) {
+        Some(bytes) => Ok(String::from_utf8_lossy(bytes).into_owned()),
+        None => Err(VmError {
+            message: format!(
+                "printString answered {}, not a String",
+                vm.describe(printed)
+            ),
+            trace: Vec::new(),
+        }),
+    }
+}

@@ -1,0 +1,90 @@
+//! `zag eval`: the embedded image evaluates do-its and prints results as
+//! Pharo prints them.
+
+use std::process::{Command, Output};
+
+fn zag(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_zag"))
+        .args(args)
+        .output()
+        .expect("zag runs")
+}
+
+fn eval(expression: &str) -> String {
+    let out = zag(&["eval", expression]);
+    assert!(
+        out.status.success(),
+        "{expression}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn prints_the_print_string_of_the_result() {
+    for (expression, printed) in [
+        ("3 + 4", "7"),
+        ("3 + 4 * 2", "14"),
+        ("-42 printString: 16", "'-2A'"),
+        ("255 printString: 2", "'11111111'"),
+        ("(3 > 4) | (4 >= 4)", "true"),
+        ("nil", "nil"),
+        (
+            "#(1 $a 'it''s' #sym #(1 2) nil true)",
+            "#(1 $a 'it''s' #sym #(1 2) nil true)",
+        ),
+        ("Object new", "an Object"),
+        ("Object", "Object"),
+        ("3 class", "SmallInteger"),
+        ("3 class class", "SmallInteger class"),
+        ("1 -> 2", "1->2"),
+        ("'abc' , 'def'", "'abcdef'"),
+        ("$a", "$a"),
+        ("#(3 4) inject: 0 into: [:a :b | a + b]", "7"),
+        ("| a | a := 0. 1 to: 10 do: [:i | a := a + i]. a", "55"),
+    ] {
+        assert_eq!(eval(expression), format!("{printed}\n"), "{expression}");
+    }
+}
+
+#[test]
+fn words_are_joined_and_leading_minus_is_not_an_option() {
+    let out = zag(&["eval", "3", "+", "4"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "7\n");
+    assert_eq!(eval("-3 abs"), "3\n");
+}
+
+#[test]
+fn errors_print_a_smalltalk_stack_trace_and_exit_1() {
+    let out = zag(&["eval", "nil foo"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "Error: UndefinedObject>>foo: message not understood\n  UndefinedObject>>DoIt\n"
+    );
+    let out = zag(&["eval", "3 +"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "Error: 1:4: expected an expression, found end of input\n"
+    );
+}
+
+#[test]
+fn recursion_100_000_deep_works_and_10_000_000_deep_is_a_clean_error() {
+    let deep = "| b | b := [:n | n = 0 ifTrue: [0] ifFalse: [(b value: n - 1) + 1]]. b value: ";
+    assert_eq!(eval(&format!("{deep}100000")), "100000\n");
+    let out = zag(&["eval", &format!("{deep}10000000")]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr
+            .starts_with("Error: stack overflow: recursion deeper than the Smalltalk stack allows"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(" more frames ...\n"),
+        "long traces are abridged"
+    );
+    assert!(stderr.ends_with("  UndefinedObject>>DoIt\n"));
+}

@@ -1,0 +1,77 @@
+//! build.rs's image generator: what it emits for good exports, and the
+//! errors that fail the build for bad ones.
+
+#[path = "../build/image.rs"]
+#[allow(dead_code)]
+mod image;
+
+use std::path::{Path, PathBuf};
+
+fn folder(name: &str, files: &[(&str, &str)]) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    for (path, text) in files {
+        let path = dir.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn the_project_exports_generate_a_static_image() {
+    let source =
+        image::generate(&[Path::new(env!("CARGO_MANIFEST_DIR")).join("pharo-export")]).unwrap();
+    assert!(source.contains("pub static IMAGE: ImageDescription = ImageDescription {"));
+    assert!(source.contains("name: \"SmallInteger\""));
+    // Superclasses come first.
+    let object = source.find("name: \"Object\"").unwrap();
+    let proto = source.find("name: \"ProtoObject\"").unwrap();
+    assert!(proto < object);
+}
+
+#[test]
+fn extra_folders_add_classes() {
+    let app = folder(
+        "app-export",
+        &[(
+            "App/Greeter.class.st",
+            "Class { #name : 'Greeter', #superclass : 'Object' }\nGreeter >> greet [ ^ 'hi' ]\n",
+        )],
+    );
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("pharo-export");
+    let source = image::generate(&[root, app]).unwrap();
+    assert!(source.contains("class: \"Greeter\""));
+    assert!(source.contains("LiteralDescription::String(\"hi\")"));
+}
+
+#[test]
+fn errors_in_exports_are_reported_with_file_line_and_column() {
+    let bad = folder(
+        "bad-export",
+        &[("Bad/Broken.class.st", "Class { #name : 'Broken', #superclass : 'Object' }\nBroken >> one [\n\t^ 1 +\n]\nBroken >> two: x [ x := 2 ]\n")],
+    );
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("pharo-export");
+    let problems = image::generate(&[root, bad.clone()]).unwrap_err();
+    let file = bad.join("Bad/Broken.class.st").display().to_string();
+    assert_eq!(
+        problems,
+        [
+            format!("{file}:4:1: expected an expression, found ']'\n    ]\n    ^"),
+            format!("{file}:5:20: cannot assign to argument 'x'\n    Broken >> two: x [ x := 2 ]\n                       ^"),
+        ]
+    );
+}
+
+#[test]
+fn a_superclass_missing_from_every_export_is_an_error() {
+    let orphan = folder(
+        "orphan-export",
+        &[(
+            "P/Orphan.class.st",
+            "Class { #name : 'Orphan', #superclass : 'Nowhere' }\n",
+        )],
+    );
+    let problems = image::generate(&[orphan]).unwrap_err();
+    assert_eq!(problems, ["Orphan: superclass Nowhere is not defined"]);
+}
