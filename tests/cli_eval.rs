@@ -42,6 +42,17 @@ fn prints_the_print_string_of_the_result() {
         ("$a", "$a"),
         ("#(3 4) inject: 0 into: [:a :b | a + b]", "7"),
         ("| a | a := 0. 1 to: 10 do: [:i | a := a + i]. a", "55"),
+        ("(1 to: 10) inject: 0 into: [:a :b | a + b]", "55"),
+        ("(1 to: 5)", "(1 to: 5)"),
+        ("(1 to: 10 by: 2)", "(1 to: 10 by: 2)"),
+        ("(10 to: 1 by: -3) size", "4"),
+        ("(1 to: 10 by: 2) last", "9"),
+        ("(1 to: 0) size", "0"),
+        ("(1 to: 3) , #(4)", "#(1 2 3 4)"),
+        ("'hello' size", "5"),
+        ("'hello' includes: $l", "true"),
+        ("(Array new: 2) at: 1 put: 3; yourself", "#(3 nil)"),
+        ("Object new class class", "Object class"),
     ] {
         assert_eq!(eval(expression), format!("{printed}\n"), "{expression}");
     }
