@@ -53,6 +53,21 @@ fn prints_the_print_string_of_the_result() {
         ("'hello' includes: $l", "true"),
         ("(Array new: 2) at: 1 put: 3; yourself", "#(3 nil)"),
         ("Object new class class", "Object class"),
+        // Integers of any size, normalized as in Pharo.
+        ("100 factorial printString size", "158"),
+        ("20 factorial", "2432902008176640000"),
+        ("(2 raisedTo: 100)", "1267650600228229401496703205376"),
+        ("(1152921504606846975 + 1) class", "LargePositiveInteger"),
+        ("(1152921504606846975 + 1 - 1) class", "SmallInteger"),
+        ("(-1152921504606846976 - 1) class", "LargeNegativeInteger"),
+        ("100 factorial / 98 factorial", "9900"),
+        ("(2 raisedTo: 64) - 1 printString: 16", "'FFFFFFFFFFFFFFFF'"),
+        (
+            "((2 raisedTo: 70) bitAnd: (2 raisedTo: 70) - 1) = 0",
+            "true",
+        ),
+        ("(2 raisedTo: 100) // -7", "-181092942889747057356671886483"),
+        ("(2 raisedTo: 100) \\\\ -7", "-5"),
     ] {
         assert_eq!(eval(expression), format!("{printed}\n"), "{expression}");
     }

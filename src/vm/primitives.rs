@@ -49,6 +49,7 @@ pub fn call(vm: &mut Vm, number: u32, args: usize, return_ip: Ip) -> Prim {
     let arg = |i: usize| vm.stack[len - args + i];
     match (number, args) {
         (1..=17, 1) => small_integer(vm, number, receiver, arg(0)),
+        (21..=37, 1) => large_integer(vm, number, receiver, arg(0)),
         (60, 1) => at(vm, receiver, arg(0)),
         (61, 2) => at_put(vm, receiver, arg(0), arg(1)),
         (63, 1) => string_at(vm, receiver, arg(0)),
@@ -131,6 +132,56 @@ fn small_integer(vm: &mut Vm, number: u32, receiver: Oop, arg: Oop) -> Prim {
             0..=63 => checked(a.checked_shl(b as u32).filter(|v| v >> b == a)),
             -63..=-1 => int(a >> -b),
             _ if b < 0 => int(if a < 0 { -1 } else { 0 }),
+            _ => failure(BAD_ARGUMENT),
+        },
+        _ => failure(BAD_ARGUMENT),
+    }
+}
+
+/// Largest shift `bitShift:` accepts on integers (larger results would
+/// be gigabytes).
+const MAX_SHIFT: i64 = 1 << 24;
+
+/// Integer arithmetic on any integers, small or large (Pharo's LargeInteger
+/// primitives 21-37): exact, with results normalized to SmallInteger when
+/// they fit. `/` succeeds only when exact; division by zero fails.
+fn large_integer(vm: &mut Vm, number: u32, receiver: Oop, arg: Oop) -> Prim {
+    let (Some(a), Some(b)) = (vm.integer_value(receiver), vm.integer_value(arg)) else {
+        return failure(BAD_ARGUMENT);
+    };
+    let value = |vm: &mut Vm, v: zag_compiler::bigint::BigInt| Prim::Value(vm.integer(&v));
+    let truth = |vm: &mut Vm, t: bool| Prim::Value(vm.boolean(t));
+    match number {
+        21 => value(vm, a.add(&b)),
+        22 => value(vm, a.sub(&b)),
+        23 => truth(vm, a < b),
+        24 => truth(vm, a > b),
+        25 => truth(vm, a <= b),
+        26 => truth(vm, a >= b),
+        27 => truth(vm, a == b),
+        28 => truth(vm, a != b),
+        29 => value(vm, a.mul(&b)),
+        30 => match a.quo_rem(&b) {
+            Some((q, r)) if r.is_zero() => value(vm, q),
+            _ => failure(BAD_ARGUMENT),
+        },
+        31 => match a.div_mod(&b) {
+            Some((_, r)) => value(vm, r),
+            None => failure(BAD_ARGUMENT),
+        },
+        32 => match a.div_mod(&b) {
+            Some((q, _)) => value(vm, q),
+            None => failure(BAD_ARGUMENT),
+        },
+        33 => match a.quo_rem(&b) {
+            Some((q, _)) => value(vm, q),
+            None => failure(BAD_ARGUMENT),
+        },
+        34 => value(vm, a.bit_and(&b)),
+        35 => value(vm, a.bit_or(&b)),
+        36 => value(vm, a.bit_xor(&b)),
+        37 => match b.to_i64() {
+            Some(n) if n.abs() <= MAX_SHIFT => value(vm, a.shifted(n)),
             _ => failure(BAD_ARGUMENT),
         },
         _ => failure(BAD_ARGUMENT),
