@@ -13,6 +13,14 @@ use clap::{Parser, Subcommand};
     about = "A Pharo-compatible Smalltalk whose image is built by cargo build"
 )]
 struct Cli {
+    /// Collect garbage every N allocations (1: at every one), to test the
+    /// collector.
+    #[arg(long, global = true, value_name = "N")]
+    gc_stress: Option<u32>,
+    /// After the command, print memory statistics (collections, promoted
+    /// words, peak RSS) to standard error.
+    #[arg(long, global = true)]
+    stats: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -31,6 +39,6 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check(args) => cli::check::run(&args),
-        Command::Eval(args) => cli::eval::run(&args),
+        Command::Eval(args) => cli::eval::run(&args, cli.gc_stress, cli.stats),
     }
 }

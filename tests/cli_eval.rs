@@ -114,3 +114,34 @@ fn recursion_100_000_deep_works_and_10_000_000_deep_is_a_clean_error() {
     );
     assert!(stderr.ends_with("  UndefinedObject>>DoIt\n"));
 }
+
+#[test]
+fn allocation_heavy_loops_run_in_bounded_memory() {
+    let out = zag(&[
+        "--stats",
+        "eval",
+        "| last | 1 to: 20000000 do: [:i | last := Array new: 3]. last size",
+    ]);
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "3\n");
+    let stats = String::from_utf8_lossy(&out.stderr);
+    let mb: f64 = stats
+        .split("peak RSS ")
+        .nth(1)
+        .and_then(|rest| rest.trim_end().strip_suffix(" MB"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no peak RSS in {stats:?}"));
+    assert!(mb < 200.0, "peak RSS {mb} MB for 20 million small arrays");
+}
+
+#[test]
+fn results_are_the_same_under_gc_stress() {
+    for expression in [
+        "100 factorial printString size",
+        "(1 to: 30) inject: 0 into: [:a :b | a + (b printString: 2) size]",
+    ] {
+        let normal = eval(expression);
+        let out = zag(&["--gc-stress", "1", "eval", expression]);
+        assert_eq!(String::from_utf8_lossy(&out.stdout), normal, "{expression}");
+    }
+}

@@ -14,7 +14,7 @@ pub struct EvalArgs {
     expression: Vec<String>,
 }
 
-pub fn run(args: &EvalArgs) -> ExitCode {
+pub fn run(args: &EvalArgs, gc_stress: Option<u32>, stats: bool) -> ExitCode {
     let mut vm = match zag::image::boot() {
         Ok(vm) => vm,
         Err(e) => {
@@ -22,7 +22,8 @@ pub fn run(args: &EvalArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match evaluate_and_print(&mut vm, &args.expression.join(" ")) {
+    vm.set_gc_stress(gc_stress);
+    let status = match evaluate_and_print(&mut vm, &args.expression.join(" ")) {
         Ok(text) => {
             println!("{text}");
             ExitCode::SUCCESS
@@ -31,7 +32,11 @@ pub fn run(args: &EvalArgs) -> ExitCode {
             eprintln!("{e}");
             ExitCode::FAILURE
         }
+    };
+    if stats {
+        eprintln!("{}", super::memory_stats(&vm));
     }
+    status
 }
 
 /// The printString of the value of `source`.

@@ -1,59 +1,185 @@
-//! Object memory: allocation and checked access to object contents.
+//! Object memory: allocation, garbage collection, and checked access to
+//! object contents.
 //!
-//! Objects are allocated by bumping a pointer through large chunks. There is
-//! no collector yet: the nursery, the scavenger, the old space and the write
-//! barrier are the next step (ARCHITECTURE.md). Every object lives in a chunk
-//! owned by the [`Heap`], so its address stays valid as long as the heap does.
+//! Two spaces:
+//! - the **nursery**, a fixed region where objects are made by bumping a
+//!   pointer. When it is full (or a stress collection is due), a *scavenge*
+//!   copies the live nursery objects into old space, leaving forwarding
+//!   words behind, and empties the nursery (Cheney's algorithm with
+//!   promotion on first survival).
+//! - **old space**, chunks that never move: objects that survived a
+//!   scavenge, and everything made while loading code (symbols, classes,
+//!   literals, associations, nil/true/false), so compiled code can hold
+//!   plain pointers to them. Old space is not collected yet.
 //!
-//! Accessors check indexes against the object's own size, so a Smalltalk
-//! program cannot read or write outside an object.
+//! Roots are the caller's (the VM's stack and registers) plus the
+//! *remembered set*: old objects that may point into the nursery, kept by
+//! the write barrier ([`Heap::write_barrier`]) that every store into an
+//! existing object must call.
+//!
+//! An object always has room for one slot, which a scavenge overwrites with
+//! the forwarding address. Accessors check indexes against the object's own
+//! size, so a Smalltalk program cannot read or write outside an object.
 
 use crate::object::{Format, Header, Oop};
 
-/// Words per chunk (8 MiB); larger objects get a chunk of their own.
+/// Words per old-space chunk (8 MiB); larger objects get a chunk of their own.
 const CHUNK_WORDS: usize = 1 << 20;
+/// Nursery size in words (8 MiB).
+pub const NURSERY_WORDS: usize = 1 << 20;
+/// Objects of more words than this go straight to old space.
+const LARGE_OBJECT_WORDS: usize = NURSERY_WORDS / 8;
+/// The format code of a forwarded object (as in Spur).
+const FORWARDED_FORMAT: u64 = 7;
 
-#[derive(Default)]
+/// Where a new object goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Space {
+    /// The nursery (may trigger a scavenge).
+    Young,
+    /// Old space: never moves, never triggers a collection.
+    Old,
+}
+
+/// Collection statistics.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct GcStats {
+    pub scavenges: u64,
+    pub promoted_words: u64,
+}
+
 pub struct Heap {
     chunks: Vec<Box<[u64]>>,
     /// Next free word in the last chunk.
     next: usize,
+    nursery: Box<[u64]>,
+    nursery_top: usize,
+    remembered: Vec<Oop>,
     next_hash: u32,
     allocated_words: usize,
+    /// Collect every `n` young allocations (GC stress testing).
+    stress: Option<u32>,
+    until_stress: u32,
+    pub stats: GcStats,
+}
+
+impl Default for Heap {
+    fn default() -> Heap {
+        Heap::new()
+    }
 }
 
 impl Heap {
     pub fn new() -> Heap {
-        Heap::default()
+        Heap {
+            chunks: Vec::new(),
+            next: 0,
+            nursery: vec![0u64; NURSERY_WORDS].into_boxed_slice(),
+            nursery_top: 0,
+            remembered: Vec::new(),
+            next_hash: 0,
+            allocated_words: 0,
+            stress: None,
+            until_stress: 0,
+            stats: GcStats::default(),
+        }
     }
 
-    /// Words allocated so far (for statistics and tests).
+    /// Collects at every `n`th young allocation (1: every one), or never.
+    pub fn set_stress(&mut self, every: Option<u32>) {
+        self.stress = every.filter(|n| *n > 0);
+        self.until_stress = self.stress.unwrap_or(0);
+    }
+
+    /// Words allocated so far, in both spaces (for statistics and tests).
     pub fn allocated_words(&self) -> usize {
         self.allocated_words
     }
 
-    /// Allocates an object of `slots` words (plus header, plus an overflow
-    /// word when `slots` is 255 or more), every slot set to `fill`.
-    pub fn allocate(&mut self, class_index: u32, format: Format, slots: usize, fill: u64) -> Oop {
-        let overflow = slots as u64 >= Header::OVERFLOW_SLOTS;
-        let words = slots + 1 + overflow as usize;
-        let start = self.reserve(words);
-        self.allocated_words += words;
-        let chunk = self.chunks.last_mut().expect("reserve made a chunk");
-        let mut at = start;
-        if overflow {
-            chunk[at] = slots as u64;
-            at += 1;
-        }
-        self.next_hash = self.next_hash.wrapping_add(1) & Header::MAX_HASH;
-        let hash = self.next_hash.max(1);
-        chunk[at] = Header::new(class_index, format, slots as u64, hash).bits();
-        chunk[at + 1..at + 1 + slots].fill(fill);
-        Oop::from_pointer(&chunk[at] as *const u64)
+    /// Words of old space in use.
+    pub fn old_words(&self) -> usize {
+        self.chunks
+            .iter()
+            .take(self.chunks.len().saturating_sub(1))
+            .map(|c| c.len())
+            .sum::<usize>()
+            + self.next
     }
 
-    /// Finds room for `words` words and answers their index in the last chunk.
-    fn reserve(&mut self, words: usize) -> usize {
+    fn words_for(slots: usize) -> usize {
+        slots.max(1) + 1 + (slots as u64 >= Header::OVERFLOW_SLOTS) as usize
+    }
+
+    fn next_hash(&mut self) -> u32 {
+        self.next_hash = self.next_hash.wrapping_add(1) & Header::MAX_HASH;
+        self.next_hash.max(1)
+    }
+
+    /// Allocates in old space: never moves, never collects.
+    pub fn allocate_old(
+        &mut self,
+        class_index: u32,
+        format: Format,
+        slots: usize,
+        fill: u64,
+    ) -> Oop {
+        let words = Self::words_for(slots);
+        let start = self.reserve_old(words);
+        let hash = self.next_hash();
+        let chunk = self.chunks.last_mut().expect("reserve made a chunk");
+        write_object(
+            &mut chunk[start..start + words],
+            class_index,
+            format,
+            slots,
+            fill,
+            hash,
+        )
+    }
+
+    /// Allocates in the nursery; `None` when it is full or a stress
+    /// collection is due (the caller collects and tries again), or when the
+    /// object is too large for the nursery (the caller uses old space).
+    pub fn try_allocate_young(
+        &mut self,
+        class_index: u32,
+        format: Format,
+        slots: usize,
+        fill: u64,
+    ) -> Option<Oop> {
+        let words = Self::words_for(slots);
+        if words > LARGE_OBJECT_WORDS || self.nursery_top + words > self.nursery.len() {
+            return None;
+        }
+        if self.stress.is_some() {
+            if self.until_stress == 0 {
+                self.until_stress = self.stress.unwrap_or(1);
+                return None;
+            }
+            self.until_stress -= 1;
+        }
+        let start = self.nursery_top;
+        self.nursery_top += words;
+        self.allocated_words += words;
+        let hash = self.next_hash();
+        Some(write_object(
+            &mut self.nursery[start..start + words],
+            class_index,
+            format,
+            slots,
+            fill,
+            hash,
+        ))
+    }
+
+    /// Whether a young allocation of `slots` can ever fit the nursery.
+    pub fn fits_nursery(slots: usize) -> bool {
+        Self::words_for(slots) <= LARGE_OBJECT_WORDS
+    }
+
+    /// Finds room for `words` words of old space; answers their index in
+    /// the last chunk.
+    fn reserve_old(&mut self, words: usize) -> usize {
         let fits = self
             .chunks
             .last()
@@ -65,8 +191,120 @@ impl Heap {
         }
         let start = self.next;
         self.next += words;
+        self.allocated_words += words;
         start
     }
+
+    pub fn is_young(&self, oop: Oop) -> bool {
+        let start = self.nursery.as_ptr() as u64;
+        let end = start + (self.nursery.len() * 8) as u64;
+        oop.is_pointer() && (start..end).contains(&oop.bits())
+    }
+
+    /// Must follow every store of `value` into `object` (other than the
+    /// initialization of a just-allocated young object): remembers old
+    /// objects that come to point into the nursery.
+    pub fn write_barrier(&mut self, object: Oop, value: Oop) {
+        if self.is_young(value) && !self.is_young(object) && object.is_pointer() {
+            // SAFETY: a pointer Oop is a live object; old objects are writable.
+            unsafe {
+                let p = object.bits() as *mut u64;
+                let h = Header::from_bits(*p);
+                if !h.is_remembered() {
+                    *p = h.with_remembered(true).bits();
+                    self.remembered.push(object);
+                }
+            }
+        }
+    }
+
+    /// Empties the nursery: every young object reachable from the roots
+    /// (all visited by `visit_roots`) or from remembered old objects moves
+    /// to old space, and the roots are updated.
+    pub fn scavenge(&mut self, visit_roots: impl FnOnce(&mut dyn FnMut(&mut Oop))) {
+        self.stats.scavenges += 1;
+        let mut queue = Vec::new();
+        visit_roots(&mut |slot: &mut Oop| *slot = self.forward(*slot, &mut queue));
+        for object in std::mem::take(&mut self.remembered) {
+            // SAFETY: remembered objects are live old objects.
+            unsafe {
+                let p = object.bits() as *mut u64;
+                *p = Header::from_bits(*p).with_remembered(false).bits();
+            }
+            self.scan(object, &mut queue);
+        }
+        while let Some(object) = queue.pop() {
+            self.scan(object, &mut queue);
+        }
+        self.nursery_top = 0;
+    }
+
+    /// Updates the young pointers in `object`'s slots.
+    fn scan(&mut self, object: Oop, queue: &mut Vec<Oop>) {
+        // SAFETY: `object` is a live old object.
+        let (format, count) = unsafe { (header(object).format(), slot_count(object)) };
+        if !format.has_pointers() {
+            return;
+        }
+        let slots = object.bits() as *mut u64;
+        for i in 0..count {
+            // SAFETY: `i` is below the object's slot count.
+            unsafe {
+                let slot = slots.add(1 + i);
+                let value = Oop::from_bits(*slot);
+                if self.is_young(value) {
+                    *slot = self.forward(value, queue).bits();
+                }
+            }
+        }
+    }
+
+    /// The old-space copy of a young object (made on first visit).
+    fn forward(&mut self, oop: Oop, queue: &mut Vec<Oop>) -> Oop {
+        if !self.is_young(oop) {
+            return oop;
+        }
+        let p = oop.bits() as *mut u64;
+        // SAFETY: `oop` is in the nursery, so it is a young object or a
+        // forwarded one, with at least one slot of room.
+        unsafe {
+            if (*p >> 24) & 0x1F == FORWARDED_FORMAT {
+                return Oop::from_bits(*p.add(1));
+            }
+            let slots = slot_count(oop);
+            let overflow = (slots as u64 >= Header::OVERFLOW_SLOTS) as usize;
+            let words = Self::words_for(slots);
+            let start = self.reserve_old(words);
+            self.stats.promoted_words += words as u64;
+            let chunk = self.chunks.last_mut().expect("reserve made a chunk");
+            let from = std::slice::from_raw_parts(p.sub(overflow), words);
+            chunk[start..start + words].copy_from_slice(from);
+            let new = Oop::from_pointer(&chunk[start + overflow] as *const u64);
+            *p = FORWARDED_FORMAT << 24;
+            *p.add(1) = new.bits();
+            queue.push(new);
+            new
+        }
+    }
+}
+
+/// Lays out an object in `words` (which has exactly the room it needs).
+fn write_object(
+    words: &mut [u64],
+    class_index: u32,
+    format: Format,
+    slots: usize,
+    fill: u64,
+    hash: u32,
+) -> Oop {
+    let mut at = 0;
+    if slots as u64 >= Header::OVERFLOW_SLOTS {
+        words[0] = slots as u64;
+        at = 1;
+    }
+    words[at] = Header::new(class_index, format, slots as u64, hash).bits();
+    words[at + 1..].fill(if slots == 0 { 0 } else { fill });
+    Oop::from_pointer(&words[at] as *const u64)
 }
 
 /// Reads the header of a pointer object.
@@ -139,15 +377,25 @@ pub fn bytes<'a>(oop: Oop) -> Option<&'a [u8]> {
     }
 }
 
-/// Allocates a byte object holding `data`.
-pub fn allocate_bytes(heap: &mut Heap, class_index: u32, data: &[u8]) -> Oop {
-    let slots = data.len().div_ceil(8);
-    let unused = (slots * 8 - data.len()) as u8;
-    let oop = heap.allocate(class_index, Format::Bytes(unused), slots, 0);
-    // SAFETY: the object was just allocated with room for `data`.
+/// The format and slot count of a byte object of `len` bytes.
+pub fn byte_shape(len: usize) -> (Format, usize) {
+    let slots = len.div_ceil(8);
+    (Format::Bytes((slots * 8 - len) as u8), slots)
+}
+
+/// Copies `data` into a just-allocated byte object of `data.len()` bytes.
+pub fn fill_bytes(oop: Oop, data: &[u8]) {
+    // SAFETY: the caller allocated `oop` with `byte_shape(data.len())`.
     unsafe {
         std::ptr::copy_nonoverlapping(data.as_ptr(), (oop.bits() as *mut u8).add(8), data.len());
     }
+}
+
+/// Allocates a byte object holding `data` in old space.
+pub fn allocate_bytes_old(heap: &mut Heap, class_index: u32, data: &[u8]) -> Oop {
+    let (format, slots) = byte_shape(data.len());
+    let oop = heap.allocate_old(class_index, format, slots, 0);
+    fill_bytes(oop, data);
     oop
 }
 
@@ -169,50 +417,112 @@ pub fn class_index_of(oop: Oop) -> u32 {
 mod tests {
     use super::*;
 
+    fn int(i: i64) -> Oop {
+        Oop::small_integer(i).unwrap()
+    }
+
     #[test]
     fn pointer_objects_are_checked() {
         let mut heap = Heap::new();
-        let fill = Oop::small_integer(7).unwrap().bits();
-        let o = heap.allocate(42, Format::Indexable, 3, fill);
+        let o = heap.allocate_old(42, Format::Indexable, 3, int(7).bits());
         assert_eq!(class_index_of(o), 42);
         assert_eq!(unsafe { slot_count(o) }, 3);
-        assert_eq!(slot(o, 2), Oop::small_integer(7));
+        assert_eq!(slot(o, 2), Some(int(7)));
         assert_eq!(slot(o, 3), None);
         assert!(set_slot(o, 0, Oop::character('x')));
         assert_eq!(slot(o, 0), Some(Oop::character('x')));
         assert!(!set_slot(o, 3, Oop::character('x')));
-        assert_eq!(slot(Oop::small_integer(1).unwrap(), 0), None);
+        assert_eq!(slot(int(1), 0), None);
     }
 
     #[test]
     fn large_objects_use_the_overflow_word() {
         let mut heap = Heap::new();
-        let o = heap.allocate(5, Format::Indexable, 100_000, 0);
+        let o = heap.allocate_old(5, Format::Indexable, 100_000, 0);
         assert_eq!(unsafe { slot_count(o) }, 100_000);
-        assert!(set_slot(o, 99_999, Oop::small_integer(1).unwrap()));
-        assert!(!set_slot(o, 100_000, Oop::small_integer(1).unwrap()));
-        // Chunks hold many small objects, and big ones get their own.
-        let big = heap.allocate(5, Format::Indexable, 3 * CHUNK_WORDS, 0);
+        assert!(set_slot(o, 99_999, int(1)));
+        assert!(!set_slot(o, 100_000, int(1)));
+        let big = heap.allocate_old(5, Format::Indexable, 3 * CHUNK_WORDS, 0);
         assert_eq!(unsafe { slot_count(big) }, 3 * CHUNK_WORDS);
+        assert!(heap
+            .try_allocate_young(5, Format::Indexable, NURSERY_WORDS, 0)
+            .is_none());
     }
 
     #[test]
     fn byte_objects_keep_their_exact_length() {
         let mut heap = Heap::new();
         for data in [&b""[..], b"a", b"12345678", b"hello world"] {
-            let o = allocate_bytes(&mut heap, 9, data);
+            let o = allocate_bytes_old(&mut heap, 9, data);
             assert_eq!(bytes(o), Some(data));
         }
-        let words = heap.allocate(9, Format::Indexable, 1, 0);
+        let words = heap.allocate_old(9, Format::Indexable, 1, 0);
         assert_eq!(bytes(words), None);
     }
 
     #[test]
     fn identity_hashes_are_assigned() {
         let mut heap = Heap::new();
-        let a = heap.allocate(1, Format::Empty, 0, 0);
-        let b = heap.allocate(1, Format::Empty, 0, 0);
+        let a = heap.allocate_old(1, Format::Empty, 0, 0);
+        let b = heap.try_allocate_young(1, Format::Empty, 0, 0).unwrap();
         let (ha, hb) = unsafe { (header(a).hash(), header(b).hash()) };
         assert!(ha != 0 && hb != 0 && ha != hb);
+    }
+
+    #[test]
+    fn a_scavenge_moves_what_is_reachable_and_nothing_else() {
+        let mut heap = Heap::new();
+        let child = heap.try_allocate_young(3, Format::Indexable, 2, 0).unwrap();
+        set_slot(child, 0, int(41));
+        let parent = heap.try_allocate_young(3, Format::Indexable, 2, 0).unwrap();
+        set_slot(parent, 0, child);
+        set_slot(parent, 1, child);
+        for _ in 0..100 {
+            heap.try_allocate_young(3, Format::Indexable, 10, 0)
+                .unwrap(); // garbage
+        }
+        let hash = unsafe { header(parent).hash() };
+        let mut roots = [parent, int(5), parent];
+        heap.scavenge(|visit| roots.iter_mut().for_each(visit));
+        let [p, five, p2] = roots;
+        assert!(!heap.is_young(p) && p == p2, "both roots see the one copy");
+        assert_eq!(five, int(5));
+        assert_eq!(unsafe { header(p).hash() }, hash, "identity hash survives");
+        let c = slot(p, 0).unwrap();
+        assert!(
+            !heap.is_young(c) && slot(p, 1) == Some(c),
+            "shared child copied once"
+        );
+        assert_eq!(slot(c, 0), Some(int(41)));
+        // Only the two live objects were promoted (3 words each).
+        assert_eq!(heap.stats.promoted_words, 6);
+    }
+
+    #[test]
+    fn remembered_old_objects_keep_young_ones_alive() {
+        let mut heap = Heap::new();
+        let old = heap.allocate_old(3, Format::Indexable, 1, 0);
+        let young = heap
+            .try_allocate_young(3, Format::Indexable, 300, 0)
+            .unwrap();
+        set_slot(young, 299, int(9));
+        set_slot(old, 0, young);
+        heap.write_barrier(old, young);
+        heap.scavenge(|_| {});
+        let moved = slot(old, 0).unwrap();
+        assert!(!heap.is_young(moved));
+        assert_eq!(unsafe { slot_count(moved) }, 300);
+        assert_eq!(slot(moved, 299), Some(int(9)));
+        assert!(unsafe { !header(old).is_remembered() });
+    }
+
+    #[test]
+    fn stress_mode_asks_for_a_collection_every_n_allocations() {
+        let mut heap = Heap::new();
+        heap.set_stress(Some(3));
+        let results: Vec<bool> = (0..8)
+            .map(|_| heap.try_allocate_young(1, Format::Empty, 0, 0).is_some())
+            .collect();
+        assert_eq!(results, [true, true, true, false, true, true, true, false]);
     }
 }

@@ -136,6 +136,10 @@ impl Header {
         self.0
     }
 
+    pub const fn from_bits(bits: u64) -> Header {
+        Header(bits)
+    }
+
     pub const fn class_index(self) -> u32 {
         (self.0 & CLASS_INDEX_MASK) as u32
     }

@@ -245,11 +245,15 @@ impl Vm {
                 self.classes.name(class)
             ));
         };
-        let values = self.stack.split_off(self.stack.len() - args);
-        let arguments = self.new_array(&values);
-        let message = self
-            .heap
-            .allocate(classes::MESSAGE, Format::Fixed, 3, self.nil.bits());
+        // Allocate while the arguments are still on the stack (a root).
+        let arguments = self.allocate(classes::ARRAY, Format::Indexable, args, self.nil.bits());
+        let first = self.stack.len() - args;
+        for (i, v) in self.stack.drain(first..).enumerate() {
+            memory::set_slot(arguments, i, v);
+        }
+        self.push(arguments);
+        let message = self.allocate(classes::MESSAGE, Format::Fixed, 3, self.nil.bits());
+        let arguments = self.pop();
         memory::set_slot(message, 0, selector);
         memory::set_slot(message, 1, arguments);
         memory::set_slot(message, 2, self.class_object(class));
@@ -354,7 +358,8 @@ pub(crate) fn push_remote(vm: &mut Vm, ip: Ip) -> Ip {
 pub(crate) fn store_remote(vm: &mut Vm, ip: Ip) -> Ip {
     let i = instr(ip);
     let vector = vm.stack[vm.slot_index(i.a)];
-    if memory::set_slot(vector, i.b as usize, vm.top()) {
+    let value = vm.top();
+    if vm.store(vector, i.b as usize, value) {
         next(ip)
     } else {
         vm.fail("internal error: bad temp vector access")
@@ -374,7 +379,8 @@ pub(crate) fn push_inst_var(vm: &mut Vm, ip: Ip) -> Ip {
 
 pub(crate) fn store_inst_var(vm: &mut Vm, ip: Ip) -> Ip {
     let receiver = vm.stack[vm.frame().base];
-    if memory::set_slot(receiver, instr(ip).a as usize, vm.top()) {
+    let value = vm.top();
+    if vm.store(receiver, instr(ip).a as usize, value) {
         next(ip)
     } else {
         vm.fail("instance variable store out of the receiver's bounds")
@@ -391,15 +397,14 @@ pub(crate) fn push_binding(vm: &mut Vm, ip: Ip) -> Ip {
 }
 
 pub(crate) fn store_binding(vm: &mut Vm, ip: Ip) -> Ip {
-    memory::set_slot(instr(ip).operand_oop(), BINDING_VALUE, vm.top());
+    let value = vm.top();
+    vm.store(instr(ip).operand_oop(), BINDING_VALUE, value);
     next(ip)
 }
 
 pub(crate) fn make_temp_vector(vm: &mut Vm, ip: Ip) -> Ip {
     let i = instr(ip);
-    let vector = vm
-        .heap
-        .allocate(classes::ARRAY, Format::Indexable, i.b as usize, i.operand);
+    let vector = vm.allocate(classes::ARRAY, Format::Indexable, i.b as usize, i.operand);
     let at = vm.slot_index(i.a);
     vm.stack[at] = vector;
     next(ip)
@@ -485,30 +490,35 @@ pub(crate) fn jump_if_not_nil(vm: &mut Vm, ip: Ip) -> Ip {
 
 pub(crate) fn make_array(vm: &mut Vm, ip: Ip) -> Ip {
     let n = instr(ip).a as usize;
-    let values = vm.stack.split_off(vm.stack.len() - n);
-    let array = vm.new_array(&values);
+    // Allocate first: the elements stay on the stack (a root) meanwhile.
+    let array = vm.allocate(classes::ARRAY, Format::Indexable, n, vm.nil.bits());
+    let first = vm.stack.len() - n;
+    for (i, v) in vm.stack.drain(first..).enumerate() {
+        memory::set_slot(array, i, v);
+    }
     vm.push(array);
     next(ip)
 }
 
 pub(crate) fn push_closure(vm: &mut Vm, ip: Ip) -> Ip {
     let i = instr(ip);
-    let frame = *vm.frame();
-    let copied = vm.stack.split_off(vm.stack.len() - i.b as usize);
-    let num_args = vm.methods[frame.method as usize].units[i.a as usize].num_args;
-    let closure = vm.heap.allocate(
+    let copied = i.b as usize;
+    let closure = vm.allocate(
         classes::BLOCK_CLOSURE,
         Format::FixedIndexable,
-        CLOSURE_FIXED + copied.len(),
+        CLOSURE_FIXED + copied,
         vm.nil.bits(),
     );
+    let frame = *vm.frame();
+    let num_args = vm.methods[frame.method as usize].units[i.a as usize].num_args;
     let int = |v: u64| Oop::small_integer(v as i64).expect("small");
     memory::set_slot(closure, CLOSURE_HOME, int(frame.home));
     memory::set_slot(closure, CLOSURE_METHOD, int(frame.method as u64));
     memory::set_slot(closure, CLOSURE_UNIT, int(i.a as u64));
     memory::set_slot(closure, CLOSURE_NUM_ARGS, int(num_args as u64));
     memory::set_slot(closure, CLOSURE_RECEIVER, vm.stack[frame.base]);
-    for (k, v) in copied.into_iter().enumerate() {
+    let first = vm.stack.len() - copied;
+    for (k, v) in vm.stack.drain(first..).enumerate() {
         memory::set_slot(closure, CLOSURE_FIXED + k, v);
     }
     vm.push(closure);

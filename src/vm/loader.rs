@@ -108,7 +108,7 @@ pub(crate) fn define_class(
     let (class_object, methods) = previous.unwrap_or_else(|| {
         (
             vm.heap
-                .allocate(meta, Format::Fixed, meta_scope.inst_vars.len(), nil),
+                .allocate_old(meta, Format::Fixed, meta_scope.inst_vars.len(), nil),
             HashMap::new(),
         )
     });
@@ -116,7 +116,7 @@ pub(crate) fn define_class(
         let slots = env.all_inst_vars("Metaclass").len();
         (
             vm.heap
-                .allocate(classes::METACLASS, Format::Fixed, slots, nil),
+                .allocate_old(classes::METACLASS, Format::Fixed, slots, nil),
             HashMap::new(),
         )
     });

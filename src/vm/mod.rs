@@ -24,7 +24,7 @@ use zag_compiler::environment::ClassScope;
 use zag_compiler::literal::Literal;
 use zag_compiler::printer::print_literal;
 
-use crate::memory::{self, class_index_of, Heap};
+use crate::memory::{self, class_index_of, Heap, Space};
 use crate::object::{Format, Oop};
 use classes::{ClassIndex, ClassTable};
 use interpreter::Frame;
@@ -88,9 +88,9 @@ impl Default for Vm {
 impl Vm {
     pub fn new() -> Vm {
         let mut heap = Heap::new();
-        let nil = heap.allocate(classes::UNDEFINED_OBJECT, Format::Empty, 0, 0);
-        let true_object = heap.allocate(classes::TRUE, Format::Empty, 0, 0);
-        let false_object = heap.allocate(classes::FALSE, Format::Empty, 0, 0);
+        let nil = heap.allocate_old(classes::UNDEFINED_OBJECT, Format::Empty, 0, 0);
+        let true_object = heap.allocate_old(classes::TRUE, Format::Empty, 0, 0);
+        let false_object = heap.allocate_old(classes::FALSE, Format::Empty, 0, 0);
         Vm {
             heap,
             classes: ClassTable::new(),
@@ -111,12 +111,93 @@ impl Vm {
         }
     }
 
-    /// The unique Symbol named `name`.
+    // ----- allocation -------------------------------------------------------
+    //
+    // A young allocation may collect garbage, which moves young objects: an
+    // Oop a Rust variable holds across an allocation must be on the VM's
+    // stack (a root) and read back from there afterwards.
+
+    /// Allocates a new object, young unless it is too large for the nursery.
+    pub fn allocate(&mut self, class_index: u32, format: Format, slots: usize, fill: u64) -> Oop {
+        if let Some(o) = self
+            .heap
+            .try_allocate_young(class_index, format, slots, fill)
+        {
+            return o;
+        }
+        if Heap::fits_nursery(slots) {
+            self.collect_garbage();
+            if let Some(o) = self
+                .heap
+                .try_allocate_young(class_index, format, slots, fill)
+            {
+                return o;
+            }
+        }
+        self.heap.allocate_old(class_index, format, slots, fill)
+    }
+
+    fn allocate_in(
+        &mut self,
+        space: Space,
+        class_index: u32,
+        format: Format,
+        slots: usize,
+        fill: u64,
+    ) -> Oop {
+        match space {
+            Space::Young => self.allocate(class_index, format, slots, fill),
+            Space::Old => self.heap.allocate_old(class_index, format, slots, fill),
+        }
+    }
+
+    /// A byte object holding `data`.
+    pub fn allocate_bytes(&mut self, space: Space, class_index: u32, data: &[u8]) -> Oop {
+        let (format, slots) = memory::byte_shape(data.len());
+        let oop = self.allocate_in(space, class_index, format, slots, 0);
+        memory::fill_bytes(oop, data);
+        oop
+    }
+
+    /// Scavenges the nursery; the roots are the value stack and the
+    /// registers below (old objects pointing young are remembered).
+    pub fn collect_garbage(&mut self) {
+        let Vm {
+            heap,
+            stack,
+            result,
+            sent_selector,
+            ..
+        } = self;
+        heap.scavenge(|visit| {
+            stack.iter_mut().for_each(&mut *visit);
+            visit(result);
+            visit(sent_selector);
+        });
+    }
+
+    /// Collects every `n` young allocations (GC stress testing), or never.
+    pub fn set_gc_stress(&mut self, every: Option<u32>) {
+        self.heap.set_stress(every);
+    }
+
+    /// Stores into slot `index` of an existing object, with the write
+    /// barrier; `false` when out of bounds.
+    pub fn store(&mut self, object: Oop, index: usize, value: Oop) -> bool {
+        if !memory::set_slot(object, index, value) {
+            return false;
+        }
+        self.heap.write_barrier(object, value);
+        true
+    }
+
+    /// The unique Symbol named `name` (symbols live in old space).
     pub fn intern(&mut self, name: &str) -> Oop {
         if let Some(s) = self.symbols.get(name) {
             return *s;
         }
-        let symbol = memory::allocate_bytes(&mut self.heap, classes::BYTE_SYMBOL, name.as_bytes());
+        let symbol =
+            memory::allocate_bytes_old(&mut self.heap, classes::BYTE_SYMBOL, name.as_bytes());
         self.symbols.insert(name.to_string(), symbol);
         symbol
     }
@@ -137,21 +218,19 @@ impl Vm {
         }
     }
 
-    pub fn new_array(&mut self, values: &[Oop]) -> Oop {
-        let array = self.heap.allocate(
-            classes::ARRAY,
-            Format::Indexable,
-            values.len(),
-            self.nil.bits(),
-        );
+    /// An Array of `values`, which must not be young when `space` is
+    /// Young (a collection could move them; see `allocate`).
+    pub fn new_array(&mut self, space: Space, values: &[Oop]) -> Oop {
+        let nil = self.nil.bits();
+        let array = self.allocate_in(space, classes::ARRAY, Format::Indexable, values.len(), nil);
         for (i, v) in values.iter().enumerate() {
-            memory::set_slot(array, i, *v);
+            self.store(array, i, *v);
         }
         array
     }
 
-    pub fn new_string(&mut self, text: &str) -> Oop {
-        memory::allocate_bytes(&mut self.heap, classes::BYTE_STRING, text.as_bytes())
+    pub fn new_string(&mut self, space: Space, text: &str) -> Oop {
+        self.allocate_bytes(space, classes::BYTE_STRING, text.as_bytes())
     }
 
     /// The class object for a class index (nil when not defined).
@@ -170,12 +249,13 @@ impl Vm {
         association
     }
 
+    /// An Association in old space (bindings of globals and variables).
     pub fn new_association(&mut self, key: Oop, value: Oop) -> Oop {
         let a = self
             .heap
-            .allocate(classes::ASSOCIATION, Format::Fixed, 2, self.nil.bits());
-        memory::set_slot(a, 0, key);
-        memory::set_slot(a, 1, value);
+            .allocate_old(classes::ASSOCIATION, Format::Fixed, 2, self.nil.bits());
+        self.store(a, 0, key);
+        self.store(a, 1, value);
         a
     }
 
@@ -185,7 +265,7 @@ impl Vm {
 
     pub fn set_global(&mut self, name: &str, value: Oop) {
         let a = self.global_binding(name);
-        memory::set_slot(a, 1, value);
+        self.store(a, 1, value);
     }
 
     /// The Association of class (or pool) variable `name` of class `owner`.
@@ -194,27 +274,28 @@ impl Vm {
         self.classes.get(index)?.class_vars.get(name).copied()
     }
 
-    /// The object for a literal value.
+    /// The object for a literal value (in old space: compiled code points
+    /// at it).
     pub fn literal(&mut self, literal: &Literal) -> Result<Oop, String> {
         Ok(match literal {
             Literal::Nil => self.nil,
             Literal::True => self.true_object,
             Literal::False => self.false_object,
-            Literal::Integer(i) => self.integer(&BigInt::from_i64(*i)),
-            Literal::LargeInteger(b) => self.integer(b),
-            Literal::Float(f) => self.float(f.0),
+            Literal::Integer(i) => self.integer(Space::Old, &BigInt::from_i64(*i)),
+            Literal::LargeInteger(b) => self.integer(Space::Old, b),
+            Literal::Float(f) => self.float(Space::Old, f.0),
             Literal::Character(c) => Oop::character(*c),
-            Literal::String(s) => self.new_string(s),
+            Literal::String(s) => self.new_string(Space::Old, s),
             Literal::Symbol(s) => self.intern(s),
             Literal::Array(items) => {
                 let values = items
                     .iter()
                     .map(|l| self.literal(l))
                     .collect::<Result<Vec<_>, _>>()?;
-                self.new_array(&values)
+                self.new_array(Space::Old, &values)
             }
             Literal::ByteArray(bytes) => {
-                memory::allocate_bytes(&mut self.heap, classes::BYTE_ARRAY, bytes)
+                self.allocate_bytes(Space::Old, classes::BYTE_ARRAY, bytes)
             }
             Literal::ScaledDecimal { .. } => return Err(method::unsupported_literal(literal)),
         })
@@ -222,7 +303,7 @@ impl Vm {
 
     /// A SmallInteger, or a LargePositive/NegativeInteger (little-endian
     /// magnitude bytes, as in Pharo).
-    pub fn integer(&mut self, value: &BigInt) -> Oop {
+    pub fn integer(&mut self, space: Space, value: &BigInt) -> Oop {
         if let Some(small) = value.to_i64().and_then(Oop::small_integer) {
             return small;
         }
@@ -231,14 +312,19 @@ impl Vm {
         } else {
             classes::LARGE_POSITIVE_INTEGER
         };
-        memory::allocate_bytes(&mut self.heap, class, &value.magnitude_bytes())
+        self.allocate_bytes(space, class, &value.magnitude_bytes())
     }
 
     /// A SmallFloat64, or a BoxedFloat64 outside the immediate range.
-    pub fn float(&mut self, value: f64) -> Oop {
+    pub fn float(&mut self, space: Space, value: f64) -> Oop {
         Oop::small_float(value).unwrap_or_else(|| {
-            self.heap
-                .allocate(classes::BOXED_FLOAT, Format::Words64, 1, value.to_bits())
+            self.allocate_in(
+                space,
+                classes::BOXED_FLOAT,
+                Format::Words64,
+                1,
+                value.to_bits(),
+            )
         })
     }
 

@@ -8,7 +8,7 @@
 use super::classes;
 use super::interpreter::{Ip, CLOSURE_METHOD, CLOSURE_NUM_ARGS, CLOSURE_UNIT};
 use super::Vm;
-use crate::memory::{self, class_index_of};
+use crate::memory::{self, class_index_of, Space};
 use crate::object::{Format, Oop};
 
 pub enum Prim {
@@ -149,7 +149,8 @@ fn large_integer(vm: &mut Vm, number: u32, receiver: Oop, arg: Oop) -> Prim {
     let (Some(a), Some(b)) = (vm.integer_value(receiver), vm.integer_value(arg)) else {
         return failure(BAD_ARGUMENT);
     };
-    let value = |vm: &mut Vm, v: zag_compiler::bigint::BigInt| Prim::Value(vm.integer(&v));
+    let value =
+        |vm: &mut Vm, v: zag_compiler::bigint::BigInt| Prim::Value(vm.integer(Space::Young, &v));
     let truth = |vm: &mut Vm, t: bool| Prim::Value(vm.boolean(t));
     match number {
         21 => value(vm, a.add(&b)),
@@ -247,7 +248,8 @@ fn at_put(vm: &mut Vm, receiver: Oop, i: Oop, value: Oop) -> Prim {
         unsafe { *(receiver.bits() as *mut u8).add(8 + i) = byte as u8 };
         return Prim::Value(value);
     }
-    if memory::set_slot(receiver, fixed_fields(vm, receiver) + i, value) {
+    let index = fixed_fields(vm, receiver) + i;
+    if vm.store(receiver, index, value) {
         Prim::Value(value)
     } else {
         failure(BAD_INDEX)
@@ -297,14 +299,14 @@ fn basic_new(vm: &mut Vm, class_object: Oop, size: Option<usize>) -> Prim {
         (Layout::Variable, n) => (Format::FixedIndexable, fixed + n.unwrap_or(0)),
         (Layout::Bytes, n) => {
             let data = vec![0u8; n.unwrap_or(0)];
-            return Prim::Value(memory::allocate_bytes(&mut vm.heap, index, &data));
+            return Prim::Value(vm.allocate_bytes(Space::Young, index, &data));
         }
         _ => return failure(BAD_RECEIVER),
     };
     if slots > MAX_NEW_SLOTS {
         return failure(BAD_ARGUMENT);
     }
-    Prim::Value(vm.heap.allocate(index, format, slots, vm.nil.bits()))
+    Prim::Value(vm.allocate(index, format, slots, vm.nil.bits()))
 }
 
 /// Bound on one allocation (128 Mi slots, 1 GiB): larger is a failure the
