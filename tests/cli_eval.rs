@@ -68,6 +68,15 @@ fn prints_the_print_string_of_the_result() {
         ),
         ("(2 raisedTo: 100) // -7", "-181092942889747057356671886483"),
         ("(2 raisedTo: 100) \\\\ -7", "-5"),
+        // The perform: family.
+        ("3 perform: #+ with: 4", "7"),
+        ("3 perform: #factorial", "6"),
+        ("3 perform: #between:and: with: 1 with: 5", "true"),
+        ("3 perform: #+ withArguments: #(4)", "7"),
+        (
+            "(2 raisedTo: 70) perform: #printString: with: 16",
+            "'400000000000000000'",
+        ),
     ] {
         assert_eq!(eval(expression), format!("{printed}\n"), "{expression}");
     }

@@ -30,6 +30,11 @@ use classes::{ClassIndex, ClassTable};
 use interpreter::Frame;
 use method::{Method, MethodRef};
 
+/// Whether a selector starting with `b` is binary (`+`, `->`, `==`...).
+pub fn is_binary_selector_char(b: u8) -> bool {
+    zag_compiler::lexer::is_binary_char(b)
+}
+
 /// A Smalltalk error that reached the VM: its message and the Smalltalk
 /// stack (innermost first) when it happened.
 #[derive(Clone, Debug, PartialEq)]

@@ -77,6 +77,8 @@ pub fn call(vm: &mut Vm, number: u32, args: usize, return_ip: Ip) -> Prim {
         },
         (111, 0) => Prim::Value(vm.class_object(class_index_of(receiver))),
         (201..=205, n) if n == (number - 201) as usize => value(vm, receiver, args, return_ip),
+        (83, 1..) => perform(vm, args, return_ip),
+        (84, 2) => perform_with_arguments(vm, receiver, arg(0), arg(1), return_ip),
         _ => failure(UNSUPPORTED),
     }
 }
@@ -319,6 +321,57 @@ fn identity_hash(oop: Oop) -> i64 {
         unsafe { memory::header(oop).hash() as i64 }
     } else {
         (oop.bits() >> 3) as i64 & 0x3F_FFFF
+    }
+}
+
+/// `perform: selector with: ...` (83): sends the selector with the
+/// arguments that follow it. Fails when the count does not match.
+fn perform(vm: &mut Vm, args: usize, return_ip: Ip) -> Prim {
+    let at = vm.stack.len() - args;
+    let selector = vm.stack[at];
+    if class_index_of(selector) != classes::BYTE_SYMBOL {
+        return failure(BAD_ARGUMENT);
+    }
+    let text = vm.symbol_text(selector);
+    if selector_arity(&text) != args - 1 {
+        return failure(BAD_NUMBER_OF_ARGUMENTS);
+    }
+    vm.stack.remove(at);
+    Prim::Continue(vm.send_selector(selector, args - 1, return_ip, None, None))
+}
+
+/// `perform: selector withArguments: anArray` (84).
+fn perform_with_arguments(
+    vm: &mut Vm,
+    receiver: Oop,
+    selector: Oop,
+    arguments: Oop,
+    return_ip: Ip,
+) -> Prim {
+    if class_index_of(selector) != classes::BYTE_SYMBOL
+        || class_index_of(arguments) != classes::ARRAY
+    {
+        return failure(BAD_ARGUMENT);
+    }
+    let count = unsafe { memory::slot_count(arguments) };
+    if selector_arity(&vm.symbol_text(selector)) != count {
+        return failure(BAD_NUMBER_OF_ARGUMENTS);
+    }
+    let len = vm.stack.len();
+    vm.stack.truncate(len - 3);
+    vm.stack.push(receiver);
+    for i in 0..count {
+        let v = memory::slot(arguments, i).expect("in bounds");
+        vm.stack.push(v);
+    }
+    Prim::Continue(vm.send_selector(selector, count, return_ip, None, None))
+}
+
+/// The number of arguments a selector takes.
+fn selector_arity(selector: &str) -> usize {
+    match selector.bytes().next() {
+        Some(b) if crate::vm::is_binary_selector_char(b) => 1,
+        _ => selector.bytes().filter(|&b| b == b':').count(),
     }
 }
 
