@@ -102,9 +102,11 @@ fn class_tokens(c: &ClassDefinition) -> TokenStream {
 fn method_tokens(m: &ThreadedMethod, source: &str) -> TokenStream {
     let (class, class_side, selector) = (&m.class_name, m.class_side, &m.selector);
     let primitive = match &m.primitive {
-        Some(PrimitiveIndex::Number(n)) => *n,
-        // Named (plugin) primitives do not exist in this VM: the body runs.
-        _ => 0,
+        Some(PrimitiveIndex::Number(n)) => quote!(#n),
+        Some(PrimitiveIndex::Named { name, module }) => {
+            quote!(crate::vm::primitives::named(#module, #name))
+        }
+        None => quote!(0),
     };
     let error_slot = match m.primitive_error_slot {
         Some(s) => quote!(Some(#s)),

@@ -317,6 +317,28 @@ impl BigInt {
         BigInt::from_parts(negative, limbs)
     }
 
+    /// The integer part of a float, exactly (`truncated`); `None` for NaN
+    /// and infinities.
+    pub fn from_f64_truncated(value: f64) -> Option<BigInt> {
+        if !value.is_finite() {
+            return None;
+        }
+        let t = value.trunc();
+        if t.abs() < 9.0e18 {
+            return Some(BigInt::from_i64(t as i64));
+        }
+        // |t| >= 2^63: an integer mantissa shifted left by the exponent.
+        let bits = t.to_bits();
+        let exponent = ((bits >> 52) & 0x7FF) as i64 - 1075;
+        let mantissa = (bits & ((1 << 52) - 1)) | (1 << 52);
+        let magnitude = BigInt::from_u64(mantissa).shifted(exponent);
+        Some(if t < 0.0 {
+            magnitude.negated()
+        } else {
+            magnitude
+        })
+    }
+
     /// The nearest float, ties to even (`asFloat`); infinite beyond range.
     pub fn to_f64(&self) -> f64 {
         // Rust's decimal parser rounds correctly; the value is exact text.

@@ -234,6 +234,58 @@ pub fn format_float(value: f64) -> String {
     }
 }
 
+/// A float as Pharo's `printString` shows it: the shortest digits that
+/// read back (Burger and Dybvig's free format), in fixed notation when the
+/// decimal point falls within 3 places left and 6 right of the first digit
+/// (`0.001`, `123456.0`), in scientific notation otherwise (`1.0e-5`,
+/// `1.234567e6`); `Float nan`, `Float infinity`, `Float infinity negated`.
+pub fn pharo_float_print_string(value: f64) -> String {
+    if value.is_nan() {
+        return "Float nan".to_string();
+    }
+    if value.is_infinite() {
+        return if value > 0.0 {
+            "Float infinity"
+        } else {
+            "Float infinity negated"
+        }
+        .to_string();
+    }
+    let sign = if value.is_sign_negative() { "-" } else { "" };
+    if value == 0.0 {
+        return format!("{sign}0.0");
+    }
+    // `{:e}` gives the shortest round-trip digits: d[.ddd]e<exp>.
+    let scientific = format!("{:e}", value.abs());
+    let (mantissa, exponent) = scientific.split_once('e').expect("scientific notation");
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    // Digits before the decimal point, as Pharo's baseExpEstimate.
+    let k: i64 = exponent.parse::<i64>().expect("an exponent") + 1;
+    let mut out = String::from(sign);
+    if (-3..=6).contains(&k) {
+        if k <= 0 {
+            out.push_str("0.");
+            out.push_str(&"0".repeat((-k) as usize));
+            out.push_str(&digits);
+        } else if digits.len() as i64 <= k {
+            out.push_str(&digits);
+            out.push_str(&"0".repeat((k - digits.len() as i64) as usize));
+            out.push_str(".0");
+        } else {
+            out.push_str(&digits[..k as usize]);
+            out.push('.');
+            out.push_str(&digits[k as usize..]);
+        }
+    } else {
+        out.push_str(&digits[..1]);
+        out.push('.');
+        out.push_str(if digits.len() > 1 { &digits[1..] } else { "0" });
+        out.push('e');
+        out.push_str(&(k - 1).to_string());
+    }
+    out
+}
+
 /// A scaled decimal as Pharo source: `1.5s2`, `3s0`, `-0.05s2`.
 pub fn format_scaled(mantissa: &BigInt, decimals: u32, scale: u32) -> String {
     let digits = mantissa.magnitude_digits(10);
@@ -356,6 +408,33 @@ mod tests {
             parse_number("1e200000", false).unwrap_err(),
             "exponent 200000 is too large for an exact number"
         );
+    }
+
+    #[test]
+    fn floats_print_as_pharo_prints_them() {
+        for (value, text) in [
+            (100.0, "100.0"),
+            (1.5, "1.5"),
+            (0.1, "0.1"),
+            (0.001, "0.001"),
+            (0.0001, "0.0001"),
+            (0.00001234, "1.234e-5"),
+            (1e-5, "1.0e-5"),
+            (123456.0, "123456.0"),
+            (1234567.0, "1.234567e6"),
+            (1e16, "1.0e16"),
+            (-2.5, "-2.5"),
+            (-0.0, "-0.0"),
+            (0.0, "0.0"),
+            (std::f64::consts::PI, "3.141592653589793"),
+            (f64::MAX, "1.7976931348623157e308"),
+            (5e-324, "5.0e-324"),
+            (f64::INFINITY, "Float infinity"),
+            (f64::NEG_INFINITY, "Float infinity negated"),
+            (f64::NAN, "Float nan"),
+        ] {
+            assert_eq!(pharo_float_print_string(value), text, "{value:?}");
+        }
     }
 
     #[test]

@@ -124,8 +124,7 @@ pub fn lower(
     let primitive = match &threaded.primitive {
         None => 0,
         Some(PrimitiveIndex::Number(n)) => *n,
-        // Named (plugin) primitives do not exist here: the method body runs.
-        Some(PrimitiveIndex::Named { .. }) => 0,
+        Some(PrimitiveIndex::Named { name, module }) => super::primitives::named(module, name),
     };
     let parts = MethodParts {
         selector: &threaded.selector,

@@ -333,6 +333,17 @@ impl Vm {
         })
     }
 
+    /// The value of a Float (SmallFloat64 or BoxedFloat64).
+    pub fn float_value(&self, oop: Oop) -> Option<f64> {
+        if let Some(f) = oop.as_small_float() {
+            return Some(f);
+        }
+        if class_index_of(oop) == classes::BOXED_FLOAT {
+            return memory::slot(oop, 0).map(|w| f64::from_bits(w.bits()));
+        }
+        None
+    }
+
     /// The value of an integer object, small or large.
     pub fn integer_value(&self, oop: Oop) -> Option<BigInt> {
         if let Some(i) = oop.as_small_integer() {
@@ -355,8 +366,8 @@ impl Vm {
             return char::from_u32(c)
                 .map_or_else(|| format!("Character value: {c}"), |c| format!("${c}"));
         }
-        if let Some(f) = oop.as_small_float() {
-            return zag_compiler::number::format_float(f);
+        if let Some(f) = self.float_value(oop) {
+            return zag_compiler::number::pharo_float_print_string(f);
         }
         if oop == self.nil {
             return "nil".into();

@@ -43,6 +43,36 @@ const BAD_INDEX: u8 = 4;
 const BAD_NUMBER_OF_ARGUMENTS: u8 = 5;
 const UNSUPPORTED: u8 = 7;
 
+/// Numbers for the VM's own named primitives (`<primitive: 'name' module:
+/// 'ZagPrimitives'>`), above Pharo's numbered range. Other named
+/// primitives (plugins) do not exist here: 0, so the method body runs.
+pub const fn named(module: &str, name: &str) -> u32 {
+    if !const_eq(module, "ZagPrimitives") {
+        return 0;
+    }
+    if const_eq(name, "primitiveFloatPrintString") {
+        FLOAT_PRINT_STRING
+    } else {
+        0
+    }
+}
+const FLOAT_PRINT_STRING: u32 = 10_000;
+
+const fn const_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
 pub fn call(vm: &mut Vm, number: u32, args: usize, return_ip: Ip) -> Prim {
     let len = vm.stack.len();
     let receiver = vm.stack[len - args - 1];
@@ -50,6 +80,19 @@ pub fn call(vm: &mut Vm, number: u32, args: usize, return_ip: Ip) -> Prim {
     match (number, args) {
         (1..=17, 1) => small_integer(vm, number, receiver, arg(0)),
         (21..=37, 1) => large_integer(vm, number, receiver, arg(0)),
+        (40, 0) => match vm.integer_value(receiver) {
+            Some(i) => Prim::Value(vm.float(Space::Young, i.to_f64())),
+            None => failure(BAD_RECEIVER),
+        },
+        (41..=50, 1) | (541..=550, 1) => float_binary(vm, number % 500, receiver, arg(0)),
+        (51..=59, 0) | (551..=559, 0) => float_unary(vm, number % 500, receiver),
+        (FLOAT_PRINT_STRING, 0) => match vm.float_value(receiver) {
+            Some(f) => {
+                let text = zag_compiler::number::pharo_float_print_string(f);
+                Prim::Value(vm.new_string(Space::Young, &text))
+            }
+            None => failure(BAD_RECEIVER),
+        },
         (60, 1) => at(vm, receiver, arg(0)),
         (61, 2) => at_put(vm, receiver, arg(0), arg(1)),
         (63, 1) => string_at(vm, receiver, arg(0)),
@@ -188,6 +231,61 @@ fn large_integer(vm: &mut Vm, number: u32, receiver: Oop, arg: Oop) -> Prim {
             _ => failure(BAD_ARGUMENT),
         },
         _ => failure(BAD_ARGUMENT),
+    }
+}
+
+/// Float arithmetic and comparison (41-50; SmallFloat64's 541-550): the
+/// argument may be a Float or a SmallInteger, as in Pharo.
+fn float_binary(vm: &mut Vm, number: u32, receiver: Oop, arg: Oop) -> Prim {
+    let Some(a) = vm.float_value(receiver) else {
+        return failure(BAD_RECEIVER);
+    };
+    let b = match (vm.float_value(arg), arg.as_small_integer()) {
+        (Some(f), _) => f,
+        (None, Some(i)) => i as f64,
+        _ => return failure(BAD_ARGUMENT),
+    };
+    let float = |vm: &mut Vm, f: f64| Prim::Value(vm.float(Space::Young, f));
+    match number {
+        41 => float(vm, a + b),
+        42 => float(vm, a - b),
+        43 => Prim::Value(vm.boolean(a < b)),
+        44 => Prim::Value(vm.boolean(a > b)),
+        45 => Prim::Value(vm.boolean(a <= b)),
+        46 => Prim::Value(vm.boolean(a >= b)),
+        47 => Prim::Value(vm.boolean(a == b)),
+        48 => Prim::Value(vm.boolean(a != b)),
+        49 => float(vm, a * b),
+        // Division by zero fails: the Smalltalk side signals ZeroDivide.
+        50 if b != 0.0 => float(vm, a / b),
+        _ => failure(BAD_ARGUMENT),
+    }
+}
+
+/// Unary Float primitives (51-59; SmallFloat64's 551-559).
+fn float_unary(vm: &mut Vm, number: u32, receiver: Oop) -> Prim {
+    let Some(f) = vm.float_value(receiver) else {
+        return failure(BAD_RECEIVER);
+    };
+    let float = |vm: &mut Vm, f: f64| Prim::Value(vm.float(Space::Young, f));
+    match number {
+        // truncated: exact, any size; fails on NaN and infinities.
+        51 => match zag_compiler::bigint::BigInt::from_f64_truncated(f) {
+            Some(i) => Prim::Value(vm.integer(Space::Young, &i)),
+            None => failure(BAD_RECEIVER),
+        },
+        52 => float(vm, f.fract()),
+        53 => match f {
+            0.0 => int(0),
+            f if f.is_finite() => int(f.abs().log2().floor() as i64),
+            _ => failure(BAD_RECEIVER),
+        },
+        55 => float(vm, f.sqrt()),
+        56 => float(vm, f.sin()),
+        57 => float(vm, f.atan()),
+        58 => float(vm, f.ln()),
+        59 => float(vm, f.exp()),
+        _ => failure(BAD_RECEIVER),
     }
 }
 
