@@ -83,7 +83,12 @@ impl Vm {
     }
 
     fn slot_index(&self, slot: u32) -> usize {
-        self.frame().base + 1 + slot as usize
+        self.base + 1 + slot as usize
+    }
+
+    /// Reloads the `base` register from the current frame.
+    pub(crate) fn sync_base(&mut self) {
+        self.base = self.frames.last().map_or(0, |f| f.base);
     }
 
     fn push(&mut self, value: Oop) {
@@ -228,6 +233,7 @@ impl Vm {
             id,
             home,
         });
+        self.base = base;
         code
     }
 
@@ -266,6 +272,7 @@ impl Vm {
     fn return_from_frame(&mut self, value: Oop) -> Ip {
         let frame = self.frames.pop().expect("a frame is active");
         self.stack.truncate(frame.base);
+        self.sync_base();
         if frame.return_ip.is_null() {
             self.result = value;
         } else {
@@ -317,7 +324,7 @@ pub(crate) fn method_entry(vm: &mut Vm, ip: Ip) -> Ip {
 }
 
 pub(crate) fn push_self(vm: &mut Vm, ip: Ip) -> Ip {
-    let receiver = vm.stack[vm.frame().base];
+    let receiver = vm.stack[vm.base];
     vm.push(receiver);
     next(ip)
 }
@@ -367,7 +374,7 @@ pub(crate) fn store_remote(vm: &mut Vm, ip: Ip) -> Ip {
 }
 
 pub(crate) fn push_inst_var(vm: &mut Vm, ip: Ip) -> Ip {
-    let receiver = vm.stack[vm.frame().base];
+    let receiver = vm.stack[vm.base];
     match memory::slot(receiver, instr(ip).a as usize) {
         Some(v) => {
             vm.push(v);
@@ -378,7 +385,7 @@ pub(crate) fn push_inst_var(vm: &mut Vm, ip: Ip) -> Ip {
 }
 
 pub(crate) fn store_inst_var(vm: &mut Vm, ip: Ip) -> Ip {
-    let receiver = vm.stack[vm.frame().base];
+    let receiver = vm.stack[vm.base];
     let value = vm.top();
     if vm.store(receiver, instr(ip).a as usize, value) {
         next(ip)
@@ -424,6 +431,75 @@ pub(crate) fn dup(vm: &mut Vm, ip: Ip) -> Ip {
 pub(crate) fn send(vm: &mut Vm, ip: Ip) -> Ip {
     let i = instr(ip);
     vm.send_selector(i.operand_oop(), i.a as usize, next(ip), Some(i), None)
+}
+
+/// Sends of the arithmetic and comparison selectors, with the SmallInteger
+/// case done inline (as Pharo's special-selector bytecodes do: redefining
+/// `SmallInteger>>#+` does not affect SmallInteger receivers). Anything
+/// else, overflow included, is an ordinary send.
+fn small_integer_send(vm: &mut Vm, ip: Ip, op: fn(&Vm, i64, i64) -> Option<Oop>) -> Ip {
+    let n = vm.stack.len();
+    if let (Some(a), Some(b)) = (
+        vm.stack[n - 2].as_small_integer(),
+        vm.stack[n - 1].as_small_integer(),
+    ) {
+        if let Some(result) = op(vm, a, b) {
+            vm.stack.truncate(n - 1);
+            vm.stack[n - 2] = result;
+            return next(ip);
+        }
+    }
+    send(vm, ip)
+}
+
+macro_rules! special_sends {
+    ($($name:ident => $op:expr;)*) => {
+        $(pub(crate) fn $name(vm: &mut Vm, ip: Ip) -> Ip {
+            small_integer_send(vm, ip, $op)
+        })*
+    };
+}
+
+special_sends! {
+    send_add => |_, a, b| a.checked_add(b).and_then(Oop::small_integer);
+    send_subtract => |_, a, b| a.checked_sub(b).and_then(Oop::small_integer);
+    send_multiply => |_, a, b| a.checked_mul(b).and_then(Oop::small_integer);
+    send_less => |vm, a, b| Some(vm.boolean(a < b));
+    send_greater => |vm, a, b| Some(vm.boolean(a > b));
+    send_less_or_equal => |vm, a, b| Some(vm.boolean(a <= b));
+    send_greater_or_equal => |vm, a, b| Some(vm.boolean(a >= b));
+    send_equal => |vm, a, b| Some(vm.boolean(a == b));
+    send_not_equal => |vm, a, b| Some(vm.boolean(a != b));
+    send_modulo => |_, a, b| (b != 0).then(|| {
+        let r = a % b;
+        if r != 0 && (r < 0) != (b < 0) { r + b } else { r }
+    }).and_then(Oop::small_integer);
+    send_floor_divide => |_, a, b| (b != 0).then(|| {
+        let q = a / b;
+        if a % b != 0 && (a < 0) != (b < 0) { q - 1 } else { q }
+    }).and_then(Oop::small_integer);
+    send_bit_and => |_, a, b| Oop::small_integer(a & b);
+    send_bit_or => |_, a, b| Oop::small_integer(a | b);
+}
+
+/// The specialized handler for sends of `selector` with one argument.
+pub(crate) fn special_send(selector: &str) -> Option<Handler> {
+    Some(match selector {
+        "+" => send_add,
+        "-" => send_subtract,
+        "*" => send_multiply,
+        "<" => send_less,
+        ">" => send_greater,
+        "<=" => send_less_or_equal,
+        ">=" => send_greater_or_equal,
+        "=" => send_equal,
+        "~=" => send_not_equal,
+        "\\\\" => send_modulo,
+        "//" => send_floor_divide,
+        "bitAnd:" => send_bit_and,
+        "bitOr:" => send_bit_or,
+        _ => return None,
+    })
 }
 
 pub(crate) fn super_send(vm: &mut Vm, ip: Ip) -> Ip {

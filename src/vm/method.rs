@@ -197,7 +197,12 @@ pub fn lower_parts(vm: &mut Vm, parts: MethodParts, class: ClassIndex) -> Method
                 Op::Pop => Instr::new(run::pop, 0, 0, 0),
                 Op::Dup => Instr::new(run::dup, 0, 0, 0),
                 Op::Send { selector, args } => {
-                    Instr::new(run::send, lit(selector).bits(), *args as u32, 0)
+                    let name = vm.symbol_text(lit(selector));
+                    let handler = match (*args, run::special_send(&name)) {
+                        (1, Some(special)) => special,
+                        _ => run::send as Handler,
+                    };
+                    Instr::new(handler, lit(selector).bits(), *args as u32, 0)
                 }
                 Op::SuperSend { selector, args } => Instr::new(
                     run::super_send,

@@ -74,6 +74,8 @@ pub struct Vm {
     pub false_object: Oop,
     pub(crate) stack: Vec<Oop>,
     pub(crate) frames: Vec<Frame>,
+    /// The current frame's `base` (a register: read by most instructions).
+    pub(crate) base: usize,
     /// Bumped whenever a method is defined, invalidating inline caches.
     pub(crate) epoch: u32,
     pub(crate) next_activation: u64,
@@ -107,6 +109,7 @@ impl Vm {
             false_object,
             stack: Vec::new(),
             frames: Vec::new(),
+            base: 0,
             epoch: 1,
             next_activation: 0,
             sent_selector: nil,
@@ -419,6 +422,7 @@ impl Vm {
         // After an error, abandon whatever the failed computation left.
         self.frames.truncate(depth);
         self.stack.truncate(height);
+        self.sync_base();
         result
     }
 
@@ -450,6 +454,7 @@ impl Vm {
         let result = interpreter::run(self, ip);
         self.frames.truncate(depth);
         self.stack.truncate(height);
+        self.sync_base();
         result
     }
 
