@@ -116,7 +116,20 @@ fn errors_print_a_smalltalk_stack_trace_and_exit_1() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
-        "Error: UndefinedObject>>foo: message not understood\n  UndefinedObject>>DoIt\n"
+        "MessageNotUnderstood: UndefinedObject>>foo\n  Object>>doesNotUnderstand:\n  UndefinedObject>>DoIt\n"
+    );
+    let out = zag(&["eval", "Error signal: 'boom'"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "Error: boom\n  UndefinedObject>>DoIt\n"
+    );
+    let out = zag(&["eval", "3 // 0"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with("ZeroDivide\n"));
+    assert_eq!(
+        eval("[3 // 0] on: ZeroDivide do: [:e | e return: -1]"),
+        "-1\n"
     );
     let out = zag(&["eval", "3 +"]);
     assert_eq!(out.status.code(), Some(1));

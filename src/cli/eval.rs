@@ -51,6 +51,7 @@ pub fn evaluate_and_print(vm: &mut Vm, source: &str) -> Result<String, VmError> 
                 vm.describe(printed)
             ),
             trace: Vec::new(),
+            kind: zag::vm::ErrorKind::Vm,
         }),
     }
 }

@@ -15,7 +15,7 @@
 use super::classes::{self, ClassIndex};
 use super::method::{CacheEntry, Instr, MethodRef};
 use super::primitives::{self, Prim};
-use super::{Vm, VmError};
+use super::{ErrorKind, Vm, VmError};
 use crate::memory::{self, class_index_of};
 use crate::object::{Format, Oop};
 
@@ -111,8 +111,18 @@ impl Vm {
     /// Records an error with the Smalltalk stack trace; answers null, which
     /// stops the interpreter.
     pub(crate) fn fail(&mut self, message: impl Into<String>) -> Ip {
-        let trace = self
-            .frames
+        let trace = self.trace_of(&self.frames);
+        self.error = Some(VmError {
+            message: message.into(),
+            trace,
+            kind: ErrorKind::Vm,
+        });
+        std::ptr::null()
+    }
+
+    /// `Class>>selector` for each frame, innermost first.
+    pub(crate) fn trace_of(&self, frames: &[Frame]) -> Vec<String> {
+        frames
             .iter()
             .rev()
             .map(|f| {
@@ -124,12 +134,7 @@ impl Vm {
                     self.symbol_text(m.selector)
                 )
             })
-            .collect();
-        self.error = Some(VmError {
-            message: message.into(),
-            trace,
-        });
-        std::ptr::null()
+            .collect()
     }
 
     /// Finds the method for `selector` in `class`, through the send
@@ -268,8 +273,44 @@ impl Vm {
         self.invoke(handler, 1, return_ip)
     }
 
+    /// A non-local return to a home method that has returned: signals
+    /// BlockCannotReturn (if resumed, the block answers the value).
+    fn block_cannot_return(&mut self, value: Oop) -> Ip {
+        let Some(class) = self.classes.index_of("BlockCannotReturn") else {
+            return self.fail("BlockCannotReturn: the block's home method has already returned");
+        };
+        let slots = self.classes.get(class).map_or(0, |c| c.inst_vars.len());
+        // The value stays below the exception, for a resumption to find;
+        // both stay on the stack (a root) across the allocations.
+        self.push(value);
+        let exception = self.allocate(class, Format::Fixed, slots, self.nil.bits());
+        self.push(exception);
+        let text_slot = self
+            .classes
+            .get(class)
+            .and_then(|c| c.inst_vars.iter().position(|v| v == "messageText"));
+        if let Some(slot) = text_slot {
+            let message = self.new_string(
+                crate::memory::Space::Young,
+                "the block's home method has already returned",
+            );
+            memory::set_slot(self.top(), slot, message);
+        }
+        let exception = self.top();
+        let continuation = self.continuations.return_top();
+        match self.signal(exception, None, continuation) {
+            primitives::Prim::Continue(ip) => ip,
+            primitives::Prim::Value(v) => {
+                self.pop();
+                self.push(v);
+                continuation
+            }
+            primitives::Prim::Fail(_) => self.fail("BlockCannotReturn could not be signalled"),
+        }
+    }
+
     /// Returns `value` from the current frame to its caller.
-    fn return_from_frame(&mut self, value: Oop) -> Ip {
+    pub(crate) fn return_from_frame(&mut self, value: Oop) -> Ip {
         let frame = self.frames.pop().expect("a frame is active");
         self.stack.truncate(frame.base);
         self.sync_base();
@@ -609,11 +650,10 @@ pub(crate) fn return_top(vm: &mut Vm, _ip: Ip) -> Ip {
 pub(crate) fn non_local_return(vm: &mut Vm, _ip: Ip) -> Ip {
     let value = vm.pop();
     let home = vm.frame().home;
-    let Some(k) = vm.frames.iter().rposition(|f| f.id == home) else {
-        return vm.fail("BlockCannotReturn: the block's home method has already returned");
-    };
-    // Frames between the block and its home are abandoned (ensure: blocks
-    // will run here once they exist).
-    vm.frames.truncate(k + 1);
-    vm.return_from_frame(value)
+    if !vm.frames.iter().any(|f| f.id == home) {
+        return vm.block_cannot_return(value);
+    }
+    // Leave the frames between the block and its home, running their
+    // ensure: blocks, then return from the home method.
+    vm.unwind(home, super::unwind::Action::Return(value))
 }

@@ -72,6 +72,13 @@ pub struct Unit {
     pub code: Vec<Instr>,
 }
 
+impl Unit {
+    /// Frame slots: arguments, copied values, temporaries.
+    pub fn frame_size(&self) -> usize {
+        (self.num_args + self.num_copied + self.num_temps) as usize
+    }
+}
+
 /// One threaded word: a handler and its operands.
 pub struct Instr {
     pub handler: Handler,
@@ -100,6 +107,11 @@ impl Instr {
             b,
             cache: Cell::new(CacheEntry::default()),
         }
+    }
+
+    /// An instruction the VM itself jumps to (a continuation).
+    pub(crate) fn internal(handler: Handler) -> Instr {
+        Instr::new(handler, 0, 0, 0)
     }
 
     pub fn operand_oop(&self) -> Oop {

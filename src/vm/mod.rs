@@ -11,10 +11,12 @@
 //! structures into the binary as static data.
 
 pub mod classes;
+pub mod exceptions;
 pub mod interpreter;
 pub mod loader;
 pub mod method;
 pub mod primitives;
+pub mod unwind;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -41,13 +43,27 @@ pub fn is_binary_selector_char(b: u8) -> bool {
 pub struct VmError {
     pub message: String,
     pub trace: Vec<String>,
+    pub kind: ErrorKind,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The VM could not go on (no doesNotUnderstand:, recursion too deep,
+    /// a compile error...): shown as `Error: message`.
+    Vm,
+    /// A Smalltalk exception nobody handled: shown as its description
+    /// (`ZeroDivide`, `Error: boom`, `MessageNotUnderstood: nil>>foo`).
+    Unhandled,
 }
 
 impl fmt::Display for VmError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Runaway recursion has a million frames: show both ends.
         const SHOWN: usize = 40;
-        write!(f, "Error: {}", self.message)?;
+        match self.kind {
+            ErrorKind::Vm => write!(f, "Error: {}", self.message)?,
+            ErrorKind::Unhandled => write!(f, "{}", self.message)?,
+        }
         let n = self.trace.len();
         for (i, frame) in self.trace.iter().enumerate() {
             if n > SHOWN + 10 && i == SHOWN {
@@ -82,6 +98,12 @@ pub struct Vm {
     pub(crate) sent_selector: Oop,
     pub(crate) error: Option<VmError>,
     pub(crate) result: Oop,
+    /// Unwinds in progress (running `ensure:` blocks).
+    pub(crate) unwinds: Vec<unwind::Unwind>,
+    /// Signals being handled.
+    pub(crate) signals: Vec<exceptions::Signal>,
+    pub(crate) next_signal: u64,
+    pub(crate) continuations: unwind::Continuations,
     /// Every class loaded so far, as the compiler resolves names against.
     pub environment: zag_compiler::environment::Environment,
 }
@@ -116,6 +138,10 @@ impl Vm {
             error: None,
             result: nil,
             environment: Default::default(),
+            unwinds: Vec::new(),
+            signals: Vec::new(),
+            next_signal: 0,
+            continuations: unwind::Continuations::new(),
         }
     }
 
@@ -175,12 +201,19 @@ impl Vm {
             stack,
             result,
             sent_selector,
+            unwinds,
+            signals,
             ..
         } = self;
         heap.scavenge(|visit| {
             stack.iter_mut().for_each(&mut *visit);
             visit(result);
             visit(sent_selector);
+            unwinds
+                .iter_mut()
+                .flat_map(|u| u.roots())
+                .for_each(&mut *visit);
+            signals.iter_mut().for_each(|s| visit(&mut s.exception));
         });
     }
 
@@ -419,10 +452,7 @@ impl Vm {
         } else {
             interpreter::run(self, ip)
         };
-        // After an error, abandon whatever the failed computation left.
-        self.frames.truncate(depth);
-        self.stack.truncate(height);
-        self.sync_base();
+        self.settle(depth, height);
         result
     }
 
@@ -432,6 +462,7 @@ impl Vm {
         let error = |message: String| VmError {
             message,
             trace: Vec::new(),
+            kind: ErrorKind::Vm,
         };
         let sequence = zag_compiler::parser::parse_doit(source).map_err(|e| {
             let (line, column) = zag_compiler::source::line_column(source, e.offset);
@@ -452,10 +483,20 @@ impl Vm {
         self.sent_selector = selector;
         let ip = self.invoke(method_ref, 0, std::ptr::null());
         let result = interpreter::run(self, ip);
+        self.settle(depth, height);
+        result
+    }
+
+    /// Back to the state before a computation from Rust: after an error,
+    /// whatever it left (frames, stack, unwinds, signals) is abandoned.
+    fn settle(&mut self, depth: usize, height: usize) {
         self.frames.truncate(depth);
         self.stack.truncate(height);
         self.sync_base();
-        result
+        if self.frames.len() == depth {
+            self.unwinds.clear();
+        }
+        self.forget_dead_signals();
     }
 
     /// Adds a method to the registry (not to any class).

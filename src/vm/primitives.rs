@@ -19,7 +19,7 @@ pub enum Prim {
     Fail(u8),
 }
 
-fn failure(code: u8) -> Prim {
+pub(crate) fn failure(code: u8) -> Prim {
     Prim::Fail(code)
 }
 
@@ -37,7 +37,7 @@ pub const ERROR_TABLE: &[&str] = &[
     "insufficient object memory",
 ];
 const GENERIC: u8 = 1;
-const BAD_RECEIVER: u8 = 2;
+pub(crate) const BAD_RECEIVER: u8 = 2;
 const BAD_ARGUMENT: u8 = 3;
 const BAD_INDEX: u8 = 4;
 const BAD_NUMBER_OF_ARGUMENTS: u8 = 5;
@@ -50,13 +50,37 @@ pub const fn named(module: &str, name: &str) -> u32 {
     if !const_eq(module, "ZagPrimitives") {
         return 0;
     }
-    if const_eq(name, "primitiveFloatPrintString") {
-        FLOAT_PRINT_STRING
-    } else {
-        0
+    use named_numbers::*;
+    let table: [(&str, u32); 7] = [
+        ("primitiveFloatPrintString", FLOAT_PRINT_STRING),
+        ("primitiveSignal", SIGNAL),
+        ("primitiveOuter", OUTER),
+        ("primitiveReturn", RETURN),
+        ("primitiveRetry", RETRY),
+        ("primitiveResume", RESUME),
+        ("primitiveUnhandledError", UNHANDLED),
+    ];
+    let mut i = 0;
+    while i < table.len() {
+        if const_eq(name, table[i].0) {
+            return table[i].1;
+        }
+        i += 1;
     }
+    0
 }
-const FLOAT_PRINT_STRING: u32 = 10_000;
+
+/// The numbers of the ZagPrimitives named primitives.
+pub mod named_numbers {
+    pub const FLOAT_PRINT_STRING: u32 = 10_000;
+    pub const SIGNAL: u32 = 10_001;
+    pub const OUTER: u32 = 10_002;
+    pub const RETURN: u32 = 10_003;
+    pub const RETRY: u32 = 10_004;
+    pub const RESUME: u32 = 10_005;
+    pub const UNHANDLED: u32 = 10_006;
+}
+use named_numbers::FLOAT_PRINT_STRING;
 
 const fn const_eq(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
@@ -86,6 +110,9 @@ pub fn call(vm: &mut Vm, number: u32, args: usize, return_ip: Ip) -> Prim {
         },
         (41..=50, 1) | (541..=550, 1) => float_binary(vm, number % 500, receiver, arg(0)),
         (51..=59, 0) | (551..=559, 0) => float_unary(vm, number % 500, receiver),
+        (named_numbers::SIGNAL..=named_numbers::UNHANDLED, 0..=1) => {
+            super::exceptions::primitive(vm, number, args, return_ip)
+        }
         (FLOAT_PRINT_STRING, 0) => match vm.float_value(receiver) {
             Some(f) => {
                 let text = zag_compiler::number::pharo_float_print_string(f);

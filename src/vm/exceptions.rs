@@ -1,0 +1,235 @@
+//! Exceptions with Pharo's semantics, on the VM's frames.
+//!
+//! As in Pharo, `on:do:` is marked `<primitive: 199>` (a marker that always
+//! fails, so its Smalltalk body runs); its arguments are the exception
+//! class (or ExceptionSet) and the handler block, its first temporary is
+//! `handlerActive`. Signalling searches those frames from the signal point
+//! outwards, skipping handlers that are running, and runs the handler
+//! block *on top of the stack*: the signalling frames stay, so the handler
+//! can `resume:` (answer a value from `signal`), `return:` (unwind to the
+//! `on:do:` frame and answer from it), `retry` (unwind and run the
+//! protected block again), `pass` or `outer` (look for an enclosing
+//! handler). A handler block that falls off its end returns its value from
+//! the `on:do:`. Without a handler, the exception is sent `defaultAction`.
+//!
+//! The VM remembers each handled signal (its handler frame and where
+//! `signal` returns to) until the handler is done, and finds it by the
+//! exception's identity; the exception's `signalContext` variable shows
+//! the record's id.
+
+use super::classes::ClassIndex;
+use super::interpreter::Ip;
+use super::primitives::{failure, Prim, BAD_RECEIVER};
+use super::unwind::Action;
+use super::{ErrorKind, Vm, VmError};
+use crate::memory::{self, class_index_of};
+use crate::object::Oop;
+
+/// The Pharo primitive number marking `on:do:`.
+pub const HANDLER_MARKER: u32 = 199;
+
+/// A signal being handled.
+#[derive(Clone, Copy, Debug)]
+pub struct Signal {
+    pub id: u64,
+    pub exception: Oop,
+    /// Id of the `on:do:` frame handling it.
+    pub handler: u64,
+    /// Where `signal` returns to when resumed, and the stack height then.
+    pub resume_ip: Ip,
+    pub resume_height: usize,
+    /// Frames when signalled (the signalling frame is the last of them).
+    pub frames: usize,
+}
+
+impl Vm {
+    fn exception_slot(&self, name: &str) -> Option<usize> {
+        let exception = self.classes.index_of("Exception")?;
+        self.classes
+            .get(exception)?
+            .inst_vars
+            .iter()
+            .position(|v| v == name)
+    }
+
+    /// Whether `selector` (an exception class or an ExceptionSet) handles
+    /// `exception`, as `handles:` answers for classes and sets.
+    fn handles(&self, selector: Oop, exception: Oop) -> bool {
+        if let Some(class) = self.classes.index_of_object(selector) {
+            return self.classes.inherits_from(class_index_of(exception), class);
+        }
+        if Some(class_index_of(selector)) == self.classes.index_of("ExceptionSet") {
+            if let Some(list) = memory::slot(selector, 0) {
+                let count = if list.is_pointer() {
+                    unsafe { memory::slot_count(list) }
+                } else {
+                    0
+                };
+                return (0..count)
+                    .filter_map(|i| memory::slot(list, i))
+                    .any(|s| self.handles(s, exception));
+            }
+        }
+        false
+    }
+
+    /// The innermost signal record of an exception being handled (an
+    /// `outer` inside a handler makes a second one for the same exception).
+    fn signal_of(&self, exception: Oop) -> Option<Signal> {
+        self.signals
+            .iter()
+            .rev()
+            .find(|s| s.exception == exception)
+            .copied()
+    }
+
+    /// Signals `exception` (on top of the stack, the receiver of `signal`
+    /// or `outer`), searching handlers in frames below `below` (all frames
+    /// when `None`).
+    pub(crate) fn signal(&mut self, exception: Oop, below: Option<usize>, return_ip: Ip) -> Prim {
+        let start = below.unwrap_or(self.frames.len());
+        for i in (0..start).rev() {
+            let f = self.frames[i];
+            let m = &self.methods[f.method as usize];
+            if f.unit != 0 || m.primitive != HANDLER_MARKER || m.units[0].num_args != 2 {
+                continue;
+            }
+            let active = f.base + 3;
+            if self.stack[active] != self.true_object {
+                continue;
+            }
+            if !self.handles(self.stack[f.base + 1], exception) {
+                continue;
+            }
+            self.next_signal += 1;
+            let id = self.next_signal;
+            self.signals.push(Signal {
+                id,
+                exception,
+                handler: f.id,
+                resume_ip: return_ip,
+                resume_height: self.stack.len() - 1,
+                frames: self.frames.len(),
+            });
+            if let Some(slot) = self.exception_slot("signalContext") {
+                self.store(
+                    exception,
+                    slot,
+                    Oop::small_integer(id as i64).expect("small"),
+                );
+            }
+            self.stack[active] = self.false_object;
+            let handler_block = self.stack[f.base + 2];
+            self.stack.pop();
+            self.stack.push(handler_block);
+            self.stack.push(exception);
+            let continuation = self.continuations.handler_completed();
+            return super::primitives::call(self, 202, 1, continuation);
+        }
+        // Unhandled: the exception decides (`defaultAction`); its value is
+        // the value of `signal`.
+        let selector = self.intern("defaultAction");
+        Prim::Continue(self.send_selector(selector, 0, return_ip, None, None))
+    }
+
+    /// Finishes the handling of `signal` by unwinding with `action`.
+    fn finish(&mut self, signal: Signal, target: u64, action: Action) -> Ip {
+        self.signals.retain(|s| s.id < signal.id);
+        self.unwind(target, action)
+    }
+
+    /// Forgets signals whose handler frames are gone.
+    pub(crate) fn forget_dead_signals(&mut self) {
+        let frames = &self.frames;
+        self.signals
+            .retain(|s| s.frames <= frames.len() && frames.iter().any(|f| f.id == s.handler));
+    }
+}
+
+/// A handler block fell off its end: `return:` its value.
+pub(crate) fn handler_completed(vm: &mut Vm, _ip: Ip) -> Ip {
+    let value = vm.stack.pop().expect("the handler's value");
+    let Some(signal) = vm.signals.last().copied() else {
+        return vm.fail("internal error: a handler completed with no signal in progress");
+    };
+    vm.finish(signal, signal.handler, Action::Return(value))
+}
+
+/// The exception primitives (receiver: the exception).
+pub(crate) fn primitive(vm: &mut Vm, name: u32, args: usize, return_ip: Ip) -> Prim {
+    use super::primitives::named_numbers::*;
+    let len = vm.stack.len();
+    let exception = vm.stack[len - args - 1];
+    let arg = if args > 0 { vm.stack[len - 1] } else { vm.nil };
+    match name {
+        SIGNAL => vm.signal(exception, None, return_ip),
+        OUTER => match vm.signal_of(exception) {
+            Some(s) => {
+                let Some(below) = vm.frames.iter().position(|f| f.id == s.handler) else {
+                    return failure(BAD_RECEIVER);
+                };
+                vm.signal(exception, Some(below), return_ip)
+            }
+            None => vm.signal(exception, None, return_ip),
+        },
+        RETURN => match vm.signal_of(exception) {
+            Some(s) => Prim::Continue(vm.finish(s, s.handler, Action::Return(arg))),
+            None => failure(BAD_RECEIVER),
+        },
+        RETRY => match vm.signal_of(exception) {
+            Some(s) => Prim::Continue(vm.finish(s, s.handler, Action::Restart)),
+            None => failure(BAD_RECEIVER),
+        },
+        RESUME => match vm.signal_of(exception) {
+            Some(s) if s.frames <= vm.frames.len() => {
+                // The handler is done: it may catch again.
+                if let Some(h) = vm.frames.iter().find(|f| f.id == s.handler) {
+                    let active = h.base + 3;
+                    vm.stack[active] = vm.true_object;
+                }
+                let signaller = vm.frames[s.frames - 1].id;
+                let action = Action::Resume {
+                    value: arg,
+                    height: s.resume_height,
+                    ip: s.resume_ip,
+                };
+                Prim::Continue(vm.finish(s, signaller, action))
+            }
+            _ => failure(BAD_RECEIVER),
+        },
+        UNHANDLED => {
+            let description = memory::bytes(arg).map(|b| String::from_utf8_lossy(b).into_owned());
+            let message = description.unwrap_or_else(|| vm.describe(exception));
+            Prim::Continue(vm.fail_unhandled(message))
+        }
+        _ => failure(BAD_RECEIVER),
+    }
+}
+
+impl Vm {
+    /// An unhandled Smalltalk error: stops the computation with the
+    /// Smalltalk stack from the signalling method outwards.
+    fn fail_unhandled(&mut self, message: String) -> Ip {
+        // Drop the frames of the exception's own methods (defaultAction...).
+        let exception_class: Option<ClassIndex> = self.classes.index_of("Exception");
+        let mut frames = self.frames.len();
+        while frames > 0 {
+            let m = &self.methods[self.frames[frames - 1].method as usize];
+            let class = self
+                .classes
+                .get(m.class)
+                .map(|c| if c.is_meta { c.partner } else { m.class });
+            match (class, exception_class) {
+                (Some(c), Some(e)) if self.classes.inherits_from(c, e) => frames -= 1,
+                _ => break,
+            }
+        }
+        let trace = self.trace_of(&self.frames[..frames]);
+        self.error = Some(VmError {
+            message,
+            trace,
+            kind: ErrorKind::Unhandled,
+        });
+        std::ptr::null()
+    }
+}

@@ -1,0 +1,178 @@
+//! Unwinding: leaving frames early, running their `ensure:` and
+//! `ifCurtailed:` blocks on the way, as non-local returns and exceptions do.
+//!
+//! As in Pharo, a frame that must run a block when it is abandoned is one
+//! whose method is marked `<primitive: 198>` (`ensure:`, `ifCurtailed:`):
+//! its argument is the block, its first temporary the `complete` flag that
+//! its own code sets once the block ran (or must not run). Unwinding to a
+//! target frame finds the innermost such frame above the target whose
+//! `complete` is nil, sets it, drops the frames above it, and runs the block
+//! as an ordinary activation whose continuation (`continue_unwind`) carries
+//! on; when no block is left, it performs the pending action.
+
+use super::interpreter::{Ip, CLOSURE_NUM_ARGS};
+use super::Vm;
+use crate::memory;
+use crate::object::Oop;
+
+/// The Pharo primitive number marking `ensure:` and `ifCurtailed:`.
+pub const ENSURE_MARKER: u32 = 198;
+
+/// What to do once the frames above the target are gone.
+#[derive(Clone, Copy, Debug)]
+pub enum Action {
+    /// Return `value` from the target frame (non-local return, `return:`).
+    Return(Oop),
+    /// Run the target frame's method again from its start (`retry`).
+    Restart,
+    /// Continue at `ip` with `value` pushed on a stack of `height` slots
+    /// (`resume:`: the value of the `signal` send).
+    Resume { value: Oop, height: usize, ip: Ip },
+}
+
+/// An unwind in progress.
+#[derive(Clone, Copy, Debug)]
+pub struct Unwind {
+    /// Id of the frame that stays.
+    pub target: u64,
+    pub action: Action,
+}
+
+impl Unwind {
+    /// The objects it holds (GC roots).
+    pub fn roots(&mut self) -> impl Iterator<Item = &mut Oop> {
+        match &mut self.action {
+            Action::Return(v) | Action::Resume { value: v, .. } => Some(v),
+            Action::Restart => None,
+        }
+        .into_iter()
+    }
+}
+
+impl Vm {
+    /// Starts unwinding to the frame `target`; answers where to run next.
+    pub(crate) fn unwind(&mut self, target: u64, action: Action) -> Ip {
+        if !self.frames.iter().any(|f| f.id == target) {
+            return self.fail("internal error: unwinding to a frame that is gone");
+        }
+        self.unwinds.push(Unwind { target, action });
+        self.continue_unwind()
+    }
+
+    /// Runs the next pending unwind block, or finishes the unwind.
+    pub(crate) fn continue_unwind(&mut self) -> Ip {
+        let Some(unwind) = self.unwinds.last().copied() else {
+            return self.fail("internal error: no unwind in progress");
+        };
+        let Some(target) = self.frames.iter().rposition(|f| f.id == unwind.target) else {
+            self.unwinds.pop();
+            return self.fail("internal error: the unwind target has gone");
+        };
+        // The innermost frame above the target with a block still to run.
+        let pending = (target + 1..self.frames.len()).rev().find(|&i| {
+            let f = self.frames[i];
+            let m = &self.methods[f.method as usize];
+            f.unit == 0
+                && m.primitive == ENSURE_MARKER
+                && self.stack[f.base + 1 + m.units[0].num_args as usize] == self.nil
+        });
+        if let Some(i) = pending {
+            let f = self.frames[i];
+            let num_args = self.methods[f.method as usize].units[0].num_args as usize;
+            let complete = f.base + 1 + num_args;
+            self.stack[complete] = self.true_object;
+            let block = self.stack[f.base + 1];
+            // Drop what is above the marked frame, keep the frame itself
+            // (its block may refer to it) and call the block above it.
+            self.frames.truncate(i + 1);
+            self.sync_base();
+            let frame_top = f.base + 1 + self.methods[f.method as usize].units[0].frame_size();
+            self.stack.truncate(frame_top.min(self.stack.len()));
+            let takes_no_argument =
+                memory::slot(block, CLOSURE_NUM_ARGS).and_then(Oop::as_small_integer) == Some(0);
+            if !takes_no_argument {
+                return self
+                    .fail("an ensure: or ifCurtailed: argument is not a block without arguments");
+            }
+            self.stack.push(block);
+            let continuation = self.continuations.continue_unwind();
+            return match super::primitives::call(self, 201, 0, continuation) {
+                super::primitives::Prim::Continue(ip) => ip,
+                _ => self.fail("an ensure: or ifCurtailed: argument is not a block"),
+            };
+        }
+        self.unwinds.pop();
+        self.frames.truncate(target + 1);
+        self.sync_base();
+        match unwind.action {
+            Action::Return(value) => self.return_from_frame(value),
+            Action::Restart => self.restart_frame(),
+            Action::Resume { value, height, ip } => {
+                self.stack.truncate(height);
+                self.stack.push(value);
+                ip
+            }
+        }
+    }
+
+    /// Runs the current frame's method again from its first instruction
+    /// (after the entry, which counted it already), with fresh temporaries.
+    fn restart_frame(&mut self) -> Ip {
+        let f = *self.frames.last().expect("a frame is active");
+        let unit = &self.methods[f.method as usize].units[f.unit as usize];
+        let args_end = f.base + 1 + (unit.num_args + unit.num_copied) as usize;
+        let temps = unit.num_temps as usize;
+        let start = if f.unit == 0 { 1 } else { 0 };
+        let code = unit.code[start..].as_ptr();
+        self.stack.truncate(args_end);
+        let nil = self.nil;
+        self.stack.resize(args_end + temps, nil);
+        code
+    }
+}
+
+/// The instructions unwinding continues at: they live as long as the VM.
+pub struct Continuations {
+    code: Box<[super::method::Instr]>,
+}
+
+impl Continuations {
+    pub fn new() -> Continuations {
+        Continuations {
+            code: vec![
+                super::method::Instr::internal(continue_unwind_after_block),
+                super::method::Instr::internal(super::exceptions::handler_completed),
+                super::method::Instr::internal(super::interpreter::return_top),
+            ]
+            .into_boxed_slice(),
+        }
+    }
+
+    /// Where an unwind block returns to.
+    pub fn continue_unwind(&self) -> Ip {
+        &self.code[0]
+    }
+
+    /// Where a handler block that falls off its end returns to.
+    pub fn handler_completed(&self) -> Ip {
+        &self.code[1]
+    }
+
+    /// Returns the value on top from the current frame (a resumed
+    /// BlockCannotReturn: the block answers the value).
+    pub fn return_top(&self) -> Ip {
+        &self.code[2]
+    }
+}
+
+impl Default for Continuations {
+    fn default() -> Continuations {
+        Continuations::new()
+    }
+}
+
+/// An unwind block returned: drop its value and carry on unwinding.
+fn continue_unwind_after_block(vm: &mut Vm, _ip: Ip) -> Ip {
+    vm.stack.pop();
+    vm.continue_unwind()
+}
