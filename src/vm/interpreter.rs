@@ -375,8 +375,10 @@ pub(crate) fn push_constant(vm: &mut Vm, ip: Ip) -> Ip {
     next(ip)
 }
 
-pub(crate) fn push_this_context(vm: &mut Vm, _ip: Ip) -> Ip {
-    vm.fail("thisContext is not supported yet")
+pub(crate) fn push_this_context(vm: &mut Vm, ip: Ip) -> Ip {
+    let context = super::reflection::this_context(vm);
+    vm.push(context);
+    next(ip)
 }
 
 pub(crate) fn push_temp(vm: &mut Vm, ip: Ip) -> Ip {

@@ -34,6 +34,8 @@ pub struct Method {
     pub units: Vec<Unit>,
     pub invocations: Cell<u64>,
     pub source: MethodSource,
+    /// The method as a Smalltalk CompiledMethod (made when registered).
+    pub object: Oop,
 }
 
 /// Where a method's source can be had from.
@@ -251,6 +253,7 @@ pub fn lower_parts(vm: &mut Vm, parts: MethodParts, class: ClassIndex) -> Method
         units,
         invocations: Cell::new(0),
         source: parts.source,
+        object: vm.nil,
     }
 }
 

@@ -16,6 +16,7 @@ pub mod interpreter;
 pub mod loader;
 pub mod method;
 pub mod primitives;
+pub mod reflection;
 pub mod unwind;
 
 use std::collections::HashMap;
@@ -502,7 +503,9 @@ impl Vm {
     /// Adds a method to the registry (not to any class).
     pub(crate) fn register(&mut self, method: Method) -> MethodRef {
         self.methods.push(method);
-        (self.methods.len() - 1) as MethodRef
+        let r = (self.methods.len() - 1) as MethodRef;
+        self.methods[r as usize].object = self.make_method_object(r);
+        r
     }
 
     /// Installs a method in its class, replacing any with the same

@@ -38,7 +38,7 @@ pub const ERROR_TABLE: &[&str] = &[
 ];
 const GENERIC: u8 = 1;
 pub(crate) const BAD_RECEIVER: u8 = 2;
-const BAD_ARGUMENT: u8 = 3;
+pub(crate) const BAD_ARGUMENT: u8 = 3;
 const BAD_INDEX: u8 = 4;
 const BAD_NUMBER_OF_ARGUMENTS: u8 = 5;
 const UNSUPPORTED: u8 = 7;
@@ -51,7 +51,13 @@ pub const fn named(module: &str, name: &str) -> u32 {
         return 0;
     }
     use named_numbers::*;
-    let table: [(&str, u32); 7] = [
+    let table: [(&str, u32); 13] = [
+        ("primitiveCompiledMethodAt", COMPILED_METHOD_AT),
+        ("primitiveSelectors", SELECTORS),
+        ("primitiveMethodSource", METHOD_SOURCE),
+        ("primitiveMethodNumArgs", METHOD_NUM_ARGS),
+        ("primitiveContextSender", CONTEXT_SENDER),
+        ("primitiveContextIsDead", CONTEXT_IS_DEAD),
         ("primitiveFloatPrintString", FLOAT_PRINT_STRING),
         ("primitiveSignal", SIGNAL),
         ("primitiveOuter", OUTER),
@@ -79,6 +85,12 @@ pub mod named_numbers {
     pub const RETRY: u32 = 10_004;
     pub const RESUME: u32 = 10_005;
     pub const UNHANDLED: u32 = 10_006;
+    pub const COMPILED_METHOD_AT: u32 = 10_010;
+    pub const SELECTORS: u32 = 10_011;
+    pub const METHOD_SOURCE: u32 = 10_012;
+    pub const METHOD_NUM_ARGS: u32 = 10_013;
+    pub const CONTEXT_SENDER: u32 = 10_014;
+    pub const CONTEXT_IS_DEAD: u32 = 10_015;
 }
 use named_numbers::FLOAT_PRINT_STRING;
 
@@ -112,6 +124,9 @@ pub fn call(vm: &mut Vm, number: u32, args: usize, return_ip: Ip) -> Prim {
         (51..=59, 0) | (551..=559, 0) => float_unary(vm, number % 500, receiver),
         (named_numbers::SIGNAL..=named_numbers::UNHANDLED, 0..=1) => {
             super::exceptions::primitive(vm, number, args, return_ip)
+        }
+        (named_numbers::COMPILED_METHOD_AT..=named_numbers::CONTEXT_IS_DEAD, 0..=1) => {
+            super::reflection::primitive(vm, number, args)
         }
         (FLOAT_PRINT_STRING, 0) => match vm.float_value(receiver) {
             Some(f) => {

@@ -1,0 +1,164 @@
+//! Methods and activations as objects: CompiledMethod objects for the
+//! methods, and Context objects for `thisContext`.
+//!
+//! A CompiledMethod object (kernel class `CompiledMethod`: `selector`,
+//! `methodClass`, `index`) is made in old space for every method that is
+//! registered; `index` is the method's place in the VM's registry, through
+//! which primitives reach its code and source.
+//!
+//! A Context (kernel class `Context`: `frame`, `method`, `receiver`,
+//! `closureOrNil`) is made on demand by `thisContext` and by `sender`; it
+//! names its frame by id, so a context whose activation has returned
+//! answers nil as its sender. Contexts are snapshots: asking twice for the
+//! same frame answers two equal, not identical, objects.
+
+use super::method::MethodRef;
+use super::primitives::{failure, named_numbers::*, Prim, BAD_ARGUMENT, BAD_RECEIVER};
+use super::Vm;
+use crate::memory::{self, Space};
+use crate::object::{Format, Oop};
+
+impl Vm {
+    /// The slot of `variable` in instances of the kernel class `class`.
+    fn slot_of(&self, class: &str, variable: &str) -> Option<usize> {
+        let index = self.classes.index_of(class)?;
+        self.classes
+            .get(index)?
+            .inst_vars
+            .iter()
+            .position(|v| v == variable)
+    }
+
+    /// Makes the CompiledMethod object of a registered method (nil when
+    /// the kernel has no CompiledMethod class).
+    pub(crate) fn make_method_object(&mut self, method: MethodRef) -> Oop {
+        let Some(class) = self.classes.index_of("CompiledMethod") else {
+            return self.nil;
+        };
+        let slots = self.classes.get(class).map_or(0, |c| c.inst_vars.len());
+        let object = self
+            .heap
+            .allocate_old(class, Format::Fixed, slots, self.nil.bits());
+        let m = &self.methods[method as usize];
+        let (selector, owner) = (m.selector, self.class_object(m.class));
+        for (variable, value) in [
+            ("selector", selector),
+            ("methodClass", owner),
+            ("index", Oop::small_integer(method as i64).expect("small")),
+        ] {
+            if let Some(slot) = self.slot_of("CompiledMethod", variable) {
+                memory::set_slot(object, slot, value);
+            }
+        }
+        object
+    }
+
+    /// The registry index of a CompiledMethod object.
+    fn method_index(&self, object: Oop) -> Option<MethodRef> {
+        let slot = self.slot_of("CompiledMethod", "index")?;
+        let index = memory::slot(object, slot)?.as_small_integer()?;
+        (0..self.methods.len() as i64)
+            .contains(&index)
+            .then_some(index as MethodRef)
+    }
+
+    /// A Context object for the frame at `position` (nil when the kernel
+    /// has no Context class).
+    pub(crate) fn make_context(&mut self, position: usize) -> Oop {
+        let Some(class) = self.classes.index_of("Context") else {
+            return self.nil;
+        };
+        let frame = self.frames[position];
+        let slots = self.classes.get(class).map_or(0, |c| c.inst_vars.len());
+        let context = self.allocate(class, Format::Fixed, slots, self.nil.bits());
+        let method = self.methods[frame.method as usize].object;
+        let receiver = self.stack[frame.base];
+        let id = Oop::small_integer(frame.id as i64).expect("frame ids fit");
+        for (variable, value) in [("frame", id), ("method", method), ("receiver", receiver)] {
+            if let Some(slot) = self.slot_of("Context", variable) {
+                memory::set_slot(context, slot, value);
+            }
+        }
+        context
+    }
+
+    /// The frame a Context object names, if it is still active.
+    fn frame_position(&self, context: Oop) -> Option<usize> {
+        let slot = self.slot_of("Context", "frame")?;
+        let id = memory::slot(context, slot)?.as_small_integer()? as u64;
+        self.frames.iter().rposition(|f| f.id == id)
+    }
+}
+
+/// The reflection primitives.
+pub(crate) fn primitive(vm: &mut Vm, name: u32, args: usize) -> Prim {
+    let len = vm.stack.len();
+    let receiver = vm.stack[len - args - 1];
+    let arg = if args > 0 { vm.stack[len - 1] } else { vm.nil };
+    match name {
+        // Behavior>>compiledMethodAt: aSymbol (this class's own methods).
+        COMPILED_METHOD_AT => {
+            let Some(class) = vm.classes.index_of_object(receiver) else {
+                return failure(BAD_RECEIVER);
+            };
+            match vm
+                .classes
+                .get(class)
+                .and_then(|c| c.methods.get(&arg))
+                .copied()
+            {
+                Some(m) => Prim::Value(vm.methods[m as usize].object),
+                None => failure(BAD_ARGUMENT),
+            }
+        }
+        // Behavior>>selectors: an Array of Symbols.
+        SELECTORS => {
+            let Some(class) = vm.classes.index_of_object(receiver) else {
+                return failure(BAD_RECEIVER);
+            };
+            let mut selectors: Vec<Oop> = vm
+                .classes
+                .get(class)
+                .map_or(Vec::new(), |c| c.methods.keys().copied().collect());
+            selectors.sort_by_key(|s| vm.symbol_text(*s));
+            Prim::Value(vm.new_array(Space::Young, &selectors))
+        }
+        // CompiledMethod>>sourceCode: printed from the AST.
+        METHOD_SOURCE => match vm.method_index(receiver) {
+            Some(m) => {
+                let text = match &vm.methods[m as usize].source {
+                    super::method::MethodSource::Ast(ast) => {
+                        zag_compiler::printer::print_method(ast)
+                    }
+                    super::method::MethodSource::Image(text) => text.to_string(),
+                };
+                Prim::Value(vm.new_string(Space::Young, &text))
+            }
+            None => failure(BAD_RECEIVER),
+        },
+        // CompiledMethod>>numArgs
+        METHOD_NUM_ARGS => match vm.method_index(receiver) {
+            Some(m) => Prim::Value(
+                Oop::small_integer(vm.methods[m as usize].units[0].num_args as i64).expect("small"),
+            ),
+            None => failure(BAD_RECEIVER),
+        },
+        // Context>>sender: the context of the frame below, or nil.
+        CONTEXT_SENDER => match vm.frame_position(receiver) {
+            Some(0) | None => Prim::Value(vm.nil),
+            Some(position) => Prim::Value(vm.make_context(position - 1)),
+        },
+        // Context>>isDead
+        CONTEXT_IS_DEAD => {
+            let dead = vm.frame_position(receiver).is_none();
+            Prim::Value(vm.boolean(dead))
+        }
+        _ => failure(BAD_RECEIVER),
+    }
+}
+
+/// `thisContext`: the current frame as a Context.
+pub(crate) fn this_context(vm: &mut Vm) -> Oop {
+    let top = vm.frames.len() - 1;
+    vm.make_context(top)
+}
