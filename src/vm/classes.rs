@@ -78,6 +78,9 @@ pub struct Class {
     pub object: Oop,
     /// Class variables defined here: name → Association.
     pub class_vars: HashMap<String, Oop>,
+    /// Dispatch table: selector → method, inherited ones included, filled
+    /// on a miss; valid for the method epoch it records.
+    pub dispatch: std::cell::RefCell<(u32, HashMap<Oop, MethodRef>)>,
 }
 
 #[derive(Default)]
@@ -163,6 +166,23 @@ impl ClassTable {
             Some((name, _)) => name.to_string(),
             None => format!("<class {index}>"),
         }
+    }
+
+    /// The method `class` runs for `selector`: from its dispatch table, or
+    /// looked up through the superclasses and remembered there. `epoch` is
+    /// the VM's method epoch (a new definition empties every table).
+    pub fn dispatch(&self, class: ClassIndex, selector: Oop, epoch: u32) -> Option<MethodRef> {
+        let c = self.get(class)?;
+        let mut table = c.dispatch.borrow_mut();
+        if table.0 != epoch {
+            *table = (epoch, HashMap::new());
+        }
+        if let Some(m) = table.1.get(&selector) {
+            return Some(*m);
+        }
+        let found = self.lookup(class, selector)?;
+        table.1.insert(selector, found);
+        Some(found)
     }
 
     /// Looks `selector` up from `class` through its superclasses.

@@ -149,7 +149,7 @@ impl Vm {
         if entry.class == class && entry.epoch == self.epoch && entry.epoch != 0 {
             return Some(entry.method);
         }
-        let method = self.classes.lookup(class, selector)?;
+        let method = self.classes.dispatch(class, selector, self.epoch)?;
         site.cache.set(CacheEntry {
             class,
             method,
@@ -334,7 +334,7 @@ impl Vm {
         let class = start.unwrap_or_else(|| class_index_of(receiver));
         let method = match site {
             Some(site) => self.cached_lookup(site, class, selector),
-            None => self.classes.lookup(class, selector),
+            None => self.classes.dispatch(class, selector, self.epoch),
         };
         match method {
             Some(m) => {

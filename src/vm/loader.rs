@@ -153,6 +153,7 @@ pub(crate) fn define_class(
             methods,
             object: class_object,
             class_vars: variables,
+            dispatch: Default::default(),
         },
     );
     vm.classes.insert(
@@ -167,6 +168,7 @@ pub(crate) fn define_class(
             methods: meta_methods,
             object: metaclass_object,
             class_vars: HashMap::new(),
+            dispatch: Default::default(),
         },
     );
     vm.set_global(name, class_object);
