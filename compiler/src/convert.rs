@@ -480,17 +480,9 @@ fn is_super(receiver: &p::Expr) -> bool {
 
 fn contains_return(nodes: &[Node]) -> bool {
     fn walk(n: &Node) -> bool {
-        match n {
-            Node::Return { .. } => true,
-            Node::Assign(_, v, _) => walk(v),
-            Node::Send(s) => walk(&s.receiver) || s.arguments.iter().any(walk),
-            Node::Cascade(c) => {
-                walk(&c.receiver) || c.messages.iter().any(|m| m.arguments.iter().any(walk))
-            }
-            Node::Brace(e, _) => e.iter().any(walk),
-            Node::Block(b) => b.has_non_local_return || b.body.iter().any(walk),
-            Node::Literal(..) | Node::Variable(..) => false,
-        }
+        let mut found = matches!(n, Node::Return { .. });
+        n.for_each_child(|c| found = found || walk(c));
+        found
     }
     nodes.iter().any(walk)
 }

@@ -250,32 +250,16 @@ fn checked_u16(n: usize, what: &str) -> Result<u16, String> {
 /// Real blocks by scope id; index 0 (the method) is `None`.
 fn real_blocks(method: &Method) -> Vec<Option<&Block>> {
     fn walk<'m>(n: &'m Node, out: &mut Vec<Option<&'m Block>>) {
-        match n {
-            Node::Block(b) => {
-                if !b.inlined {
-                    let s = b.scope as usize;
-                    if out.len() <= s {
-                        out.resize(s + 1, None);
-                    }
-                    out[s] = Some(b);
+        if let Node::Block(b) = n {
+            if !b.inlined {
+                let s = b.scope as usize;
+                if out.len() <= s {
+                    out.resize(s + 1, None);
                 }
-                b.body.iter().for_each(|n| walk(n, out));
+                out[s] = Some(b);
             }
-            Node::Send(s) => {
-                walk(&s.receiver, out);
-                s.arguments.iter().for_each(|n| walk(n, out));
-            }
-            Node::Cascade(c) => {
-                walk(&c.receiver, out);
-                c.messages
-                    .iter()
-                    .flat_map(|m| &m.arguments)
-                    .for_each(|n| walk(n, out));
-            }
-            Node::Assign(_, v, _) | Node::Return { value: v, .. } => walk(v, out),
-            Node::Brace(items, _) => items.iter().for_each(|n| walk(n, out)),
-            Node::Literal(..) | Node::Variable(..) => {}
         }
+        n.for_each_child(|c| walk(c, out));
     }
     let mut out = vec![None];
     method.body.iter().for_each(|n| walk(n, &mut out));

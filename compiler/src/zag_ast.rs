@@ -123,6 +123,27 @@ pub enum Node {
     },
 }
 
+impl Node {
+    /// Calls `f` on each direct sub-node, in evaluation order (a block's
+    /// statements count as its children).
+    pub fn for_each_child<'a>(&'a self, mut f: impl FnMut(&'a Node)) {
+        match self {
+            Node::Literal(..) | Node::Variable(..) => {}
+            Node::Assign(_, value, _) | Node::Return { value, .. } => f(value),
+            Node::Send(s) => {
+                f(&s.receiver);
+                s.arguments.iter().for_each(f);
+            }
+            Node::Cascade(c) => {
+                f(&c.receiver);
+                c.messages.iter().flat_map(|m| &m.arguments).for_each(f);
+            }
+            Node::Brace(items, _) => items.iter().for_each(f),
+            Node::Block(b) => b.body.iter().for_each(f),
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Send {
     pub receiver: Box<Node>,

@@ -139,28 +139,12 @@ fn local(m: &Method, name: &str) -> Local {
 /// Real (not inlined) blocks in source order.
 fn real_blocks(nodes: &[Node]) -> Vec<Block> {
     fn walk(n: &Node, out: &mut Vec<Block>) {
-        match n {
-            Node::Block(b) => {
-                if !b.inlined {
-                    out.push((**b).clone());
-                }
-                b.body.iter().for_each(|n| walk(n, out));
+        if let Node::Block(b) = n {
+            if !b.inlined {
+                out.push((**b).clone());
             }
-            Node::Send(s) => {
-                walk(&s.receiver, out);
-                s.arguments.iter().for_each(|n| walk(n, out));
-            }
-            Node::Cascade(c) => {
-                walk(&c.receiver, out);
-                c.messages
-                    .iter()
-                    .flat_map(|m| &m.arguments)
-                    .for_each(|n| walk(n, out));
-            }
-            Node::Assign(_, v, _) | Node::Return { value: v, .. } => walk(v, out),
-            Node::Brace(items, _) => items.iter().for_each(|n| walk(n, out)),
-            Node::Literal(..) | Node::Variable(..) => {}
         }
+        n.for_each_child(|c| walk(c, out));
     }
     let mut out = Vec::new();
     nodes.iter().for_each(|n| walk(n, &mut out));
