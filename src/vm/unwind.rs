@@ -104,6 +104,8 @@ impl Vm {
         self.unwinds.pop();
         self.frames.truncate(target + 1);
         self.sync_base();
+        // A handler left by `^` leaves its signal behind: forget it.
+        self.forget_dead_signals();
         match unwind.action {
             Action::Return(value) => self.return_from_frame(value),
             Action::Restart => self.restart_frame(),
