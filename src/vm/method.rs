@@ -36,6 +36,8 @@ pub struct Method {
     pub source: MethodSource,
     /// The method as a Smalltalk CompiledMethod (made when registered).
     pub object: Oop,
+    /// Its AST as Smalltalk objects (made on the first `ast`), or nil.
+    pub ast_object: Oop,
 }
 
 /// Where a method's source can be had from.
@@ -254,6 +256,7 @@ pub fn lower_parts(vm: &mut Vm, parts: MethodParts, class: ClassIndex) -> Method
         invocations: Cell::new(0),
         source: parts.source,
         object: vm.nil,
+        ast_object: vm.nil,
     }
 }
 

@@ -51,7 +51,8 @@ pub const fn named(module: &str, name: &str) -> u32 {
         return 0;
     }
     use named_numbers::*;
-    let table: [(&str, u32); 13] = [
+    let table: [(&str, u32); 14] = [
+        ("primitiveMethodAst", METHOD_AST),
         ("primitiveCompiledMethodAt", COMPILED_METHOD_AT),
         ("primitiveSelectors", SELECTORS),
         ("primitiveMethodSource", METHOD_SOURCE),
@@ -91,6 +92,7 @@ pub mod named_numbers {
     pub const METHOD_NUM_ARGS: u32 = 10_013;
     pub const CONTEXT_SENDER: u32 = 10_014;
     pub const CONTEXT_IS_DEAD: u32 = 10_015;
+    pub const METHOD_AST: u32 = 10_016;
 }
 use named_numbers::FLOAT_PRINT_STRING;
 
@@ -125,7 +127,7 @@ pub fn call(vm: &mut Vm, number: u32, args: usize, return_ip: Ip) -> Prim {
         (named_numbers::SIGNAL..=named_numbers::UNHANDLED, 0..=1) => {
             super::exceptions::primitive(vm, number, args, return_ip)
         }
-        (named_numbers::COMPILED_METHOD_AT..=named_numbers::CONTEXT_IS_DEAD, 0..=1) => {
+        (named_numbers::COMPILED_METHOD_AT..=named_numbers::METHOD_AST, 0..=1) => {
             super::reflection::primitive(vm, number, args)
         }
         (FLOAT_PRINT_STRING, 0) => match vm.float_value(receiver) {

@@ -143,6 +143,14 @@ pub(crate) fn primitive(vm: &mut Vm, name: u32, args: usize) -> Prim {
             ),
             None => failure(BAD_RECEIVER),
         },
+        // CompiledMethod>>ast: the AST as RB*Node objects.
+        METHOD_AST => match vm.method_index(receiver) {
+            Some(m) => match vm.method_ast_object(m) {
+                Ok(ast) => Prim::Value(ast),
+                Err(_) => failure(BAD_RECEIVER),
+            },
+            None => failure(BAD_RECEIVER),
+        },
         // Context>>sender: the context of the frame below, or nil.
         CONTEXT_SENDER => match vm.frame_position(receiver) {
             Some(0) | None => Prim::Value(vm.nil),
