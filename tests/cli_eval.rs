@@ -188,3 +188,34 @@ fn results_are_the_same_under_gc_stress() {
         assert_eq!(String::from_utf8_lossy(&out.stdout), normal, "{expression}");
     }
 }
+
+#[test]
+fn promoted_garbage_is_collected_from_old_space() {
+    // Each array survives a scavenge (promoted), then is overwritten.
+    let out = zag(&[
+        "--stats",
+        "eval",
+        "| keep | keep := Array new: 20000. 1 to: 10000000 do: [:i | keep at: i \\\\ 20000 + 1 put: (Array new: 4)]. (keep at: 1) size",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stats = String::from_utf8_lossy(&out.stderr);
+    let number_before = |label: &str| -> u64 {
+        let end = stats
+            .find(label)
+            .unwrap_or_else(|| panic!("no {label:?} in {stats}"));
+        let start = stats[..end].trim_end().rfind(' ').map_or(0, |i| i + 1);
+        stats[start..end].trim().parse().unwrap()
+    };
+    let promoted = number_before(" words promoted");
+    let old = number_before(" words of old space");
+    assert!(number_before(" old-space collections") > 0, "{stats}");
+    assert!(promoted > 4_000_000, "{stats}");
+    assert!(
+        old < promoted / 2,
+        "old space keeps only what is live: {stats}"
+    );
+}

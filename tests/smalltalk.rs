@@ -8,11 +8,16 @@ struct Outcome {
     tests: usize,
     assertions: usize,
     problems: Vec<String>,
+    full_collections: u64,
 }
 
-fn run_all(gc_stress: Option<u32>) -> Outcome {
+fn run_all(gc_stress: Option<u32>, full_collections: bool) -> Outcome {
     let mut vm = zag::image::boot().expect("the image boots");
     vm.set_gc_stress(gc_stress);
+    if full_collections {
+        // Old space collected after every scavenge.
+        vm.heap.set_full_collection_threshold(Some(0));
+    }
     let base = vm
         .classes
         .index_of("ZagTest")
@@ -37,6 +42,7 @@ fn run_all(gc_stress: Option<u32>) -> Outcome {
         tests: 0,
         assertions: 0,
         problems: Vec::new(),
+        full_collections: 0,
     };
     for (class, selectors) in cases {
         for selector in selectors {
@@ -48,6 +54,7 @@ fn run_all(gc_stress: Option<u32>) -> Outcome {
             }
         }
     }
+    outcome.full_collections = vm.heap.stats.full_collections;
     outcome
 }
 
@@ -77,8 +84,8 @@ fn run_one(vm: &mut Vm, class: &str, selector: &str, assertions: &mut usize) -> 
     }
 }
 
-fn check(gc_stress: Option<u32>) {
-    let outcome = run_all(gc_stress);
+fn check(gc_stress: Option<u32>, full_collections: bool) {
+    let outcome = run_all(gc_stress, full_collections);
     assert!(outcome.tests >= 15, "only {} tests found", outcome.tests);
     assert!(
         outcome.problems.is_empty(),
@@ -88,25 +95,37 @@ fn check(gc_stress: Option<u32>) {
         outcome.problems.join("\n")
     );
     use std::io::Write;
+    let mode = match (gc_stress, full_collections) {
+        (_, true) => format!(" with {} full collections", outcome.full_collections),
+        (Some(_), false) => " under GC stress".to_string(),
+        (None, false) => String::new(),
+    };
     let _ = writeln!(
         std::io::stderr(),
-        "Smalltalk tests{}: {} run, {} assertions, all passed",
-        if gc_stress.is_some() {
-            " under GC stress"
-        } else {
-            ""
-        },
+        "Smalltalk tests{mode}: {} run, {} assertions, all passed",
         outcome.tests,
         outcome.assertions
     );
+    if full_collections {
+        assert!(
+            outcome.full_collections > 100,
+            "only {} full collections",
+            outcome.full_collections
+        );
+    }
 }
 
 #[test]
 fn smalltalk_tests_pass() {
-    check(None);
+    check(None, false);
 }
 
 #[test]
 fn smalltalk_tests_pass_under_gc_stress() {
-    check(Some(1));
+    check(Some(1), false);
+}
+
+#[test]
+fn smalltalk_tests_pass_with_frequent_old_space_collections() {
+    check(Some(50), true);
 }

@@ -89,11 +89,16 @@ fn vm_with(gc_stress: Option<u32>) -> Vm {
     let mut vm = Vm::new();
     loader::load(&mut vm, &import).unwrap_or_else(|problems| panic!("{problems:#?}"));
     vm.set_gc_stress(gc_stress);
+    if gc_stress.is_some() {
+        // Old space too, after every scavenge.
+        vm.heap.set_full_collection_threshold(Some(0));
+    }
     vm
 }
 
-/// Runs `test` on a VM collecting normally and on one collecting at every
-/// allocation: results must not depend on when collections happen.
+/// Runs `test` on a VM collecting normally and on one collecting the
+/// nursery at every allocation and old space after every scavenge: results
+/// must not depend on when collections happen.
 fn in_both_gc_modes(test: impl Fn(Vm)) {
     test(vm_with(None));
     test(vm_with(Some(1)));

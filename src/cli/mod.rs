@@ -11,9 +11,10 @@ pub fn memory_stats(vm: &zag::vm::Vm) -> String {
         |kb| format!("{:.1} MB", kb as f64 / 1024.0),
     );
     format!(
-        "memory: {} scavenges, {} words promoted, {} words of old space, peak RSS {peak}",
+        "memory: {} scavenges, {} words promoted, {} old-space collections, {} words of old space, peak RSS {peak}",
         gc.scavenges,
         gc.promoted_words,
+        gc.full_collections,
         vm.heap.old_words()
     )
 }

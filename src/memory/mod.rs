@@ -21,10 +21,12 @@
 //! the forwarding address. Accessors check indexes against the object's own
 //! size, so a Smalltalk program cannot read or write outside an object.
 
-use crate::object::{Format, Header, Oop};
+mod old_space;
 
-/// Words per old-space chunk (8 MiB); larger objects get a chunk of their own.
-const CHUNK_WORDS: usize = 1 << 20;
+use crate::object::{Format, Header, Oop};
+pub use old_space::OldSpace;
+use old_space::OVERFLOW_MARK;
+
 /// Nursery size in words (8 MiB).
 pub const NURSERY_WORDS: usize = 1 << 20;
 /// Objects of more words than this go straight to old space.
@@ -46,12 +48,18 @@ pub enum Space {
 pub struct GcStats {
     pub scavenges: u64,
     pub promoted_words: u64,
+    /// Old-space (mark-sweep) collections.
+    pub full_collections: u64,
 }
 
+/// Old space is collected when this many words were allocated in it since
+/// the last collection, or twice what was live then if that is more.
+const FULL_COLLECTION_WORDS: usize = 4 << 20;
+
 pub struct Heap {
-    chunks: Vec<Box<[u64]>>,
-    /// Next free word in the last chunk.
-    next: usize,
+    old: OldSpace,
+    /// Overrides the full-collection threshold (tests).
+    full_collection_words: Option<usize>,
     nursery: Box<[u64]>,
     nursery_top: usize,
     remembered: Vec<Oop>,
@@ -72,8 +80,8 @@ impl Default for Heap {
 impl Heap {
     pub fn new() -> Heap {
         Heap {
-            chunks: Vec::new(),
-            next: 0,
+            old: OldSpace::default(),
+            full_collection_words: None,
             nursery: vec![0u64; NURSERY_WORDS].into_boxed_slice(),
             nursery_top: 0,
             remembered: Vec::new(),
@@ -98,12 +106,35 @@ impl Heap {
 
     /// Words of old space in use.
     pub fn old_words(&self) -> usize {
-        self.chunks
-            .iter()
-            .take(self.chunks.len().saturating_sub(1))
-            .map(|c| c.len())
-            .sum::<usize>()
-            + self.next
+        self.old.used_words()
+    }
+
+    /// Whether old space has grown enough since its last collection to be
+    /// collected (the VM asks after each scavenge).
+    pub fn wants_full_collection(&self) -> bool {
+        let threshold = self
+            .full_collection_words
+            .unwrap_or_else(|| FULL_COLLECTION_WORDS.max(2 * self.old.live_after_collection));
+        self.old.allocated_since_collection > threshold
+    }
+
+    /// Collects old space after this many words are allocated there (tests).
+    pub fn set_full_collection_threshold(&mut self, words: Option<usize>) {
+        self.full_collection_words = words;
+    }
+
+    /// Mark-sweep of old space. The nursery must be empty (scavenge
+    /// first); `roots` must include every object the VM refers to.
+    pub fn collect_old(&mut self, roots: impl Iterator<Item = Oop>) {
+        debug_assert_eq!(self.nursery_top, 0, "scavenge before collecting old space");
+        self.stats.full_collections += 1;
+        old_space::mark(roots);
+        self.old.sweep();
+    }
+
+    /// Whether `oop` is an old-space object (tests).
+    pub fn is_old(&self, oop: Oop) -> bool {
+        self.old.contains(oop)
     }
 
     fn words_for(slots: usize) -> usize {
@@ -124,17 +155,12 @@ impl Heap {
         fill: u64,
     ) -> Oop {
         let words = Self::words_for(slots);
-        let start = self.reserve_old(words);
+        self.allocated_words += words;
+        let p = self.old.allocate(words);
         let hash = self.next_hash();
-        let chunk = self.chunks.last_mut().expect("reserve made a chunk");
-        write_object(
-            &mut chunk[start..start + words],
-            class_index,
-            format,
-            slots,
-            fill,
-            hash,
-        )
+        // SAFETY: old space handed out `words` words at `p`.
+        let room = unsafe { std::slice::from_raw_parts_mut(p, words) };
+        write_object(room, class_index, format, slots, fill, hash)
     }
 
     /// Allocates in the nursery; `None` when it is full or a stress
@@ -175,24 +201,6 @@ impl Heap {
     /// Whether a young allocation of `slots` can ever fit the nursery.
     pub fn fits_nursery(slots: usize) -> bool {
         Self::words_for(slots) <= LARGE_OBJECT_WORDS
-    }
-
-    /// Finds room for `words` words of old space; answers their index in
-    /// the last chunk.
-    fn reserve_old(&mut self, words: usize) -> usize {
-        let fits = self
-            .chunks
-            .last()
-            .is_some_and(|c| c.len() - self.next >= words);
-        if !fits {
-            let size = words.max(CHUNK_WORDS);
-            self.chunks.push(vec![0u64; size].into_boxed_slice());
-            self.next = 0;
-        }
-        let start = self.next;
-        self.next += words;
-        self.allocated_words += words;
-        start
     }
 
     pub fn is_young(&self, oop: Oop) -> bool {
@@ -274,12 +282,10 @@ impl Heap {
             let slots = slot_count(oop);
             let overflow = (slots as u64 >= Header::OVERFLOW_SLOTS) as usize;
             let words = Self::words_for(slots);
-            let start = self.reserve_old(words);
+            let to = self.old.allocate(words);
             self.stats.promoted_words += words as u64;
-            let chunk = self.chunks.last_mut().expect("reserve made a chunk");
-            let from = std::slice::from_raw_parts(p.sub(overflow), words);
-            chunk[start..start + words].copy_from_slice(from);
-            let new = Oop::from_pointer(&chunk[start + overflow] as *const u64);
+            std::ptr::copy_nonoverlapping(p.sub(overflow), to, words);
+            let new = Oop::from_pointer(to.add(overflow) as *const u64);
             *p = FORWARDED_FORMAT << 24;
             *p.add(1) = new.bits();
             queue.push(new);
@@ -299,7 +305,7 @@ fn write_object(
 ) -> Oop {
     let mut at = 0;
     if slots as u64 >= Header::OVERFLOW_SLOTS {
-        words[0] = slots as u64;
+        words[0] = slots as u64 | OVERFLOW_MARK;
         at = 1;
     }
     words[at] = Header::new(class_index, format, slots as u64, hash).bits();
@@ -323,7 +329,7 @@ pub unsafe fn header(oop: Oop) -> Header {
 pub unsafe fn slot_count(oop: Oop) -> usize {
     let h = header(oop);
     if h.slots_field() == Header::OVERFLOW_SLOTS {
-        *(oop.bits() as *const u64).sub(1) as usize
+        (*(oop.bits() as *const u64).sub(1) & !OVERFLOW_MARK) as usize
     } else {
         h.slots_field() as usize
     }
@@ -415,6 +421,7 @@ pub fn class_index_of(oop: Oop) -> u32 {
 
 #[cfg(test)]
 mod tests {
+    use super::old_space::CHUNK_WORDS;
     use super::*;
 
     fn int(i: i64) -> Oop {
@@ -524,5 +531,45 @@ mod tests {
             .map(|_| heap.try_allocate_young(1, Format::Empty, 0, 0).is_some())
             .collect();
         assert_eq!(results, [true, true, true, false, true, true, true, false]);
+    }
+
+    #[test]
+    fn old_space_collection_frees_the_unreachable_and_reuses_it() {
+        let mut heap = Heap::new();
+        let keep = heap.allocate_old(3, Format::Indexable, 2, int(0).bits());
+        let child = heap.allocate_old(3, Format::Indexable, 300, int(7).bits());
+        set_slot(keep, 0, child);
+        for _ in 0..1000 {
+            heap.allocate_old(3, Format::Indexable, 10, 0); // garbage
+        }
+        let before = heap.old_words();
+        heap.collect_old([keep].into_iter());
+        let after = heap.old_words();
+        assert_eq!(after, 3 + 302, "only the two reachable objects remain");
+        assert!(after < before);
+        assert_eq!(slot(keep, 0), Some(child));
+        assert_eq!(slot(child, 299), Some(int(7)));
+        assert!(unsafe { !header(keep).is_marked() && !header(child).is_marked() });
+        // The freed space (one coalesced block) is used again.
+        for _ in 0..1000 {
+            heap.allocate_old(3, Format::Indexable, 10, 0);
+        }
+        assert_eq!(heap.old_words(), after + 1000 * 11);
+        heap.collect_old([keep].into_iter());
+        assert_eq!(heap.old_words(), after);
+    }
+
+    #[test]
+    fn promoted_objects_are_collected_once_unreachable() {
+        let mut heap = Heap::new();
+        let mut root = [heap
+            .try_allocate_young(3, Format::Indexable, 4, int(1).bits())
+            .unwrap()];
+        heap.scavenge(|visit| root.iter_mut().for_each(visit));
+        assert!(heap.is_old(root[0]));
+        let promoted = heap.old_words();
+        heap.collect_old(std::iter::empty());
+        assert_eq!(heap.old_words(), 0);
+        assert!(promoted > 0);
     }
 }

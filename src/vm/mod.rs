@@ -217,6 +217,41 @@ impl Vm {
                 .for_each(&mut *visit);
             signals.iter_mut().for_each(|s| visit(&mut s.exception));
         });
+        if self.heap.wants_full_collection() {
+            self.collect_old_space();
+        }
+    }
+
+    /// Mark-sweep of old space (after a scavenge: the nursery is empty).
+    /// The roots are everything the VM refers to.
+    pub fn collect_old_space(&mut self) {
+        let mut roots: Vec<Oop> = Vec::with_capacity(self.stack.len() + 4096);
+        roots.extend_from_slice(&self.stack);
+        roots.extend([
+            self.result,
+            self.sent_selector,
+            self.nil,
+            self.true_object,
+            self.false_object,
+        ]);
+        roots.extend(self.symbols.values());
+        roots.extend(self.globals.values());
+        for (_, class) in self.classes.iter() {
+            roots.push(class.object);
+            roots.extend(class.class_vars.values());
+        }
+        for method in &self.methods {
+            roots.extend([method.selector, method.object, method.ast_object]);
+            for unit in &method.units {
+                // Operands are 0 or objects (constants, selectors, bindings).
+                roots.extend(unit.code.iter().map(|i| i.operand_oop()));
+            }
+        }
+        roots.extend(self.signals.iter().map(|s| s.exception));
+        for unwind in &mut self.unwinds {
+            roots.extend(unwind.roots().map(|r| *r));
+        }
+        self.heap.collect_old(roots.into_iter());
     }
 
     /// Collects every `n` young allocations (GC stress testing), or never.

@@ -1,0 +1,229 @@
+//! Old space: non-moving objects in large chunks, allocated from free lists
+//! or by bumping a pointer, reclaimed by mark-sweep.
+//!
+//! Chunks can be walked object by object: every object starts with its
+//! header, or with an overflow word (its slot count, top byte 0xFF) then its
+//! header; free blocks have a header of class 0 and format 6 (a code no
+//! object uses) and their size in words in the next word. Sweeping turns
+//! each run of dead objects and free blocks into one free block.
+
+use crate::object::{Header, Oop};
+
+/// Words per chunk (8 MiB); larger objects get a chunk of their own.
+pub(crate) const CHUNK_WORDS: usize = 1 << 20;
+/// Free blocks up to this many words are kept in exact-size lists.
+const SMALL_BLOCK_WORDS: usize = 64;
+/// The top byte that marks an overflow word.
+pub const OVERFLOW_MARK: u64 = 0xFF << 56;
+const FREE_FORMAT: u64 = 6;
+const FORMAT_SHIFT: u32 = 24;
+
+pub struct OldSpace {
+    chunks: Vec<Box<[u64]>>,
+    /// Words of each chunk handed out (the rest of the last one is free).
+    used: Vec<usize>,
+    /// Free blocks of exactly `i` words.
+    small: Vec<Vec<*mut u64>>,
+    /// Larger free blocks and their sizes.
+    large: Vec<(*mut u64, usize)>,
+    /// Words handed out since the last collection.
+    pub allocated_since_collection: usize,
+    /// Words live after the last collection.
+    pub live_after_collection: usize,
+}
+
+impl Default for OldSpace {
+    fn default() -> OldSpace {
+        OldSpace {
+            chunks: Vec::new(),
+            used: Vec::new(),
+            small: vec![Vec::new(); SMALL_BLOCK_WORDS + 1],
+            large: Vec::new(),
+            allocated_since_collection: 0,
+            live_after_collection: 0,
+        }
+    }
+}
+
+/// A free block of `words` words at `p` (at least 2).
+unsafe fn write_free(p: *mut u64, words: usize) {
+    *p = FREE_FORMAT << FORMAT_SHIFT;
+    *p.add(1) = words as u64;
+}
+
+unsafe fn is_free(p: *const u64) -> bool {
+    let w = *p;
+    w & OVERFLOW_MARK != OVERFLOW_MARK
+        && w & 0x3F_FFFF == 0
+        && (w >> FORMAT_SHIFT) & 0x1F == FREE_FORMAT
+}
+
+/// The words taken by the object or free block starting at `p`, and the
+/// address of its header (`None` for a free block).
+unsafe fn extent(p: *mut u64) -> (usize, Option<*mut u64>) {
+    let w = *p;
+    if w & OVERFLOW_MARK == OVERFLOW_MARK {
+        let slots = (w & !OVERFLOW_MARK) as usize;
+        (slots + 2, Some(p.add(1)))
+    } else if is_free(p) {
+        (*p.add(1) as usize, None)
+    } else {
+        let slots = (w >> 56) as usize;
+        (slots.max(1) + 1, Some(p))
+    }
+}
+
+impl OldSpace {
+    /// `words` free words (content unspecified).
+    pub fn allocate(&mut self, words: usize) -> *mut u64 {
+        self.allocated_since_collection += words;
+        if let Some(p) = self.take_free(words) {
+            return p;
+        }
+        let fits = self
+            .chunks
+            .last()
+            .zip(self.used.last())
+            .is_some_and(|(c, u)| c.len() - u >= words);
+        if !fits {
+            let size = words.max(CHUNK_WORDS);
+            self.chunks.push(vec![0u64; size].into_boxed_slice());
+            self.used.push(0);
+        }
+        let last = self.chunks.len() - 1;
+        let start = self.used[last];
+        self.used[last] += words;
+        // SAFETY: `start..start + words` is within the last chunk.
+        unsafe { self.chunks[last].as_mut_ptr().add(start) }
+    }
+
+    fn take_free(&mut self, words: usize) -> Option<*mut u64> {
+        if words <= SMALL_BLOCK_WORDS {
+            if let Some(p) = self.small[words].pop() {
+                return Some(p);
+            }
+        }
+        // First fit among the large blocks; split off what is left.
+        let i = self
+            .large
+            .iter()
+            .position(|&(_, n)| n == words || n >= words + 2)?;
+        let (p, n) = self.large.swap_remove(i);
+        if n > words {
+            // SAFETY: the block has `n` words, so the rest starts inside it.
+            unsafe { self.add_free(p.add(words), n - words) };
+        }
+        Some(p)
+    }
+
+    /// Makes `words` words at `p` a free block and lists it.
+    unsafe fn add_free(&mut self, p: *mut u64, words: usize) {
+        write_free(p, words);
+        if words <= SMALL_BLOCK_WORDS {
+            self.small[words].push(p);
+        } else {
+            self.large.push((p, words));
+        }
+    }
+
+    /// Words of old space in use (handed out, not free).
+    pub fn used_words(&self) -> usize {
+        let free: usize = self
+            .small
+            .iter()
+            .enumerate()
+            .map(|(n, v)| n * v.len())
+            .sum::<usize>()
+            + self.large.iter().map(|(_, n)| n).sum::<usize>();
+        self.used.iter().sum::<usize>() - free
+    }
+
+    /// Frees every object whose header is not marked and clears the marks
+    /// of the others; answers the live words.
+    pub fn sweep(&mut self) -> usize {
+        for list in &mut self.small {
+            list.clear();
+        }
+        self.large.clear();
+        let mut live = 0;
+        for c in 0..self.chunks.len() {
+            let base = self.chunks[c].as_mut_ptr();
+            let used = self.used[c];
+            let mut i = 0;
+            let mut run: Option<(usize, usize)> = None;
+            while i < used {
+                // SAFETY: `i` is an object or free-block start below `used`.
+                let (words, header) = unsafe { extent(base.add(i)) };
+                let live_object = header.filter(|h| unsafe { Header::from_bits(**h).is_marked() });
+                match live_object {
+                    Some(h) => {
+                        // SAFETY: `h` is a live object's header.
+                        unsafe { *h = Header::from_bits(*h).with_marked(false).bits() };
+                        live += words;
+                        if let Some((start, n)) = run.take() {
+                            unsafe { self.add_free(base.add(start), n) };
+                        }
+                    }
+                    None => {
+                        run = Some(match run {
+                            Some((start, n)) => (start, n + words),
+                            None => (i, words),
+                        });
+                    }
+                }
+                i += words;
+            }
+            if let Some((start, n)) = run {
+                unsafe { self.add_free(base.add(start), n) };
+            }
+        }
+        self.allocated_since_collection = 0;
+        self.live_after_collection = live;
+        live
+    }
+
+    /// Whether `oop` is inside old space (for tests and assertions).
+    pub fn contains(&self, oop: Oop) -> bool {
+        self.chunks.iter().zip(&self.used).any(|(c, u)| {
+            let start = c.as_ptr() as u64;
+            (start..start + (*u as u64) * 8).contains(&oop.bits())
+        })
+    }
+}
+
+/// Marks everything reachable from `roots` (old objects only; the nursery
+/// must be empty), setting header mark bits.
+pub fn mark(roots: impl Iterator<Item = Oop>) {
+    let mut stack: Vec<Oop> = Vec::new();
+    let visit = |oop: Oop, stack: &mut Vec<Oop>| {
+        // Immediates, and 0 (no object: an instruction without operand).
+        if !oop.is_pointer() || oop.bits() == 0 {
+            return;
+        }
+        // SAFETY: a pointer Oop is a live object.
+        unsafe {
+            let p = oop.bits() as *mut u64;
+            let h = Header::from_bits(*p);
+            if !h.is_marked() {
+                *p = h.with_marked(true).bits();
+                stack.push(oop);
+            }
+        }
+    };
+    for root in roots {
+        visit(root, &mut stack);
+    }
+    while let Some(object) = stack.pop() {
+        // SAFETY: `object` is live and marked.
+        let (format, count) =
+            unsafe { (super::header(object).format(), super::slot_count(object)) };
+        if !format.has_pointers() {
+            continue;
+        }
+        for i in 0..count {
+            // SAFETY: `i` is below the slot count.
+            let value = unsafe { Oop::from_bits(*(object.bits() as *const u64).add(1 + i)) };
+            visit(value, &mut stack);
+        }
+    }
+}
