@@ -325,3 +325,33 @@ fn objects_survive_collections_with_their_contents() {
     assert_eq!(text, "100");
     assert!(vm.heap.stats.scavenges > 1000);
 }
+
+#[test]
+fn closures_with_corrupted_fields_fail_cleanly() {
+    // Smalltalk code can assign a closure's variables; the VM must not trust them.
+    let mut vm = zag::image::boot().unwrap();
+    let mut import = Import::default();
+    import.add_source(SourceFile::new(
+        "BlockClosure.extension.st",
+        "Extension { #name : 'BlockClosure' }\n\
+         BlockClosure >> corrupt: anObject [ compiledBlock := anObject. codeUnit := anObject ]\n\
+         BlockClosure >> home: anObject [ homeActivation := anObject ]\n\
+         BlockClosure >> arity: anObject [ numArgs := anObject ]\n",
+    ));
+    loader::load(&mut vm, &import).unwrap();
+    for corruption in [
+        "corrupt: 99999",
+        "corrupt: -1",
+        "corrupt: 0",
+        "corrupt: nil",
+        "corrupt: 'x'",
+        "arity: 7",
+        "arity: -1",
+    ] {
+        let result = vm.evaluate(&format!("| b | b := [3]. b {corruption}. b value"));
+        assert!(result.is_err(), "{corruption} should fail");
+    }
+    // A non-local return whose home id is nonsense is BlockCannotReturn.
+    let result = vm.evaluate("| b | b := [:x | ^ x]. b home: 123456. [b value: 1] on: BlockCannotReturn do: [:e | #caught]");
+    assert_eq!(result.map(|v| vm.describe(v)), Ok("#caught".to_string()));
+}

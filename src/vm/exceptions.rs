@@ -119,12 +119,29 @@ impl Vm {
                 );
             }
             self.stack[active] = self.false_object;
-            let handler_block = self.stack[f.base + 2];
-            self.stack.pop();
-            self.stack.push(handler_block);
-            self.stack.push(exception);
+            let handler = self.stack[f.base + 2];
             let continuation = self.continuations.handler_completed();
-            return super::primitives::call(self, 202, 1, continuation);
+            // The handler block runs on top: [handler, exception] replaces
+            // the receiver of `signal`. A block without argument gets
+            // `value`, one with an argument `value:`, anything else `cull:`.
+            self.stack.pop();
+            self.stack.push(handler);
+            let arity = (class_index_of(handler) == super::classes::BLOCK_CLOSURE)
+                .then(|| memory::slot(handler, super::interpreter::CLOSURE_NUM_ARGS))
+                .flatten()
+                .and_then(Oop::as_small_integer);
+            return match arity {
+                Some(0) => super::primitives::call(self, 201, 0, continuation),
+                Some(1) => {
+                    self.stack.push(exception);
+                    super::primitives::call(self, 202, 1, continuation)
+                }
+                _ => {
+                    self.stack.push(exception);
+                    let cull = self.intern("cull:");
+                    Prim::Continue(self.send_selector(cull, 1, continuation, None, None))
+                }
+            };
         }
         // Unhandled: the exception decides (`defaultAction`); its value is
         // the value of `signal`.

@@ -44,7 +44,8 @@ pub struct Frame {
     pub home: u64,
 }
 
-/// Closure slots (a VM-defined layout): then the copied values.
+/// Closure slots (a VM-defined layout, which the kernel's BlockClosure
+/// declares as its instance variables): then the copied values.
 pub const CLOSURE_HOME: usize = 0;
 pub const CLOSURE_METHOD: usize = 1;
 pub const CLOSURE_UNIT: usize = 2;
@@ -223,7 +224,7 @@ impl Vm {
                 let v = memory::slot(closure, i).expect("in bounds");
                 self.push(v);
             }
-            self.stack[base] = memory::slot(closure, CLOSURE_RECEIVER).expect("closure receiver");
+            self.stack[base] = memory::slot(closure, CLOSURE_RECEIVER).unwrap_or(self.nil);
             home = memory::slot(closure, CLOSURE_HOME)
                 .and_then(Oop::as_small_integer)
                 .unwrap_or(0) as u64;

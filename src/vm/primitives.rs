@@ -517,7 +517,8 @@ fn selector_arity(selector: &str) -> usize {
     }
 }
 
-/// `value`, `value:`... (201-205): activates the closure's code.
+/// `value`, `value:`... (201-205): activates the closure's code. Every
+/// field is checked: Smalltalk code can assign a closure's variables.
 fn value(vm: &mut Vm, closure: Oop, args: usize, return_ip: Ip) -> Prim {
     if class_index_of(closure) != classes::BLOCK_CLOSURE {
         return failure(BAD_RECEIVER);
@@ -530,6 +531,19 @@ fn value(vm: &mut Vm, closure: Oop, args: usize, return_ip: Ip) -> Prim {
     ) else {
         return failure(BAD_RECEIVER);
     };
+    let code = usize::try_from(method)
+        .ok()
+        .and_then(|m| vm.methods.get(m))
+        .and_then(|m| {
+            usize::try_from(unit)
+                .ok()
+                .filter(|u| *u > 0)
+                .and_then(|u| m.units.get(u))
+        });
+    match code {
+        Some(u) if u.num_args as i64 == num_args => {}
+        Some(_) | None => return failure(BAD_RECEIVER),
+    }
     if num_args as usize != args {
         return failure(BAD_NUMBER_OF_ARGUMENTS);
     }
