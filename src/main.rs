@@ -21,6 +21,10 @@ struct Cli {
     /// words, peak RSS) to standard error.
     #[arg(long, global = true)]
     stats: bool,
+    /// File in the Tonel packages under PATH before the command (a folder
+    /// of packages loads them all, superclasses first). Repeatable.
+    #[arg(long, global = true, value_name = "PATH")]
+    load: Vec<std::path::PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -33,12 +37,21 @@ enum Command {
     /// Evaluate Smalltalk statements on the embedded image and print the
     /// printString of the result.
     Eval(cli::eval::EvalArgs),
+    /// Run a Smalltalk script file on the image; `Smalltalk arguments`
+    /// answers the arguments after it.
+    Run(cli::run::RunArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let options = cli::VmOptions {
+        gc_stress: cli.gc_stress,
+        load: cli.load,
+        stats: cli.stats,
+    };
     match cli.command {
         Command::Check(args) => cli::check::run(&args),
-        Command::Eval(args) => cli::eval::run(&args, cli.gc_stress, cli.stats),
+        Command::Eval(args) => cli::eval::run(&args, &options),
+        Command::Run(args) => cli::run::run(&args, &options),
     }
 }

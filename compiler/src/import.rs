@@ -219,21 +219,34 @@ fn parse_source(source: Arc<SourceFile>) -> (LoadedFile, Vec<Diagnostic>) {
     (LoadedFile { source, tonel }, errors)
 }
 
+/// The `.st` files under `path`: the file itself, or every Tonel file in
+/// the folder's package folders at any depth. `.st` files lying directly in
+/// the top folder are read only when it is itself a package (has a
+/// `package.st`): beside a set of packages they are scripts (like AWFY's
+/// `run.st`), not Tonel.
 fn collect_st_files(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
     let meta = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
     if meta.is_file() {
         out.push(path.to_path_buf());
         return Ok(());
     }
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+    collect_in_folder(path, path.join("package.st").is_file(), out)
+}
+
+fn collect_in_folder(
+    folder: &Path,
+    read_files: bool,
+    out: &mut Vec<PathBuf>,
+) -> Result<(), String> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(folder)
         .map_err(|e| format!("cannot read folder: {e}"))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .collect();
     entries.sort();
     for entry in entries {
         if entry.is_dir() {
-            collect_st_files(&entry, out)?;
-        } else if entry.extension().is_some_and(|e| e == "st") {
+            collect_in_folder(&entry, true, out)?;
+        } else if read_files && entry.extension().is_some_and(|e| e == "st") {
             out.push(entry);
         }
     }

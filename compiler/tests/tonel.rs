@@ -345,3 +345,23 @@ fn random_edits_of_a_valid_file_never_panic_and_what_compiles_round_trips() {
         }
     }
 }
+
+#[test]
+fn scripts_beside_packages_are_not_read_as_tonel() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("scripts-beside");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("Pkg")).unwrap();
+    std::fs::write(dir.join("run.st"), "| x | x := 3. x!").unwrap();
+    std::fs::write(dir.join("Pkg/package.st"), "Package { #name : 'Pkg' }").unwrap();
+    std::fs::write(
+        dir.join("Pkg/A.class.st"),
+        "Class { #name : 'A', #superclass : 'Object' }",
+    )
+    .unwrap();
+    let import = Import::read(&[dir.clone()]);
+    assert!(import.errors.is_empty(), "{:?}", import.errors);
+    assert_eq!(import.files.len(), 2);
+    // A package folder given directly, and a file given directly, are read.
+    assert_eq!(Import::read(&[dir.join("Pkg")]).files.len(), 2);
+    assert_eq!(Import::read(&[dir.join("run.st")]).errors.len(), 1);
+}

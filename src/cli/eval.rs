@@ -14,15 +14,10 @@ pub struct EvalArgs {
     expression: Vec<String>,
 }
 
-pub fn run(args: &EvalArgs, gc_stress: Option<u32>, stats: bool) -> ExitCode {
-    let mut vm = match zag::image::boot() {
-        Ok(vm) => vm,
-        Err(e) => {
-            eprintln!("zag: the image does not start: {e}");
-            return ExitCode::FAILURE;
-        }
+pub fn run(args: &EvalArgs, options: &super::VmOptions) -> ExitCode {
+    let Some(mut vm) = options.boot(Vec::new()) else {
+        return ExitCode::FAILURE;
     };
-    vm.set_gc_stress(gc_stress);
     let status = match evaluate_and_print(&mut vm, &args.expression.join(" ")) {
         Ok(text) => {
             println!("{text}");
@@ -33,9 +28,7 @@ pub fn run(args: &EvalArgs, gc_stress: Option<u32>, stats: bool) -> ExitCode {
             ExitCode::FAILURE
         }
     };
-    if stats {
-        eprintln!("{}", super::memory_stats(&vm));
-    }
+    options.report(&vm);
     status
 }
 

@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod eval;
+pub mod run;
 
 /// One line of memory statistics: collections, promotion, peak RSS.
 pub fn memory_stats(vm: &zag::vm::Vm) -> String {
@@ -24,4 +25,46 @@ fn peak_rss_kb() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// What every command that runs Smalltalk shares: `--gc-stress`, `--load`,
+/// `--stats`.
+pub struct VmOptions {
+    pub gc_stress: Option<u32>,
+    pub load: Vec<std::path::PathBuf>,
+    pub stats: bool,
+}
+
+impl VmOptions {
+    /// The image, with the `--load` packages filed in; `None` (after saying
+    /// why) when something fails.
+    pub fn boot(&self, arguments: Vec<String>) -> Option<zag::vm::Vm> {
+        let mut vm = match zag::image::boot() {
+            Ok(vm) => vm,
+            Err(e) => {
+                eprintln!("zag: the image does not start: {e}");
+                return None;
+            }
+        };
+        vm.arguments = arguments;
+        vm.set_gc_stress(self.gc_stress);
+        if !self.load.is_empty() {
+            let import = zag_compiler::import::Import::read(&self.load);
+            if let Err(problems) = zag::vm::loader::load(&mut vm, &import) {
+                for p in &problems {
+                    eprintln!("{p}");
+                }
+                eprintln!("zag: --load failed with {} problem(s)", problems.len());
+                return None;
+            }
+        }
+        Some(vm)
+    }
+
+    /// Prints the memory statistics when `--stats` asked for them.
+    pub fn report(&self, vm: &zag::vm::Vm) {
+        if self.stats {
+            eprintln!("{}", memory_stats(vm));
+        }
+    }
 }

@@ -155,6 +155,13 @@ pub fn boot_from(image: &ImageDescription) -> Result<Vm, String> {
         let method = method::lower_parts(&mut vm, parts, class);
         vm.install(method);
     }
+    let order: Vec<_> = image
+        .classes
+        .iter()
+        .filter_map(|c| vm.classes.index_of(c.name))
+        .collect();
+    vm.initialize_classes(&order)
+        .map_err(|e| format!("class initialization failed: {e}"))?;
     Ok(vm)
 }
 

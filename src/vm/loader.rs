@@ -24,6 +24,7 @@ pub fn load(vm: &mut Vm, import: &Import) -> Result<(), Vec<String>> {
     let (ordered, order_problems) =
         import.classes_superclasses_first(|name| vm.classes.index_of(name).is_some());
     problems.extend(order_problems);
+    let mut defined = Vec::new();
     for def in ordered {
         if !def.traits.uses.is_empty() || !def.class_traits.uses.is_empty() {
             problems.push(format!("{}: traits are not supported yet", def.name));
@@ -36,6 +37,7 @@ pub fn load(vm: &mut Vm, import: &Import) -> Result<(), Vec<String>> {
             def.layout,
             &env,
         );
+        defined.push(def.name.clone());
     }
     connect_root_metaclasses(vm);
 
@@ -69,6 +71,13 @@ pub fn load(vm: &mut Vm, import: &Import) -> Result<(), Vec<String>> {
         }
     }
     vm.environment = env;
+    let order: Vec<_> = defined
+        .iter()
+        .filter_map(|n| vm.classes.index_of(n))
+        .collect();
+    if let Err(e) = vm.initialize_classes(&order) {
+        problems.push(format!("class initialization failed: {e}"));
+    }
     if problems.is_empty() {
         Ok(())
     } else {
@@ -134,12 +143,13 @@ pub(crate) fn define_class(
         };
         crate::memory::set_slot(class_object, slot, value);
     }
-    if let Some(slot) = env
-        .all_inst_vars("Metaclass")
-        .iter()
-        .position(|v| v == "thisClass")
-    {
+    let metaclass_vars = env.all_inst_vars("Metaclass");
+    if let Some(slot) = metaclass_vars.iter().position(|v| v == "thisClass") {
         crate::memory::set_slot(metaclass_object, slot, class_object);
+    }
+    if let Some(slot) = metaclass_vars.iter().position(|v| v == "superclass") {
+        let sup = meta_superclass.map_or(vm.nil, |m| vm.class_object(m));
+        crate::memory::set_slot(metaclass_object, slot, sup);
     }
     vm.classes.insert(
         index,
@@ -191,9 +201,19 @@ pub(crate) fn connect_root_metaclasses(vm: &mut Vm) {
         })
         .map(|(i, _)| i)
         .collect();
+    let slot = vm
+        .environment
+        .all_inst_vars("Metaclass")
+        .iter()
+        .position(|v| v == "superclass");
+    let class_object = vm.class_object(class);
     for meta in roots {
         if let Some(m) = vm.classes.get_mut(meta) {
             m.superclass = Some(class);
+            let object = m.object;
+            if let Some(slot) = slot {
+                crate::memory::set_slot(object, slot, class_object);
+            }
         }
     }
 }

@@ -106,6 +106,12 @@ pub struct Vm {
     pub(crate) signals: Vec<exceptions::Signal>,
     pub(crate) next_signal: u64,
     pub(crate) continuations: unwind::Continuations,
+    /// The command-line arguments `Smalltalk arguments` answers.
+    pub arguments: Vec<String>,
+    /// When the VM started (the millisecond clock).
+    pub(crate) started: std::time::Instant,
+    /// Globals that have been given a value (not just referred to).
+    defined_globals: std::collections::HashSet<String>,
     /// Every class loaded so far, as the compiler resolves names against.
     pub environment: zag_compiler::environment::Environment,
 }
@@ -143,6 +149,9 @@ impl Vm {
             unwinds: Vec::new(),
             signals: Vec::new(),
             next_signal: 0,
+            arguments: Vec::new(),
+            started: std::time::Instant::now(),
+            defined_globals: Default::default(),
             continuations: unwind::Continuations::new(),
         }
     }
@@ -344,6 +353,38 @@ impl Vm {
     pub fn set_global(&mut self, name: &str, value: Oop) {
         let a = self.global_binding(name);
         self.store(a, 1, value);
+        self.defined_globals.insert(name.to_string());
+    }
+
+    /// Whether the global `name` has been defined (by a class definition or
+    /// `Smalltalk at:put:`), as opposed to only referred to.
+    pub fn has_global(&self, name: &str) -> bool {
+        self.defined_globals.contains(name)
+            || self
+                .globals
+                .get(name)
+                .and_then(|a| memory::slot(*a, 1))
+                .is_some_and(|v| v != self.nil)
+    }
+
+    /// Sends `initialize` to each class in `classes` whose class side
+    /// defines it (Pharo's class initialization on load), in that order.
+    pub fn initialize_classes(&mut self, classes: &[ClassIndex]) -> Result<(), VmError> {
+        let initialize = self.intern("initialize");
+        for &class in classes {
+            let Some(c) = self.classes.get(class) else {
+                continue;
+            };
+            let defines = self
+                .classes
+                .get(c.partner)
+                .is_some_and(|meta| meta.methods.contains_key(&initialize));
+            if defines {
+                let object = c.object;
+                self.send(object, "initialize", &[])?;
+            }
+        }
+        Ok(())
     }
 
     /// The Association of class (or pool) variable `name` of class `owner`.

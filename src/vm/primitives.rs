@@ -51,7 +51,13 @@ pub const fn named(module: &str, name: &str) -> u32 {
         return 0;
     }
     use named_numbers::*;
-    let table: [(&str, u32); 14] = [
+    let table: [(&str, u32); 20] = [
+        ("primitiveIntern", INTERN),
+        ("primitiveStdoutWrite", STDOUT_WRITE),
+        ("primitiveArguments", ARGUMENTS),
+        ("primitiveGlobalAt", GLOBAL_AT),
+        ("primitiveGlobalAtPut", GLOBAL_AT_PUT),
+        ("primitiveGlobalIncludes", GLOBAL_INCLUDES),
         ("primitiveMethodAst", METHOD_AST),
         ("primitiveCompiledMethodAt", COMPILED_METHOD_AT),
         ("primitiveSelectors", SELECTORS),
@@ -93,6 +99,12 @@ pub mod named_numbers {
     pub const CONTEXT_SENDER: u32 = 10_014;
     pub const CONTEXT_IS_DEAD: u32 = 10_015;
     pub const METHOD_AST: u32 = 10_016;
+    pub const STDOUT_WRITE: u32 = 10_020;
+    pub const ARGUMENTS: u32 = 10_021;
+    pub const GLOBAL_AT: u32 = 10_022;
+    pub const GLOBAL_AT_PUT: u32 = 10_023;
+    pub const GLOBAL_INCLUDES: u32 = 10_024;
+    pub const INTERN: u32 = 10_025;
 }
 use named_numbers::FLOAT_PRINT_STRING;
 
@@ -130,6 +142,25 @@ pub fn call(vm: &mut Vm, number: u32, args: usize, return_ip: Ip) -> Prim {
         (named_numbers::COMPILED_METHOD_AT..=named_numbers::METHOD_AST, 0..=1) => {
             super::reflection::primitive(vm, number, args)
         }
+        (named_numbers::STDOUT_WRITE..=named_numbers::GLOBAL_INCLUDES, 0..=2) => {
+            system(vm, number, args)
+        }
+        (named_numbers::INTERN, 0) => match memory::bytes(receiver) {
+            Some(bytes) => {
+                let text = String::from_utf8_lossy(bytes).into_owned();
+                Prim::Value(vm.intern(&text))
+            }
+            None => failure(BAD_RECEIVER),
+        },
+        // Time: UTC microseconds since 1901 (Pharo's epoch), milliseconds.
+        (240, 0) => {
+            let micros = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_micros() as i64);
+            const UNIX_FROM_1901: i64 = 2_177_452_800_000_000;
+            int(micros + UNIX_FROM_1901)
+        }
+        (135, 0) => int(vm.started.elapsed().as_millis() as i64),
         (FLOAT_PRINT_STRING, 0) => match vm.float_value(receiver) {
             Some(f) => {
                 let text = zag_compiler::number::pharo_float_print_string(f);
@@ -274,6 +305,60 @@ fn large_integer(vm: &mut Vm, number: u32, receiver: Oop, arg: Oop) -> Prim {
             Some(n) if n.abs() <= MAX_SHIFT => value(vm, a.shifted(n)),
             _ => failure(BAD_ARGUMENT),
         },
+        _ => failure(BAD_ARGUMENT),
+    }
+}
+
+/// The system primitives: standard output, command-line arguments, globals.
+fn system(vm: &mut Vm, number: u32, args: usize) -> Prim {
+    use std::io::Write;
+    let len = vm.stack.len();
+    let arg = |i: usize| vm.stack[len - args + i];
+    match (number, args) {
+        (named_numbers::STDOUT_WRITE, 1) => match memory::bytes(arg(0)) {
+            Some(bytes) => {
+                let mut out = std::io::stdout().lock();
+                let _ = out.write_all(bytes);
+                if bytes.contains(&b'\n') {
+                    let _ = out.flush();
+                }
+                Prim::Value(arg(0))
+            }
+            None => failure(BAD_ARGUMENT),
+        },
+        (named_numbers::ARGUMENTS, 0) => {
+            let strings: Vec<String> = vm.arguments.clone();
+            // Each String is made while the Array is on the stack (a root).
+            let array = vm.allocate(
+                classes::ARRAY,
+                Format::Indexable,
+                strings.len(),
+                vm.nil.bits(),
+            );
+            vm.stack.push(array);
+            for (i, s) in strings.iter().enumerate() {
+                let string = vm.new_string(Space::Young, s);
+                let array = *vm.stack.last().expect("pushed");
+                vm.store(array, i, string);
+            }
+            Prim::Value(vm.stack.pop().expect("pushed"))
+        }
+        (named_numbers::GLOBAL_AT, 1..=2) => {
+            let name = vm.symbol_text(arg(0));
+            match vm.global(&name) {
+                Some(v) if vm.has_global(&name) => Prim::Value(v),
+                _ => failure(BAD_ARGUMENT),
+            }
+        }
+        (named_numbers::GLOBAL_AT_PUT, 2) => {
+            let (name, value) = (vm.symbol_text(arg(0)), arg(1));
+            vm.set_global(&name, value);
+            Prim::Value(value)
+        }
+        (named_numbers::GLOBAL_INCLUDES, 1) => {
+            let name = vm.symbol_text(arg(0));
+            Prim::Value(vm.boolean(vm.has_global(&name)))
+        }
         _ => failure(BAD_ARGUMENT),
     }
 }
