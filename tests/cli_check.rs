@@ -114,9 +114,11 @@ fn missing_paths_and_non_utf8_files_are_errors() {
         text(&out.stderr)
     );
 
-    let dir = package("binary", &[]);
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("Junk.class.st"), [0xff, 0xfe, 0x00, 0x41]).unwrap();
+    let dir = package(
+        "binary",
+        &[("Pkg/package.st", "Package { #name : 'Pkg' }\n")],
+    );
+    std::fs::write(dir.join("Pkg/Junk.class.st"), [0xff, 0xfe, 0x00, 0x41]).unwrap();
     let out = zag(&["check", "--verbose", dir.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     assert!(

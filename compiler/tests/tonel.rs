@@ -358,7 +358,7 @@ fn scripts_beside_packages_are_not_read_as_tonel() {
         "Class { #name : 'A', #superclass : 'Object' }",
     )
     .unwrap();
-    let import = Import::read(&[dir.clone()]);
+    let import = Import::read(std::slice::from_ref(&dir));
     assert!(import.errors.is_empty(), "{:?}", import.errors);
     assert_eq!(import.files.len(), 2);
     // A package folder given directly, and a file given directly, are read.
