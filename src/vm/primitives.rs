@@ -51,7 +51,9 @@ pub const fn named(module: &str, name: &str) -> u32 {
         return 0;
     }
     use named_numbers::*;
-    let table: [(&str, u32); 20] = [
+    let table: [(&str, u32); 22] = [
+        ("primitiveNumberFromString", NUMBER_FROM_STRING),
+        ("primitiveExit", EXIT),
         ("primitiveIntern", INTERN),
         ("primitiveStdoutWrite", STDOUT_WRITE),
         ("primitiveArguments", ARGUMENTS),
@@ -105,6 +107,8 @@ pub mod named_numbers {
     pub const GLOBAL_AT_PUT: u32 = 10_023;
     pub const GLOBAL_INCLUDES: u32 = 10_024;
     pub const INTERN: u32 = 10_025;
+    pub const NUMBER_FROM_STRING: u32 = 10_026;
+    pub const EXIT: u32 = 10_027;
 }
 use named_numbers::FLOAT_PRINT_STRING;
 
@@ -145,6 +149,34 @@ pub fn call(vm: &mut Vm, number: u32, args: usize, return_ip: Ip) -> Prim {
         (named_numbers::STDOUT_WRITE..=named_numbers::GLOBAL_INCLUDES, 0..=2) => {
             system(vm, number, args)
         }
+        // String>>asNumber: Pharo's literal syntax, as the compiler reads it.
+        (named_numbers::NUMBER_FROM_STRING, 0) => match memory::bytes(receiver) {
+            Some(bytes) => {
+                let text = String::from_utf8_lossy(bytes);
+                let text = text.trim();
+                let (negative, digits) = match text.strip_prefix('-') {
+                    Some(rest) => (true, rest),
+                    None => (false, text),
+                };
+                let valid = digits.starts_with(|c: char| c.is_ascii_digit());
+                match zag_compiler::number::parse_number(digits, negative) {
+                    Ok(literal) if valid => match vm.literal(&literal) {
+                        Ok(v) => Prim::Value(v),
+                        Err(_) => failure(BAD_RECEIVER),
+                    },
+                    _ => Prim::Value(vm.nil),
+                }
+            }
+            None => failure(BAD_RECEIVER),
+        },
+        (named_numbers::EXIT, 1) => match arg(0).as_small_integer() {
+            Some(code) => {
+                use std::io::Write;
+                let _ = std::io::stdout().flush();
+                std::process::exit(code as i32)
+            }
+            None => failure(BAD_ARGUMENT),
+        },
         (named_numbers::INTERN, 0) => match memory::bytes(receiver) {
             Some(bytes) => {
                 let text = String::from_utf8_lossy(bytes).into_owned();
