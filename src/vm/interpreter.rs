@@ -477,61 +477,80 @@ pub(crate) fn send(vm: &mut Vm, ip: Ip) -> Ip {
     vm.send_selector(i.operand_oop(), i.a as usize, next(ip), Some(i), None)
 }
 
-/// Sends of the arithmetic and comparison selectors, with the SmallInteger
-/// case done inline (as Pharo's special-selector bytecodes do: redefining
-/// `SmallInteger>>#+` does not affect SmallInteger receivers). Anything
-/// else, overflow included, is an ordinary send.
-fn small_integer_send(vm: &mut Vm, ip: Ip, op: fn(&Vm, i64, i64) -> Option<Oop>) -> Ip {
+/// Sends of the arithmetic and comparison selectors, with the common cases
+/// done inline, as Pharo's special-selector bytecodes do (redefining
+/// `SmallInteger>>#+` does not affect SmallInteger receivers): two
+/// SmallIntegers, or two SmallFloat64s. Anything else (overflow, boxed
+/// floats, mixed kinds, other classes) is an ordinary send.
+fn special_send(
+    vm: &mut Vm,
+    ip: Ip,
+    integers: fn(&Vm, i64, i64) -> Option<Oop>,
+    floats: Option<fn(&Vm, f64, f64) -> Option<Oop>>,
+) -> Ip {
     let n = vm.stack.len();
-    if let (Some(a), Some(b)) = (
-        vm.stack[n - 2].as_small_integer(),
-        vm.stack[n - 1].as_small_integer(),
-    ) {
-        if let Some(result) = op(vm, a, b) {
+    let (a, b) = (vm.stack[n - 2], vm.stack[n - 1]);
+    let result = match (a.as_small_integer(), b.as_small_integer()) {
+        (Some(x), Some(y)) => integers(vm, x, y),
+        _ => match (floats, a.as_small_float(), b.as_small_float()) {
+            (Some(op), Some(x), Some(y)) => op(vm, x, y),
+            _ => None,
+        },
+    };
+    match result {
+        Some(r) => {
             vm.stack.truncate(n - 1);
-            vm.stack[n - 2] = result;
-            return next(ip);
+            vm.stack[n - 2] = r;
+            next(ip)
         }
+        None => send(vm, ip),
     }
-    send(vm, ip)
+}
+
+/// A float result that is immediate (a boxed one takes the ordinary send).
+fn small_float(f: f64) -> Option<Oop> {
+    Oop::small_float(f)
 }
 
 macro_rules! special_sends {
-    ($($name:ident => $op:expr;)*) => {
+    ($($name:ident => $int:expr, $float:expr;)*) => {
         $(pub(crate) fn $name(vm: &mut Vm, ip: Ip) -> Ip {
-            small_integer_send(vm, ip, $op)
+            special_send(vm, ip, $int, $float)
         })*
     };
 }
 
 special_sends! {
-    send_add => |_, a, b| a.checked_add(b).and_then(Oop::small_integer);
-    send_subtract => |_, a, b| a.checked_sub(b).and_then(Oop::small_integer);
-    send_multiply => |_, a, b| a.checked_mul(b).and_then(Oop::small_integer);
-    send_less => |vm, a, b| Some(vm.boolean(a < b));
-    send_greater => |vm, a, b| Some(vm.boolean(a > b));
-    send_less_or_equal => |vm, a, b| Some(vm.boolean(a <= b));
-    send_greater_or_equal => |vm, a, b| Some(vm.boolean(a >= b));
-    send_equal => |vm, a, b| Some(vm.boolean(a == b));
-    send_not_equal => |vm, a, b| Some(vm.boolean(a != b));
+    send_add => |_, a, b| a.checked_add(b).and_then(Oop::small_integer), Some(|_, a, b| small_float(a + b));
+    send_subtract => |_, a, b| a.checked_sub(b).and_then(Oop::small_integer), Some(|_, a, b| small_float(a - b));
+    send_multiply => |_, a, b| a.checked_mul(b).and_then(Oop::small_integer), Some(|_, a, b| small_float(a * b));
+    send_less => |vm, a, b| Some(vm.boolean(a < b)), Some(|vm, a, b| Some(vm.boolean(a < b)));
+    send_greater => |vm, a, b| Some(vm.boolean(a > b)), Some(|vm, a, b| Some(vm.boolean(a > b)));
+    send_less_or_equal => |vm, a, b| Some(vm.boolean(a <= b)), Some(|vm, a, b| Some(vm.boolean(a <= b)));
+    send_greater_or_equal => |vm, a, b| Some(vm.boolean(a >= b)), Some(|vm, a, b| Some(vm.boolean(a >= b)));
+    send_equal => |vm, a, b| Some(vm.boolean(a == b)), Some(|vm, a, b| Some(vm.boolean(a == b)));
+    send_not_equal => |vm, a, b| Some(vm.boolean(a != b)), Some(|vm, a, b| Some(vm.boolean(a != b)));
+    send_divide => |_, a, b| (b != 0 && a % b == 0).then(|| a / b).and_then(Oop::small_integer),
+        Some(|_, a, b| if b == 0.0 { None } else { small_float(a / b) });
     send_modulo => |_, a, b| (b != 0).then(|| {
         let r = a % b;
         if r != 0 && (r < 0) != (b < 0) { r + b } else { r }
-    }).and_then(Oop::small_integer);
+    }).and_then(Oop::small_integer), None;
     send_floor_divide => |_, a, b| (b != 0).then(|| {
         let q = a / b;
         if a % b != 0 && (a < 0) != (b < 0) { q - 1 } else { q }
-    }).and_then(Oop::small_integer);
-    send_bit_and => |_, a, b| Oop::small_integer(a & b);
-    send_bit_or => |_, a, b| Oop::small_integer(a | b);
+    }).and_then(Oop::small_integer), None;
+    send_bit_and => |_, a, b| Oop::small_integer(a & b), None;
+    send_bit_or => |_, a, b| Oop::small_integer(a | b), None;
 }
 
 /// The specialized handler for sends of `selector` with one argument.
-pub(crate) fn special_send(selector: &str) -> Option<Handler> {
+pub(crate) fn special_send_handler(selector: &str) -> Option<Handler> {
     Some(match selector {
         "+" => send_add,
         "-" => send_subtract,
         "*" => send_multiply,
+        "/" => send_divide,
         "<" => send_less,
         ">" => send_greater,
         "<=" => send_less_or_equal,

@@ -214,7 +214,7 @@ pub fn lower_parts(vm: &mut Vm, parts: MethodParts, class: ClassIndex) -> Method
                 Op::Dup => Instr::new(run::dup, 0, 0, 0),
                 Op::Send { selector, args } => {
                     let name = vm.symbol_text(lit(selector));
-                    let handler = match (*args, run::special_send(&name)) {
+                    let handler = match (*args, run::special_send_handler(&name)) {
                         (1, Some(special)) => special,
                         _ => run::send as Handler,
                     };
