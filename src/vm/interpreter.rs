@@ -482,12 +482,10 @@ pub(crate) fn send(vm: &mut Vm, ip: Ip) -> Ip {
 /// `SmallInteger>>#+` does not affect SmallInteger receivers): two
 /// SmallIntegers, or two SmallFloat64s. Anything else (overflow, boxed
 /// floats, mixed kinds, other classes) is an ordinary send.
-fn special_send(
-    vm: &mut Vm,
-    ip: Ip,
-    integers: fn(&Vm, i64, i64) -> Option<Oop>,
-    floats: Option<fn(&Vm, f64, f64) -> Option<Oop>>,
-) -> Ip {
+type IntegerOp = fn(&Vm, i64, i64) -> Option<Oop>;
+type FloatOp = fn(&Vm, f64, f64) -> Option<Oop>;
+
+fn special_send(vm: &mut Vm, ip: Ip, integers: IntegerOp, floats: Option<FloatOp>) -> Ip {
     let n = vm.stack.len();
     let (a, b) = (vm.stack[n - 2], vm.stack[n - 1]);
     let result = match (a.as_small_integer(), b.as_small_integer()) {
