@@ -51,7 +51,8 @@ pub const fn named(module: &str, name: &str) -> u32 {
         return 0;
     }
     use named_numbers::*;
-    let table: [(&str, u32); 22] = [
+    let table: [(&str, u32); 23] = [
+        ("primitiveStringEquals", STRING_EQUALS),
         ("primitiveNumberFromString", NUMBER_FROM_STRING),
         ("primitiveExit", EXIT),
         ("primitiveIntern", INTERN),
@@ -109,6 +110,7 @@ pub mod named_numbers {
     pub const INTERN: u32 = 10_025;
     pub const NUMBER_FROM_STRING: u32 = 10_026;
     pub const EXIT: u32 = 10_027;
+    pub const STRING_EQUALS: u32 = 10_028;
 }
 use named_numbers::FLOAT_PRINT_STRING;
 
@@ -149,21 +151,29 @@ pub fn call(vm: &mut Vm, number: u32, args: usize, return_ip: Ip) -> Prim {
         (named_numbers::STDOUT_WRITE..=named_numbers::GLOBAL_INCLUDES, 0..=2) => {
             system(vm, number, args)
         }
-        // String>>asNumber: Pharo's literal syntax, as the compiler reads it.
+        // String>>asNumber: the number at the start of the string, in
+        // Pharo's literal syntax (the compiler's scanner finds its extent).
         (named_numbers::NUMBER_FROM_STRING, 0) => match memory::bytes(receiver) {
             Some(bytes) => {
                 let text = String::from_utf8_lossy(bytes);
-                let text = text.trim();
+                let text = text.trim_start();
                 let (negative, digits) = match text.strip_prefix('-') {
                     Some(rest) => (true, rest),
                     None => (false, text),
                 };
-                let valid = digits.starts_with(|c: char| c.is_ascii_digit());
-                match zag_compiler::number::parse_number(digits, negative) {
-                    Ok(literal) if valid => match vm.literal(&literal) {
-                        Ok(v) => Prim::Value(v),
-                        Err(_) => failure(BAD_RECEIVER),
-                    },
+                let token = zag_compiler::lexer::Lexer::new(digits, 0).next_token();
+                let literal = match token {
+                    Ok(t) if t.kind == zag_compiler::lexer::TokenKind::Number => {
+                        zag_compiler::number::parse_number(
+                            &digits[t.start as usize..t.end as usize],
+                            negative,
+                        )
+                        .ok()
+                    }
+                    _ => None,
+                };
+                match literal.map(|l| vm.literal(&l)) {
+                    Some(Ok(v)) => Prim::Value(v),
                     _ => Prim::Value(vm.nil),
                 }
             }
@@ -177,6 +187,15 @@ pub fn call(vm: &mut Vm, number: u32, args: usize, return_ip: Ip) -> Prim {
             }
             None => failure(BAD_ARGUMENT),
         },
+        // ByteString = ByteString (Symbols included): same bytes. Fails for
+        // anything else, so the Smalltalk method decides.
+        (named_numbers::STRING_EQUALS, 1) => match (memory::bytes(receiver), memory::bytes(arg(0)))
+        {
+            (Some(a), Some(b)) if is_string(arg(0)) => Prim::Value(vm.boolean(a == b)),
+            _ => failure(BAD_ARGUMENT),
+        },
+        (105, 4) => replace_from_to(vm, receiver, arg(0), arg(1), arg(2), arg(3)),
+        (148, 0) => shallow_copy(vm, receiver),
         (named_numbers::INTERN, 0) => match memory::bytes(receiver) {
             Some(bytes) => {
                 let text = String::from_utf8_lossy(bytes).into_owned();
@@ -337,6 +356,110 @@ fn large_integer(vm: &mut Vm, number: u32, receiver: Oop, arg: Oop) -> Prim {
             Some(n) if n.abs() <= MAX_SHIFT => value(vm, a.shifted(n)),
             _ => failure(BAD_ARGUMENT),
         },
+        _ => failure(BAD_ARGUMENT),
+    }
+}
+
+/// `shallowCopy` (148): a new object of the same class, format and size
+/// with the same contents. Immediates copy to themselves.
+fn shallow_copy(vm: &mut Vm, object: Oop) -> Prim {
+    if !object.is_pointer() {
+        return Prim::Value(object);
+    }
+    // SAFETY: a pointer Oop is a live object.
+    let (header, slots) = unsafe { (memory::header(object), memory::slot_count(object)) };
+    if matches!(header.format(), Format::CompiledMethod(_)) || slots > MAX_NEW_SLOTS {
+        return failure(BAD_RECEIVER);
+    }
+    // The original stays on the stack (a root) across the allocation.
+    let copy = vm.allocate(header.class_index(), header.format(), slots, 0);
+    let object = *vm.stack.last().expect("the receiver");
+    // SAFETY: both objects have `slots` words after their headers.
+    unsafe {
+        std::ptr::copy_nonoverlapping(
+            (object.bits() as *const u64).add(1),
+            (copy.bits() as *mut u64).add(1),
+            slots,
+        )
+    };
+    Prim::Value(copy)
+}
+
+fn is_string(oop: Oop) -> bool {
+    matches!(
+        class_index_of(oop),
+        classes::BYTE_STRING | classes::BYTE_SYMBOL
+    )
+}
+
+/// `replaceFrom: start to: stop with: replacement startingAt: repStart`
+/// (105) between objects of the same kind (both bytes, or both pointers),
+/// every index checked.
+fn replace_from_to(
+    vm: &mut Vm,
+    receiver: Oop,
+    start: Oop,
+    stop: Oop,
+    replacement: Oop,
+    rep_start: Oop,
+) -> Prim {
+    let (Some(start), Some(stop), Some(rep_start)) = (
+        start.as_small_integer(),
+        stop.as_small_integer(),
+        rep_start.as_small_integer(),
+    ) else {
+        return failure(BAD_ARGUMENT);
+    };
+    let (Some(size), Some(rep_size)) = (
+        indexable_size(vm, receiver),
+        indexable_size(vm, replacement),
+    ) else {
+        return failure(BAD_RECEIVER);
+    };
+    let count = stop - start + 1;
+    if count == 0 && start >= 1 {
+        return Prim::Value(receiver);
+    }
+    let in_range = start >= 1
+        && count > 0
+        && stop as usize <= size
+        && rep_start >= 1
+        && (rep_start + count - 1) as usize <= rep_size;
+    if !in_range {
+        return failure(BAD_INDEX);
+    }
+    let (start, rep_start, count) = (
+        (start - 1) as usize,
+        (rep_start - 1) as usize,
+        count as usize,
+    );
+    match (
+        memory::bytes(receiver).is_some(),
+        memory::bytes(replacement),
+    ) {
+        (true, Some(source)) => {
+            let source = source[rep_start..rep_start + count].to_vec();
+            // SAFETY: the range was checked against the receiver's byte size.
+            unsafe {
+                std::ptr::copy_nonoverlapping(
+                    source.as_ptr(),
+                    (receiver.bits() as *mut u8).add(8 + start),
+                    count,
+                )
+            };
+            Prim::Value(receiver)
+        }
+        (false, None) => {
+            let (dst_fixed, src_fixed) =
+                (fixed_fields(vm, receiver), fixed_fields(vm, replacement));
+            let values: Vec<Oop> = (0..count)
+                .filter_map(|i| memory::slot(replacement, src_fixed + rep_start + i))
+                .collect();
+            for (i, v) in values.into_iter().enumerate() {
+                vm.store(receiver, dst_fixed + start + i, v);
+            }
+            Prim::Value(receiver)
+        }
         _ => failure(BAD_ARGUMENT),
     }
 }
