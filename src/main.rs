@@ -40,6 +40,9 @@ enum Command {
     /// Run a Smalltalk script file on the image; `Smalltalk arguments`
     /// answers the arguments after it.
     Run(cli::run::RunArgs),
+    /// Run benchmarks several times each and report median, min and max
+    /// times and peak RSS (the bundled ones by default; AWFY's with --load).
+    Bench(cli::bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -53,5 +56,6 @@ fn main() -> ExitCode {
         Command::Check(args) => cli::check::run(&args),
         Command::Eval(args) => cli::eval::run(&args, &options),
         Command::Run(args) => cli::run::run(&args, &options),
+        Command::Bench(args) => cli::bench::run(&args, &options),
     }
 }

@@ -1,5 +1,6 @@
 //! One module per `zag` command.
 
+pub mod bench;
 pub mod check;
 pub mod eval;
 pub mod run;
@@ -21,7 +22,7 @@ pub fn memory_stats(vm: &zag::vm::Vm) -> String {
 }
 
 /// Peak resident set size of this process in KiB (Linux: VmHWM).
-fn peak_rss_kb() -> Option<u64> {
+pub fn peak_rss_kb() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()

@@ -490,8 +490,12 @@ fn special_send(vm: &mut Vm, ip: Ip, integers: IntegerOp, floats: Option<FloatOp
     let (a, b) = (vm.stack[n - 2], vm.stack[n - 1]);
     let result = match (a.as_small_integer(), b.as_small_integer()) {
         (Some(x), Some(y)) => integers(vm, x, y),
-        _ => match (floats, a.as_small_float(), b.as_small_float()) {
-            (Some(op), Some(x), Some(y)) => op(vm, x, y),
+        // Floats, or a float and a SmallInteger (which converts exactly
+        // when it fits 53 bits, as Pharo's asFloat does).
+        _ => match (floats, as_float(a), as_float(b)) {
+            (Some(op), Some(x), Some(y)) if a.is_small_float() || b.is_small_float() => {
+                op(vm, x, y)
+            }
             _ => None,
         },
     };
@@ -503,6 +507,16 @@ fn special_send(vm: &mut Vm, ip: Ip, integers: IntegerOp, floats: Option<FloatOp
         }
         None => send(vm, ip),
     }
+}
+
+/// The value of a SmallFloat64, or of a SmallInteger small enough to be
+/// exact as a float.
+fn as_float(o: Oop) -> Option<f64> {
+    o.as_small_float().or_else(|| {
+        o.as_small_integer()
+            .filter(|i| i.unsigned_abs() < (1 << 53))
+            .map(|i| i as f64)
+    })
 }
 
 /// A float result that is immediate (a boxed one takes the ordinary send).
