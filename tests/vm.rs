@@ -70,6 +70,10 @@ Point class >> x: ax y: ay [ Made := (Made ifNil: [ 0 ]) + 1. made := (made ifNi
 Point class >> made [ ^ { Made. made } ]
 Point >> setX: ax y: ay [ x := ax. y := ay ]
 Point >> x [ ^ x ]
+Point >> x: ax [ x := ax ]
+Point >> origin [ ^ 0 ]
+Point >> nothing [ ]
+Point >> x: ax twice: n [ x := ax ]
 Point >> y [ ^ y ]
 Point >> + other [ ^ Point x: x + other x y: y + other y ]
 Point >> sum [ ^ x + y ]
@@ -297,6 +301,52 @@ fn methods_count_their_invocations() {
             .find(|m| vm.symbol_text(m.selector) == "fib")
             .unwrap();
         assert_eq!(fib.invocations.get(), 177);
+    });
+}
+
+#[test]
+fn quick_methods_answer_without_a_frame() {
+    use zag::vm::method::Quick;
+    in_both_gc_modes(|mut vm| {
+        let quick = |vm: &Vm, selector: &str| {
+            let m = vm
+                .methods
+                .iter()
+                .find(|m| vm.symbol_text(m.selector) == selector)
+                .unwrap();
+            (m.quick, m.invocations.get())
+        };
+        assert_eq!(quick(&vm, "x"), (Quick::ReturnInstVar(0), 0));
+        assert_eq!(quick(&vm, "x:"), (Quick::StoreInstVar(0), 0));
+        assert_eq!(quick(&vm, "nothing"), (Quick::ReturnSelf, 0));
+        assert!(matches!(quick(&vm, "origin").0, Quick::ReturnConstant(_)));
+        // Two arguments, or any temps or blocks: an ordinary method.
+        assert_eq!(quick(&vm, "x:twice:").0, Quick::No);
+        assert_eq!(quick(&vm, "fib").0, Quick::No);
+
+        let p = "(Point x: 1 y: 2)";
+        assert_eq!(eval(&mut vm, &format!("{p} x")), "1");
+        assert_eq!(eval(&mut vm, &format!("({p} x: 5) x")), "5");
+        assert_eq!(eval(&mut vm, &format!("{p} nothing y")), "2");
+        assert_eq!(eval(&mut vm, &format!("{p} origin")), "0");
+        assert_eq!(eval(&mut vm, "3 yourself"), "3");
+        // The setter's store goes through the write barrier: the point
+        // grows old while every value stored into it is young.
+        assert_eq!(
+            eval(
+                &mut vm,
+                "| p | p := Point x: 0 y: 0. \
+                 1 to: 3000 do: [:i | p x: { i }. Array new: 10]. \
+                 1 to: 3000 do: [:i | Array new: 10]. p x at: 1"
+            ),
+            "3000"
+        );
+        // Sends from Rust answer at once too.
+        let point = vm.evaluate(&format!("{p}")).unwrap();
+        let x = vm.send(point, "x", &[]).unwrap();
+        assert_eq!(describe(&vm, x), "1");
+        assert_eq!(quick(&vm, "x").1, 4);
+        assert_eq!(quick(&vm, "x:").1, 3001);
     });
 }
 

@@ -13,7 +13,7 @@
 //! slots (arguments, copied values, temporaries), then the operand stack.
 
 use super::classes::{self, ClassIndex};
-use super::method::{CacheEntry, Instr, MethodRef};
+use super::method::{CacheEntry, Instr, MethodRef, Quick};
 use super::primitives::{self, Prim};
 use super::{ErrorKind, Vm, VmError};
 use crate::memory::{self, class_index_of};
@@ -162,10 +162,20 @@ impl Vm {
     /// Invokes `method` on the receiver and `args` arguments on the stack:
     /// its primitive first, then (if none, or it failed) its code.
     pub(crate) fn invoke(&mut self, method: MethodRef, args: usize, return_ip: Ip) -> Ip {
-        let (primitive, error_slot) = {
+        let (primitive, error_slot, quick) = {
             let m = &self.methods[method as usize];
-            (m.primitive, m.primitive_error_slot)
+            (m.primitive, m.primitive_error_slot, m.quick)
         };
+        if quick != Quick::No {
+            if let Some(value) = self.answer_quick(quick, args) {
+                let m = &self.methods[method as usize];
+                m.invocations.set(m.invocations.get() + 1);
+                let len = self.stack.len();
+                self.stack.truncate(len - args - 1);
+                self.push(value);
+                return return_ip;
+            }
+        }
         let mut failure = None;
         if primitive != 0 {
             match primitives::call(self, primitive, args, return_ip) {
@@ -189,6 +199,24 @@ impl Vm {
             self.stack[at] = value;
         }
         ip
+    }
+
+    /// What a quick method answers for the receiver and `args` arguments
+    /// on the stack; None (leaving the stack as it was) when the receiver
+    /// lacks the slot, for the method's code to report.
+    fn answer_quick(&mut self, quick: Quick, args: usize) -> Option<Oop> {
+        let receiver = self.stack[self.stack.len() - args - 1];
+        match quick {
+            Quick::No => None,
+            Quick::ReturnSelf => Some(receiver),
+            Quick::ReturnConstant(value) => Some(value),
+            Quick::ReturnInstVar(index) => memory::slot(receiver, index as usize),
+            Quick::StoreInstVar(index) => {
+                let value = self.top();
+                self.store(receiver, index as usize, value)
+                    .then_some(receiver)
+            }
+        }
     }
 
     /// Pushes a frame for `unit` of `method` over the receiver and `args`

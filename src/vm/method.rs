@@ -31,6 +31,8 @@ pub struct Method {
     /// Pharo primitive number, 0 for none.
     pub primitive: u32,
     pub primitive_error_slot: Option<u16>,
+    /// How the method answers without an activation, if it is that simple.
+    pub quick: Quick,
     pub units: Vec<Unit>,
     pub invocations: Cell<u64>,
     pub source: MethodSource,
@@ -80,6 +82,49 @@ impl Unit {
     /// Frame slots: arguments, copied values, temporaries.
     pub fn frame_size(&self) -> usize {
         (self.num_args + self.num_copied + self.num_temps) as usize
+    }
+}
+
+/// A method whose whole body is one of these shapes answers at the send,
+/// without a frame (Pharo's quick methods, extended to setters): accessors
+/// dominate object-heavy code, and activating a frame to read one slot
+/// costs several times the read. Like Pharo's quick methods they never
+/// appear in a stack trace; their invocations are still counted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Quick {
+    /// Runs its code.
+    No,
+    /// `^ self` (also the empty method).
+    ReturnSelf,
+    /// `^ nil`, `^ true`, `^ 3`, `^ #foo`... (a literal never moves).
+    ReturnConstant(Oop),
+    /// `^ instVar`.
+    ReturnInstVar(u32),
+    /// `instVar := argument` (answering self).
+    StoreInstVar(u32),
+}
+
+impl Quick {
+    /// Recognises the quick shapes in unit 0 of a method without a
+    /// primitive or blocks.
+    fn of(unit: &UnitParts, literals: &[Oop], vm: &Vm) -> Quick {
+        if unit.num_temps != 0 || unit.num_copied != 0 {
+            return Quick::No;
+        }
+        match (unit.code, unit.num_args) {
+            ([Op::PushSelf, Op::ReturnTop], _) => Quick::ReturnSelf,
+            ([Op::PushNil, Op::ReturnTop], _) => Quick::ReturnConstant(vm.nil),
+            ([Op::PushTrue, Op::ReturnTop], _) => Quick::ReturnConstant(vm.true_object),
+            ([Op::PushFalse, Op::ReturnTop], _) => Quick::ReturnConstant(vm.false_object),
+            ([Op::PushLiteral(i), Op::ReturnTop], _) => {
+                Quick::ReturnConstant(literals[*i as usize])
+            }
+            ([Op::PushInstVar(i), Op::ReturnTop], _) => Quick::ReturnInstVar(*i),
+            ([Op::PushTemp(0), Op::StoreInstVar(i), Op::Pop, Op::PushSelf, Op::ReturnTop], 1) => {
+                Quick::StoreInstVar(*i)
+            }
+            _ => Quick::No,
+        }
     }
 }
 
@@ -172,6 +217,10 @@ pub fn lower_parts(vm: &mut Vm, parts: MethodParts, class: ClassIndex) -> Method
         .get(class)
         .and_then(|c| c.superclass)
         .unwrap_or(0);
+    let quick = match parts.units.as_slice() {
+        [unit] if parts.primitive == 0 => Quick::of(unit, literals, vm),
+        _ => Quick::No,
+    };
     let mut units = Vec::with_capacity(parts.units.len());
     for (index, unit) in parts.units.iter().enumerate() {
         let mut code = Vec::with_capacity(unit.code.len() + 1);
@@ -252,6 +301,7 @@ pub fn lower_parts(vm: &mut Vm, parts: MethodParts, class: ClassIndex) -> Method
         class,
         primitive: parts.primitive,
         primitive_error_slot: parts.primitive_error_slot,
+        quick,
         units,
         invocations: Cell::new(0),
         source: parts.source,

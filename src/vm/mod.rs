@@ -521,17 +521,22 @@ impl Vm {
         self.stack.push(receiver);
         self.stack.extend_from_slice(args);
         let ip = self.send_selector(selector, args.len(), std::ptr::null(), None, None);
-        let result = if ip.is_null() {
-            // A primitive answered at once, or the send failed.
-            match self.error.take() {
-                Some(e) => Err(e),
-                None => Ok(self.stack.pop().expect("the primitive's result")),
-            }
-        } else {
-            interpreter::run(self, ip)
-        };
+        let result = self.run_invoked(ip);
         self.settle(depth, height);
         result
+    }
+
+    /// Runs what an invocation from Rust (return ip null) started: a null
+    /// `ip` means the method answered at once (a primitive or a quick
+    /// method, its result on the stack) or failed.
+    fn run_invoked(&mut self, ip: interpreter::Ip) -> Result<Oop, VmError> {
+        if !ip.is_null() {
+            return interpreter::run(self, ip);
+        }
+        match self.error.take() {
+            Some(e) => Err(e),
+            None => Ok(self.stack.pop().expect("the immediate answer")),
+        }
     }
 
     /// Compiles `source` as a do-it (statements, optional `| temps |`) with
@@ -560,7 +565,7 @@ impl Vm {
         self.stack.push(self.nil);
         self.sent_selector = selector;
         let ip = self.invoke(method_ref, 0, std::ptr::null());
-        let result = interpreter::run(self, ip);
+        let result = self.run_invoked(ip);
         self.settle(depth, height);
         result
     }
