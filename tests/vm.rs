@@ -342,7 +342,7 @@ fn quick_methods_answer_without_a_frame() {
             "3000"
         );
         // Sends from Rust answer at once too.
-        let point = vm.evaluate(&format!("{p}")).unwrap();
+        let point = vm.evaluate(p).unwrap();
         let x = vm.send(point, "x", &[]).unwrap();
         assert_eq!(describe(&vm, x), "1");
         assert_eq!(quick(&vm, "x").1, 4);
