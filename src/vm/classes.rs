@@ -8,6 +8,7 @@
 //! class's metaclass inherits from `Class`, as in Pharo.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use zag_compiler::tonel::Layout;
 
@@ -73,21 +74,51 @@ pub struct Class {
     /// All instance variable names, inherited first.
     pub inst_vars: Vec<String>,
     /// Selector (a Symbol) → method.
-    pub methods: HashMap<Oop, MethodRef>,
+    pub methods: SelectorMap,
     /// The class as a Smalltalk object (an instance of its metaclass).
     pub object: Oop,
     /// Class variables defined here: name → Association.
     pub class_vars: HashMap<String, Oop>,
     /// Dispatch table: selector → method, inherited ones included, filled
     /// on a miss; valid for the method epoch it records.
-    pub dispatch: std::cell::RefCell<(u32, HashMap<Oop, MethodRef>)>,
+    pub dispatch: std::cell::RefCell<(u32, SelectorMap)>,
+}
+
+/// Selector → method. Selectors are interned Symbols compared by
+/// identity, so their address is the key (a dispatch-table probe is on
+/// every inline-cache miss).
+pub type SelectorMap = HashMap<Oop, MethodRef, BuildHasherDefault<AddressHasher>>;
+
+/// Hashes object addresses (identity keys) with one multiply instead of
+/// SipHash: the keys are not attacker-chosen, and these maps are probed on
+/// hot paths (sends that miss the inline cache, `basicNew`).
+#[derive(Default)]
+pub struct AddressHasher(u64);
+
+impl Hasher for AddressHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u64(&mut self, word: u64) {
+        // Fibonacci hashing; the fold brings the well-mixed high bits down
+        // to the bucket-index bits.
+        let h = (self.0 ^ word).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        self.0 = h ^ (h >> 29);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 #[derive(Default)]
 pub struct ClassTable {
     classes: Vec<Option<Class>>,
     by_name: HashMap<String, ClassIndex>,
-    by_object: HashMap<u64, ClassIndex>,
+    by_object: HashMap<u64, ClassIndex, BuildHasherDefault<AddressHasher>>,
     next_free: ClassIndex,
 }
 
@@ -175,7 +206,7 @@ impl ClassTable {
         let c = self.get(class)?;
         let mut table = c.dispatch.borrow_mut();
         if table.0 != epoch {
-            *table = (epoch, HashMap::new());
+            *table = (epoch, SelectorMap::default());
         }
         if let Some(m) = table.1.get(&selector) {
             return Some(*m);

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use zag_compiler::import::{convert_all, Import};
 
-use super::classes::{self, Class, ClassIndex};
+use super::classes::{self, Class, ClassIndex, SelectorMap};
 use super::{method, Vm};
 use crate::object::Format;
 
@@ -118,7 +118,7 @@ pub(crate) fn define_class(
         (
             vm.heap
                 .allocate_old(meta, Format::Fixed, meta_scope.inst_vars.len(), nil),
-            HashMap::new(),
+            SelectorMap::default(),
         )
     });
     let (metaclass_object, meta_methods) = previous_meta.unwrap_or_else(|| {
@@ -126,7 +126,7 @@ pub(crate) fn define_class(
         (
             vm.heap
                 .allocate_old(classes::METACLASS, Format::Fixed, slots, nil),
-            HashMap::new(),
+            SelectorMap::default(),
         )
     });
     let mut variables = HashMap::new();

@@ -676,21 +676,23 @@ fn basic_new(vm: &mut Vm, class_object: Oop, size: Option<usize>) -> Prim {
     let class = vm.classes.get(index).expect("indexed class exists");
     let fixed = class.inst_vars.len();
     use zag_compiler::tonel::Layout;
-    let (format, slots) = match (class.layout, size) {
-        (Layout::Fixed, None) if fixed == 0 => (Format::Empty, 0),
-        (Layout::Fixed, None) => (Format::Fixed, fixed),
-        (Layout::Variable, n) if fixed == 0 => (Format::Indexable, n.unwrap_or(0)),
-        (Layout::Variable, n) => (Format::FixedIndexable, fixed + n.unwrap_or(0)),
+    let nil = vm.nil.bits();
+    // Pointer slots start nil, bytes zero.
+    let (format, slots, fill) = match (class.layout, size) {
+        (Layout::Fixed, None) if fixed == 0 => (Format::Empty, 0, nil),
+        (Layout::Fixed, None) => (Format::Fixed, fixed, nil),
+        (Layout::Variable, n) if fixed == 0 => (Format::Indexable, n.unwrap_or(0), nil),
+        (Layout::Variable, n) => (Format::FixedIndexable, fixed + n.unwrap_or(0), nil),
         (Layout::Bytes, n) => {
-            let data = vec![0u8; n.unwrap_or(0)];
-            return Prim::Value(vm.allocate_bytes(Space::Young, index, &data));
+            let (format, slots) = memory::byte_shape(n.unwrap_or(0));
+            (format, slots, 0)
         }
         _ => return failure(BAD_RECEIVER),
     };
     if slots > MAX_NEW_SLOTS {
         return failure(BAD_ARGUMENT);
     }
-    Prim::Value(vm.allocate(index, format, slots, vm.nil.bits()))
+    Prim::Value(vm.allocate(index, format, slots, fill))
 }
 
 /// Bound on one allocation (128 Mi slots, 1 GiB): larger is a failure the
