@@ -162,6 +162,14 @@ impl Vm {
     /// Invokes `method` on the receiver and `args` arguments on the stack:
     /// its primitive first, then (if none, or it failed) its code.
     pub(crate) fn invoke(&mut self, method: MethodRef, args: usize, return_ip: Ip) -> Ip {
+        // One test on the common path: most methods just run their code.
+        if self.methods[method as usize].plain {
+            return self.activate(method, 0, args, return_ip, None);
+        }
+        self.invoke_quick_or_primitive(method, args, return_ip)
+    }
+
+    fn invoke_quick_or_primitive(&mut self, method: MethodRef, args: usize, return_ip: Ip) -> Ip {
         let (primitive, error_slot, quick) = {
             let m = &self.methods[method as usize];
             (m.primitive, m.primitive_error_slot, m.quick)

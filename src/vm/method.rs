@@ -33,6 +33,8 @@ pub struct Method {
     pub primitive_error_slot: Option<u16>,
     /// How the method answers without an activation, if it is that simple.
     pub quick: Quick,
+    /// Neither quick nor with a primitive: a send activates its code.
+    pub plain: bool,
     pub units: Vec<Unit>,
     pub invocations: Cell<u64>,
     pub source: MethodSource,
@@ -302,6 +304,7 @@ pub fn lower_parts(vm: &mut Vm, parts: MethodParts, class: ClassIndex) -> Method
         primitive: parts.primitive,
         primitive_error_slot: parts.primitive_error_slot,
         quick,
+        plain: quick == Quick::No && parts.primitive == 0,
         units,
         invocations: Cell::new(0),
         source: parts.source,
