@@ -592,9 +592,20 @@ special_sends! {
     send_bit_or => |_, a, b| Oop::small_integer(a | b), None;
 }
 
+/// `==` is never looked up, as in Pharo (whose compiler gives it a
+/// special bytecode): it is object identity for every receiver.
+pub(crate) fn send_identical(vm: &mut Vm, ip: Ip) -> Ip {
+    let b = vm.pop();
+    let a = vm.pop();
+    let result = vm.boolean(a == b);
+    vm.push(result);
+    next(ip)
+}
+
 /// The specialized handler for sends of `selector` with one argument.
 pub(crate) fn special_send_handler(selector: &str) -> Option<Handler> {
     Some(match selector {
+        "==" => send_identical,
         "+" => send_add,
         "-" => send_subtract,
         "*" => send_multiply,
