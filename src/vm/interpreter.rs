@@ -160,7 +160,8 @@ impl Vm {
     }
 
     /// Invokes `method` on the receiver and `args` arguments on the stack:
-    /// its primitive first, then (if none, or it failed) its code.
+    /// a quick method answers at once; otherwise its primitive runs first,
+    /// then (if none, or it failed) its code.
     pub(crate) fn invoke(&mut self, method: MethodRef, args: usize, return_ip: Ip) -> Ip {
         // One test on the common path: most methods just run their code.
         if self.methods[method as usize].plain {
@@ -174,7 +175,9 @@ impl Vm {
             let m = &self.methods[method as usize];
             (m.primitive, m.primitive_error_slot, m.quick)
         };
-        if quick != Quick::No {
+        // Quick methods have no primitive; a method that is not plain has
+        // one or the other.
+        if primitive == 0 {
             if let Some(value) = self.answer_quick(quick, args) {
                 let m = &self.methods[method as usize];
                 m.invocations.set(m.invocations.get() + 1);
@@ -183,22 +186,22 @@ impl Vm {
                 self.push(value);
                 return return_ip;
             }
+            return self.activate(method, 0, args, return_ip, None);
         }
-        let mut failure = None;
-        if primitive != 0 {
-            match primitives::call(self, primitive, args, return_ip) {
-                Prim::Value(v) => {
-                    let len = self.stack.len();
-                    self.stack.truncate(len - args - 1);
-                    self.push(v);
-                    return return_ip;
-                }
-                Prim::Continue(ip) => return ip,
-                Prim::Fail(code) => failure = Some(code),
+        let code = match primitives::call(self, primitive, args, return_ip) {
+            Prim::Value(v) => {
+                let len = self.stack.len();
+                self.stack.truncate(len - args - 1);
+                self.push(v);
+                return return_ip;
             }
-        }
+            Prim::Continue(ip) => return ip,
+            Prim::Fail(code) => code,
+        };
+        // The primitive failed: the method's code runs, with the error
+        // code in its `error:` temporary.
         let ip = self.activate(method, 0, args, return_ip, None);
-        if let (Some(slot), Some(code), false) = (error_slot, failure, ip.is_null()) {
+        if let (Some(slot), false) = (error_slot, ip.is_null()) {
             let value = match primitives::ERROR_TABLE.get((code as usize).wrapping_sub(2)) {
                 Some(name) => self.intern(name),
                 None => self.nil,
