@@ -195,6 +195,8 @@ pub fn call(vm: &mut Vm, number: u32, args: usize, return_ip: Ip) -> Prim {
             _ => failure(BAD_ARGUMENT),
         },
         (105, 4) => replace_from_to(vm, receiver, arg(0), arg(1), arg(2), arg(3)),
+        (173, 1) => inst_var_at(vm, receiver, arg(0), None),
+        (174, 2) => inst_var_at(vm, receiver, arg(0), Some(arg(1))),
         (148, 0) => shallow_copy(vm, receiver),
         (named_numbers::INTERN, 0) => match memory::bytes(receiver) {
             Some(bytes) => {
@@ -637,6 +639,23 @@ fn at_put(vm: &mut Vm, receiver: Oop, i: Oop, value: Oop) -> Prim {
         Prim::Value(value)
     } else {
         failure(BAD_INDEX)
+    }
+}
+
+/// `instVarAt:` (173) and `instVarAt:put:` (174): slot `i` (1-based) of
+/// a pointer object, its named fields first, then its indexed ones.
+fn inst_var_at(vm: &mut Vm, receiver: Oop, i: Oop, value: Option<Oop>) -> Prim {
+    let Some(i) = i.as_small_integer() else {
+        return failure(BAD_ARGUMENT);
+    };
+    if i < 1 || memory::bytes(receiver).is_some() {
+        return failure(BAD_INDEX);
+    }
+    let slot = (i - 1) as usize;
+    match value {
+        None => memory::slot(receiver, slot).map_or(failure(BAD_INDEX), Prim::Value),
+        Some(v) if vm.store(receiver, slot, v) => Prim::Value(v),
+        Some(_) => failure(BAD_INDEX),
     }
 }
 
