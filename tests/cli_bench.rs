@@ -1,15 +1,10 @@
 //! `zag bench`: the bundled benchmarks (and AWFY's) run, verify, and are
 //! reported as a table and as JSON.
 
-use std::path::Path;
-use std::process::Command;
+mod common;
+use common::zag;
 
-fn zag(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_zag"))
-        .args(args)
-        .output()
-        .expect("zag runs")
-}
+use std::path::Path;
 
 const BUNDLED: [&str; 6] = [
     "AllocationBenchmark",

@@ -1,29 +1,12 @@
 //! `zag check`: summary, exit status, error reporting, `--verbose`.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+use common::{temp_tree, zag};
 
-fn zag(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_zag"))
-        .args(args)
-        .output()
-        .expect("zag runs")
-}
+use std::path::Path;
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// A fresh folder under the target directory holding `files`.
-fn package(name: &str, files: &[(&str, &str)]) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    for (path, content) in files {
-        let path = dir.join(path);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, content).unwrap();
-    }
-    dir
 }
 
 const GOOD: &[(&str, &str)] = &[
@@ -40,7 +23,7 @@ const GOOD: &[(&str, &str)] = &[
 
 #[test]
 fn a_clean_package_checks_with_a_summary_and_exit_0() {
-    let dir = package("good", GOOD);
+    let dir = temp_tree("good", GOOD);
     let out = zag(&["check", dir.to_str().unwrap()]);
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
@@ -65,7 +48,7 @@ const BAD: &[(&str, &str)] = &[
 
 #[test]
 fn errors_show_file_line_column_and_a_caret_and_exit_1() {
-    let dir = package("bad", BAD);
+    let dir = temp_tree("bad", BAD);
     let out = zag(&["check", dir.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
@@ -93,7 +76,7 @@ fn errors_show_file_line_column_and_a_caret_and_exit_1() {
 
 #[test]
 fn verbose_lists_one_problem_per_line() {
-    let dir = package("bad-verbose", BAD);
+    let dir = temp_tree("bad-verbose", BAD);
     let out = zag(&["check", "--verbose", dir.to_str().unwrap()]);
     let file = dir.join("Bad/Broken.class.st").display().to_string();
     assert_eq!(
@@ -114,7 +97,7 @@ fn missing_paths_and_non_utf8_files_are_errors() {
         text(&out.stderr)
     );
 
-    let dir = package(
+    let dir = temp_tree(
         "binary",
         &[("Pkg/package.st", "Package { #name : 'Pkg' }\n")],
     );
@@ -159,7 +142,7 @@ fn the_deepest_nesting_allowed_checks_on_worker_threads() {
         "[(".repeat(127),
         ")]".repeat(127),
     );
-    let dir = package("deep", &[("P/Deep.class.st", &source)]);
+    let dir = temp_tree("deep", &[("P/Deep.class.st", &source)]);
     let out = zag(&["check", dir.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("3 methods converted, 3 round-tripped (100.0%)"));

@@ -1,14 +1,8 @@
 //! `zag eval`: the embedded image evaluates do-its and prints results as
 //! Pharo prints them.
 
-use std::process::{Command, Output};
-
-fn zag(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_zag"))
-        .args(args)
-        .output()
-        .expect("zag runs")
-}
+mod common;
+use common::zag;
 
 fn eval(expression: &str) -> String {
     let out = zag(&["eval", expression]);

@@ -1,29 +1,11 @@
 //! `zag run FILE ARGS` and `--load PATH`.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn zag(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_zag"))
-        .args(args)
-        .output()
-        .expect("zag runs")
-}
-
-fn write(dir: &str, files: &[(&str, &str)]) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(dir);
-    let _ = std::fs::remove_dir_all(&dir);
-    for (path, text) in files {
-        let path = dir.join(path);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
-    dir
-}
+mod common;
+use common::{temp_tree, zag};
 
 #[test]
 fn scripts_run_chunk_by_chunk_with_their_arguments() {
-    let dir = write(
+    let dir = temp_tree(
         "run-script",
         &[(
             "script.st",
@@ -52,7 +34,7 @@ fn scripts_run_chunk_by_chunk_with_their_arguments() {
 
 #[test]
 fn script_errors_stop_with_a_trace_and_status_1() {
-    let dir = write(
+    let dir = temp_tree(
         "run-error",
         &[(
             "bad.st",
@@ -68,7 +50,7 @@ fn script_errors_stop_with_a_trace_and_status_1() {
 
 #[test]
 fn load_files_in_packages_that_subclass_and_override_the_kernel() {
-    let app = write(
+    let app = temp_tree(
         "load-app",
         &[
             ("Greet/package.st", "Package { #name : 'Greet' }\n"),
@@ -110,7 +92,7 @@ fn load_files_in_packages_that_subclass_and_override_the_kernel() {
     );
     assert_eq!(eval("21 double"), "42");
     // A method that already ran is redefined by a later --load.
-    let patch = write(
+    let patch = temp_tree(
         "load-patch",
         &[(
             "Patch/Integer.extension.st",
@@ -130,7 +112,7 @@ fn load_files_in_packages_that_subclass_and_override_the_kernel() {
 
 #[test]
 fn load_reports_errors_with_positions() {
-    let bad = write(
+    let bad = temp_tree(
         "load-bad",
         &[
             ("Bad/package.st", "Package { #name : 'Bad' }\n"),

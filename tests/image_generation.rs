@@ -1,22 +1,14 @@
 //! build.rs's image generator: what it emits for good exports, and the
 //! errors that fail the build for bad ones.
 
+mod common;
+use common::temp_tree;
+
 #[path = "../build/image.rs"]
 #[allow(dead_code)]
 mod image;
 
-use std::path::{Path, PathBuf};
-
-fn folder(name: &str, files: &[(&str, &str)]) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    for (path, text) in files {
-        let path = dir.join(path);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
-    dir
-}
+use std::path::Path;
 
 #[test]
 fn the_project_exports_generate_a_static_image() {
@@ -32,7 +24,7 @@ fn the_project_exports_generate_a_static_image() {
 
 #[test]
 fn extra_folders_add_classes() {
-    let app = folder(
+    let app = temp_tree(
         "app-export",
         &[(
             "App/Greeter.class.st",
@@ -47,7 +39,7 @@ fn extra_folders_add_classes() {
 
 #[test]
 fn errors_in_exports_are_reported_with_file_line_and_column() {
-    let bad = folder(
+    let bad = temp_tree(
         "bad-export",
         &[("Bad/Broken.class.st", "Class { #name : 'Broken', #superclass : 'Object' }\nBroken >> one [\n\t^ 1 +\n]\nBroken >> two: x [ x := 2 ]\n")],
     );
@@ -65,7 +57,7 @@ fn errors_in_exports_are_reported_with_file_line_and_column() {
 
 #[test]
 fn a_superclass_missing_from_every_export_is_an_error() {
-    let orphan = folder(
+    let orphan = temp_tree(
         "orphan-export",
         &[(
             "P/Orphan.class.st",
