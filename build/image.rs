@@ -74,6 +74,7 @@ fn class_tokens(c: &ClassDefinition) -> TokenStream {
     };
     let (inst_vars, class_vars, class_inst_vars, pools) =
         (&c.inst_vars, &c.class_vars, &c.class_inst_vars, &c.pools);
+    let (package, category) = (c.package_name(), c.category_name());
     let layout = match c.layout {
         Layout::Fixed => quote!(Layout::Fixed),
         Layout::Variable => quote!(Layout::Variable),
@@ -95,6 +96,8 @@ fn class_tokens(c: &ClassDefinition) -> TokenStream {
             class_inst_vars: &[#(#class_inst_vars),*],
             pools: &[#(#pools),*],
             layout: #layout,
+            package: #package,
+            category: #category,
         }
     }
 }

@@ -92,6 +92,26 @@ pub struct ClassDefinition {
     pub span: Span,
 }
 
+impl ClassDefinition {
+    /// The package the class belongs to: `#package`, or for older exports
+    /// that write only `#category`, the category.
+    pub fn package_name(&self) -> &str {
+        self.package
+            .as_deref()
+            .or(self.category.as_deref())
+            .unwrap_or("")
+    }
+
+    /// Pharo's class category: `#category`, or the package and its tag.
+    pub fn category_name(&self) -> String {
+        match (&self.category, &self.tag) {
+            (Some(category), _) => category.clone(),
+            (None, Some(tag)) => format!("{}-{tag}", self.package_name()),
+            (None, None) => self.package_name().to_string(),
+        }
+    }
+}
+
 /// `'TFoo + (TBar - {#baz}) + (TQux @ {#new -> #old})'`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TraitComposition {

@@ -34,6 +34,9 @@ pub struct ClassDescription {
     pub class_inst_vars: &'static [&'static str],
     pub pools: &'static [&'static str],
     pub layout: Layout,
+    pub package: &'static str,
+    /// Pharo's class category (`Kernel-Classes`).
+    pub category: &'static str,
 }
 
 pub struct MethodDescription {
@@ -113,7 +116,15 @@ pub fn boot_from(image: &ImageDescription) -> Result<Vm, String> {
     }
     let env = vm.environment.clone();
     for c in image.classes {
-        loader::define_class(&mut vm, c.name, c.superclass, c.class_vars, c.layout, &env);
+        let class = loader::NewClass {
+            name: c.name,
+            superclass: c.superclass,
+            class_vars: &strings(c.class_vars),
+            layout: c.layout,
+            package: c.package,
+            category: c.category,
+        };
+        loader::define_class(&mut vm, &class, &env);
     }
     loader::connect_root_metaclasses(&mut vm);
     let mut class_indices = HashMap::new();

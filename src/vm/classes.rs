@@ -73,6 +73,8 @@ pub struct Class {
     pub layout: Layout,
     /// All instance variable names, inherited first.
     pub inst_vars: Vec<String>,
+    /// The package that defines the class (`Kernel`, `Collections`...).
+    pub package: String,
     /// Selector (a Symbol) → method.
     pub methods: SelectorMap,
     /// The class as a Smalltalk object (an instance of its metaclass).

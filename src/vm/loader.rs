@@ -29,14 +29,15 @@ pub fn load(vm: &mut Vm, import: &Import) -> Result<(), Vec<String>> {
         if !def.traits.uses.is_empty() || !def.class_traits.uses.is_empty() {
             problems.push(format!("{}: traits are not supported yet", def.name));
         }
-        define_class(
-            vm,
-            &def.name,
-            def.superclass.as_deref(),
-            &def.class_vars,
-            def.layout,
-            &env,
-        );
+        let class = NewClass {
+            name: &def.name,
+            superclass: def.superclass.as_deref(),
+            class_vars: &def.class_vars,
+            layout: def.layout,
+            package: def.package_name(),
+            category: &def.category_name(),
+        };
+        define_class(vm, &class, &env);
         defined.push(def.name.clone());
     }
     connect_root_metaclasses(vm);
@@ -85,15 +86,30 @@ pub fn load(vm: &mut Vm, import: &Import) -> Result<(), Vec<String>> {
     }
 }
 
+/// What defining a class takes, from the image or from a Tonel file.
+pub(crate) struct NewClass<'a> {
+    pub name: &'a str,
+    pub superclass: Option<&'a str>,
+    pub class_vars: &'a [String],
+    pub layout: zag_compiler::tonel::Layout,
+    pub package: &'a str,
+    pub category: &'a str,
+}
+
 /// Defines (or redefines) a class and its metaclass, and binds its name.
 pub(crate) fn define_class(
     vm: &mut Vm,
-    name: &str,
-    superclass: Option<&str>,
-    class_vars: &[impl AsRef<str>],
-    layout: zag_compiler::tonel::Layout,
+    class: &NewClass,
     env: &zag_compiler::environment::Environment,
 ) {
+    let NewClass {
+        name,
+        superclass,
+        class_vars,
+        layout,
+        package,
+        category,
+    } = *class;
     let index = vm.classes.reserve(name);
     let meta_name = format!("{name} class");
     let meta = vm.classes.reserve(&meta_name);
@@ -131,13 +147,14 @@ pub(crate) fn define_class(
     });
     let mut variables = HashMap::new();
     for var in class_vars {
-        let key = vm.intern(var.as_ref());
-        variables.insert(var.as_ref().to_string(), vm.new_association(key, vm.nil));
+        let key = vm.intern(var);
+        variables.insert(var.clone(), vm.new_association(key, vm.nil));
     }
     // The slots of the class object the VM knows how to fill.
     for (slot, var) in meta_scope.inst_vars.iter().enumerate() {
         let value = match var.as_str() {
             "name" => vm.intern(name),
+            "category" => vm.intern(category),
             "superclass" => superclass.map_or(vm.nil, |s| vm.class_object(s)),
             _ => continue,
         };
@@ -160,6 +177,7 @@ pub(crate) fn define_class(
             partner: meta,
             layout,
             inst_vars: env.all_inst_vars(name),
+            package: package.to_string(),
             methods,
             object: class_object,
             class_vars: variables,
@@ -175,6 +193,7 @@ pub(crate) fn define_class(
             partner: index,
             layout: zag_compiler::tonel::Layout::Fixed,
             inst_vars: meta_scope.inst_vars,
+            package: package.to_string(),
             methods: meta_methods,
             object: metaclass_object,
             class_vars: HashMap::new(),

@@ -51,7 +51,7 @@ pub const fn named(module: &str, name: &str) -> u32 {
         return 0;
     }
     use named_numbers::*;
-    let table: [(&str, u32); 23] = [
+    let table: [(&str, u32); 27] = [
         ("primitiveStringEquals", STRING_EQUALS),
         ("primitiveNumberFromString", NUMBER_FROM_STRING),
         ("primitiveExit", EXIT),
@@ -68,6 +68,10 @@ pub const fn named(module: &str, name: &str) -> u32 {
         ("primitiveMethodNumArgs", METHOD_NUM_ARGS),
         ("primitiveContextSender", CONTEXT_SENDER),
         ("primitiveContextIsDead", CONTEXT_IS_DEAD),
+        ("primitiveInstSize", INST_SIZE),
+        ("primitiveInstVarNames", INST_VAR_NAMES),
+        ("primitiveSubclasses", SUBCLASSES),
+        ("primitivePackageName", PACKAGE_NAME),
         ("primitiveFloatPrintString", FLOAT_PRINT_STRING),
         ("primitiveSignal", SIGNAL),
         ("primitiveOuter", OUTER),
@@ -102,6 +106,10 @@ pub mod named_numbers {
     pub const CONTEXT_SENDER: u32 = 10_014;
     pub const CONTEXT_IS_DEAD: u32 = 10_015;
     pub const METHOD_AST: u32 = 10_016;
+    pub const INST_SIZE: u32 = 10_017;
+    pub const INST_VAR_NAMES: u32 = 10_018;
+    pub const SUBCLASSES: u32 = 10_019;
+    pub const PACKAGE_NAME: u32 = 10_030;
     pub const STDOUT_WRITE: u32 = 10_020;
     pub const ARGUMENTS: u32 = 10_021;
     pub const GLOBAL_AT: u32 = 10_022;
@@ -145,9 +153,8 @@ pub fn call(vm: &mut Vm, number: u32, args: usize, return_ip: Ip) -> Prim {
         (named_numbers::SIGNAL..=named_numbers::UNHANDLED, 0..=1) => {
             super::exceptions::primitive(vm, number, args, return_ip)
         }
-        (named_numbers::COMPILED_METHOD_AT..=named_numbers::METHOD_AST, 0..=1) => {
-            super::reflection::primitive(vm, number, args)
-        }
+        (named_numbers::COMPILED_METHOD_AT..=named_numbers::SUBCLASSES, 0..=1)
+        | (named_numbers::PACKAGE_NAME, 0) => super::reflection::primitive(vm, number, args),
         (named_numbers::STDOUT_WRITE..=named_numbers::GLOBAL_INCLUDES, 0..=2) => {
             system(vm, number, args)
         }

@@ -123,6 +123,57 @@ pub(crate) fn primitive(vm: &mut Vm, name: u32, args: usize) -> Prim {
             selectors.sort_by_key(|s| vm.symbol_text(*s));
             Prim::Value(vm.new_array(Space::Young, &selectors))
         }
+        // Behavior>>instSize: the number of named instance variables.
+        INST_SIZE => match vm.classes.index_of_object(receiver) {
+            Some(class) => Prim::Value(
+                Oop::small_integer(vm.classes.get(class).map_or(0, |c| c.inst_vars.len()) as i64)
+                    .expect("small"),
+            ),
+            None => failure(BAD_RECEIVER),
+        },
+        // Behavior>>instVarNames: the names this class adds (Symbols).
+        INST_VAR_NAMES => {
+            let Some(class) = vm.classes.index_of_object(receiver) else {
+                return failure(BAD_RECEIVER);
+            };
+            let inherited = vm
+                .classes
+                .get(class)
+                .and_then(|c| c.superclass)
+                .and_then(|s| vm.classes.get(s))
+                .map_or(0, |s| s.inst_vars.len());
+            let names: Vec<String> = vm.classes.get(class).map_or(Vec::new(), |c| {
+                c.inst_vars[inherited.min(c.inst_vars.len())..].to_vec()
+            });
+            let symbols: Vec<Oop> = names.iter().map(|n| vm.intern(n)).collect();
+            Prim::Value(vm.new_array(Space::Young, &symbols))
+        }
+        // Behavior>>subclasses: the direct subclasses, by name.
+        SUBCLASSES => {
+            let Some(class) = vm.classes.index_of_object(receiver) else {
+                return failure(BAD_RECEIVER);
+            };
+            let mut subclasses: Vec<(String, Oop)> = vm
+                .classes
+                .iter()
+                .filter(|(_, c)| c.superclass == Some(class))
+                .map(|(_, c)| (c.name.clone(), c.object))
+                .collect();
+            subclasses.sort_by(|a, b| a.0.cmp(&b.0));
+            let objects: Vec<Oop> = subclasses.into_iter().map(|(_, o)| o).collect();
+            Prim::Value(vm.new_array(Space::Young, &objects))
+        }
+        // Behavior>>packageName.
+        PACKAGE_NAME => match vm.classes.index_of_object(receiver) {
+            Some(class) => {
+                let name = vm
+                    .classes
+                    .get(class)
+                    .map_or(String::new(), |c| c.package.clone());
+                Prim::Value(vm.new_string(Space::Young, &name))
+            }
+            None => failure(BAD_RECEIVER),
+        },
         // CompiledMethod>>sourceCode: printed from the AST.
         METHOD_SOURCE => match vm.method_index(receiver) {
             Some(m) => {
