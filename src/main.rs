@@ -21,6 +21,10 @@ struct Cli {
     /// words, peak RSS) to standard error.
     #[arg(long, global = true)]
     stats: bool,
+    /// Also collect old space at every scavenge (with --gc-stress, a full
+    /// collection at every allocation), to test the collector.
+    #[arg(long, global = true)]
+    full_gc: bool,
     /// File in the Tonel packages under PATH before the command (a folder
     /// of packages loads them all, superclasses first). Repeatable.
     #[arg(long, global = true, value_name = "PATH")]
@@ -43,6 +47,9 @@ enum Command {
     /// Run benchmarks several times each and report median, min and max
     /// times and peak RSS (the bundled ones by default; AWFY's with --load).
     Bench(cli::bench::BenchArgs),
+    /// Run SUnit tests (of the classes or packages named, or all) and print
+    /// a summary; the exit status is non-zero on any failure or error.
+    Test(cli::test::TestArgs),
 }
 
 fn main() -> ExitCode {
@@ -51,11 +58,13 @@ fn main() -> ExitCode {
         gc_stress: cli.gc_stress,
         load: cli.load,
         stats: cli.stats,
+        full_gc: cli.full_gc,
     };
     match cli.command {
         Command::Check(args) => cli::check::run(&args),
         Command::Eval(args) => cli::eval::run(&args, &options),
         Command::Run(args) => cli::run::run(&args, &options),
         Command::Bench(args) => cli::bench::run(&args, &options),
+        Command::Test(args) => cli::test::run(&args, &options),
     }
 }

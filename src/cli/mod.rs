@@ -4,6 +4,7 @@ pub mod bench;
 pub mod check;
 pub mod eval;
 pub mod run;
+pub mod test;
 
 /// One line of memory statistics: collections, promotion, peak RSS.
 pub fn memory_stats(vm: &zag::vm::Vm) -> String {
@@ -28,12 +29,13 @@ pub fn peak_rss_kb() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// What every command that runs Smalltalk shares: `--gc-stress`, `--load`,
+/// What every command that runs Smalltalk shares: `--gc-stress`, `--full-gc`, `--load`,
 /// `--stats`.
 pub struct VmOptions {
     pub gc_stress: Option<u32>,
     pub load: Vec<std::path::PathBuf>,
     pub stats: bool,
+    pub full_gc: bool,
 }
 
 impl VmOptions {
@@ -49,6 +51,9 @@ impl VmOptions {
         };
         vm.arguments = arguments;
         vm.set_gc_stress(self.gc_stress);
+        if self.full_gc {
+            vm.heap.set_full_collection_threshold(Some(0));
+        }
         if !self.load.is_empty() {
             let import = zag_compiler::import::Import::read(&self.load);
             if let Err(problems) = zag::vm::loader::load(&mut vm, &import) {

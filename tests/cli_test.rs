@@ -1,0 +1,119 @@
+//! `zag test`: the summary, the defects with their reasons, the exit
+//! status, and the selection of classes and packages.
+
+mod common;
+
+use common::{temp_tree, zag};
+
+const PACKAGE: &str = "Package { #name : 'Foo-Tests' }\n";
+
+const FOO_TEST: &str = "Class {
+	#name : 'FooTest',
+	#superclass : 'TestCase',
+	#package : 'Foo-Tests'
+}
+
+{ #category : 'tests' }
+FooTest >> testGood [ self assert: 3 + 4 equals: 7 ]
+
+{ #category : 'tests' }
+FooTest >> testBad [ self assert: 3 + 4 equals: 8 ]
+
+{ #category : 'tests' }
+FooTest >> testError [ nil foo ]
+
+{ #category : 'tests' }
+FooTest >> testSkipped [ self skip ]
+
+{ #category : 'tests' }
+FooTest >> testKnownBug [ self assert: false ]
+
+{ #category : 'running' }
+FooTest >> expectedFailures [ ^ #( #testKnownBug ) ]
+";
+
+const BAR_TEST: &str = "Class {
+	#name : 'BarTest',
+	#superclass : 'TestCase',
+	#package : 'Foo-Tests'
+}
+
+{ #category : 'tests' }
+BarTest >> testFine [ self assert: 1 < 2 ]
+";
+
+fn tree(name: &str) -> String {
+    temp_tree(
+        name,
+        &[
+            ("Foo-Tests/package.st", PACKAGE),
+            ("Foo-Tests/FooTest.class.st", FOO_TEST),
+            ("Foo-Tests/BarTest.class.st", BAR_TEST),
+        ],
+    )
+    .display()
+    .to_string()
+}
+
+#[test]
+fn a_package_with_defects_prints_them_and_fails() {
+    let dir = tree("cli_test_defects");
+    let out = zag(&["--load", &dir, "test", "Foo-Tests"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert_eq!(
+        stdout,
+        "Running 6 tests\n\
+         6 run, 2 passes, 1 failures, 1 errors, 1 skipped, 1 expected failures\n\
+         4 assertions in 0 ms\n\
+         Failures:\n\
+         FooTest>>#testBad: Got 7 instead of 8.\n\
+         Errors:\n\
+         FooTest>>#testError: MessageNotUnderstood: UndefinedObject>>foo\n"
+            .replace("in 0 ms", &format!("in {} ms", milliseconds(&stdout)))
+    );
+}
+
+/// The time the run took, as printed.
+fn milliseconds(stdout: &str) -> String {
+    let line = stdout
+        .lines()
+        .find(|l| l.contains(" assertions in "))
+        .unwrap();
+    line.split_whitespace().nth(3).unwrap().to_string()
+}
+
+#[test]
+fn a_passing_class_exits_zero() {
+    let dir = tree("cli_test_pass");
+    let out = zag(&["--load", &dir, "test", "BarTest"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("1 run, 1 passes, 0 failures, 0 errors, 0 skipped\n"));
+}
+
+#[test]
+fn package_prefixes_select_packages() {
+    let dir = tree("cli_test_prefix");
+    let out = zag(&["--load", &dir, "test", "Foo-*", "Kernel-Tests"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("1 failures, 1 errors"), "{stdout}");
+    let run: usize = stdout
+        .lines()
+        .nth(1)
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert!(run > 60, "{stdout}");
+}
+
+#[test]
+fn an_unknown_name_is_one_clear_error() {
+    let out = zag(&["test", "Kernel-Tests", "NoSuchThing"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "zag test: no test class or package named NoSuchThing\n"
+    );
+    assert!(out.stdout.is_empty());
+}
