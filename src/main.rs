@@ -29,8 +29,10 @@ struct Cli {
     /// of packages loads them all, superclasses first). Repeatable.
     #[arg(long, global = true, value_name = "PATH")]
     load: Vec<std::path::PathBuf>,
+    /// With no command, zag reads statements at a prompt and prints their
+    /// values (a REPL).
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Subcommand)]
@@ -61,10 +63,11 @@ fn main() -> ExitCode {
         full_gc: cli.full_gc,
     };
     match cli.command {
-        Command::Check(args) => cli::check::run(&args),
-        Command::Eval(args) => cli::eval::run(&args, &options),
-        Command::Run(args) => cli::run::run(&args, &options),
-        Command::Bench(args) => cli::bench::run(&args, &options),
-        Command::Test(args) => cli::test::run(&args, &options),
+        None => cli::repl::run(&options),
+        Some(Command::Check(args)) => cli::check::run(&args),
+        Some(Command::Eval(args)) => cli::eval::run(&args, &options),
+        Some(Command::Run(args)) => cli::run::run(&args, &options),
+        Some(Command::Bench(args)) => cli::bench::run(&args, &options),
+        Some(Command::Test(args)) => cli::test::run(&args, &options),
     }
 }

@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod check;
 pub mod eval;
+pub mod repl;
 pub mod run;
 pub mod test;
 

@@ -1,0 +1,134 @@
+//! `zag` with no command: a read-eval-print loop on the image, with line
+//! editing and history (rustyline). Each input is a do-it whose result's
+//! printString is printed; an error prints its description and Smalltalk
+//! stack and the loop goes on. Input whose brackets, string or comment are
+//! still open continues on the next line. Variables assigned without a
+//! declaration are globals, so they live from one input to the next.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use rustyline::error::ReadlineError;
+use rustyline::DefaultEditor;
+use zag_compiler::lexer::{Lexer, TokenKind};
+
+const PROMPT: &str = "zag> ";
+const CONTINUATION: &str = "...> ";
+
+pub fn run(options: &super::VmOptions) -> ExitCode {
+    let Some(mut vm) = options.boot(Vec::new()) else {
+        return ExitCode::FAILURE;
+    };
+    let mut editor = match DefaultEditor::new() {
+        Ok(editor) => editor,
+        Err(e) => {
+            eprintln!("zag: cannot read the terminal: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let history =
+        std::env::var_os("HOME").map(|home| std::path::Path::new(&home).join(".zag_history"));
+    if let Some(path) = &history {
+        // A missing history file is the normal first run.
+        let _ = editor.load_history(path);
+    }
+    if std::io::stdin().is_terminal() {
+        println!(
+            "Zag Smalltalk {}: type statements to evaluate them; Ctrl-D leaves.",
+            env!("CARGO_PKG_VERSION")
+        );
+    }
+    let mut source = String::new();
+    loop {
+        let prompt = if source.is_empty() {
+            PROMPT
+        } else {
+            CONTINUATION
+        };
+        match editor.readline(prompt) {
+            Ok(line) => {
+                source.push_str(&line);
+                source.push('\n');
+                if is_incomplete(&source) {
+                    continue;
+                }
+                let input = std::mem::take(&mut source);
+                if input.trim().is_empty() {
+                    continue;
+                }
+                let _ = editor.add_history_entry(input.trim_end());
+                match super::eval::evaluate_and_print(&mut vm, &input) {
+                    Ok(text) => println!("{text}"),
+                    Err(e) => eprintln!("{e}"),
+                }
+            }
+            // Ctrl-C abandons the input being typed.
+            Err(ReadlineError::Interrupted) => source.clear(),
+            Err(ReadlineError::Eof) => break,
+            Err(e) => {
+                eprintln!("zag: {e}");
+                break;
+            }
+        }
+    }
+    if let Some(path) = &history {
+        let _ = editor.save_history(path);
+    }
+    options.report(&vm);
+    ExitCode::SUCCESS
+}
+
+/// Whether `source` stops inside a string, a comment or an open bracket,
+/// so that the statement goes on on the next line.
+fn is_incomplete(source: &str) -> bool {
+    let mut lexer = Lexer::new(source, 0);
+    let mut depth = 0i32;
+    loop {
+        match lexer.next_token() {
+            Ok(token) => match token.kind {
+                TokenKind::LeftParen
+                | TokenKind::LeftBracket
+                | TokenKind::LeftBrace
+                | TokenKind::LiteralArrayOpen
+                | TokenKind::ByteArrayOpen => depth += 1,
+                TokenKind::RightParen | TokenKind::RightBracket | TokenKind::RightBrace => {
+                    depth -= 1
+                }
+                TokenKind::Eof => return depth > 0,
+                _ => {}
+            },
+            Err(e) => return e.message.starts_with("unterminated"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_incomplete;
+
+    #[test]
+    fn open_brackets_strings_and_comments_continue() {
+        for text in [
+            "[ :x |",
+            "#(1 2",
+            "(3 + ",
+            "{ 1. 2",
+            "'it''s",
+            "\"a comment",
+            "#[1 2",
+        ] {
+            assert!(is_incomplete(text), "{text}");
+        }
+        for text in [
+            "3 + 4",
+            "[ :x | x ] value: 3",
+            "'a' , 'b'",
+            "\"c\" 1",
+            "$[",
+            "#(1 $( 2)",
+            "3 + 4)",
+        ] {
+            assert!(!is_incomplete(text), "{text}");
+        }
+    }
+}

@@ -1,0 +1,70 @@
+//! `zag` with no command: the REPL, fed through a pipe, and `--version`.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+fn repl(input: &str) -> (String, String, Option<i32>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_zag"))
+        .env("HOME", env!("CARGO_TARGET_TMPDIR"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("zag starts");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code(),
+    )
+}
+
+#[test]
+fn each_input_prints_its_value() {
+    let (stdout, stderr, status) = repl("3 + 4\n'it''s' , '!'\n#(3 1 2) sorted\n");
+    assert_eq!(stdout, "7\n'it''s!'\n#(1 2 3)\n", "{stderr}");
+    assert_eq!(status, Some(0));
+}
+
+#[test]
+fn errors_are_not_fatal() {
+    let (stdout, stderr, status) = repl("nil foo\n1/0\n3 factorial\n");
+    assert_eq!(stdout, "6\n");
+    assert!(
+        stderr.starts_with("MessageNotUnderstood: UndefinedObject>>foo\n"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("ZeroDivide"), "{stderr}");
+    assert_eq!(status, Some(0));
+}
+
+#[test]
+fn open_brackets_continue_on_the_next_line_and_variables_persist() {
+    let (stdout, stderr, _) = repl("total := 0.\n#(1 2 3) do: [ :each |\n  total := total + each ].\ntotal\n'two\nlines' size\n");
+    assert_eq!(stdout, "0\n#(1 2 3)\n6\n9\n", "{stderr}");
+}
+
+#[test]
+fn syntax_errors_say_where() {
+    let (stdout, stderr, _) = repl("3 + ]\n4\n");
+    assert_eq!(stdout, "4\n");
+    assert!(stderr.contains("1:5: expected an expression"), "{stderr}");
+}
+
+#[test]
+fn version() {
+    let out = Command::new(env!("CARGO_BIN_EXE_zag"))
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("zag {}\n", env!("CARGO_PKG_VERSION"))
+    );
+}
