@@ -255,6 +255,7 @@ pub fn call(vm: &mut Vm, number: u32, args: usize, return_ip: Ip) -> Prim {
         },
         (111, 0) => Prim::Value(vm.class_object(class_index_of(receiver))),
         (201..=205, n) if n == (number - 201) as usize => value(vm, receiver, args, return_ip),
+        (206, 1) => value_with_arguments(vm, receiver, arg(0), return_ip),
         (83, 1..) => perform(vm, args, return_ip),
         (84, 2) => perform_with_arguments(vm, receiver, arg(0), arg(1), return_ip),
         _ => failure(UNSUPPORTED),
@@ -775,6 +776,35 @@ fn perform_with_arguments(
         vm.stack.push(v);
     }
     Prim::Continue(vm.send_selector(selector, count, return_ip, None, None))
+}
+
+/// BlockClosure>>valueWithArguments: anArray. Fails, leaving the stack
+/// as it was, unless anArray is an Array of the block's arity.
+fn value_with_arguments(vm: &mut Vm, closure: Oop, arguments: Oop, return_ip: Ip) -> Prim {
+    if class_index_of(closure) != classes::BLOCK_CLOSURE {
+        return failure(BAD_RECEIVER);
+    }
+    if class_index_of(arguments) != classes::ARRAY {
+        return failure(BAD_ARGUMENT);
+    }
+    // SAFETY: an Array is a live pointer object.
+    let count = unsafe { memory::slot_count(arguments) };
+    let arity = memory::slot(closure, CLOSURE_NUM_ARGS).and_then(Oop::as_small_integer);
+    if arity != Some(count as i64) {
+        return failure(BAD_NUMBER_OF_ARGUMENTS);
+    }
+    vm.stack.pop();
+    for i in 0..count {
+        let v = memory::slot(arguments, i).expect("in bounds");
+        vm.stack.push(v);
+    }
+    let answer = value(vm, closure, count, return_ip);
+    if let Prim::Fail(_) = answer {
+        let len = vm.stack.len();
+        vm.stack.truncate(len - count);
+        vm.stack.push(arguments);
+    }
+    answer
 }
 
 /// The number of arguments a selector takes.
