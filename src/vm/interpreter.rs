@@ -102,6 +102,16 @@ impl Vm {
             .expect("the compiler keeps the operand stack balanced")
     }
 
+    /// Moves the top `count` values into the slots of `object`, a new
+    /// object, from `first_slot` on.
+    fn pop_into(&mut self, object: Oop, first_slot: usize, count: usize) {
+        let first = self.stack.len() - count;
+        for (i, v) in self.stack[first..].iter().enumerate() {
+            memory::set_slot(object, first_slot + i, *v);
+        }
+        self.stack.truncate(first);
+    }
+
     fn top(&self) -> Oop {
         *self
             .stack
@@ -245,7 +255,8 @@ impl Vm {
             let u = &self.methods[method as usize].units[unit as usize];
             (u.num_temps as usize, u.max_stack as usize, u.code.as_ptr())
         };
-        if self.stack.len() + num_temps + max_stack + 8 > MAX_STACK_SLOTS
+        if !self.stack.has_room_for(num_temps + max_stack + 8)
+            || self.stack.overflowed
             || self.frames.len() >= MAX_FRAMES
         {
             return self.fail(format!(
@@ -298,10 +309,7 @@ impl Vm {
         };
         // Allocate while the arguments are still on the stack (a root).
         let arguments = self.allocate(classes::ARRAY, Format::Indexable, args, self.nil.bits());
-        let first = self.stack.len() - args;
-        for (i, v) in self.stack.drain(first..).enumerate() {
-            memory::set_slot(arguments, i, v);
-        }
+        self.pop_into(arguments, 0, args);
         self.push(arguments);
         let message = self.allocate(classes::MESSAGE, Format::Fixed, 3, self.nil.bits());
         let arguments = self.pop();
@@ -693,10 +701,7 @@ pub(crate) fn make_array(vm: &mut Vm, ip: Ip) -> Ip {
     let n = instr(ip).a as usize;
     // Allocate first: the elements stay on the stack (a root) meanwhile.
     let array = vm.allocate(classes::ARRAY, Format::Indexable, n, vm.nil.bits());
-    let first = vm.stack.len() - n;
-    for (i, v) in vm.stack.drain(first..).enumerate() {
-        memory::set_slot(array, i, v);
-    }
+    vm.pop_into(array, 0, n);
     vm.push(array);
     next(ip)
 }
@@ -718,10 +723,7 @@ pub(crate) fn push_closure(vm: &mut Vm, ip: Ip) -> Ip {
     memory::set_slot(closure, CLOSURE_UNIT, int(i.a as u64));
     memory::set_slot(closure, CLOSURE_NUM_ARGS, int(num_args as u64));
     memory::set_slot(closure, CLOSURE_RECEIVER, vm.stack[frame.base]);
-    let first = vm.stack.len() - copied;
-    for (k, v) in vm.stack.drain(first..).enumerate() {
-        memory::set_slot(closure, CLOSURE_FIXED + k, v);
-    }
+    vm.pop_into(closure, CLOSURE_FIXED, copied);
     vm.push(closure);
     next(ip)
 }

@@ -18,6 +18,7 @@ pub mod loader;
 pub mod method;
 pub mod primitives;
 pub mod reflection;
+pub mod stack;
 pub mod unwind;
 
 use std::collections::HashMap;
@@ -90,7 +91,7 @@ pub struct Vm {
     pub nil: Oop,
     pub true_object: Oop,
     pub false_object: Oop,
-    pub(crate) stack: Vec<Oop>,
+    pub(crate) stack: stack::Stack,
     pub(crate) frames: Vec<Frame>,
     /// The current frame's `base` (a register: read by most instructions).
     pub(crate) base: usize,
@@ -137,7 +138,7 @@ impl Vm {
             nil,
             true_object,
             false_object,
-            stack: Vec::new(),
+            stack: stack::Stack::new(),
             frames: Vec::new(),
             base: 0,
             epoch: 1,

@@ -768,6 +768,9 @@ fn perform_with_arguments(
     if selector_arity(&vm.symbol_text(selector)) != count {
         return failure(BAD_NUMBER_OF_ARGUMENTS);
     }
+    if !vm.stack.has_room_for(count) {
+        return failure(GENERIC);
+    }
     let len = vm.stack.len();
     vm.stack.truncate(len - 3);
     vm.stack.push(receiver);
@@ -792,6 +795,9 @@ fn value_with_arguments(vm: &mut Vm, closure: Oop, arguments: Oop, return_ip: Ip
     let arity = memory::slot(closure, CLOSURE_NUM_ARGS).and_then(Oop::as_small_integer);
     if arity != Some(count as i64) {
         return failure(BAD_NUMBER_OF_ARGUMENTS);
+    }
+    if !vm.stack.has_room_for(count) {
+        return failure(GENERIC);
     }
     vm.stack.pop();
     for i in 0..count {

@@ -1,0 +1,158 @@
+//! The value stack: one block of slots reserved when the VM starts, so a
+//! push is a bounds test and a store, never a reallocation.
+//!
+//! The block is allocated zeroed, so the operating system maps its pages
+//! only as the stack first reaches them. Activations check that their
+//! frame fits below [`MAX_STACK_SLOTS`]; the block has [`HEADROOM`] more
+//! slots for what is pushed outside a frame's bounds (arguments pushed by
+//! Rust or by `perform:`, which check for room themselves). A push beyond
+//! the block is dropped and recorded, and the next activation reports a
+//! stack overflow, so no Smalltalk program can write past the block.
+
+use std::ops::{Deref, DerefMut};
+
+use super::interpreter::MAX_STACK_SLOTS;
+use crate::object::Oop;
+
+/// Slots beyond [`MAX_STACK_SLOTS`].
+pub const HEADROOM: usize = 1 << 16;
+
+pub struct Stack {
+    slots: Box<[Oop]>,
+    len: usize,
+    /// Set when a push found the block full.
+    pub overflowed: bool,
+}
+
+impl Stack {
+    pub fn new() -> Stack {
+        let capacity = MAX_STACK_SLOTS + HEADROOM;
+        // `vec![0u64; n]` asks the allocator for zeroed memory (calloc),
+        // which leaves untouched pages unmapped.
+        let words = std::mem::ManuallyDrop::new(vec![0u64; capacity]);
+        // SAFETY: Oop is a repr(transparent) u64 and every bit pattern is a
+        // valid Oop value; the vector's allocation moves to the new one.
+        let slots = unsafe {
+            Vec::from_raw_parts(words.as_ptr() as *mut Oop, words.len(), words.capacity())
+        };
+        Stack {
+            slots: slots.into_boxed_slice(),
+            len: 0,
+            overflowed: false,
+        }
+    }
+
+    #[inline]
+    pub fn push(&mut self, value: Oop) {
+        match self.slots.get_mut(self.len) {
+            Some(slot) => {
+                *slot = value;
+                self.len += 1;
+            }
+            None => self.overflowed = true,
+        }
+    }
+
+    #[inline]
+    pub fn pop(&mut self) -> Option<Oop> {
+        self.len = self.len.checked_sub(1)?;
+        Some(self.slots[self.len])
+    }
+
+    #[inline]
+    pub fn truncate(&mut self, len: usize) {
+        self.len = self.len.min(len);
+    }
+
+    /// Grows to `len` slots holding `value` (or shrinks to `len`).
+    pub fn resize(&mut self, len: usize, value: Oop) {
+        if len <= self.len {
+            self.len = len;
+            return;
+        }
+        let end = len.min(self.slots.len());
+        self.slots[self.len..end].fill(value);
+        self.overflowed |= end < len;
+        self.len = end;
+    }
+
+    pub fn extend_from_slice(&mut self, values: &[Oop]) {
+        for &v in values {
+            self.push(v);
+        }
+    }
+
+    /// Removes the slot at `index`, moving the ones above it down.
+    pub fn remove(&mut self, index: usize) -> Oop {
+        let value = self[index];
+        self.slots.copy_within(index + 1..self.len, index);
+        self.len -= 1;
+        value
+    }
+
+    /// Whether `n` more slots fit below [`MAX_STACK_SLOTS`].
+    pub fn has_room_for(&self, n: usize) -> bool {
+        self.len.saturating_add(n) <= MAX_STACK_SLOTS
+    }
+}
+
+impl Default for Stack {
+    fn default() -> Stack {
+        Stack::new()
+    }
+}
+
+/// The live slots, bottom first.
+impl Deref for Stack {
+    type Target = [Oop];
+
+    #[inline]
+    fn deref(&self) -> &[Oop] {
+        // SAFETY: `len` never exceeds the block: push checks, resize clamps,
+        // and the other methods only shrink it.
+        unsafe { self.slots.get_unchecked(..self.len) }
+    }
+}
+
+impl DerefMut for Stack {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut [Oop] {
+        // SAFETY: as in `deref`.
+        unsafe { self.slots.get_unchecked_mut(..self.len) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pushes_pops_and_reshapes() {
+        let mut s = Stack::new();
+        let n = |i: i64| Oop::small_integer(i).unwrap();
+        s.extend_from_slice(&[n(1), n(2), n(3), n(4)]);
+        assert_eq!(s.len(), 4);
+        assert_eq!(s.remove(1), n(2));
+        assert_eq!(&s[..], &[n(1), n(3), n(4)]);
+        s.resize(5, n(0));
+        assert_eq!(&s[..], &[n(1), n(3), n(4), n(0), n(0)]);
+        s.truncate(2);
+        assert_eq!(s.pop(), Some(n(3)));
+        assert_eq!(s.pop(), Some(n(1)));
+        assert_eq!(s.pop(), None);
+        assert!(!s.overflowed);
+    }
+
+    #[test]
+    fn a_push_past_the_block_is_dropped_and_recorded() {
+        let mut s = Stack::new();
+        let nil = Oop::small_integer(0).unwrap();
+        s.resize(MAX_STACK_SLOTS + HEADROOM, nil);
+        assert!(!s.overflowed && !s.has_room_for(1));
+        s.push(nil);
+        assert!(s.overflowed);
+        assert_eq!(s.len(), MAX_STACK_SLOTS + HEADROOM);
+        s.resize(MAX_STACK_SLOTS + HEADROOM + 10, nil);
+        assert_eq!(s.len(), MAX_STACK_SLOTS + HEADROOM);
+    }
+}
