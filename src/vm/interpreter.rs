@@ -157,7 +157,8 @@ impl Vm {
         selector: Oop,
     ) -> Option<MethodRef> {
         let entry = site.cache.get();
-        if entry.class == class && entry.epoch == self.epoch && entry.epoch != 0 {
+        // The epoch starts at 1, so an empty entry (epoch 0) never hits.
+        if entry.class == class && entry.epoch == self.epoch {
             return Some(entry.method);
         }
         let method = self.classes.dispatch(class, selector, self.epoch)?;
@@ -172,14 +173,26 @@ impl Vm {
     /// Invokes `method` on the receiver and `args` arguments on the stack:
     /// a quick method answers at once; otherwise its primitive runs first,
     /// then (if none, or it failed) its code.
+    #[inline(always)]
     pub(crate) fn invoke(&mut self, method: MethodRef, args: usize, return_ip: Ip) -> Ip {
-        // One test on the common path: most methods just run their code.
-        if self.methods[method as usize].plain {
+        // One test on the common path: most methods just run their code;
+        // then the most common quick method, the getter.
+        let m = &self.methods[method as usize];
+        if m.plain {
             return self.activate(method, 0, args, return_ip, None);
+        }
+        if let (Quick::ReturnInstVar(index), 0) = (m.quick, args) {
+            let top = self.stack.len() - 1;
+            if let Some(value) = memory::slot(self.stack[top], index as usize) {
+                m.invocations.set(m.invocations.get() + 1);
+                self.stack[top] = value;
+                return return_ip;
+            }
         }
         self.invoke_quick_or_primitive(method, args, return_ip)
     }
 
+    #[inline(never)]
     fn invoke_quick_or_primitive(&mut self, method: MethodRef, args: usize, return_ip: Ip) -> Ip {
         let (primitive, error_slot, quick) = {
             let m = &self.methods[method as usize];
@@ -521,7 +534,15 @@ pub(crate) fn dup(vm: &mut Vm, ip: Ip) -> Ip {
 
 pub(crate) fn send(vm: &mut Vm, ip: Ip) -> Ip {
     let i = instr(ip);
-    vm.send_selector(i.operand_oop(), i.a as usize, next(ip), Some(i), None)
+    let args = i.a as usize;
+    // The inline-cache hit, inline; a miss looks the method up.
+    let receiver = vm.stack[vm.stack.len() - args - 1];
+    let entry = i.cache.get();
+    if entry.class == class_index_of(receiver) && entry.epoch == vm.epoch {
+        vm.sent_selector = i.operand_oop();
+        return vm.invoke(entry.method, args, next(ip));
+    }
+    vm.send_selector(i.operand_oop(), args, next(ip), Some(i), None)
 }
 
 /// Sends of the arithmetic and comparison selectors, with the common cases
