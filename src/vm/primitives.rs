@@ -137,10 +137,22 @@ const fn const_eq(a: &str, b: &str) -> bool {
     true
 }
 
+/// The first four arguments of a primitive (primitives take at most four
+/// that they read here), copied once so that the match arms read locals.
+fn arguments(vm: &Vm, args: usize) -> [Oop; 4] {
+    let mut values = [vm.nil; 4];
+    let len = vm.stack.len();
+    for (i, value) in values.iter_mut().enumerate().take(args) {
+        *value = vm.stack[len - args + i];
+    }
+    values
+}
+
 pub fn call(vm: &mut Vm, number: u32, args: usize, return_ip: Ip) -> Prim {
     let len = vm.stack.len();
     let receiver = vm.stack[len - args - 1];
-    let arg = |i: usize| vm.stack[len - args + i];
+    let values = arguments(vm, args);
+    let arg = |i: usize| values[i];
     match (number, args) {
         (1..=17, 1) => small_integer(vm, number, receiver, arg(0)),
         (21..=37, 1) => large_integer(vm, number, receiver, arg(0)),
@@ -477,8 +489,8 @@ fn replace_from_to(
 /// The system primitives: standard output, command-line arguments, globals.
 fn system(vm: &mut Vm, number: u32, args: usize) -> Prim {
     use std::io::Write;
-    let len = vm.stack.len();
-    let arg = |i: usize| vm.stack[len - args + i];
+    let values = arguments(vm, args);
+    let arg = |i: usize| values[i];
     match (number, args) {
         (named_numbers::STDOUT_WRITE, 1) => match memory::bytes(arg(0)) {
             Some(bytes) => {
