@@ -372,9 +372,7 @@ pub fn bytes<'a>(oop: Oop) -> Option<&'a [u8]> {
     // SAFETY: a live byte object has `slots` words of data after its header,
     // of which the format says how many trailing bytes are unused.
     unsafe {
-        let Format::Bytes(unused) = header(oop).format() else {
-            return None;
-        };
+        let unused = header(oop).unused_bytes()?;
         let len = slot_count(oop) * 8 - unused as usize;
         Some(std::slice::from_raw_parts(
             (oop.bits() as *const u8).add(8),

@@ -151,6 +151,18 @@ impl Header {
         }
     }
 
+    /// For a byte object, the number of unused bytes in its last word
+    /// (`Format::Bytes`), decoded without building the Format.
+    #[inline]
+    pub const fn unused_bytes(self) -> Option<u8> {
+        let code = (self.0 >> FORMAT_SHIFT) & FORMAT_MASK;
+        if code >= 16 && code <= 23 {
+            Some((code - 16) as u8)
+        } else {
+            None
+        }
+    }
+
     /// The slot count field; [`Header::OVERFLOW_SLOTS`] means "see the
     /// overflow word".
     pub const fn slots_field(self) -> u64 {

@@ -194,9 +194,9 @@ impl Vm {
 
     #[inline(never)]
     fn invoke_quick_or_primitive(&mut self, method: MethodRef, args: usize, return_ip: Ip) -> Ip {
-        let (primitive, error_slot, quick) = {
+        let (primitive, primitive_fn, error_slot, quick) = {
             let m = &self.methods[method as usize];
-            (m.primitive, m.primitive_error_slot, m.quick)
+            (m.primitive, m.primitive_fn, m.primitive_error_slot, m.quick)
         };
         // Quick methods have no primitive; a method that is not plain has
         // one or the other.
@@ -211,7 +211,7 @@ impl Vm {
             }
             return self.activate(method, 0, args, return_ip, None);
         }
-        let code = match primitives::call(self, primitive, args, return_ip) {
+        let code = match primitive_fn(self, primitive, args, return_ip) {
             Prim::Value(v) => {
                 let len = self.stack.len();
                 self.stack.truncate(len - args - 1);

@@ -30,6 +30,8 @@ pub struct Method {
     pub class: ClassIndex,
     /// Pharo primitive number, 0 for none.
     pub primitive: u32,
+    /// The function that runs it (resolved from the number).
+    pub primitive_fn: super::primitives::PrimitiveFn,
     pub primitive_error_slot: Option<u16>,
     /// How the method answers without an activation, if it is that simple.
     pub quick: Quick,
@@ -302,6 +304,7 @@ pub fn lower_parts(vm: &mut Vm, parts: MethodParts, class: ClassIndex) -> Method
         selector,
         class,
         primitive: parts.primitive,
+        primitive_fn: super::primitives::function_for(parts.primitive),
         primitive_error_slot: parts.primitive_error_slot,
         quick,
         plain: quick == Quick::No && parts.primitive == 0,

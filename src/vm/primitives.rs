@@ -137,6 +137,69 @@ const fn const_eq(a: &str, b: &str) -> bool {
     true
 }
 
+/// A primitive as the interpreter calls it: the VM, the primitive's
+/// number, the argument count and the continuation.
+pub type PrimitiveFn = fn(&mut Vm, u32, usize, Ip) -> Prim;
+
+/// The function that runs primitive `number`, resolved once when a method
+/// is lowered: the most frequent primitives get their own small function,
+/// which skips [`call`]'s dispatch on the number; every other number (and
+/// an unexpected argument count) goes through `call`.
+pub fn function_for(number: u32) -> PrimitiveFn {
+    match number {
+        60 => |vm, n, args, ip| match args {
+            1 => {
+                let [receiver, index] = top::<2>(vm);
+                at(vm, receiver, index)
+            }
+            _ => call(vm, n, args, ip),
+        },
+        61 => |vm, n, args, ip| match args {
+            2 => {
+                let [receiver, index, value] = top::<3>(vm);
+                at_put(vm, receiver, index, value)
+            }
+            _ => call(vm, n, args, ip),
+        },
+        62 => |vm, n, args, ip| match args {
+            0 => {
+                let [receiver] = top::<1>(vm);
+                size(vm, receiver)
+            }
+            _ => call(vm, n, args, ip),
+        },
+        63 => |vm, n, args, ip| match args {
+            1 => {
+                let [receiver, index] = top::<2>(vm);
+                string_at(vm, receiver, index)
+            }
+            _ => call(vm, n, args, ip),
+        },
+        64 => |vm, n, args, ip| match args {
+            2 => {
+                let [receiver, index, value] = top::<3>(vm);
+                string_at_put(vm, receiver, index, value)
+            }
+            _ => call(vm, n, args, ip),
+        },
+        named_numbers::STRING_EQUALS => |vm, n, args, ip| match args {
+            1 => {
+                let [receiver, other] = top::<2>(vm);
+                string_equals(vm, receiver, other)
+            }
+            _ => call(vm, n, args, ip),
+        },
+        _ => call,
+    }
+}
+
+/// The receiver and arguments: the top `N` values of the stack.
+#[inline(always)]
+fn top<const N: usize>(vm: &Vm) -> [Oop; N] {
+    let len = vm.stack.len();
+    std::array::from_fn(|i| vm.stack[len - N + i])
+}
+
 /// The first four arguments of a primitive (primitives take at most four
 /// that they read here), copied once so that the match arms read locals.
 fn arguments(vm: &Vm, args: usize) -> [Oop; 4] {
@@ -208,11 +271,7 @@ pub fn call(vm: &mut Vm, number: u32, args: usize, return_ip: Ip) -> Prim {
         },
         // ByteString = ByteString (Symbols included): same bytes. Fails for
         // anything else, so the Smalltalk method decides.
-        (named_numbers::STRING_EQUALS, 1) => match (memory::bytes(receiver), memory::bytes(arg(0)))
-        {
-            (Some(a), Some(b)) if is_string(arg(0)) => Prim::Value(vm.boolean(a == b)),
-            _ => failure(BAD_ARGUMENT),
-        },
+        (named_numbers::STRING_EQUALS, 1) => string_equals(vm, receiver, arg(0)),
         (105, 4) => replace_from_to(vm, receiver, arg(0), arg(1), arg(2), arg(3)),
         (173, 1) => inst_var_at(vm, receiver, arg(0), None),
         (174, 2) => inst_var_at(vm, receiver, arg(0), Some(arg(1))),
@@ -244,10 +303,7 @@ pub fn call(vm: &mut Vm, number: u32, args: usize, return_ip: Ip) -> Prim {
         (61, 2) => at_put(vm, receiver, arg(0), arg(1)),
         (63, 1) => string_at(vm, receiver, arg(0)),
         (64, 2) => string_at_put(vm, receiver, arg(0), arg(1)),
-        (62, 0) => match indexable_size(vm, receiver) {
-            Some(n) => int(n as i64),
-            None => failure(BAD_RECEIVER),
-        },
+        (62, 0) => size(vm, receiver),
         (70, 0) => basic_new(vm, receiver, None),
         (71, 1) => match arg(0).as_small_integer() {
             Some(n) if n >= 0 => basic_new(vm, receiver, Some(n as usize)),
@@ -405,6 +461,23 @@ fn shallow_copy(vm: &mut Vm, object: Oop) -> Prim {
         )
     };
     Prim::Value(copy)
+}
+
+/// ByteString = ByteString (Symbols included): same bytes. Fails for
+/// anything else, so the Smalltalk method decides.
+fn string_equals(vm: &Vm, receiver: Oop, other: Oop) -> Prim {
+    match (memory::bytes(receiver), memory::bytes(other)) {
+        (Some(a), Some(b)) if is_string(other) => Prim::Value(vm.boolean(a == b)),
+        _ => failure(BAD_ARGUMENT),
+    }
+}
+
+/// `basicSize`/`size` (62): the number of indexable elements.
+fn size(vm: &Vm, receiver: Oop) -> Prim {
+    match indexable_size(vm, receiver) {
+        Some(n) => int(n as i64),
+        None => failure(BAD_RECEIVER),
+    }
 }
 
 fn is_string(oop: Oop) -> bool {
