@@ -662,6 +662,135 @@ pub(crate) fn super_send(vm: &mut Vm, ip: Ip) -> Ip {
     vm.send_selector(i.operand_oop(), i.a as usize, next(ip), Some(i), Some(i.b))
 }
 
+// ----- fused pairs ------------------------------------------------------------
+//
+// Handlers that do the work of two instructions that often follow each
+// other. Lowering puts one on the first instruction of the pair and leaves
+// the second in place (a jump may target it), and the fused handler
+// continues after the second: one dispatch instead of two.
+
+/// `StoreTemp; Pop`: an assignment to a temporary as a statement.
+pub(crate) fn pop_into_temp(vm: &mut Vm, ip: Ip) -> Ip {
+    let at = vm.slot_index(instr(ip).a);
+    vm.stack[at] = vm.pop();
+    next(next(ip))
+}
+
+/// `StoreInstVar; Pop`: an assignment to an instance variable as a
+/// statement.
+pub(crate) fn pop_into_inst_var(vm: &mut Vm, ip: Ip) -> Ip {
+    let receiver = vm.stack[vm.base];
+    let value = vm.top();
+    if vm.store(receiver, instr(ip).a as usize, value) {
+        vm.pop();
+        next(next(ip))
+    } else {
+        vm.fail("instance variable store out of the receiver's bounds")
+    }
+}
+
+/// `PushSelf; ReturnTop`.
+pub(crate) fn return_self(vm: &mut Vm, _ip: Ip) -> Ip {
+    let receiver = vm.stack[vm.base];
+    vm.return_from_frame(receiver)
+}
+
+/// `PushTemp; ReturnTop`.
+pub(crate) fn return_temp(vm: &mut Vm, ip: Ip) -> Ip {
+    let value = vm.stack[vm.slot_index(instr(ip).a)];
+    vm.return_from_frame(value)
+}
+
+/// `PushInstVar; ReturnTop`.
+pub(crate) fn return_inst_var(vm: &mut Vm, ip: Ip) -> Ip {
+    match memory::slot(vm.stack[vm.base], instr(ip).a as usize) {
+        Some(value) => vm.return_from_frame(value),
+        None => vm.fail("instance variable access out of the receiver's bounds"),
+    }
+}
+
+/// `PushLiteral (or nil, true, false); ReturnTop`.
+pub(crate) fn return_constant(vm: &mut Vm, ip: Ip) -> Ip {
+    vm.return_from_frame(instr(ip).operand_oop())
+}
+
+/// A comparison of two SmallIntegers (or immediate floats) followed by a
+/// conditional jump: the Boolean is never pushed. Anything else is the
+/// ordinary send, and the jump instruction after it takes its result.
+fn compare_and_jump(
+    vm: &mut Vm,
+    ip: Ip,
+    integers: fn(i64, i64) -> bool,
+    floats: fn(f64, f64) -> bool,
+    jump_when: bool,
+) -> Ip {
+    let n = vm.stack.len();
+    let (a, b) = (vm.stack[n - 2], vm.stack[n - 1]);
+    let result = match (a.as_small_integer(), b.as_small_integer()) {
+        (Some(x), Some(y)) => Some(integers(x, y)),
+        _ => match (as_float(a), as_float(b)) {
+            (Some(x), Some(y)) if a.is_small_float() || b.is_small_float() => Some(floats(x, y)),
+            _ => None,
+        },
+    };
+    match result {
+        Some(r) => {
+            vm.stack.truncate(n - 2);
+            let jump = next(ip);
+            if r == jump_when {
+                jump_target(jump)
+            } else {
+                next(jump)
+            }
+        }
+        None => send(vm, ip),
+    }
+}
+
+/// `==` followed by a conditional jump.
+fn identical_and_jump(vm: &mut Vm, ip: Ip, jump_when: bool) -> Ip {
+    let b = vm.pop();
+    let a = vm.pop();
+    let jump = next(ip);
+    if (a == b) == jump_when {
+        jump_target(jump)
+    } else {
+        next(jump)
+    }
+}
+
+macro_rules! compare_and_jumps {
+    ($($selector:literal => $if_true:ident, $if_false:ident, $op:tt;)*) => {
+        $(fn $if_true(vm: &mut Vm, ip: Ip) -> Ip {
+            compare_and_jump(vm, ip, |a, b| a $op b, |a, b| a $op b, true)
+        }
+        fn $if_false(vm: &mut Vm, ip: Ip) -> Ip {
+            compare_and_jump(vm, ip, |a, b| a $op b, |a, b| a $op b, false)
+        })*
+
+        /// The fused handler for a send of `selector` (one argument)
+        /// followed by a jump if true (`jump_when`) or if false.
+        pub(crate) fn compare_and_jump_handler(selector: &str, jump_when: bool) -> Option<Handler> {
+            match (selector, jump_when) {
+                $(($selector, true) => Some($if_true),
+                ($selector, false) => Some($if_false),)*
+                ("==", true) => Some(|vm, ip| identical_and_jump(vm, ip, true)),
+                ("==", false) => Some(|vm, ip| identical_and_jump(vm, ip, false)),
+                _ => None,
+            }
+        }
+    };
+}
+
+compare_and_jumps! {
+    "<" => less_jump_if_true, less_jump_if_false, <;
+    ">" => greater_jump_if_true, greater_jump_if_false, >;
+    "<=" => less_or_equal_jump_if_true, less_or_equal_jump_if_false, <=;
+    ">=" => greater_or_equal_jump_if_true, greater_or_equal_jump_if_false, >=;
+    "=" => equal_jump_if_true, equal_jump_if_false, ==;
+    "~=" => not_equal_jump_if_true, not_equal_jump_if_false, !=;
+}
+
 /// Jump targets are relative to the jump instruction.
 fn jump_target(ip: Ip) -> Ip {
     // SAFETY: lowering computed the offset from a target inside the unit.

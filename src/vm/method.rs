@@ -213,6 +213,36 @@ pub fn lower(
 }
 
 /// Turns each op into an instruction, for a method installed in `class`.
+/// The handler doing the work of `first` and `second`, which follow each
+/// other, if there is one (see the fused pairs in the interpreter).
+fn fused(first: &Op, second: &Op, selector: impl Fn(&u16) -> String) -> Option<Handler> {
+    Some(match (first, second) {
+        (Op::StoreTemp(_), Op::Pop) => run::pop_into_temp,
+        (Op::StoreInstVar(_), Op::Pop) => run::pop_into_inst_var,
+        (Op::PushSelf, Op::ReturnTop) => run::return_self,
+        (Op::PushTemp(_), Op::ReturnTop) => run::return_temp,
+        (Op::PushInstVar(_), Op::ReturnTop) => run::return_inst_var,
+        (Op::PushLiteral(_) | Op::PushNil | Op::PushTrue | Op::PushFalse, Op::ReturnTop) => {
+            run::return_constant
+        }
+        (
+            Op::Send {
+                selector: s,
+                args: 1,
+            },
+            Op::JumpIfTrue(_),
+        ) => run::compare_and_jump_handler(&selector(s), true)?,
+        (
+            Op::Send {
+                selector: s,
+                args: 1,
+            },
+            Op::JumpIfFalse(_),
+        ) => run::compare_and_jump_handler(&selector(s), false)?,
+        _ => return None,
+    })
+}
+
 pub fn lower_parts(vm: &mut Vm, parts: MethodParts, class: ClassIndex) -> Method {
     let selector = vm.intern(parts.selector);
     let literals = &parts.literals;
@@ -291,6 +321,12 @@ pub fn lower_parts(vm: &mut Vm, parts: MethodParts, class: ClassIndex) -> Method
                 Op::ReturnTop => Instr::new(run::return_top, 0, 0, 0),
                 Op::NonLocalReturn => Instr::new(run::non_local_return, 0, 0, 0),
             });
+        }
+        for (k, pair) in unit.code.windows(2).enumerate() {
+            let selector = |i: &u16| vm.symbol_text(literals[*i as usize]);
+            if let Some(handler) = fused(&pair[0], &pair[1], selector) {
+                code[k + shift as usize].handler = handler;
+            }
         }
         units.push(Unit {
             num_args: unit.num_args,
