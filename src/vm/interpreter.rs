@@ -714,6 +714,53 @@ pub(crate) fn return_constant(vm: &mut Vm, ip: Ip) -> Ip {
     vm.return_from_frame(instr(ip).operand_oop())
 }
 
+/// Runs the instruction after `ip` directly, without going back to the
+/// trampoline: for a push followed by a send, the push's handler chains
+/// into the send's (the send never chains further, so this nests at most
+/// one call deep).
+fn then_next(vm: &mut Vm, ip: Ip) -> Ip {
+    let next_ip = next(ip);
+    (instr(next_ip).handler)(vm, next_ip)
+}
+
+/// `PushSelf` then a send.
+pub(crate) fn push_self_then_send(vm: &mut Vm, ip: Ip) -> Ip {
+    let receiver = vm.stack[vm.base];
+    vm.push(receiver);
+    then_next(vm, ip)
+}
+
+/// `PushTemp` then a send.
+pub(crate) fn push_temp_then_send(vm: &mut Vm, ip: Ip) -> Ip {
+    let v = vm.stack[vm.slot_index(instr(ip).a)];
+    vm.push(v);
+    then_next(vm, ip)
+}
+
+/// `PushInstVar` then a send.
+pub(crate) fn push_inst_var_then_send(vm: &mut Vm, ip: Ip) -> Ip {
+    match memory::slot(vm.stack[vm.base], instr(ip).a as usize) {
+        Some(v) => {
+            vm.push(v);
+            then_next(vm, ip)
+        }
+        None => vm.fail("instance variable access out of the receiver's bounds"),
+    }
+}
+
+/// `PushLiteral` (or nil, true, false) then a send.
+pub(crate) fn push_constant_then_send(vm: &mut Vm, ip: Ip) -> Ip {
+    vm.push(instr(ip).operand_oop());
+    then_next(vm, ip)
+}
+
+/// `PushBinding` (a global, class or pool variable) then a send.
+pub(crate) fn push_binding_then_send(vm: &mut Vm, ip: Ip) -> Ip {
+    let value = memory::slot(instr(ip).operand_oop(), BINDING_VALUE).unwrap_or(vm.nil);
+    vm.push(value);
+    then_next(vm, ip)
+}
+
 /// A comparison of two SmallIntegers (or immediate floats) followed by a
 /// conditional jump: the Boolean is never pushed. Anything else is the
 /// ordinary send, and the jump instruction after it takes its result.

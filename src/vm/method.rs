@@ -225,6 +225,16 @@ fn fused(first: &Op, second: &Op, selector: impl Fn(&u16) -> String) -> Option<H
         (Op::PushLiteral(_) | Op::PushNil | Op::PushTrue | Op::PushFalse, Op::ReturnTop) => {
             run::return_constant
         }
+        (Op::PushSelf, Op::Send { .. } | Op::SuperSend { .. }) => run::push_self_then_send,
+        (Op::PushTemp(_), Op::Send { .. } | Op::SuperSend { .. }) => run::push_temp_then_send,
+        (Op::PushInstVar(_), Op::Send { .. } | Op::SuperSend { .. }) => {
+            run::push_inst_var_then_send
+        }
+        (
+            Op::PushLiteral(_) | Op::PushNil | Op::PushTrue | Op::PushFalse,
+            Op::Send { .. } | Op::SuperSend { .. },
+        ) => run::push_constant_then_send,
+        (Op::PushBinding(_), Op::Send { .. } | Op::SuperSend { .. }) => run::push_binding_then_send,
         (
             Op::Send {
                 selector: s,
