@@ -213,3 +213,16 @@ fn promoted_garbage_is_collected_from_old_space() {
         "old space keeps only what is live: {stats}"
     );
 }
+
+/// Long straight-line code: instructions that run their successor
+/// directly (chaining) are bounded in number, so neither a brace array of
+/// thousands of elements nor thousands of statements nest deeply on the
+/// Rust stack, in debug builds too.
+#[test]
+fn long_straight_line_code_runs() {
+    let elements: Vec<String> = (1..=5000).map(|i| i.to_string()).collect();
+    let array = format!("{{{}}} size", elements.join(". "));
+    assert_eq!(eval(&array), "5000\n");
+    let statements = "x := x + 1. y := x. ".repeat(3000);
+    assert_eq!(eval(&format!("| x y | x := 0. {statements} y")), "3000\n");
+}

@@ -714,51 +714,44 @@ pub(crate) fn return_constant(vm: &mut Vm, ip: Ip) -> Ip {
     vm.return_from_frame(instr(ip).operand_oop())
 }
 
-/// Runs the instruction after `ip` directly, without going back to the
-/// trampoline: for a push followed by a send, the push's handler chains
-/// into the send's (the send never chains further, so this nests at most
-/// one call deep).
-fn then_next(vm: &mut Vm, ip: Ip) -> Ip {
-    let next_ip = next(ip);
-    (instr(next_ip).handler)(vm, next_ip)
+// ----- chaining -------------------------------------------------------------
+//
+// A straight-line instruction (a push, a store, a pop, the method entry)
+// whose successor is known can run that successor's handler itself
+// instead of returning to the trampoline: in release builds the call is a
+// tail jump, so a run of them is direct threading. Lowering chains at most
+// `MAX_CHAIN` instructions in a row, which bounds the nesting where the
+// compiler does not make the tail call.
+
+/// The longest run of chained instructions.
+pub(crate) const MAX_CHAIN: usize = 4;
+
+macro_rules! chained {
+    ($($name:ident => $base:ident;)*) => {
+        $(pub(crate) fn $name(vm: &mut Vm, ip: Ip) -> Ip {
+            let next_ip = $base(vm, ip);
+            if next_ip.is_null() {
+                return next_ip;
+            }
+            (instr(next_ip).handler)(vm, next_ip)
+        })*
+    };
 }
 
-/// `PushSelf` then a send.
-pub(crate) fn push_self_then_send(vm: &mut Vm, ip: Ip) -> Ip {
-    let receiver = vm.stack[vm.base];
-    vm.push(receiver);
-    then_next(vm, ip)
-}
-
-/// `PushTemp` then a send.
-pub(crate) fn push_temp_then_send(vm: &mut Vm, ip: Ip) -> Ip {
-    let v = vm.stack[vm.slot_index(instr(ip).a)];
-    vm.push(v);
-    then_next(vm, ip)
-}
-
-/// `PushInstVar` then a send.
-pub(crate) fn push_inst_var_then_send(vm: &mut Vm, ip: Ip) -> Ip {
-    match memory::slot(vm.stack[vm.base], instr(ip).a as usize) {
-        Some(v) => {
-            vm.push(v);
-            then_next(vm, ip)
-        }
-        None => vm.fail("instance variable access out of the receiver's bounds"),
-    }
-}
-
-/// `PushLiteral` (or nil, true, false) then a send.
-pub(crate) fn push_constant_then_send(vm: &mut Vm, ip: Ip) -> Ip {
-    vm.push(instr(ip).operand_oop());
-    then_next(vm, ip)
-}
-
-/// `PushBinding` (a global, class or pool variable) then a send.
-pub(crate) fn push_binding_then_send(vm: &mut Vm, ip: Ip) -> Ip {
-    let value = memory::slot(instr(ip).operand_oop(), BINDING_VALUE).unwrap_or(vm.nil);
-    vm.push(value);
-    then_next(vm, ip)
+chained! {
+    method_entry_chained => method_entry;
+    push_self_chained => push_self;
+    push_constant_chained => push_constant;
+    push_temp_chained => push_temp;
+    push_inst_var_chained => push_inst_var;
+    push_binding_chained => push_binding;
+    push_remote_chained => push_remote;
+    store_temp_chained => store_temp;
+    store_inst_var_chained => store_inst_var;
+    pop_chained => pop;
+    dup_chained => dup;
+    pop_into_temp_chained => pop_into_temp;
+    pop_into_inst_var_chained => pop_into_inst_var;
 }
 
 /// A comparison of two SmallIntegers (or immediate floats) followed by a

@@ -213,6 +213,51 @@ pub fn lower(
 }
 
 /// Turns each op into an instruction, for a method installed in `class`.
+/// Gives straight-line instructions the handlers that run their successor
+/// directly (see chaining in the interpreter), at most `MAX_CHAIN` in a
+/// row. `code` is `ops` lowered, after `shift` leading instructions (the
+/// method entry); `fused_with_next` says which ops got a fused handler.
+fn chain(code: &mut [Instr], ops: &[Op], shift: usize, fused_with_next: &[bool]) {
+    // The chained handler of the instruction lowered from `op`, and how
+    // many instructions it covers.
+    let chained = |k: usize| -> Option<(Handler, usize)> {
+        let fused = fused_with_next[k];
+        Some(match (&ops[k], fused) {
+            (Op::PushSelf, false) => (run::push_self_chained, 1),
+            (Op::PushLiteral(_) | Op::PushNil | Op::PushTrue | Op::PushFalse, false) => {
+                (run::push_constant_chained, 1)
+            }
+            (Op::PushTemp(_), false) => (run::push_temp_chained, 1),
+            (Op::PushInstVar(_), false) => (run::push_inst_var_chained, 1),
+            (Op::PushBinding(_), false) => (run::push_binding_chained, 1),
+            (Op::PushRemote { .. }, false) => (run::push_remote_chained, 1),
+            (Op::StoreTemp(_), false) => (run::store_temp_chained, 1),
+            (Op::StoreInstVar(_), false) => (run::store_inst_var_chained, 1),
+            (Op::StoreTemp(_), true) => (run::pop_into_temp_chained, 2),
+            (Op::StoreInstVar(_), true) => (run::pop_into_inst_var_chained, 2),
+            (Op::Pop, false) => (run::pop_chained, 1),
+            (Op::Dup, false) => (run::dup_chained, 1),
+            _ => return None,
+        })
+    };
+    // From the end: how many chained instructions start at each op.
+    let mut run_length = vec![0usize; ops.len() + 2];
+    for k in (0..ops.len()).rev() {
+        let Some((handler, width)) = chained(k) else {
+            continue;
+        };
+        let successor = k + width;
+        if successor >= ops.len() || run_length[successor] >= run::MAX_CHAIN {
+            continue;
+        }
+        code[k + shift].handler = handler;
+        run_length[k] = run_length[successor] + 1;
+    }
+    if shift == 1 && !ops.is_empty() && run_length[0] < run::MAX_CHAIN {
+        code[0].handler = run::method_entry_chained;
+    }
+}
+
 /// The handler doing the work of `first` and `second`, which follow each
 /// other, if there is one (see the fused pairs in the interpreter).
 fn fused(first: &Op, second: &Op, selector: impl Fn(&u16) -> String) -> Option<Handler> {
@@ -225,16 +270,6 @@ fn fused(first: &Op, second: &Op, selector: impl Fn(&u16) -> String) -> Option<H
         (Op::PushLiteral(_) | Op::PushNil | Op::PushTrue | Op::PushFalse, Op::ReturnTop) => {
             run::return_constant
         }
-        (Op::PushSelf, Op::Send { .. } | Op::SuperSend { .. }) => run::push_self_then_send,
-        (Op::PushTemp(_), Op::Send { .. } | Op::SuperSend { .. }) => run::push_temp_then_send,
-        (Op::PushInstVar(_), Op::Send { .. } | Op::SuperSend { .. }) => {
-            run::push_inst_var_then_send
-        }
-        (
-            Op::PushLiteral(_) | Op::PushNil | Op::PushTrue | Op::PushFalse,
-            Op::Send { .. } | Op::SuperSend { .. },
-        ) => run::push_constant_then_send,
-        (Op::PushBinding(_), Op::Send { .. } | Op::SuperSend { .. }) => run::push_binding_then_send,
         (
             Op::Send {
                 selector: s,
@@ -332,12 +367,16 @@ pub fn lower_parts(vm: &mut Vm, parts: MethodParts, class: ClassIndex) -> Method
                 Op::NonLocalReturn => Instr::new(run::non_local_return, 0, 0, 0),
             });
         }
+        let shift = shift as usize;
+        let mut fused_with_next = vec![false; unit.code.len()];
         for (k, pair) in unit.code.windows(2).enumerate() {
             let selector = |i: &u16| vm.symbol_text(literals[*i as usize]);
             if let Some(handler) = fused(&pair[0], &pair[1], selector) {
-                code[k + shift as usize].handler = handler;
+                code[k + shift].handler = handler;
+                fused_with_next[k] = true;
             }
         }
+        chain(&mut code, unit.code, shift, &fused_with_next);
         units.push(Unit {
             num_args: unit.num_args,
             num_copied: unit.num_copied,
