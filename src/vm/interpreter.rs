@@ -571,9 +571,23 @@ fn special_send(vm: &mut Vm, ip: Ip, integers: IntegerOp, floats: Option<FloatOp
         Some(r) => {
             vm.stack.truncate(n - 1);
             vm.stack[n - 2] = r;
-            next(ip)
+            continue_after(vm, ip)
         }
         None => send(vm, ip),
+    }
+}
+
+/// The instruction after a special send or `==` that answered inline:
+/// run at once when lowering marked the send as chained (`b` = 1, see
+/// chaining), else through the trampoline. A special send that falls back
+/// to a real send never chains: the callee's code runs from the
+/// trampoline.
+fn continue_after(vm: &mut Vm, ip: Ip) -> Ip {
+    let next_ip = next(ip);
+    if instr(ip).b == CHAINED {
+        (instr(next_ip).handler)(vm, next_ip)
+    } else {
+        next_ip
     }
 }
 
@@ -631,7 +645,7 @@ pub(crate) fn send_identical(vm: &mut Vm, ip: Ip) -> Ip {
     let a = vm.pop();
     let result = vm.boolean(a == b);
     vm.push(result);
-    next(ip)
+    continue_after(vm, ip)
 }
 
 /// The specialized handler for sends of `selector` with one argument.
@@ -724,7 +738,10 @@ pub(crate) fn return_constant(vm: &mut Vm, ip: Ip) -> Ip {
 // compiler does not make the tail call.
 
 /// The longest run of chained instructions.
-pub(crate) const MAX_CHAIN: usize = 4;
+pub(crate) const MAX_CHAIN: usize = 8;
+
+/// The `b` operand of a special send whose inline answer chains.
+pub(crate) const CHAINED: u32 = 1;
 
 macro_rules! chained {
     ($($name:ident => $base:ident;)*) => {

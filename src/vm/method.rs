@@ -217,7 +217,13 @@ pub fn lower(
 /// directly (see chaining in the interpreter), at most `MAX_CHAIN` in a
 /// row. `code` is `ops` lowered, after `shift` leading instructions (the
 /// method entry); `fused_with_next` says which ops got a fused handler.
-fn chain(code: &mut [Instr], ops: &[Op], shift: usize, fused_with_next: &[bool]) {
+fn chain(
+    code: &mut [Instr],
+    ops: &[Op],
+    shift: usize,
+    fused_with_next: &[bool],
+    special_send: impl Fn(usize) -> bool,
+) {
     // The chained handler of the instruction lowered from `op`, and how
     // many instructions it covers.
     let chained = |k: usize| -> Option<(Handler, usize)> {
@@ -243,6 +249,15 @@ fn chain(code: &mut [Instr], ops: &[Op], shift: usize, fused_with_next: &[bool])
     // From the end: how many chained instructions start at each op.
     let mut run_length = vec![0usize; ops.len() + 2];
     for k in (0..ops.len()).rev() {
+        // A special send (arithmetic, comparison, `==`) chains when it
+        // answers inline: the same handler, marked in its `b` operand.
+        if special_send(k) && !fused_with_next[k] {
+            if k + 1 < ops.len() && run_length[k + 1] < run::MAX_CHAIN {
+                code[k + shift].b = run::CHAINED;
+                run_length[k] = run_length[k + 1] + 1;
+            }
+            continue;
+        }
         let Some((handler, width)) = chained(k) else {
             continue;
         };
@@ -376,7 +391,13 @@ pub fn lower_parts(vm: &mut Vm, parts: MethodParts, class: ClassIndex) -> Method
                 fused_with_next[k] = true;
             }
         }
-        chain(&mut code, unit.code, shift, &fused_with_next);
+        let special = |k: usize| match &unit.code[k] {
+            Op::Send { selector, args: 1 } => {
+                run::special_send_handler(&vm.symbol_text(literals[*selector as usize])).is_some()
+            }
+            _ => false,
+        };
+        chain(&mut code, unit.code, shift, &fused_with_next, special);
         units.push(Unit {
             num_args: unit.num_args,
             num_copied: unit.num_copied,
