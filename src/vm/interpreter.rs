@@ -189,40 +189,49 @@ impl Vm {
                 return return_ip;
             }
         }
-        self.invoke_quick_or_primitive(method, args, return_ip)
+        if m.primitive == 0 {
+            return self.invoke_quick(method, args, return_ip);
+        }
+        self.invoke_primitive(method, args, return_ip)
     }
 
+    /// A quick method (a method that is not plain has a primitive or is
+    /// quick) answers without a frame, unless its receiver lacks the slot:
+    /// then its code runs, to report that.
     #[inline(never)]
-    fn invoke_quick_or_primitive(&mut self, method: MethodRef, args: usize, return_ip: Ip) -> Ip {
-        let (primitive, primitive_fn, error_slot, quick) = {
-            let m = &self.methods[method as usize];
-            (m.primitive, m.primitive_fn, m.primitive_error_slot, m.quick)
-        };
-        // Quick methods have no primitive; a method that is not plain has
-        // one or the other.
-        if primitive == 0 {
-            if let Some(value) = self.answer_quick(quick, args) {
+    fn invoke_quick(&mut self, method: MethodRef, args: usize, return_ip: Ip) -> Ip {
+        let quick = self.methods[method as usize].quick;
+        match self.answer_quick(quick, args) {
+            Some(value) => {
                 let m = &self.methods[method as usize];
                 m.invocations.set(m.invocations.get() + 1);
-                let len = self.stack.len();
-                self.stack.truncate(len - args - 1);
-                self.push(value);
-                return return_ip;
+                let receiver_at = self.stack.len() - args - 1;
+                self.stack.truncate(receiver_at + 1);
+                self.stack[receiver_at] = value;
+                return_ip
             }
-            return self.activate(method, 0, args, return_ip, None);
+            None => self.activate(method, 0, args, return_ip, None),
         }
+    }
+
+    /// Runs the method's primitive; when it fails, the method's code runs
+    /// with the failure code in its `error:` temporary.
+    #[inline(never)]
+    fn invoke_primitive(&mut self, method: MethodRef, args: usize, return_ip: Ip) -> Ip {
+        let (primitive, primitive_fn, error_slot) = {
+            let m = &self.methods[method as usize];
+            (m.primitive, m.primitive_fn, m.primitive_error_slot)
+        };
         let code = match primitive_fn(self, primitive, args, return_ip) {
             Prim::Value(v) => {
-                let len = self.stack.len();
-                self.stack.truncate(len - args - 1);
-                self.push(v);
+                let receiver_at = self.stack.len() - args - 1;
+                self.stack.truncate(receiver_at + 1);
+                self.stack[receiver_at] = v;
                 return return_ip;
             }
             Prim::Continue(ip) => return ip,
             Prim::Fail(code) => code,
         };
-        // The primitive failed: the method's code runs, with the error
-        // code in its `error:` temporary.
         let ip = self.activate(method, 0, args, return_ip, None);
         if let (Some(slot), false) = (error_slot, ip.is_null()) {
             let value = match primitives::ERROR_TABLE.get((code as usize).wrapping_sub(2)) {
