@@ -182,6 +182,22 @@ pub fn function_for(number: u32) -> PrimitiveFn {
             }
             _ => call(vm, n, args, ip),
         },
+        70 => |vm, n, args, ip| match args {
+            0 => {
+                let [class] = top::<1>(vm);
+                basic_new(vm, class, None)
+            }
+            _ => call(vm, n, args, ip),
+        },
+        // Block evaluation: value, value:, ... value:value:value:value:.
+        201..=205 => |vm, n, args, ip| {
+            if args == (n - 201) as usize {
+                let closure = vm.stack[vm.stack.len() - args - 1];
+                value(vm, closure, args, ip)
+            } else {
+                call(vm, n, args, ip)
+            }
+        },
         named_numbers::STRING_EQUALS => |vm, n, args, ip| match args {
             1 => {
                 let [receiver, other] = top::<2>(vm);
