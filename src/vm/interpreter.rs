@@ -176,18 +176,28 @@ impl Vm {
     #[inline(always)]
     pub(crate) fn invoke(&mut self, method: MethodRef, args: usize, return_ip: Ip) -> Ip {
         // One test on the common path: most methods just run their code;
-        // then the most common quick method, the getter.
+        // then the most common quick methods, getters and constants.
         let m = &self.methods[method as usize];
         if m.plain {
             return self.activate(method, 0, args, return_ip, None);
         }
-        if let (Quick::ReturnInstVar(index), 0) = (m.quick, args) {
-            let top = self.stack.len() - 1;
-            if let Some(value) = memory::slot(self.stack[top], index as usize) {
+        match (m.quick, args) {
+            (Quick::ReturnInstVar(index), 0) => {
+                let top = self.stack.len() - 1;
+                if let Some(value) = memory::slot(self.stack[top], index as usize) {
+                    m.invocations.set(m.invocations.get() + 1);
+                    self.stack[top] = value;
+                    return return_ip;
+                }
+            }
+            // `isNil`, `isString`...: a constant.
+            (Quick::ReturnConstant(value), 0) => {
                 m.invocations.set(m.invocations.get() + 1);
+                let top = self.stack.len() - 1;
                 self.stack[top] = value;
                 return return_ip;
             }
+            _ => {}
         }
         if m.primitive == 0 {
             return self.invoke_quick(method, args, return_ip);
