@@ -151,6 +151,13 @@ impl Header {
         }
     }
 
+    /// Whether the object is only indexed slots (an Array's format), read
+    /// without building the Format.
+    #[inline]
+    pub const fn is_indexable_only(self) -> bool {
+        (self.0 >> FORMAT_SHIFT) & FORMAT_MASK == Format::Indexable.code()
+    }
+
     /// For a byte object, the number of unused bytes in its last word
     /// (`Format::Bytes`), decoded without building the Format.
     #[inline]

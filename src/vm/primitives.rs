@@ -716,7 +716,23 @@ fn index(vm: &Vm, receiver: Oop, index: Oop) -> Result<usize, Prim> {
     }
 }
 
+/// For an object of indexed slots only (an Array), the 0-based slot of
+/// the 1-based index `i`, if in bounds: the common case of `at:` and
+/// `at:put:`, without looking the class up.
+fn array_slot(receiver: Oop, i: Oop) -> Option<usize> {
+    if !receiver.is_pointer() {
+        return None;
+    }
+    // SAFETY: a pointer Oop is a live object.
+    let (header, count) = unsafe { (memory::header(receiver), memory::slot_count(receiver)) };
+    let i = i.as_small_integer()?;
+    (header.is_indexable_only() && i >= 1 && i as usize <= count).then(|| i as usize - 1)
+}
+
 fn at(vm: &mut Vm, receiver: Oop, i: Oop) -> Prim {
+    if let Some(slot) = array_slot(receiver, i) {
+        return Prim::Value(memory::slot(receiver, slot).unwrap_or(vm.nil));
+    }
     let i = match index(vm, receiver, i) {
         Ok(i) => i,
         Err(p) => return p,
@@ -731,6 +747,10 @@ fn at(vm: &mut Vm, receiver: Oop, i: Oop) -> Prim {
 }
 
 fn at_put(vm: &mut Vm, receiver: Oop, i: Oop, value: Oop) -> Prim {
+    if let Some(slot) = array_slot(receiver, i) {
+        vm.store(receiver, slot, value);
+        return Prim::Value(value);
+    }
     let i = match index(vm, receiver, i) {
         Ok(i) => i,
         Err(p) => return p,
