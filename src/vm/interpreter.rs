@@ -641,7 +641,7 @@ special_sends! {
     send_greater => |vm, a, b| Some(vm.boolean(a > b)), Some(|vm, a, b| Some(vm.boolean(a > b)));
     send_less_or_equal => |vm, a, b| Some(vm.boolean(a <= b)), Some(|vm, a, b| Some(vm.boolean(a <= b)));
     send_greater_or_equal => |vm, a, b| Some(vm.boolean(a >= b)), Some(|vm, a, b| Some(vm.boolean(a >= b)));
-    send_equal => |vm, a, b| Some(vm.boolean(a == b)), Some(|vm, a, b| Some(vm.boolean(a == b)));
+    send_numbers_equal => |vm, a, b| Some(vm.boolean(a == b)), Some(|vm, a, b| Some(vm.boolean(a == b)));
     send_not_equal => |vm, a, b| Some(vm.boolean(a != b)), Some(|vm, a, b| Some(vm.boolean(a != b)));
     send_divide => |_, a, b| (b != 0 && a % b == 0).then(|| a / b).and_then(Oop::small_integer),
         Some(|_, a, b| if b == 0.0 { None } else { small_float(a / b) });
@@ -655,6 +655,37 @@ special_sends! {
     }).and_then(Oop::small_integer), None;
     send_bit_and => |_, a, b| Oop::small_integer(a & b), None;
     send_bit_or => |_, a, b| Oop::small_integer(a | b), None;
+}
+
+/// `=`: numbers inline as the other special sends; and two byte strings
+/// (Strings and Symbols, compared by characters) inline when the send
+/// site's inline cache holds the string-comparison primitive for the
+/// receiver's class, so an override of `=` is still honoured.
+pub(crate) fn send_equal(vm: &mut Vm, ip: Ip) -> Ip {
+    let n = vm.stack.len();
+    if let Some(equal) = cached_string_equality(vm, ip) {
+        vm.stack.truncate(n - 1);
+        vm.stack[n - 2] = vm.boolean(equal);
+        return continue_after(vm, ip);
+    }
+    send_numbers_equal(vm, ip)
+}
+
+/// For a send of `=` at `ip` whose receiver and argument (on top of the
+/// stack) are byte strings: their equality, when the site's inline cache
+/// says the receiver's class answers `=` with the string-comparison
+/// primitive.
+fn cached_string_equality(vm: &Vm, ip: Ip) -> Option<bool> {
+    let n = vm.stack.len();
+    let (a, b) = (vm.stack[n - 2], vm.stack[n - 1]);
+    let entry = instr(ip).cache.get();
+    if entry.class != class_index_of(a) || entry.epoch != vm.epoch {
+        return None;
+    }
+    if vm.methods[entry.method as usize].primitive != primitives::named_numbers::STRING_EQUALS {
+        return None;
+    }
+    primitives::strings_equal(a, b)
 }
 
 /// `==` is never looked up, as in Pharo (whose compiler gives it a
@@ -798,6 +829,7 @@ fn compare_and_jump(
     ip: Ip,
     integers: fn(i64, i64) -> bool,
     floats: fn(f64, f64) -> bool,
+    equality: bool,
     jump_when: bool,
 ) -> Ip {
     let n = vm.stack.len();
@@ -806,6 +838,7 @@ fn compare_and_jump(
         (Some(x), Some(y)) => Some(integers(x, y)),
         _ => match (as_float(a), as_float(b)) {
             (Some(x), Some(y)) if a.is_small_float() || b.is_small_float() => Some(floats(x, y)),
+            _ if equality => cached_string_equality(vm, ip),
             _ => None,
         },
     };
@@ -836,12 +869,12 @@ fn identical_and_jump(vm: &mut Vm, ip: Ip, jump_when: bool) -> Ip {
 }
 
 macro_rules! compare_and_jumps {
-    ($($selector:literal => $if_true:ident, $if_false:ident, $op:tt;)*) => {
+    ($($selector:literal => $if_true:ident, $if_false:ident, $op:tt, $equality:literal;)*) => {
         $(fn $if_true(vm: &mut Vm, ip: Ip) -> Ip {
-            compare_and_jump(vm, ip, |a, b| a $op b, |a, b| a $op b, true)
+            compare_and_jump(vm, ip, |a, b| a $op b, |a, b| a $op b, $equality, true)
         }
         fn $if_false(vm: &mut Vm, ip: Ip) -> Ip {
-            compare_and_jump(vm, ip, |a, b| a $op b, |a, b| a $op b, false)
+            compare_and_jump(vm, ip, |a, b| a $op b, |a, b| a $op b, $equality, false)
         })*
 
         /// The fused handler for a send of `selector` (one argument)
@@ -859,12 +892,12 @@ macro_rules! compare_and_jumps {
 }
 
 compare_and_jumps! {
-    "<" => less_jump_if_true, less_jump_if_false, <;
-    ">" => greater_jump_if_true, greater_jump_if_false, >;
-    "<=" => less_or_equal_jump_if_true, less_or_equal_jump_if_false, <=;
-    ">=" => greater_or_equal_jump_if_true, greater_or_equal_jump_if_false, >=;
-    "=" => equal_jump_if_true, equal_jump_if_false, ==;
-    "~=" => not_equal_jump_if_true, not_equal_jump_if_false, !=;
+    "<" => less_jump_if_true, less_jump_if_false, <, false;
+    ">" => greater_jump_if_true, greater_jump_if_false, >, false;
+    "<=" => less_or_equal_jump_if_true, less_or_equal_jump_if_false, <=, false;
+    ">=" => greater_or_equal_jump_if_true, greater_or_equal_jump_if_false, >=, false;
+    "=" => equal_jump_if_true, equal_jump_if_false, ==, true;
+    "~=" => not_equal_jump_if_true, not_equal_jump_if_false, !=, false;
 }
 
 /// Jump targets are relative to the jump instruction.

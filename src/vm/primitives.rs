@@ -482,9 +482,18 @@ fn shallow_copy(vm: &mut Vm, object: Oop) -> Prim {
 /// ByteString = ByteString (Symbols included): same bytes. Fails for
 /// anything else, so the Smalltalk method decides.
 fn string_equals(vm: &Vm, receiver: Oop, other: Oop) -> Prim {
+    match strings_equal(receiver, other) {
+        Some(equal) => Prim::Value(vm.boolean(equal)),
+        None => failure(BAD_ARGUMENT),
+    }
+}
+
+/// Whether two byte strings have the same characters; None unless
+/// `other` is a String or Symbol and `receiver` a byte object.
+pub(crate) fn strings_equal(receiver: Oop, other: Oop) -> Option<bool> {
     match (memory::bytes(receiver), memory::bytes(other)) {
-        (Some(a), Some(b)) if is_string(other) => Prim::Value(vm.boolean(a == b)),
-        _ => failure(BAD_ARGUMENT),
+        (Some(a), Some(b)) if is_string(other) => Some(a == b),
+        _ => None,
     }
 }
 
