@@ -42,6 +42,8 @@ pub struct Frame {
     pub id: u64,
     /// Id of the method activation `^` returns from (itself for methods).
     pub home: u64,
+    /// The `base` register to restore on return (the caller's base).
+    pub caller_base: usize,
 }
 
 /// Closure slots (a VM-defined layout, which the kernel's BlockClosure
@@ -320,6 +322,7 @@ impl Vm {
             return_ip,
             id,
             home,
+            caller_base: self.base,
         });
         self.base = base;
         code
@@ -393,7 +396,7 @@ impl Vm {
     pub(crate) fn return_from_frame(&mut self, value: Oop) -> Ip {
         let frame = self.frames.pop().expect("a frame is active");
         self.stack.truncate(frame.base);
-        self.sync_base();
+        self.base = frame.caller_base;
         if frame.return_ip.is_null() {
             self.result = value;
         } else {
@@ -430,7 +433,8 @@ impl Vm {
 
 pub(crate) fn method_entry(vm: &mut Vm, ip: Ip) -> Ip {
     let i = instr(ip);
-    let m = &vm.methods[vm.frame().method as usize];
+    // Registration put the method's index in `a`.
+    let m = &vm.methods[i.a as usize];
     m.invocations.set(m.invocations.get() + 1);
     if i.operand != vm.sent_selector.bits() {
         let (expected, got) = (

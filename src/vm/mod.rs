@@ -587,6 +587,14 @@ impl Vm {
     pub(crate) fn register(&mut self, method: Method) -> MethodRef {
         self.methods.push(method);
         let r = (self.methods.len() - 1) as MethodRef;
+        // The entry instruction counts invocations in the method it names.
+        if let Some(entry) = self.methods[r as usize]
+            .units
+            .first_mut()
+            .and_then(|u| u.code.first_mut())
+        {
+            entry.a = r;
+        }
         self.methods[r as usize].object = self.make_method_object(r);
         r
     }
