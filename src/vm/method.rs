@@ -275,7 +275,7 @@ fn chain(
 
 /// The handler doing the work of `first` and `second`, which follow each
 /// other, if there is one (see the fused pairs in the interpreter).
-fn fused(first: &Op, second: &Op, selector: impl Fn(&u16) -> String) -> Option<Handler> {
+fn fused<'a>(first: &Op, second: &Op, selector: impl Fn(&u16) -> &'a str) -> Option<Handler> {
     Some(match (first, second) {
         (Op::StoreTemp(_), Op::Pop) => run::pop_into_temp,
         (Op::StoreInstVar(_), Op::Pop) => run::pop_into_inst_var,
@@ -291,14 +291,14 @@ fn fused(first: &Op, second: &Op, selector: impl Fn(&u16) -> String) -> Option<H
                 args: 1,
             },
             Op::JumpIfTrue(_),
-        ) => run::compare_and_jump_handler(&selector(s), true)?,
+        ) => run::compare_and_jump_handler(selector(s), true)?,
         (
             Op::Send {
                 selector: s,
                 args: 1,
             },
             Op::JumpIfFalse(_),
-        ) => run::compare_and_jump_handler(&selector(s), false)?,
+        ) => run::compare_and_jump_handler(selector(s), false)?,
         _ => return None,
     })
 }
@@ -356,8 +356,8 @@ pub fn lower_parts(vm: &mut Vm, parts: MethodParts, class: ClassIndex) -> Method
                 Op::Pop => Instr::new(run::pop, 0, 0, 0),
                 Op::Dup => Instr::new(run::dup, 0, 0, 0),
                 Op::Send { selector, args } => {
-                    let name = vm.symbol_text(lit(selector));
-                    let handler = match (*args, run::special_send_handler(&name)) {
+                    let name = vm.symbol_str(lit(selector));
+                    let handler = match (*args, run::special_send_handler(name)) {
                         (1, Some(special)) => special,
                         _ => run::send as Handler,
                     };
@@ -385,7 +385,7 @@ pub fn lower_parts(vm: &mut Vm, parts: MethodParts, class: ClassIndex) -> Method
         let shift = shift as usize;
         let mut fused_with_next = vec![false; unit.code.len()];
         for (k, pair) in unit.code.windows(2).enumerate() {
-            let selector = |i: &u16| vm.symbol_text(literals[*i as usize]);
+            let selector = |i: &u16| vm.symbol_str(literals[*i as usize]);
             if let Some(handler) = fused(&pair[0], &pair[1], selector) {
                 code[k + shift].handler = handler;
                 fused_with_next[k] = true;
@@ -393,7 +393,7 @@ pub fn lower_parts(vm: &mut Vm, parts: MethodParts, class: ClassIndex) -> Method
         }
         let special = |k: usize| match &unit.code[k] {
             Op::Send { selector, args: 1 } => {
-                run::special_send_handler(&vm.symbol_text(literals[*selector as usize])).is_some()
+                run::special_send_handler(vm.symbol_str(literals[*selector as usize])).is_some()
             }
             _ => false,
         };

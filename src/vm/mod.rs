@@ -291,6 +291,14 @@ impl Vm {
     }
 
     /// The text of a Symbol (or String).
+    /// The text of a Symbol (or String), borrowed: symbols live in old
+    /// space, which never moves objects. "?" when it is not text.
+    pub fn symbol_str(&self, symbol: Oop) -> &str {
+        memory::bytes(symbol)
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .unwrap_or("?")
+    }
+
     pub fn symbol_text(&self, symbol: Oop) -> String {
         memory::bytes(symbol).map_or_else(
             || "?".to_string(),
