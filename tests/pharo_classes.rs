@@ -80,7 +80,7 @@ fn pharo_stack_runs_on_our_linked_list() {
 /// the number of their tests that pass here at least: a floor that guards
 /// what already conforms, and a record of what does not yet.
 const PHARO_TESTS: &[(&str, usize, usize)] = &[
-    ("Kernel-Tests/MagnitudeTest.class.st", 7, 6),
+    ("Kernel-Tests/MagnitudeTest.class.st", 7, 7),
     ("Kernel-Tests/IntegerDigitLogicTest.class.st", 7, 6),
     ("Kernel-Tests/BlockClosuresTestCase.class.st", 12, 8),
     (
