@@ -81,16 +81,17 @@ fn pharo_stack_runs_on_our_linked_list() {
 /// what already conforms, and a record of what does not yet.
 const PHARO_TESTS: &[(&str, usize, usize)] = &[
     ("Kernel-Tests/MagnitudeTest.class.st", 7, 7),
-    ("Kernel-Tests/IntegerDigitLogicTest.class.st", 7, 6),
-    ("Kernel-Tests/BlockClosuresTestCase.class.st", 12, 8),
+    ("Kernel-Tests/IntegerDigitLogicTest.class.st", 7, 7),
+    ("Kernel-Tests/BlockClosuresTestCase.class.st", 12, 11),
     (
         "Kernel-Tests/BasicBehaviorClassMetaclassTest.class.st",
         9,
-        5,
+        6,
     ),
-    ("Collections-Abstract-Tests/SplitJoinTest.class.st", 26, 10),
+    ("Collections-Abstract-Tests/SplitJoinTest.class.st", 26, 26),
+    ("Collections-Streams-Tests/ReadStreamTest.class.st", 12, 12),
     ("Collections-Streams-Tests/StreamBugsTest.class.st", 1, 1),
-    ("SUnit-Tests/ExampleSetTest.class.st", 6, 5),
+    ("SUnit-Tests/ExampleSetTest.class.st", 6, 6),
 ];
 
 #[test]
