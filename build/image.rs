@@ -5,13 +5,14 @@ use std::path::PathBuf;
 
 use proc_macro2::TokenStream;
 use quote::quote;
-use zag_compiler::import::{convert_all, Import};
+use zag_compiler::import::{convert_all, Import, ImportedMethod};
 use zag_compiler::literal::Literal;
 use zag_compiler::printer::print_method;
 use zag_compiler::source::Diagnostic;
 use zag_compiler::threaded::{compile_method, Binding, LiteralValue, Op, ThreadedMethod};
 use zag_compiler::tonel::{ClassDefinition, Layout};
-use zag_compiler::zag_ast::PrimitiveIndex;
+use zag_compiler::traits::{methods_for, traits_of};
+use zag_compiler::zag_ast::{self as ast, PrimitiveIndex};
 
 /// The generated source, or every problem found (as `file:line:column:
 /// message` with the offending line).
@@ -20,27 +21,28 @@ pub fn generate(folders: &[PathBuf]) -> Result<String, Vec<String>> {
     let mut errors: Vec<Diagnostic> = import.errors.clone();
     let env = import.environment(&mut errors);
     let (classes, mut problems) = import.classes_superclasses_first(|_| false);
-    for (file, def) in import.classes() {
-        if !def.traits.uses.is_empty() || !def.class_traits.uses.is_empty() {
-            errors.push(Diagnostic::at(
-                &file.source.name,
-                &file.source.text,
-                def.span.start as usize,
-                format!(
-                    "'{}' uses traits, which the image does not support yet",
-                    def.name
-                ),
-            ));
-        }
-    }
+    let converted = convert_all(&import, &env, &mut errors);
+    // Methods from traits come first, so that start-up installs the
+    // classes' own methods over them; a trait's own methods are not
+    // installed anywhere else.
+    let traits = traits_of(&import);
+    let from_traits: Vec<(ast::Method, &ImportedMethod)> = classes
+        .iter()
+        .flat_map(|class| methods_for(class, &traits, &converted, &mut problems))
+        .map(|t| (t.method, t.source))
+        .collect();
+    let own = converted
+        .iter()
+        .filter(|m| !traits.contains_key(m.definition.class_name.as_str()))
+        .map(|m| (m.method.clone(), m));
     let mut methods = Vec::new();
-    for m in convert_all(&import, &env, &mut errors) {
-        match compile_method(&m.method) {
-            Ok(t) => methods.push((t, print_method(&m.method))),
+    for (method, source) in from_traits.into_iter().chain(own) {
+        match compile_method(&method) {
+            Ok(t) => methods.push((t, print_method(&method))),
             Err(e) => errors.push(Diagnostic::at(
-                &m.file.source.name,
-                &m.file.source.text,
-                m.definition.method.span.start as usize,
+                &source.file.source.name,
+                &source.file.source.text,
+                source.definition.method.span.start as usize,
                 e,
             )),
         }

@@ -24,7 +24,18 @@ fn pharo_src() -> Option<PathBuf> {
 /// Runs `zag --load FILE test CLASS`; answers the summary line, the
 /// output, and whether it exited successfully.
 fn run_test(file: &Path, class: &str) -> (String, String, bool) {
-    let out = zag(&["--load", &file.display().to_string(), "test", class]);
+    run_test_loading(&[file], class)
+}
+
+/// The same, loading several files.
+fn run_test_loading(files: &[&Path], class: &str) -> (String, String, bool) {
+    let paths: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+    let mut args = Vec::new();
+    for path in &paths {
+        args.extend(["--load", path.as_str()]);
+    }
+    args.extend(["test", class]);
+    let out = zag(&args);
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr);
     let summary = stdout
@@ -115,4 +126,24 @@ fn pharo_test_classes_run_unmodified() {
         (run, passes) = (run + tests, passes + passed);
     }
     eprintln!("Pharo's own tests: {passes} of {run} pass");
+}
+
+/// Pharo's StackTest takes its tests from two traits (TEmptyTest,
+/// TCloneTest), flattened into it on loading; it tests Pharo's Stack,
+/// which runs on our LinkedList.
+#[test]
+fn pharo_stack_test_runs_with_its_traits() {
+    let Some(src) = pharo_src() else { return };
+    let files = [
+        "Collections-Stack/Stack.class.st",
+        "Collections-Abstract-Tests/TEmptyTest.trait.st",
+        "Collections-Abstract-Tests/TCloneTest.trait.st",
+        "Collections-Stack-Tests/StackTest.class.st",
+    ]
+    .map(|f| src.join(f));
+    let refs: Vec<&Path> = files.iter().map(|f| f.as_path()).collect();
+    let (summary, stdout, passed) = run_test_loading(&refs, "StackTest");
+    eprintln!("Pharo's StackTest with its traits: {summary}");
+    assert!(passed, "{stdout}");
+    assert_eq!(count(&summary, " run,"), 13, "{stdout}");
 }

@@ -22,4 +22,5 @@ pub mod printer;
 pub mod source;
 pub mod threaded;
 pub mod tonel;
+pub mod traits;
 pub mod zag_ast;

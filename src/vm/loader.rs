@@ -25,10 +25,7 @@ pub fn load(vm: &mut Vm, import: &Import) -> Result<(), Vec<String>> {
         import.classes_superclasses_first(|name| vm.classes.index_of(name).is_some());
     problems.extend(order_problems);
     let mut defined = Vec::new();
-    for def in ordered {
-        if !def.traits.uses.is_empty() || !def.class_traits.uses.is_empty() {
-            problems.push(format!("{}: traits are not supported yet", def.name));
-        }
+    for &def in &ordered {
         let class = NewClass {
             name: &def.name,
             superclass: def.superclass.as_deref(),
@@ -45,8 +42,24 @@ pub fn load(vm: &mut Vm, import: &Import) -> Result<(), Vec<String>> {
     let mut diagnostics = Vec::new();
     let methods = convert_all(import, &env, &mut diagnostics);
     problems.extend(diagnostics.iter().map(|d| d.headline()));
-    for m in methods {
+    // Methods from traits first: the classes' own methods then replace
+    // any with the same selector.
+    let traits = zag_compiler::traits::traits_of(import);
+    for def in &ordered {
+        for t in zag_compiler::traits::methods_for(def, &traits, &methods, &mut problems) {
+            let side = if t.method.class_side { " class" } else { "" };
+            let name = format!("{}{side}", def.name);
+            let Some(class) = vm.classes.index_of(&name) else {
+                continue;
+            };
+            install_method(vm, class, &name, &t.method, t.source, &mut problems);
+        }
+    }
+    for m in &methods {
         let owner = &m.definition.class_name;
+        if traits.contains_key(owner.as_str()) {
+            continue;
+        }
         let name = if m.definition.class_side {
             format!("{owner} class")
         } else {
@@ -59,17 +72,7 @@ pub fn load(vm: &mut Vm, import: &Import) -> Result<(), Vec<String>> {
             ));
             continue;
         };
-        let compiled = zag_compiler::threaded::compile_method(&m.method)
-            .and_then(|t| method::lower(vm, &t, class, m.method.clone()));
-        match compiled {
-            Ok(method) => {
-                vm.install(method);
-            }
-            Err(e) => problems.push(format!(
-                "{}: {name}>>{}: {e}",
-                m.file.source.name, m.method.selector
-            )),
-        }
+        install_method(vm, class, &name, &m.method, m, &mut problems);
     }
     vm.environment = env;
     let order: Vec<_> = defined
@@ -83,6 +86,28 @@ pub fn load(vm: &mut Vm, import: &Import) -> Result<(), Vec<String>> {
         Ok(())
     } else {
         Err(problems)
+    }
+}
+
+/// Compiles `method` (read from `source`) into `class`, named `name`.
+fn install_method(
+    vm: &mut Vm,
+    class: ClassIndex,
+    name: &str,
+    method: &zag_compiler::zag_ast::Method,
+    source: &zag_compiler::import::ImportedMethod,
+    problems: &mut Vec<String>,
+) {
+    let compiled = zag_compiler::threaded::compile_method(method)
+        .and_then(|t| method::lower(vm, &t, class, method.clone()));
+    match compiled {
+        Ok(method) => {
+            vm.install(method);
+        }
+        Err(e) => problems.push(format!(
+            "{}: {name}>>{}: {e}",
+            source.file.source.name, method.selector
+        )),
     }
 }
 
