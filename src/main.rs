@@ -54,7 +54,27 @@ enum Command {
     Test(cli::test::TestArgs),
 }
 
+/// Output to a closed pipe (`zag eval ... | head -1`) ends the process
+/// quietly, as for other command-line tools, instead of failing a print.
+#[cfg(unix)]
+fn die_quietly_on_closed_pipes() {
+    extern "C" {
+        fn signal(signal: i32, handler: usize) -> usize;
+    }
+    const SIGPIPE: i32 = 13;
+    const SIG_DFL: usize = 0;
+    // SAFETY: restores the default action of one signal, before any thread
+    // starts; Rust's runtime had set it to ignored.
+    unsafe {
+        signal(SIGPIPE, SIG_DFL);
+    }
+}
+
+#[cfg(not(unix))]
+fn die_quietly_on_closed_pipes() {}
+
 fn main() -> ExitCode {
+    die_quietly_on_closed_pipes();
     let cli = Cli::parse();
     let options = cli::VmOptions {
         gc_stress: cli.gc_stress,

@@ -226,3 +226,18 @@ fn long_straight_line_code_runs() {
     let statements = "x := x + 1. y := x. ".repeat(3000);
     assert_eq!(eval(&format!("| x y | x := 0. {statements} y")), "3000\n");
 }
+
+/// A stack overflow is signalled as a Smalltalk Error: handlers catch it,
+/// `ensure:` blocks run, and the stack can overflow again after that.
+#[test]
+fn a_stack_overflow_is_a_smalltalk_error() {
+    let runaway = "| b log | log := OrderedCollection new. b := [:n | b value: n + 1]. ";
+    assert_eq!(
+        eval(&format!(
+            "{runaway}{{ [[b value: 1] ensure: [log add: #ensured]] \
+             on: Error do: [:e | e messageText copyFrom: 1 to: 14]. \
+             log asArray. [b value: 1] on: Error do: [:e | #again] }}"
+        )),
+        "#('stack overflow' #(#ensured) #again)\n"
+    );
+}

@@ -29,6 +29,9 @@ pub type Handler = fn(&mut Vm, Ip) -> Ip;
 /// real programs and keeps the frame stack under 64 MB).
 pub const MAX_STACK_SLOTS: usize = 16 << 20;
 pub const MAX_FRAMES: usize = 1 << 20;
+/// Frames beyond [`MAX_FRAMES`] for handling a stack overflow (the
+/// signal, the handler search and the handler).
+pub const OVERFLOW_FRAMES: usize = 10_000;
 
 #[derive(Clone, Copy, Debug)]
 pub struct Frame {
@@ -245,7 +248,10 @@ impl Vm {
             Prim::Fail(code) => code,
         };
         let ip = self.activate(method, 0, args, return_ip, None);
-        if let (Some(slot), false) = (error_slot, ip.is_null()) {
+        // (An activation replaced by a stack-overflow signal has no such
+        // temporary.)
+        let activated = self.frames.last().is_some_and(|f| f.method == method);
+        if let (Some(slot), false, true) = (error_slot, ip.is_null(), activated) {
             let value = match primitives::ERROR_TABLE.get((code as usize).wrapping_sub(2)) {
                 Some(name) => self.intern(name),
                 None => self.nil,
@@ -293,10 +299,15 @@ impl Vm {
             || self.stack.overflowed
             || self.frames.len() >= MAX_FRAMES
         {
-            return self.fail(format!(
-                "stack overflow: recursion deeper than the Smalltalk stack allows ({} frames)",
-                self.frames.len()
-            ));
+            let in_reserve = self.handling_overflow
+                && self
+                    .stack
+                    .has_room_in_reserve_for(num_temps + max_stack + 8)
+                && !self.stack.overflowed
+                && self.frames.len() < MAX_FRAMES + OVERFLOW_FRAMES;
+            if !in_reserve {
+                return self.stack_overflow(args, return_ip);
+            }
         }
         let base = self.stack.len() - args - 1;
         self.next_activation += 1;
@@ -326,6 +337,43 @@ impl Vm {
         });
         self.base = base;
         code
+    }
+
+    /// An activation that does not fit: instead of it, `Error signal:`
+    /// with a description of the overflow, as the value of the send, run
+    /// in a reserve of frames and slots beyond the limits so that handlers
+    /// and `ensure:` blocks can run. An overflow while one is being
+    /// handled (or an image without Error) ends the computation.
+    #[cold]
+    #[inline(never)]
+    fn stack_overflow(&mut self, args: usize, return_ip: Ip) -> Ip {
+        let message = format!(
+            "stack overflow: recursion deeper than the Smalltalk stack allows ({} frames)",
+            self.frames.len()
+        );
+        let error = self.global("Error").filter(|_| !self.handling_overflow);
+        let Some(error) = error else {
+            return self.fail(message);
+        };
+        self.handling_overflow = true;
+        let len = self.stack.len();
+        self.stack.truncate(len - args - 1);
+        self.push(error);
+        let text = self.new_string(crate::memory::Space::Young, &message);
+        self.push(text);
+        let signal = self.intern("signal:");
+        self.send_selector(signal, 1, return_ip, None, None)
+    }
+
+    /// Leaves the overflow reserve once the stack is well below its limits
+    /// again (an unwind, such as a handler's return, got it there).
+    pub(crate) fn leave_overflow_reserve(&mut self) {
+        if self.handling_overflow
+            && self.frames.len() < MAX_FRAMES / 2
+            && self.stack.has_room_for(MAX_STACK_SLOTS / 2)
+        {
+            self.handling_overflow = false;
+        }
     }
 
     /// The send of `selector` failed: sends `doesNotUnderstand:` with a

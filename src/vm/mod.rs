@@ -98,6 +98,9 @@ pub struct Vm {
     /// Bumped whenever a method is defined, invalidating inline caches.
     pub(crate) epoch: u32,
     pub(crate) next_activation: u64,
+    /// A stack overflow is being signalled and handled: activations may
+    /// use the reserve beyond the limits (see `interpreter::stack_overflow`).
+    pub(crate) handling_overflow: bool,
     pub(crate) sent_selector: Oop,
     pub(crate) error: Option<VmError>,
     pub(crate) result: Oop,
@@ -143,6 +146,7 @@ impl Vm {
             base: 0,
             epoch: 1,
             next_activation: 0,
+            handling_overflow: false,
             sent_selector: nil,
             error: None,
             result: nil,
@@ -585,6 +589,7 @@ impl Vm {
         self.frames.truncate(depth);
         self.stack.truncate(height);
         self.sync_base();
+        self.leave_overflow_reserve();
         if self.frames.len() == depth {
             self.unwinds.clear();
         }

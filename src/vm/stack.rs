@@ -94,6 +94,12 @@ impl Stack {
     pub fn has_room_for(&self, n: usize) -> bool {
         self.len.saturating_add(n) <= MAX_STACK_SLOTS
     }
+
+    /// Whether `n` more slots fit in the whole block, [`HEADROOM`]
+    /// included (the reserve for handling a stack overflow).
+    pub fn has_room_in_reserve_for(&self, n: usize) -> bool {
+        self.len.saturating_add(n) <= self.slots.len()
+    }
 }
 
 impl Default for Stack {

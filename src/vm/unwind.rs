@@ -104,6 +104,7 @@ impl Vm {
         self.unwinds.pop();
         self.frames.truncate(target + 1);
         self.sync_base();
+        self.leave_overflow_reserve();
         // A handler left by `^` leaves its signal behind: forget it.
         self.forget_dead_signals();
         match unwind.action {
