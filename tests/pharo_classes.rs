@@ -147,3 +147,96 @@ fn pharo_stack_test_runs_with_its_traits() {
     assert!(passed, "{stdout}");
     assert_eq!(count(&summary, " run,"), 13, "{stdout}");
 }
+
+/// Pharo's own collection test classes, with the test traits they are
+/// composed of, run unmodified on our collections: a floor of passes per
+/// class records how far our kernel conforms, and guards it.
+const PHARO_COLLECTION_TESTS: &[(&str, usize, usize)] = &[
+    (
+        "Collections-Sequenceable-Tests/ArrayTest.class.st",
+        333,
+        162,
+    ),
+    (
+        "Collections-Sequenceable-Tests/OrderedCollectionTest.class.st",
+        360,
+        176,
+    ),
+    (
+        "Collections-Sequenceable-Tests/SortedCollectionTest.class.st",
+        295,
+        163,
+    ),
+    (
+        "Collections-Sequenceable-Tests/LinkedListTest.class.st",
+        260,
+        120,
+    ),
+    ("Collections-Unordered-Tests/SetTest.class.st", 181, 105),
+    (
+        "Collections-Unordered-Tests/DictionaryTest.class.st",
+        212,
+        116,
+    ),
+    ("Collections-Unordered-Tests/BagTest.class.st", 176, 107),
+    ("Collections-Strings-Tests/StringTest.class.st", 441, 166),
+    ("Collections-Strings-Tests/SymbolTest.class.st", 272, 135),
+];
+
+#[test]
+fn pharo_collection_tests_run_with_their_traits() {
+    let Some(src) = pharo_src() else { return };
+    // Every test trait, in one package folder to load.
+    let mut traits = vec![(
+        "Traits-All/package.st".to_string(),
+        "Package { #name : 'Traits-All' }\n".to_string(),
+    )];
+    for package in ["Collections-Abstract-Tests", "Collections-Unordered-Tests"] {
+        let mut files: Vec<_> = std::fs::read_dir(src.join(package))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.to_string_lossy().ends_with(".trait.st"))
+            .collect();
+        files.sort();
+        for file in files {
+            let name = file.file_name().unwrap().to_string_lossy().into_owned();
+            traits.push((
+                format!("Traits-All/{name}"),
+                std::fs::read_to_string(&file).unwrap(),
+            ));
+        }
+    }
+    let entries: Vec<(&str, &str)> = traits
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    let traits_dir = common::temp_tree("pharo-test-traits", &entries);
+    let support = [
+        "SUnit-Core/AbstractEnvironmentTestCase.class.st",
+        "SUnit-Core/ClassTestCase.class.st",
+        "Collections-Abstract-Tests/CollectionRootTest.class.st",
+    ]
+    .map(|f| src.join(f));
+    let (mut run, mut passes) = (0, 0);
+    for &(file, tests, floor) in PHARO_COLLECTION_TESTS {
+        let class = file
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .trim_end_matches(".class.st");
+        let test_file = src.join(file);
+        let mut files: Vec<&Path> = vec![traits_dir.as_path()];
+        files.extend(support.iter().map(|p| p.as_path()));
+        files.push(&test_file);
+        let (summary, stdout, _) = run_test_loading(&files, class);
+        eprintln!("Pharo's {class}: {summary}");
+        assert_eq!(count(&summary, " run,"), tests, "{stdout}");
+        let passed = count(&summary, " passes");
+        assert!(
+            passed >= floor,
+            "{class}: {passed} passes, expected {floor}"
+        );
+        (run, passes) = (run + tests, passes + passed);
+    }
+    eprintln!("Pharo's collection tests: {passes} of {run} pass");
+}
