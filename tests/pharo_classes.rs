@@ -155,32 +155,32 @@ const PHARO_COLLECTION_TESTS: &[(&str, usize, usize)] = &[
     (
         "Collections-Sequenceable-Tests/ArrayTest.class.st",
         333,
-        162,
+        196,
     ),
     (
         "Collections-Sequenceable-Tests/OrderedCollectionTest.class.st",
         360,
-        176,
+        218,
     ),
     (
         "Collections-Sequenceable-Tests/SortedCollectionTest.class.st",
         295,
-        163,
+        191,
     ),
     (
         "Collections-Sequenceable-Tests/LinkedListTest.class.st",
         260,
-        120,
+        154,
     ),
-    ("Collections-Unordered-Tests/SetTest.class.st", 181, 105),
+    ("Collections-Unordered-Tests/SetTest.class.st", 181, 117),
     (
         "Collections-Unordered-Tests/DictionaryTest.class.st",
         212,
-        116,
+        121,
     ),
-    ("Collections-Unordered-Tests/BagTest.class.st", 176, 107),
-    ("Collections-Strings-Tests/StringTest.class.st", 441, 166),
-    ("Collections-Strings-Tests/SymbolTest.class.st", 272, 135),
+    ("Collections-Unordered-Tests/BagTest.class.st", 176, 118),
+    ("Collections-Strings-Tests/StringTest.class.st", 441, 204),
+    ("Collections-Strings-Tests/SymbolTest.class.st", 272, 160),
 ];
 
 #[test]
