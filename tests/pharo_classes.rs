@@ -155,32 +155,32 @@ const PHARO_COLLECTION_TESTS: &[(&str, usize, usize)] = &[
     (
         "Collections-Sequenceable-Tests/ArrayTest.class.st",
         333,
-        196,
+        261,
     ),
     (
         "Collections-Sequenceable-Tests/OrderedCollectionTest.class.st",
         360,
-        218,
+        283,
     ),
     (
         "Collections-Sequenceable-Tests/SortedCollectionTest.class.st",
         295,
-        191,
+        253,
     ),
     (
         "Collections-Sequenceable-Tests/LinkedListTest.class.st",
         260,
-        154,
+        208,
     ),
-    ("Collections-Unordered-Tests/SetTest.class.st", 181, 117),
+    ("Collections-Unordered-Tests/SetTest.class.st", 181, 157),
     (
         "Collections-Unordered-Tests/DictionaryTest.class.st",
         212,
-        121,
+        154,
     ),
-    ("Collections-Unordered-Tests/BagTest.class.st", 176, 118),
-    ("Collections-Strings-Tests/StringTest.class.st", 441, 204),
-    ("Collections-Strings-Tests/SymbolTest.class.st", 272, 160),
+    ("Collections-Unordered-Tests/BagTest.class.st", 176, 156),
+    ("Collections-Strings-Tests/StringTest.class.st", 441, 267),
+    ("Collections-Strings-Tests/SymbolTest.class.st", 272, 220),
 ];
 
 #[test]
