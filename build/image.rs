@@ -11,7 +11,7 @@ use zag_compiler::printer::print_method;
 use zag_compiler::source::Diagnostic;
 use zag_compiler::threaded::{compile_method, Binding, LiteralValue, Op, ThreadedMethod};
 use zag_compiler::tonel::{ClassDefinition, Layout};
-use zag_compiler::traits::{methods_for, traits_of};
+use zag_compiler::traits::Traits;
 use zag_compiler::zag_ast::{self as ast, PrimitiveIndex};
 
 /// The generated source, or every problem found (as `file:line:column:
@@ -25,15 +25,15 @@ pub fn generate(folders: &[PathBuf]) -> Result<String, Vec<String>> {
     // Methods from traits come first, so that start-up installs the
     // classes' own methods over them; a trait's own methods are not
     // installed anywhere else.
-    let traits = traits_of(&import);
+    let traits = Traits::new(&import, &converted);
     let from_traits: Vec<(ast::Method, &ImportedMethod)> = classes
         .iter()
-        .flat_map(|class| methods_for(class, &traits, &converted, &mut problems))
+        .flat_map(|class| traits.methods_for(class, &mut problems))
         .map(|t| (t.method, t.source))
         .collect();
     let own = converted
         .iter()
-        .filter(|m| !traits.contains_key(m.definition.class_name.as_str()))
+        .filter(|m| !traits.is_trait(&m.definition.class_name))
         .map(|m| (m.method.clone(), m));
     let mut methods = Vec::new();
     for (method, source) in from_traits.into_iter().chain(own) {

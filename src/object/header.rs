@@ -184,6 +184,11 @@ impl Header {
         Header((self.0 & !(HASH_MASK << HASH_SHIFT)) | ((hash as u64 & HASH_MASK) << HASH_SHIFT))
     }
 
+    /// The header with `bit` set or cleared.
+    const fn with_bit(self, bit: u64, on: bool) -> Header {
+        Header(if on { self.0 | bit } else { self.0 & !bit })
+    }
+
     pub const fn is_static(self) -> bool {
         self.0 & STATIC_BIT != 0
     }
@@ -193,11 +198,7 @@ impl Header {
     }
 
     pub const fn with_immutable(self, on: bool) -> Header {
-        Header(if on {
-            self.0 | IMMUTABLE_BIT
-        } else {
-            self.0 & !IMMUTABLE_BIT
-        })
+        self.with_bit(IMMUTABLE_BIT, on)
     }
 
     pub const fn is_remembered(self) -> bool {
@@ -205,11 +206,7 @@ impl Header {
     }
 
     pub const fn with_remembered(self, on: bool) -> Header {
-        Header(if on {
-            self.0 | REMEMBERED_BIT
-        } else {
-            self.0 & !REMEMBERED_BIT
-        })
+        self.with_bit(REMEMBERED_BIT, on)
     }
 
     pub const fn is_marked(self) -> bool {
@@ -217,11 +214,7 @@ impl Header {
     }
 
     pub const fn with_marked(self, on: bool) -> Header {
-        Header(if on {
-            self.0 | MARKED_BIT
-        } else {
-            self.0 & !MARKED_BIT
-        })
+        self.with_bit(MARKED_BIT, on)
     }
 }
 

@@ -153,6 +153,15 @@ impl Vm {
             .collect()
     }
 
+    /// The method the send site's inline cache holds for `class`, if the
+    /// cache is valid for the current method epoch. The epoch starts at 1,
+    /// so an empty entry (epoch 0) never hits.
+    #[inline(always)]
+    fn cache_hit(&self, site: &Instr, class: ClassIndex) -> Option<MethodRef> {
+        let entry = site.cache.get();
+        (entry.class == class && entry.epoch == self.epoch).then_some(entry.method)
+    }
+
     /// Finds the method for `selector` in `class`, through the send
     /// site's inline cache.
     fn cached_lookup(
@@ -161,10 +170,8 @@ impl Vm {
         class: ClassIndex,
         selector: Oop,
     ) -> Option<MethodRef> {
-        let entry = site.cache.get();
-        // The epoch starts at 1, so an empty entry (epoch 0) never hits.
-        if entry.class == class && entry.epoch == self.epoch {
-            return Some(entry.method);
+        if let Some(method) = self.cache_hit(site, class) {
+            return Some(method);
         }
         let method = self.classes.dispatch(class, selector, self.epoch)?;
         site.cache.set(CacheEntry {
@@ -608,10 +615,9 @@ pub(crate) fn send(vm: &mut Vm, ip: Ip) -> Ip {
     let args = i.a as usize;
     // The inline-cache hit, inline; a miss looks the method up.
     let receiver = vm.stack[vm.stack.len() - args - 1];
-    let entry = i.cache.get();
-    if entry.class == class_index_of(receiver) && entry.epoch == vm.epoch {
+    if let Some(method) = vm.cache_hit(i, class_index_of(receiver)) {
         vm.sent_selector = i.operand_oop();
-        return vm.invoke(entry.method, args, next(ip));
+        return vm.invoke(method, args, next(ip));
     }
     vm.send_selector(i.operand_oop(), args, next(ip), Some(i), None)
 }
@@ -654,12 +660,18 @@ fn special_send(vm: &mut Vm, ip: Ip, integers: IntegerOp, floats: Option<FloatOp
 /// to a real send never chains: the callee's code runs from the
 /// trampoline.
 fn continue_after(vm: &mut Vm, ip: Ip) -> Ip {
-    let next_ip = next(ip);
     if instr(ip).b == CHAINED {
-        (instr(next_ip).handler)(vm, next_ip)
+        run_at(vm, next(ip))
     } else {
-        next_ip
+        next(ip)
     }
+}
+
+/// Runs the handler of the instruction at `ip` (not null) directly, as
+/// chaining does.
+#[inline(always)]
+fn run_at(vm: &mut Vm, ip: Ip) -> Ip {
+    (instr(ip).handler)(vm, ip)
 }
 
 /// The value of a SmallFloat64, or of a SmallInteger small enough to be
@@ -730,11 +742,8 @@ pub(crate) fn send_equal(vm: &mut Vm, ip: Ip) -> Ip {
 fn cached_string_equality(vm: &Vm, ip: Ip) -> Option<bool> {
     let n = vm.stack.len();
     let (a, b) = (vm.stack[n - 2], vm.stack[n - 1]);
-    let entry = instr(ip).cache.get();
-    if entry.class != class_index_of(a) || entry.epoch != vm.epoch {
-        return None;
-    }
-    if vm.methods[entry.method as usize].primitive != primitives::named_numbers::STRING_EQUALS {
+    let method = vm.cache_hit(instr(ip), class_index_of(a))?;
+    if vm.methods[method as usize].primitive != primitives::named_numbers::STRING_EQUALS {
         return None;
     }
     primitives::strings_equal(a, b)
@@ -787,22 +796,19 @@ pub(crate) fn super_send(vm: &mut Vm, ip: Ip) -> Ip {
 
 /// `StoreTemp; Pop`: an assignment to a temporary as a statement.
 pub(crate) fn pop_into_temp(vm: &mut Vm, ip: Ip) -> Ip {
-    let at = vm.slot_index(instr(ip).a);
-    vm.stack[at] = vm.pop();
+    store_temp(vm, ip);
+    vm.pop();
     next(next(ip))
 }
 
 /// `StoreInstVar; Pop`: an assignment to an instance variable as a
 /// statement.
 pub(crate) fn pop_into_inst_var(vm: &mut Vm, ip: Ip) -> Ip {
-    let receiver = vm.stack[vm.base];
-    let value = vm.top();
-    if vm.store(receiver, instr(ip).a as usize, value) {
-        vm.pop();
-        next(next(ip))
-    } else {
-        vm.fail("instance variable store out of the receiver's bounds")
+    if store_inst_var(vm, ip).is_null() {
+        return std::ptr::null();
     }
+    vm.pop();
+    next(next(ip))
 }
 
 /// `PushSelf; ReturnTop`.
@@ -852,7 +858,7 @@ macro_rules! chained {
             if next_ip.is_null() {
                 return next_ip;
             }
-            (instr(next_ip).handler)(vm, next_ip)
+            run_at(vm, next_ip)
         })*
     };
 }
@@ -897,12 +903,7 @@ fn compare_and_jump(
     match result {
         Some(r) => {
             vm.stack.truncate(n - 2);
-            let jump = next(ip);
-            if r == jump_when {
-                jump_target(jump)
-            } else {
-                next(jump)
-            }
+            branch(ip, r == jump_when)
         }
         None => send(vm, ip),
     }
@@ -912,8 +913,15 @@ fn compare_and_jump(
 fn identical_and_jump(vm: &mut Vm, ip: Ip, jump_when: bool) -> Ip {
     let b = vm.pop();
     let a = vm.pop();
+    branch(ip, (a == b) == jump_when)
+}
+
+/// After the comparison at `ip`, fused with the conditional jump that
+/// follows it: the jump's target when `taken`, else the instruction after
+/// the jump.
+fn branch(ip: Ip, taken: bool) -> Ip {
     let jump = next(ip);
-    if (a == b) == jump_when {
+    if taken {
         jump_target(jump)
     } else {
         next(jump)

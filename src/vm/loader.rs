@@ -44,9 +44,9 @@ pub fn load(vm: &mut Vm, import: &Import) -> Result<(), Vec<String>> {
     problems.extend(diagnostics.iter().map(|d| d.headline()));
     // Methods from traits first: the classes' own methods then replace
     // any with the same selector.
-    let traits = zag_compiler::traits::traits_of(import);
+    let traits = zag_compiler::traits::Traits::new(import, &methods);
     for def in &ordered {
-        for t in zag_compiler::traits::methods_for(def, &traits, &methods, &mut problems) {
+        for t in traits.methods_for(def, &mut problems) {
             let side = if t.method.class_side { " class" } else { "" };
             let name = format!("{}{side}", def.name);
             let Some(class) = vm.classes.index_of(&name) else {
@@ -57,7 +57,7 @@ pub fn load(vm: &mut Vm, import: &Import) -> Result<(), Vec<String>> {
     }
     for m in &methods {
         let owner = &m.definition.class_name;
-        if traits.contains_key(owner.as_str()) {
+        if traits.is_trait(owner) {
             continue;
         }
         let name = if m.definition.class_side {

@@ -212,17 +212,17 @@ pub fn lower(
     Ok(lower_parts(vm, parts, class))
 }
 
-/// Turns each op into an instruction, for a method installed in `class`.
 /// Gives straight-line instructions the handlers that run their successor
 /// directly (see chaining in the interpreter), at most `MAX_CHAIN` in a
 /// row. `code` is `ops` lowered, after `shift` leading instructions (the
-/// method entry); `fused_with_next` says which ops got a fused handler.
+/// method entry); `fused_with_next` says which ops got a fused handler,
+/// `special_sends` which are sends with a specialized handler.
 fn chain(
     code: &mut [Instr],
     ops: &[Op],
     shift: usize,
     fused_with_next: &[bool],
-    special_send: impl Fn(usize) -> bool,
+    special_sends: &[bool],
 ) {
     // The chained handler of the instruction lowered from `op`, and how
     // many instructions it covers.
@@ -251,7 +251,7 @@ fn chain(
     for k in (0..ops.len()).rev() {
         // A special send (arithmetic, comparison, `==`) chains when it
         // answers inline: the same handler, marked in its `b` operand.
-        if special_send(k) && !fused_with_next[k] {
+        if special_sends[k] && !fused_with_next[k] {
             if k + 1 < ops.len() && run_length[k + 1] < run::MAX_CHAIN {
                 code[k + shift].b = run::CHAINED;
                 run_length[k] = run_length[k + 1] + 1;
@@ -303,6 +303,7 @@ fn fused<'a>(first: &Op, second: &Op, selector: impl Fn(&u16) -> &'a str) -> Opt
     })
 }
 
+/// Turns each op into an instruction, for a method installed in `class`.
 pub fn lower_parts(vm: &mut Vm, parts: MethodParts, class: ClassIndex) -> Method {
     let selector = vm.intern(parts.selector);
     let literals = &parts.literals;
@@ -325,7 +326,9 @@ pub fn lower_parts(vm: &mut Vm, parts: MethodParts, class: ClassIndex) -> Method
         } else {
             0
         };
-        for op in unit.code {
+        // Which ops are sends with a specialized handler.
+        let mut special_sends = vec![false; unit.code.len()];
+        for (k, op) in unit.code.iter().enumerate() {
             let lit = |i: &u16| literals[*i as usize];
             // Jumps hold their target relative to themselves.
             let here = code.len() as i64;
@@ -358,7 +361,10 @@ pub fn lower_parts(vm: &mut Vm, parts: MethodParts, class: ClassIndex) -> Method
                 Op::Send { selector, args } => {
                     let name = vm.symbol_str(lit(selector));
                     let handler = match (*args, run::special_send_handler(name)) {
-                        (1, Some(special)) => special,
+                        (1, Some(special)) => {
+                            special_sends[k] = true;
+                            special
+                        }
                         _ => run::send as Handler,
                     };
                     Instr::new(handler, lit(selector).bits(), *args as u32, 0)
@@ -391,13 +397,13 @@ pub fn lower_parts(vm: &mut Vm, parts: MethodParts, class: ClassIndex) -> Method
                 fused_with_next[k] = true;
             }
         }
-        let special = |k: usize| match &unit.code[k] {
-            Op::Send { selector, args: 1 } => {
-                run::special_send_handler(vm.symbol_str(literals[*selector as usize])).is_some()
-            }
-            _ => false,
-        };
-        chain(&mut code, unit.code, shift, &fused_with_next, special);
+        chain(
+            &mut code,
+            unit.code,
+            shift,
+            &fused_with_next,
+            &special_sends,
+        );
         units.push(Unit {
             num_args: unit.num_args,
             num_copied: unit.num_copied,

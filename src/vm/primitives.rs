@@ -146,49 +146,31 @@ pub type PrimitiveFn = fn(&mut Vm, u32, usize, Ip) -> Prim;
 /// which skips [`call`]'s dispatch on the number; every other number (and
 /// an unexpected argument count) goes through `call`.
 pub fn function_for(number: u32) -> PrimitiveFn {
+    // `direct!(n, |vm, [receiver, args...]| body)`: the body, given the
+    // receiver and `n` arguments from the stack; `call` for another count.
+    macro_rules! direct {
+        ($count:literal, |$vm:ident, [$($name:ident),+]| $body:expr) => {
+            |vm, n, args, ip| {
+                if args != $count {
+                    return call(vm, n, args, ip);
+                }
+                let [$($name),+] = top::<{ $count + 1 }>(vm);
+                let $vm = vm;
+                $body
+            }
+        };
+    }
     match number {
-        60 => |vm, n, args, ip| match args {
-            1 => {
-                let [receiver, index] = top::<2>(vm);
-                at(vm, receiver, index)
-            }
-            _ => call(vm, n, args, ip),
-        },
-        61 => |vm, n, args, ip| match args {
-            2 => {
-                let [receiver, index, value] = top::<3>(vm);
-                at_put(vm, receiver, index, value)
-            }
-            _ => call(vm, n, args, ip),
-        },
-        62 => |vm, n, args, ip| match args {
-            0 => {
-                let [receiver] = top::<1>(vm);
-                size(vm, receiver)
-            }
-            _ => call(vm, n, args, ip),
-        },
-        63 => |vm, n, args, ip| match args {
-            1 => {
-                let [receiver, index] = top::<2>(vm);
-                string_at(vm, receiver, index)
-            }
-            _ => call(vm, n, args, ip),
-        },
-        64 => |vm, n, args, ip| match args {
-            2 => {
-                let [receiver, index, value] = top::<3>(vm);
-                string_at_put(vm, receiver, index, value)
-            }
-            _ => call(vm, n, args, ip),
-        },
-        70 => |vm, n, args, ip| match args {
-            0 => {
-                let [class] = top::<1>(vm);
-                basic_new(vm, class, None)
-            }
-            _ => call(vm, n, args, ip),
-        },
+        60 => direct!(1, |vm, [receiver, index]| at(vm, receiver, index)),
+        61 => direct!(2, |vm, [receiver, index, value]| at_put(
+            vm, receiver, index, value
+        )),
+        62 => direct!(0, |vm, [receiver]| size(vm, receiver)),
+        63 => direct!(1, |vm, [receiver, index]| string_at(vm, receiver, index)),
+        64 => direct!(2, |vm, [receiver, index, value]| string_at_put(
+            vm, receiver, index, value
+        )),
+        70 => direct!(0, |vm, [class]| basic_new(vm, class, None)),
         // Block evaluation: value, value:, ... value:value:value:value:.
         201..=205 => |vm, n, args, ip| {
             if args == (n - 201) as usize {
@@ -198,13 +180,11 @@ pub fn function_for(number: u32) -> PrimitiveFn {
                 call(vm, n, args, ip)
             }
         },
-        named_numbers::STRING_EQUALS => |vm, n, args, ip| match args {
-            1 => {
-                let [receiver, other] = top::<2>(vm);
-                string_equals(vm, receiver, other)
-            }
-            _ => call(vm, n, args, ip),
-        },
+        named_numbers::STRING_EQUALS => {
+            direct!(1, |vm, [receiver, other]| string_equals(
+                vm, receiver, other
+            ))
+        }
         _ => call,
     }
 }
@@ -700,83 +680,110 @@ fn fixed_fields(vm: &Vm, oop: Oop) -> usize {
         .map_or(0, |c| c.inst_vars.len())
 }
 
-fn indexable_size(vm: &Vm, oop: Oop) -> Option<usize> {
+/// Where the indexed elements of an object are.
+enum Indexed {
+    /// Pointer slots `first..first + count` (after the named ones).
+    Slots { first: usize, count: usize },
+    /// `len` bytes.
+    Bytes(usize),
+}
+
+impl Indexed {
+    fn len(&self) -> usize {
+        match *self {
+            Indexed::Slots { count, .. } => count,
+            Indexed::Bytes(len) => len,
+        }
+    }
+}
+
+/// The indexed part of `oop`, None when it has none. An object of
+/// indexed slots only (an Array, the common case) is recognised from its
+/// header alone; only objects with named slots too need their class.
+fn indexed(vm: &Vm, oop: Oop) -> Option<Indexed> {
     if !oop.is_pointer() {
         return None;
     }
     // SAFETY: a pointer Oop is a live object.
-    let format = unsafe { memory::header(oop).format() };
-    match format {
-        Format::Indexable | Format::FixedIndexable | Format::Weak => {
-            Some(unsafe { memory::slot_count(oop) } - fixed_fields(vm, oop))
+    let (header, slots) = unsafe { (memory::header(oop), memory::slot_count(oop)) };
+    if header.is_indexable_only() {
+        return Some(Indexed::Slots {
+            first: 0,
+            count: slots,
+        });
+    }
+    if let Some(unused) = header.unused_bytes() {
+        return Some(Indexed::Bytes(slots * 8 - unused as usize));
+    }
+    match header.format() {
+        Format::FixedIndexable | Format::Weak => {
+            let first = fixed_fields(vm, oop);
+            Some(Indexed::Slots {
+                first,
+                count: slots - first,
+            })
         }
-        Format::Bytes(_) => memory::bytes(oop).map(<[u8]>::len),
         _ => None,
     }
 }
 
-/// A 1-based index checked against the indexable size.
-fn index(vm: &Vm, receiver: Oop, index: Oop) -> Result<usize, Prim> {
-    let size = indexable_size(vm, receiver).ok_or_else(|| failure(BAD_RECEIVER))?;
-    match index.as_small_integer() {
-        Some(i) if i >= 1 && (i as usize) <= size => Ok(i as usize - 1),
-        Some(_) => Err(failure(BAD_INDEX)),
-        None => Err(failure(BAD_ARGUMENT)),
-    }
+fn indexable_size(vm: &Vm, oop: Oop) -> Option<usize> {
+    indexed(vm, oop).map(|i| i.len())
 }
 
-/// For an object of indexed slots only (an Array), the 0-based slot of
-/// the 1-based index `i`, if in bounds: the common case of `at:` and
-/// `at:put:`, without looking the class up.
-fn array_slot(receiver: Oop, i: Oop) -> Option<usize> {
-    if !receiver.is_pointer() {
-        return None;
-    }
-    // SAFETY: a pointer Oop is a live object.
-    let (header, count) = unsafe { (memory::header(receiver), memory::slot_count(receiver)) };
-    let i = i.as_small_integer()?;
-    (header.is_indexable_only() && i >= 1 && i as usize <= count).then(|| i as usize - 1)
+/// Element `index` (1-based) of an indexable object.
+enum Element {
+    /// Its absolute slot.
+    Slot(usize),
+    /// Its byte offset.
+    Byte(usize),
+}
+
+/// Where element `index` (1-based, checked against the size) is.
+fn element(vm: &Vm, receiver: Oop, index: Oop) -> Result<Element, Prim> {
+    let indexed = indexed(vm, receiver).ok_or_else(|| failure(BAD_RECEIVER))?;
+    let i = match index.as_small_integer() {
+        Some(i) if i >= 1 && (i as usize) <= indexed.len() => i as usize - 1,
+        Some(_) => return Err(failure(BAD_INDEX)),
+        None => return Err(failure(BAD_ARGUMENT)),
+    };
+    Ok(match indexed {
+        Indexed::Slots { first, .. } => Element::Slot(first + i),
+        Indexed::Bytes(_) => Element::Byte(i),
+    })
 }
 
 fn at(vm: &mut Vm, receiver: Oop, i: Oop) -> Prim {
-    if let Some(slot) = array_slot(receiver, i) {
-        return Prim::Value(memory::slot(receiver, slot).unwrap_or(vm.nil));
-    }
-    let i = match index(vm, receiver, i) {
-        Ok(i) => i,
-        Err(p) => return p,
-    };
-    if let Some(bytes) = memory::bytes(receiver) {
-        return int(bytes[i] as i64);
-    }
-    match memory::slot(receiver, fixed_fields(vm, receiver) + i) {
-        Some(v) => Prim::Value(v),
-        None => failure(BAD_INDEX),
+    match element(vm, receiver, i) {
+        Ok(Element::Slot(slot)) => {
+            memory::slot(receiver, slot).map_or(failure(BAD_INDEX), Prim::Value)
+        }
+        Ok(Element::Byte(byte)) => {
+            // SAFETY: `element` checked the offset against the byte size.
+            int(unsafe { *(receiver.bits() as *const u8).add(8 + byte) } as i64)
+        }
+        Err(p) => p,
     }
 }
 
 fn at_put(vm: &mut Vm, receiver: Oop, i: Oop, value: Oop) -> Prim {
-    if let Some(slot) = array_slot(receiver, i) {
-        vm.store(receiver, slot, value);
-        return Prim::Value(value);
-    }
-    let i = match index(vm, receiver, i) {
-        Ok(i) => i,
-        Err(p) => return p,
-    };
-    if memory::bytes(receiver).is_some() {
-        let Some(byte) = value.as_small_integer().filter(|b| (0..=255).contains(b)) else {
-            return failure(BAD_ARGUMENT);
-        };
-        // SAFETY: `index` checked `i` against the byte size of this object.
-        unsafe { *(receiver.bits() as *mut u8).add(8 + i) = byte as u8 };
-        return Prim::Value(value);
-    }
-    let index = fixed_fields(vm, receiver) + i;
-    if vm.store(receiver, index, value) {
-        Prim::Value(value)
-    } else {
-        failure(BAD_INDEX)
+    match element(vm, receiver, i) {
+        Ok(Element::Slot(slot)) => {
+            if vm.store(receiver, slot, value) {
+                Prim::Value(value)
+            } else {
+                failure(BAD_INDEX)
+            }
+        }
+        Ok(Element::Byte(byte)) => {
+            let Some(b) = value.as_small_integer().filter(|b| (0..=255).contains(b)) else {
+                return failure(BAD_ARGUMENT);
+            };
+            // SAFETY: `element` checked the offset against the byte size.
+            unsafe { *(receiver.bits() as *mut u8).add(8 + byte) = b as u8 };
+            Prim::Value(value)
+        }
+        Err(p) => p,
     }
 }
 
@@ -799,13 +806,14 @@ fn inst_var_at(vm: &mut Vm, receiver: Oop, i: Oop, value: Option<Oop>) -> Prim {
 
 /// `at:` of a byte string: the Character at a 1-based index.
 fn string_at(vm: &mut Vm, receiver: Oop, i: Oop) -> Prim {
-    let i = match index(vm, receiver, i) {
-        Ok(i) => i,
-        Err(p) => return p,
-    };
-    match memory::bytes(receiver) {
-        Some(bytes) => Prim::Value(Oop::character_from_code(bytes[i] as u32)),
-        None => failure(BAD_RECEIVER),
+    match element(vm, receiver, i) {
+        Ok(Element::Byte(byte)) => {
+            // SAFETY: `element` checked the offset against the byte size.
+            let code = unsafe { *(receiver.bits() as *const u8).add(8 + byte) };
+            Prim::Value(Oop::character_from_code(code as u32))
+        }
+        Ok(Element::Slot(_)) => failure(BAD_RECEIVER),
+        Err(p) => p,
     }
 }
 
