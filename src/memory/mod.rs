@@ -403,6 +403,23 @@ pub fn allocate_bytes_old(heap: &mut Heap, class_index: u32, data: &[u8]) -> Oop
     oop
 }
 
+/// Whether `oop` is read-only (Pharo's `isReadOnlyObject`): immediates
+/// always are; a heap object when its immutable bit is set. Primitives
+/// fail and instance-variable stores are refused on a read-only object.
+pub fn is_read_only(oop: Oop) -> bool {
+    // SAFETY: a pointer Oop points at a live object.
+    !oop.is_pointer() || unsafe { header(oop).is_immutable() }
+}
+
+/// Sets or clears the immutable bit of a heap object.
+///
+/// # Safety
+/// `oop` must be a pointer to a live object that is not static.
+pub unsafe fn set_read_only(oop: Oop, on: bool) {
+    let p = oop.bits() as *mut Header;
+    *p = (*p).with_immutable(on);
+}
+
 /// The class index of any value, immediates included.
 pub fn class_index_of(oop: Oop) -> u32 {
     if oop.is_small_integer() {

@@ -279,6 +279,8 @@ impl Vm {
             Quick::ReturnSelf => Some(receiver),
             Quick::ReturnConstant(value) => Some(value),
             Quick::ReturnInstVar(index) => memory::slot(receiver, index as usize),
+            // A read-only receiver runs the method, whose store refuses.
+            Quick::StoreInstVar(_) if memory::is_read_only(receiver) => None,
             Quick::StoreInstVar(index) => {
                 let value = self.top();
                 self.store(receiver, index as usize, value)
@@ -569,11 +571,43 @@ pub(crate) fn push_inst_var(vm: &mut Vm, ip: Ip) -> Ip {
 pub(crate) fn store_inst_var(vm: &mut Vm, ip: Ip) -> Ip {
     let receiver = vm.stack[vm.base];
     let value = vm.top();
-    if vm.store(receiver, instr(ip).a as usize, value) {
-        next(ip)
+    store_inst_var_then(vm, receiver, instr(ip).a as usize, value, next(ip))
+}
+
+/// Stores `value` into slot `slot` of `receiver` and continues at
+/// `resume`, unless the receiver is read-only: then, as Pharo's VM does,
+/// it sends `attemptToAssign: value withIndex: slot + 1` to the receiver
+/// instead, and carries on at `resume` whatever that answers.
+fn store_inst_var_then(vm: &mut Vm, receiver: Oop, slot: usize, value: Oop, resume: Ip) -> Ip {
+    if memory::is_read_only(receiver) {
+        return attempt_to_assign(vm, receiver, slot, value, resume);
+    }
+    if vm.store(receiver, slot, value) {
+        resume
     } else {
         vm.fail("instance variable store out of the receiver's bounds")
     }
+}
+
+fn attempt_to_assign(vm: &mut Vm, object: Oop, slot: usize, value: Oop, resume: Ip) -> Ip {
+    let selector = vm.intern("attemptToAssign:withIndex:");
+    // Where to resume, kept on the stack as a SmallInteger (instructions
+    // are 8-byte aligned user-space addresses, well inside its range), for
+    // the continuation to jump to.
+    vm.push(Oop::small_integer(resume as i64).expect("a user-space address"));
+    vm.push(object);
+    vm.push(value);
+    vm.push(Oop::small_integer(slot as i64 + 1).expect("a slot index"));
+    let continuation = vm.continuations.resume_after_assignment();
+    vm.send_selector(selector, 2, continuation, None, None)
+}
+
+/// Where `attemptToAssign:withIndex:` returns to: drops its answer and
+/// resumes after the refused store.
+pub(crate) fn resume_after_assignment(vm: &mut Vm, _ip: Ip) -> Ip {
+    vm.pop();
+    let resume = vm.pop();
+    resume.small_integer_value() as usize as Ip
 }
 
 /// The value slot of an association.
@@ -587,8 +621,7 @@ pub(crate) fn push_binding(vm: &mut Vm, ip: Ip) -> Ip {
 
 pub(crate) fn store_binding(vm: &mut Vm, ip: Ip) -> Ip {
     let value = vm.top();
-    vm.store(instr(ip).operand_oop(), BINDING_VALUE, value);
-    next(ip)
+    store_inst_var_then(vm, instr(ip).operand_oop(), BINDING_VALUE, value, next(ip))
 }
 
 pub(crate) fn make_temp_vector(vm: &mut Vm, ip: Ip) -> Ip {
@@ -804,11 +837,9 @@ pub(crate) fn pop_into_temp(vm: &mut Vm, ip: Ip) -> Ip {
 /// `StoreInstVar; Pop`: an assignment to an instance variable as a
 /// statement.
 pub(crate) fn pop_into_inst_var(vm: &mut Vm, ip: Ip) -> Ip {
-    if store_inst_var(vm, ip).is_null() {
-        return std::ptr::null();
-    }
-    vm.pop();
-    next(next(ip))
+    let receiver = vm.stack[vm.base];
+    let value = vm.pop();
+    store_inst_var_then(vm, receiver, instr(ip).a as usize, value, next(next(ip)))
 }
 
 /// `PushSelf; ReturnTop`.

@@ -290,6 +290,8 @@ impl Vm {
         }
         let symbol =
             memory::allocate_bytes_old(&mut self.heap, classes::BYTE_SYMBOL, name.as_bytes());
+        // SAFETY: just made in old space. Symbols are read-only, as in Pharo.
+        unsafe { memory::set_read_only(symbol, true) };
         self.symbols.insert(name.to_string(), symbol);
         symbol
     }
@@ -406,9 +408,27 @@ impl Vm {
         self.classes.get(index)?.class_vars.get(name).copied()
     }
 
-    /// The object for a literal value (in old space: compiled code points
-    /// at it).
+    /// The object for a literal value: in old space (compiled code points
+    /// at it) and read-only, as Pharo's compiler makes literals.
     pub fn literal(&mut self, literal: &Literal) -> Result<Oop, String> {
+        let object = self.literal_object(literal)?;
+        let made = matches!(
+            literal,
+            Literal::Integer(_)
+                | Literal::String(_)
+                | Literal::Array(_)
+                | Literal::ByteArray(_)
+                | Literal::LargeInteger(_)
+                | Literal::Float(_)
+        );
+        if made && object.is_pointer() {
+            // SAFETY: a literal object just made in old space.
+            unsafe { memory::set_read_only(object, true) };
+        }
+        Ok(object)
+    }
+
+    fn literal_object(&mut self, literal: &Literal) -> Result<Oop, String> {
         Ok(match literal {
             Literal::Nil => self.nil,
             Literal::True => self.true_object,

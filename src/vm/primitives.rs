@@ -42,6 +42,8 @@ pub(crate) const BAD_ARGUMENT: u8 = 3;
 const BAD_INDEX: u8 = 4;
 const BAD_NUMBER_OF_ARGUMENTS: u8 = 5;
 const UNSUPPORTED: u8 = 7;
+/// `#'no modification'`: the receiver is read-only.
+const NO_MODIFICATION: u8 = 8;
 
 /// Numbers for the VM's own named primitives (`<primitive: 'name' module:
 /// 'ZagPrimitives'>`), above Pharo's numbered range. Other named
@@ -268,6 +270,8 @@ pub fn call(vm: &mut Vm, number: u32, args: usize, return_ip: Ip) -> Prim {
         // ByteString = ByteString (Symbols included): same bytes. Fails for
         // anything else, so the Smalltalk method decides.
         (named_numbers::STRING_EQUALS, 1) => string_equals(vm, receiver, arg(0)),
+        (163, 0) => Prim::Value(vm.boolean(memory::is_read_only(receiver))),
+        (164, 1) => set_read_only(vm, receiver, arg(0)),
         (105, 4) => replace_from_to(vm, receiver, arg(0), arg(1), arg(2), arg(3)),
         (173, 1) => inst_var_at(vm, receiver, arg(0), None),
         (174, 2) => inst_var_at(vm, receiver, arg(0), Some(arg(1))),
@@ -459,6 +463,35 @@ fn shallow_copy(vm: &mut Vm, object: Oop) -> Prim {
     Prim::Value(copy)
 }
 
+/// A heap object that refuses stores (an immediate fails the primitive
+/// for being an immediate instead, as in Pharo).
+fn is_read_only_object(o: Oop) -> bool {
+    o.is_pointer() && memory::is_read_only(o)
+}
+
+/// `setIsReadOnlyObject:` (164): answers whether the receiver was
+/// read-only. Immediates stay read-only, and so do the image's static
+/// objects, which every VM in the process shares.
+fn set_read_only(vm: &mut Vm, receiver: Oop, flag: Oop) -> Prim {
+    let on = if flag == vm.true_object {
+        true
+    } else if flag == vm.false_object {
+        false
+    } else {
+        return failure(BAD_ARGUMENT);
+    };
+    let was = memory::is_read_only(receiver);
+    if was != on {
+        // SAFETY: a pointer Oop is a live object.
+        if !receiver.is_pointer() || unsafe { memory::header(receiver).is_static() } {
+            return failure(NO_MODIFICATION);
+        }
+        // SAFETY: as above; it is not static.
+        unsafe { memory::set_read_only(receiver, on) };
+    }
+    Prim::Value(vm.boolean(was))
+}
+
 /// ByteString = ByteString (Symbols included): same bytes. Fails for
 /// anything else, so the Smalltalk method decides.
 fn string_equals(vm: &Vm, receiver: Oop, other: Oop) -> Prim {
@@ -503,6 +536,9 @@ fn replace_from_to(
     replacement: Oop,
     rep_start: Oop,
 ) -> Prim {
+    if is_read_only_object(receiver) {
+        return failure(NO_MODIFICATION);
+    }
     let (Some(start), Some(stop), Some(rep_start)) = (
         start.as_small_integer(),
         stop.as_small_integer(),
@@ -767,6 +803,9 @@ fn at(vm: &mut Vm, receiver: Oop, i: Oop) -> Prim {
 }
 
 fn at_put(vm: &mut Vm, receiver: Oop, i: Oop, value: Oop) -> Prim {
+    if is_read_only_object(receiver) {
+        return failure(NO_MODIFICATION);
+    }
     match element(vm, receiver, i) {
         Ok(Element::Slot(slot)) => {
             if vm.store(receiver, slot, value) {
@@ -799,6 +838,7 @@ fn inst_var_at(vm: &mut Vm, receiver: Oop, i: Oop, value: Option<Oop>) -> Prim {
     let slot = (i - 1) as usize;
     match value {
         None => memory::slot(receiver, slot).map_or(failure(BAD_INDEX), Prim::Value),
+        Some(_) if is_read_only_object(receiver) => failure(NO_MODIFICATION),
         Some(v) if vm.store(receiver, slot, v) => Prim::Value(v),
         Some(_) => failure(BAD_INDEX),
     }

@@ -146,6 +146,7 @@ impl Continuations {
                 super::method::Instr::internal(continue_unwind_after_block),
                 super::method::Instr::internal(super::exceptions::handler_completed),
                 super::method::Instr::internal(super::interpreter::return_top),
+                super::method::Instr::internal(super::interpreter::resume_after_assignment),
             ]
             .into_boxed_slice(),
         }
@@ -165,6 +166,12 @@ impl Continuations {
     /// BlockCannotReturn: the block answers the value).
     pub fn return_top(&self) -> Ip {
         &self.code[2]
+    }
+
+    /// Where `attemptToAssign:withIndex:` returns to (a refused store into
+    /// a read-only object).
+    pub fn resume_after_assignment(&self) -> Ip {
+        &self.code[3]
     }
 }
 
