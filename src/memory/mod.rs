@@ -22,6 +22,7 @@
 //! size, so a Smalltalk program cannot read or write outside an object.
 
 mod old_space;
+pub mod statics;
 
 use crate::object::{Format, Header, Oop};
 pub use old_space::OldSpace;

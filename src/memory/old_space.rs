@@ -192,7 +192,8 @@ impl OldSpace {
 }
 
 /// Marks everything reachable from `roots` (old objects only; the nursery
-/// must be empty), setting header mark bits.
+/// must be empty), setting header mark bits. Static objects are neither
+/// marked nor scanned: they point only at other static objects.
 pub fn mark(roots: impl Iterator<Item = Oop>) {
     let mut stack: Vec<Oop> = Vec::new();
     let visit = |oop: Oop, stack: &mut Vec<Oop>| {
@@ -204,7 +205,7 @@ pub fn mark(roots: impl Iterator<Item = Oop>) {
         unsafe {
             let p = oop.bits() as *mut u64;
             let h = Header::from_bits(*p);
-            if !h.is_marked() {
+            if !h.is_marked() && !h.is_static() {
                 *p = h.with_marked(true).bits();
                 stack.push(oop);
             }

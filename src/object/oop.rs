@@ -25,16 +25,15 @@ const TAG_CHARACTER: u64 = 0b010;
 const TAG_SMALL_FLOAT: u64 = 0b100;
 const TAG_BITS: u32 = 3;
 
-/// Spur's SmallFloat64 keeps 8 of the 11 exponent bits: biased exponents
-/// 897..=1151 (about 1.2e-38 to 6.8e38, plus zero). Subtracting this offset
-/// from the exponent field makes the value fit in 61 bits.
-const SMALL_FLOAT_EXPONENT_OFFSET: u64 = 896;
+// A SmallFloat64 is the double with the offset taken off its exponent, so
+// that it fits in 61 bits.
+use zag_compiler::number::{fits_small_float, SMALL_FLOAT_EXPONENT_OFFSET};
 
 impl Oop {
     /// SmallInteger range: 61-bit two's complement, as in 64-bit Pharo
     /// (`SmallInteger maxVal` = 1152921504606846975).
-    pub const SMALL_INTEGER_MIN: i64 = -(1 << 60);
-    pub const SMALL_INTEGER_MAX: i64 = (1 << 60) - 1;
+    pub const SMALL_INTEGER_MIN: i64 = zag_compiler::number::SMALL_INTEGER_MIN;
+    pub const SMALL_INTEGER_MAX: i64 = zag_compiler::number::SMALL_INTEGER_MAX;
 
     /// The raw word (for hashing, the GC and the JIT).
     pub const fn bits(self) -> u64 {
@@ -120,17 +119,17 @@ impl Oop {
     /// The SmallFloat64 for `value`, or `None` when its exponent is out of
     /// the immediate range (infinities, NaNs, denormals, very large or
     /// small magnitudes): those are boxed Floats.
-    pub fn small_float(value: f64) -> Option<Oop> {
-        let rotated = value.to_bits().rotate_left(1); // sign moves to bit 0
-        if rotated <= 1 {
-            // +0.0 and -0.0: exponent field 0 marks them.
-            return Some(Oop((rotated << TAG_BITS) | TAG_SMALL_FLOAT));
-        }
-        let exponent = (value.to_bits() >> 52) & 0x7FF;
-        if exponent <= SMALL_FLOAT_EXPONENT_OFFSET || exponent > SMALL_FLOAT_EXPONENT_OFFSET + 255 {
+    pub const fn small_float(value: f64) -> Option<Oop> {
+        if !fits_small_float(value) {
             return None;
         }
-        let encoded = rotated - (SMALL_FLOAT_EXPONENT_OFFSET << 53);
+        let rotated = value.to_bits().rotate_left(1); // sign moves to bit 0
+                                                      // +0.0 and -0.0 keep exponent field 0, which marks them.
+        let encoded = if rotated <= 1 {
+            rotated
+        } else {
+            rotated - (SMALL_FLOAT_EXPONENT_OFFSET << 53)
+        };
         Some(Oop((encoded << TAG_BITS) | TAG_SMALL_FLOAT))
     }
 

@@ -128,10 +128,11 @@ impl Default for Vm {
 
 impl Vm {
     pub fn new() -> Vm {
-        let mut heap = Heap::new();
-        let nil = heap.allocate_old(classes::UNDEFINED_OBJECT, Format::Empty, 0, 0);
-        let true_object = heap.allocate_old(classes::TRUE, Format::Empty, 0, 0);
-        let false_object = heap.allocate_old(classes::FALSE, Format::Empty, 0, 0);
+        let heap = Heap::new();
+        let special = &memory::statics::SPECIAL_OBJECTS;
+        let nil = special.oop(memory::statics::NIL);
+        let true_object = special.oop(memory::statics::TRUE);
+        let false_object = special.oop(memory::statics::FALSE);
         Vm {
             heap,
             classes: ClassTable::new(),
