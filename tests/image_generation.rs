@@ -34,7 +34,35 @@ fn extra_folders_add_classes() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("pharo-export");
     let source = image::generate(&[root, app]).unwrap();
     assert!(source.contains("class: \"Greeter\""));
-    assert!(source.contains("LiteralDescription::String(\"hi\")"));
+    // The literal 'hi' is a static, read-only ByteString: a header, then
+    // its bytes in one word ("hi" little-endian), and the method's literal
+    // frame points at it.
+    let greet = &source[source.find("selector: \"greet\"").unwrap()..];
+    let literals = &greet[greet.find("literals: &[").unwrap()..];
+    assert!(literals.starts_with("literals: &[LiteralDescription::Object("));
+    let hi = u64::from_le_bytes(*b"hi\0\0\0\0\0\0");
+    assert!(source.contains("Word::header(classes::BYTE_STRING, Format::Bytes(6u8), 1u64, "));
+    assert!(source.contains(&format!("Word::bits({hi}u64)")));
+}
+
+#[test]
+fn unsupported_literals_fail_the_build_at_their_method() {
+    let app = temp_tree(
+        "scaled-export",
+        &[(
+            "App/Money.class.st",
+            "Class { #name : 'Money', #superclass : 'Object' }\nMoney >> price [ ^ 1.5s2 ]\n",
+        )],
+    );
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("pharo-export");
+    let problems = image::generate(&[root, app.clone()]).unwrap_err();
+    let file = app.join("App/Money.class.st").display().to_string();
+    assert_eq!(
+        problems,
+        [format!(
+            "{file}:2:10: the ScaledDecimal literal 1.5s2 is not supported yet\n    Money >> price [ ^ 1.5s2 ]\n             ^"
+        )]
+    );
 }
 
 #[test]

@@ -405,3 +405,56 @@ fn closures_with_corrupted_fields_fail_cleanly() {
     let result = vm.evaluate("| b | b := [:x | ^ x]. b home: 123456. [b value: 1] on: BlockCannotReturn do: [:e | #caught]");
     assert_eq!(result.map(|v| vm.describe(v)), Ok("#caught".to_string()));
 }
+
+#[test]
+fn the_image_symbols_literals_and_methods_are_static_objects() {
+    use zag::memory::statics::is_static;
+    let mut vm = zag::image::boot().unwrap();
+    // Start-up made no Symbol: every name it interns is in the image.
+    assert_eq!(vm.symbols_made_at_run_time(), 0);
+    assert!(is_static(vm.intern("printString")));
+    assert!(is_static(vm.nil) && is_static(vm.true_object) && is_static(vm.false_object));
+    // A literal of an image method, and everything in it.
+    let literal = vm.evaluate("ZagReadOnlyTest new imageLiteral").unwrap();
+    assert!(is_static(literal));
+    let elements: Vec<Oop> = (0..).map_while(|i| zag::memory::slot(literal, i)).collect();
+    assert_eq!(elements.len(), 11);
+    for e in elements.iter().filter(|e| e.is_pointer()) {
+        assert!(is_static(*e), "{}", vm.describe(*e));
+    }
+    // The image's CompiledMethod objects too; one compiled at run time
+    // is made in old space.
+    let method = vm.evaluate("SmallInteger >> #+").unwrap();
+    assert!(is_static(method));
+    assert_eq!(
+        eval(&mut vm, "(SmallInteger >> #+) printString"),
+        "'SmallInteger>>#+'"
+    );
+    let mut import = Import::default();
+    import.add_source(SourceFile::new(
+        "Object.extension.st",
+        "Extension { #name : 'Object' }\nObject >> later [ ^ #(1 2) ]\n",
+    ));
+    loader::load(&mut vm, &import).unwrap();
+    let later = vm.evaluate("Object >> #later").unwrap();
+    assert!(!is_static(later) && vm.heap.is_old(later));
+    assert_eq!(
+        eval(&mut vm, "(Object >> #later) printString"),
+        "'Object>>#later'"
+    );
+    assert_eq!(eval(&mut vm, "Object new later isReadOnlyObject"), "true");
+    // Made at run time: not static.
+    let made = vm.evaluate("'two' , 'three'").unwrap();
+    assert!(!is_static(made));
+    let before = vm.symbols_made_at_run_time();
+    let symbol = vm.evaluate("'not in the image' asSymbol").unwrap();
+    assert!(!is_static(symbol));
+    assert_eq!(vm.symbols_made_at_run_time(), before + 1);
+    // Collections leave static objects alone, and they stay intact.
+    vm.collect_garbage();
+    vm.collect_old_space();
+    assert_eq!(
+        eval(&mut vm, "ZagReadOnlyTest new imageLiteral printString"),
+        "'#(1 $a ''two'' #three 4.5 1.0e300 100000000000000000000 -100000000000000000000 #(1 nil true) #[1 2] '''')'"
+    );
+}

@@ -10,12 +10,11 @@
 
 use std::collections::HashMap;
 
-use zag_compiler::bigint::BigInt;
 use zag_compiler::environment::ClassShape;
-use zag_compiler::literal::{Float, Literal};
 use zag_compiler::threaded::Op;
 use zag_compiler::tonel::Layout;
 
+use crate::memory::statics::Word;
 use crate::object::Oop;
 use crate::vm::method::{self, MethodParts, MethodSource, UnitParts};
 use crate::vm::{loader, Vm};
@@ -24,6 +23,11 @@ pub struct ImageDescription {
     /// Classes, each after its superclass.
     pub classes: &'static [ClassDescription],
     pub methods: &'static [MethodDescription],
+    /// The static objects: Symbols and method literals (see
+    /// `memory::statics`).
+    pub objects: &'static [Word],
+    /// Every Symbol in `objects`, sorted by name, with its header's index.
+    pub symbols: &'static [(&'static str, u32)],
 }
 
 pub struct ClassDescription {
@@ -49,6 +53,10 @@ pub struct MethodDescription {
     pub units: &'static [UnitDescription],
     /// The method's source, printed from its AST at build time.
     pub source: &'static str,
+    /// Its static CompiledMethod object (the index of its header in
+    /// [`ImageDescription::objects`]); none when the kernel has no
+    /// CompiledMethod class.
+    pub object: Option<u32>,
 }
 
 pub struct UnitDescription {
@@ -64,25 +72,14 @@ pub enum LiteralDescription {
     Nil,
     True,
     False,
+    /// A SmallInteger.
     Integer(i64),
-    LargeInteger {
-        negative: bool,
-        magnitude: &'static [u32],
-    },
-    /// The bits of an `f64`.
+    /// The bits of a SmallFloat64.
     Float(u64),
     Character(char),
-    String(&'static str),
-    Symbol(&'static str),
-    Array(&'static [LiteralDescription]),
-    ByteArray(&'static [u8]),
-    ScaledDecimal {
-        negative: bool,
-        magnitude: &'static [u32],
-        decimals: u32,
-        scale: u32,
-    },
-    Selector(&'static str),
+    /// A static object (a Symbol, String, Array, LargeInteger...): the
+    /// index of its header in [`ImageDescription::objects`].
+    Object(u32),
     Global(&'static str),
     ClassVariable(&'static str, &'static str),
     PoolVariable(&'static str, &'static str),
@@ -91,6 +88,15 @@ pub enum LiteralDescription {
 mod generated {
     #![allow(clippy::all)]
     use super::*;
+    use crate::memory::statics::{self, StaticObjects, SPECIAL_OBJECTS};
+    use crate::object::Format;
+    use crate::vm::classes;
+
+    /// nil, true or false, for a static object's slot.
+    const fn special(index: usize) -> Word {
+        // SAFETY: `index` is one of the special objects' headers.
+        Word::object(unsafe { (&raw const SPECIAL_OBJECTS).cast::<Word>().add(index) })
+    }
     include!(concat!(env!("OUT_DIR"), "/image.rs"));
 }
 
@@ -101,8 +107,9 @@ pub fn boot() -> Result<Vm, String> {
     boot_from(&IMAGE)
 }
 
-pub fn boot_from(image: &ImageDescription) -> Result<Vm, String> {
+pub fn boot_from(image: &'static ImageDescription) -> Result<Vm, String> {
     let mut vm = Vm::new();
+    vm.use_static_symbols(image.objects, image.symbols);
     for c in image.classes {
         vm.environment.add(ClassShape {
             name: c.name.to_string(),
@@ -128,7 +135,7 @@ pub fn boot_from(image: &ImageDescription) -> Result<Vm, String> {
     }
     loader::connect_root_metaclasses(&mut vm);
     let mut class_indices = HashMap::new();
-    for m in image.methods {
+    for (index, m) in image.methods.iter().enumerate() {
         let class_name = if m.class_side {
             format!("{} class", m.class)
         } else {
@@ -142,7 +149,7 @@ pub fn boot_from(image: &ImageDescription) -> Result<Vm, String> {
         let literals = m
             .literals
             .iter()
-            .map(|l| literal_object(&mut vm, l))
+            .map(|l| literal_object(&mut vm, image, l))
             .collect::<Result<Vec<Oop>, String>>()
             .map_err(|e| format!("{class_name}>>{}: {e}", m.selector))?;
         let parts = MethodParts {
@@ -164,7 +171,16 @@ pub fn boot_from(image: &ImageDescription) -> Result<Vm, String> {
             source: MethodSource::Image(m.source),
         };
         let method = method::lower_parts(&mut vm, parts, class);
-        vm.install(method);
+        let object = m.object.map(|at| static_object(image.objects, at));
+        let registered = vm.install_as(method, object);
+        // The static CompiledMethod names the method by its place in the
+        // registry, which build.rs counted.
+        if object.is_some() && registered as usize != index {
+            return Err(format!(
+                "image method {class_name}>>{} registered as {registered}, not {index}",
+                m.selector
+            ));
+        }
     }
     let order: Vec<_> = image
         .classes
@@ -180,47 +196,30 @@ fn strings(names: &[&str]) -> Vec<String> {
     names.iter().map(|s| s.to_string()).collect()
 }
 
-fn literal_object(vm: &mut Vm, l: &LiteralDescription) -> Result<Oop, String> {
+fn literal_object(
+    vm: &mut Vm,
+    image: &'static ImageDescription,
+    l: &LiteralDescription,
+) -> Result<Oop, String> {
     use LiteralDescription as L;
     Ok(match l {
-        L::Selector(s) => vm.intern(s),
+        L::Nil => vm.nil,
+        L::True => vm.true_object,
+        L::False => vm.false_object,
+        L::Integer(i) => Oop::small_integer(*i).ok_or("a SmallInteger literal out of range")?,
+        L::Float(bits) => {
+            Oop::small_float(f64::from_bits(*bits)).ok_or("a SmallFloat64 literal out of range")?
+        }
+        L::Character(c) => Oop::character(*c),
+        L::Object(at) => static_object(image.objects, *at),
         L::Global(name) => vm.global_binding(name),
         L::ClassVariable(class, name) | L::PoolVariable(class, name) => vm
             .class_variable(class, name)
             .ok_or_else(|| format!("variable {class}>>{name} is not defined"))?,
-        other => vm.literal(&literal_value(other))?,
     })
 }
 
-fn literal_value(l: &LiteralDescription) -> Literal {
-    use LiteralDescription as L;
-    match l {
-        L::Nil => Literal::Nil,
-        L::True => Literal::True,
-        L::False => Literal::False,
-        L::Integer(i) => Literal::Integer(*i),
-        L::LargeInteger {
-            negative,
-            magnitude,
-        } => Literal::LargeInteger(BigInt::from_parts(*negative, magnitude.to_vec())),
-        L::Float(bits) => Literal::Float(Float(f64::from_bits(*bits))),
-        L::Character(c) => Literal::Character(*c),
-        L::String(s) => Literal::String(s.to_string()),
-        L::Symbol(s) => Literal::Symbol(s.to_string()),
-        L::Array(items) => Literal::Array(items.iter().map(literal_value).collect()),
-        L::ByteArray(b) => Literal::ByteArray(b.to_vec()),
-        L::ScaledDecimal {
-            negative,
-            magnitude,
-            decimals,
-            scale,
-        } => Literal::ScaledDecimal {
-            mantissa: BigInt::from_parts(*negative, magnitude.to_vec()),
-            decimals: *decimals,
-            scale: *scale,
-        },
-        L::Selector(_) | L::Global(_) | L::ClassVariable(..) | L::PoolVariable(..) => {
-            unreachable!("bindings are handled by literal_object")
-        }
-    }
+/// The static object whose header is word `at` of `objects`.
+pub(crate) fn static_object(objects: &'static [Word], at: u32) -> Oop {
+    Oop::from_pointer(&objects[at as usize] as *const Word)
 }

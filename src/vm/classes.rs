@@ -34,6 +34,7 @@ pub const LARGE_POSITIVE_INTEGER: ClassIndex = 14;
 pub const LARGE_NEGATIVE_INTEGER: ClassIndex = 15;
 pub const BOXED_FLOAT: ClassIndex = 16;
 pub const BYTE_ARRAY: ClassIndex = 17;
+pub const COMPILED_METHOD: ClassIndex = 18;
 /// First index given to classes the VM does not know by name.
 const FIRST_FREE: ClassIndex = 32;
 
@@ -56,6 +57,7 @@ const WELL_KNOWN: &[(&str, ClassIndex)] = &[
     ("LargeNegativeInteger", LARGE_NEGATIVE_INTEGER),
     ("BoxedFloat64", BOXED_FLOAT),
     ("ByteArray", BYTE_ARRAY),
+    ("CompiledMethod", COMPILED_METHOD),
 ];
 
 /// The fixed index of a class the VM knows by name.

@@ -85,7 +85,10 @@ pub struct Vm {
     pub classes: ClassTable,
     /// Every method ever installed; a [`MethodRef`] indexes it.
     pub methods: Vec<Method>,
+    /// Symbols made at run time (old space).
     symbols: HashMap<String, Oop>,
+    /// The image's static Symbols and the table of their names.
+    static_symbols: StaticSymbols,
     /// Global name → Association (also for names used before definition).
     globals: HashMap<String, Oop>,
     pub nil: Oop,
@@ -126,6 +129,12 @@ impl Default for Vm {
     }
 }
 
+/// Static objects, and the Symbols among them by name (sorted).
+type StaticSymbols = (
+    &'static [memory::statics::Word],
+    &'static [(&'static str, u32)],
+);
+
 impl Vm {
     pub fn new() -> Vm {
         let heap = Heap::new();
@@ -138,6 +147,7 @@ impl Vm {
             classes: ClassTable::new(),
             methods: Vec::new(),
             symbols: HashMap::new(),
+            static_symbols: (&[], &[]),
             globals: HashMap::new(),
             nil,
             true_object,
@@ -284,8 +294,28 @@ impl Vm {
         true
     }
 
-    /// The unique Symbol named `name` (symbols live in old space).
+    /// The Symbols of the image: static objects, found by name in a table
+    /// sorted by name.
+    pub fn use_static_symbols(
+        &mut self,
+        objects: &'static [memory::statics::Word],
+        symbols: &'static [(&'static str, u32)],
+    ) {
+        self.static_symbols = (objects, symbols);
+    }
+
+    /// How many Symbols were made at run time (the image's are static).
+    pub fn symbols_made_at_run_time(&self) -> usize {
+        self.symbols.len()
+    }
+
+    /// The unique Symbol named `name`: the image's static one, or one made
+    /// in old space.
     pub fn intern(&mut self, name: &str) -> Oop {
+        let (objects, table) = self.static_symbols;
+        if let Ok(i) = table.binary_search_by(|(n, _)| n.as_bytes().cmp(name.as_bytes())) {
+            return crate::image::static_object(objects, table[i].1);
+        }
         if let Some(s) = self.symbols.get(name) {
             return *s;
         }
@@ -619,6 +649,12 @@ impl Vm {
 
     /// Adds a method to the registry (not to any class).
     pub(crate) fn register(&mut self, method: Method) -> MethodRef {
+        self.register_as(method, None)
+    }
+
+    /// Registers a method whose CompiledMethod object, if given, already
+    /// exists (the image's static ones).
+    fn register_as(&mut self, method: Method, object: Option<Oop>) -> MethodRef {
         self.methods.push(method);
         let r = (self.methods.len() - 1) as MethodRef;
         // The entry instruction counts invocations in the method it names.
@@ -629,15 +665,23 @@ impl Vm {
         {
             entry.a = r;
         }
-        self.methods[r as usize].object = self.make_method_object(r);
+        self.methods[r as usize].object = match object {
+            Some(object) => object,
+            None => self.make_method_object(r),
+        };
         r
     }
 
     /// Installs a method in its class, replacing any with the same
     /// selector, and invalidates the inline caches.
     pub fn install(&mut self, method: Method) -> MethodRef {
+        self.install_as(method, None)
+    }
+
+    /// [`Vm::install`] for a method whose CompiledMethod object exists.
+    pub(crate) fn install_as(&mut self, method: Method, object: Option<Oop>) -> MethodRef {
         let (class, selector) = (method.class, method.selector);
-        let r = self.register(method);
+        let r = self.register_as(method, object);
         if let Some(c) = self.classes.get_mut(class) {
             c.methods.insert(selector, r);
         }

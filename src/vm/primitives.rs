@@ -53,7 +53,7 @@ pub const fn named(module: &str, name: &str) -> u32 {
         return 0;
     }
     use named_numbers::*;
-    let table: [(&str, u32); 27] = [
+    let table: [(&str, u32); 28] = [
         ("primitiveStringEquals", STRING_EQUALS),
         ("primitiveNumberFromString", NUMBER_FROM_STRING),
         ("primitiveExit", EXIT),
@@ -68,6 +68,7 @@ pub const fn named(module: &str, name: &str) -> u32 {
         ("primitiveSelectors", SELECTORS),
         ("primitiveMethodSource", METHOD_SOURCE),
         ("primitiveMethodNumArgs", METHOD_NUM_ARGS),
+        ("primitiveMethodClass", METHOD_CLASS),
         ("primitiveContextSender", CONTEXT_SENDER),
         ("primitiveContextIsDead", CONTEXT_IS_DEAD),
         ("primitiveInstSize", INST_SIZE),
@@ -112,6 +113,7 @@ pub mod named_numbers {
     pub const INST_VAR_NAMES: u32 = 10_018;
     pub const SUBCLASSES: u32 = 10_019;
     pub const PACKAGE_NAME: u32 = 10_030;
+    pub const METHOD_CLASS: u32 = 10_031;
     pub const STDOUT_WRITE: u32 = 10_020;
     pub const ARGUMENTS: u32 = 10_021;
     pub const GLOBAL_AT: u32 = 10_022;
@@ -227,7 +229,8 @@ pub fn call(vm: &mut Vm, number: u32, args: usize, return_ip: Ip) -> Prim {
             super::exceptions::primitive(vm, number, args, return_ip)
         }
         (named_numbers::COMPILED_METHOD_AT..=named_numbers::SUBCLASSES, 0..=1)
-        | (named_numbers::PACKAGE_NAME, 0) => super::reflection::primitive(vm, number, args),
+        | (named_numbers::PACKAGE_NAME, 0)
+        | (named_numbers::METHOD_CLASS, 0) => super::reflection::primitive(vm, number, args),
         (named_numbers::STDOUT_WRITE..=named_numbers::GLOBAL_INCLUDES, 0..=2) => {
             system(vm, number, args)
         }

@@ -2,9 +2,10 @@
 //! methods, and Context objects for `thisContext`.
 //!
 //! A CompiledMethod object (kernel class `CompiledMethod`: `selector`,
-//! `methodClass`, `index`) is made in old space for every method that is
-//! registered; `index` is the method's place in the VM's registry, through
-//! which primitives reach its code and source.
+//! `index`) stands for every registered method; `index` is the method's
+//! place in the VM's registry, through which primitives reach its class,
+//! code and source. The image's methods are static objects (build.rs lays
+//! them out); a method compiled at run time gets one in old space.
 //!
 //! A Context (kernel class `Context`: `frame`, `method`, `receiver`,
 //! `closureOrNil`) is made on demand by `thisContext` and by `sender`; it
@@ -12,6 +13,7 @@
 //! answers nil as its sender. Contexts are snapshots: asking twice for the
 //! same frame answers two equal, not identical, objects.
 
+use super::classes;
 use super::method::MethodRef;
 use super::primitives::{failure, named_numbers::*, Prim, BAD_ARGUMENT, BAD_RECEIVER};
 use super::Vm;
@@ -32,18 +34,16 @@ impl Vm {
     /// Makes the CompiledMethod object of a registered method (nil when
     /// the kernel has no CompiledMethod class).
     pub(crate) fn make_method_object(&mut self, method: MethodRef) -> Oop {
-        let Some(class) = self.classes.index_of("CompiledMethod") else {
+        let class = classes::COMPILED_METHOD;
+        let Some(slots) = self.classes.get(class).map(|c| c.inst_vars.len()) else {
             return self.nil;
         };
-        let slots = self.classes.get(class).map_or(0, |c| c.inst_vars.len());
         let object = self
             .heap
             .allocate_old(class, Format::Fixed, slots, self.nil.bits());
-        let m = &self.methods[method as usize];
-        let (selector, owner) = (m.selector, self.class_object(m.class));
+        let selector = self.methods[method as usize].selector;
         for (variable, value) in [
             ("selector", selector),
-            ("methodClass", owner),
             ("index", Oop::small_integer(method as i64).expect("small")),
         ] {
             if let Some(slot) = self.slot_of("CompiledMethod", variable) {
@@ -185,6 +185,11 @@ pub(crate) fn primitive(vm: &mut Vm, name: u32, args: usize) -> Prim {
                 };
                 Prim::Value(vm.new_string(Space::Young, &text))
             }
+            None => failure(BAD_RECEIVER),
+        },
+        // CompiledMethod>>methodClass
+        METHOD_CLASS => match vm.method_index(receiver) {
+            Some(m) => Prim::Value(vm.class_object(vm.methods[m as usize].class)),
             None => failure(BAD_RECEIVER),
         },
         // CompiledMethod>>numArgs

@@ -1,0 +1,278 @@
+//! Lays out the image's static objects (symbols, method literals and
+//! CompiledMethod objects) as
+//! the words of one `static` block (`memory::statics` in the runtime), and
+//! writes it as Rust: every header, every byte, and every pointer between
+//! static objects is a constant the compiler and the linker resolve, so
+//! start-up creates none of these objects.
+
+use std::collections::HashMap;
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use zag_compiler::literal::Literal;
+use zag_compiler::number::{fits_small_float, SMALL_INTEGER_MAX, SMALL_INTEGER_MIN};
+
+/// A value as a static object's slot (or a method's literal) holds it.
+#[derive(Clone, Copy)]
+pub enum Value {
+    Nil,
+    True,
+    False,
+    SmallInteger(i64),
+    Character(char),
+    /// The bits of a double that is a SmallFloat64.
+    SmallFloat(u64),
+    /// The static object whose header is at this word.
+    Object(usize),
+}
+
+/// Object formats static objects use (the runtime's `Format`).
+#[derive(Clone, Copy)]
+enum Format {
+    Fixed,
+    Indexable,
+    Words64,
+    /// Unused trailing bytes in the last word.
+    Bytes(u8),
+}
+
+enum Word {
+    Header {
+        /// The constant in `vm::classes` naming the class.
+        class: &'static str,
+        format: Format,
+        slots: usize,
+        hash: u32,
+    },
+    Overflow(usize),
+    Bits(u64),
+    Value(Value),
+}
+
+/// Slot counts from this up go in an overflow word (the runtime's
+/// `Header::OVERFLOW_SLOTS`).
+const OVERFLOW_SLOTS: usize = 255;
+/// Hashes 1-3 are nil, true and false's.
+const FIRST_HASH: u32 = 16;
+
+pub struct StaticSpace {
+    words: Vec<Word>,
+    symbols: HashMap<String, usize>,
+    next_hash: u32,
+}
+
+impl StaticSpace {
+    pub fn new() -> StaticSpace {
+        StaticSpace {
+            words: Vec::new(),
+            symbols: HashMap::new(),
+            next_hash: FIRST_HASH,
+        }
+    }
+
+    /// The Symbol `name` (one per name).
+    pub fn symbol(&mut self, name: &str) -> usize {
+        if let Some(&at) = self.symbols.get(name) {
+            return at;
+        }
+        let at = self.bytes_object("BYTE_SYMBOL", name.as_bytes());
+        self.symbols.insert(name.to_string(), at);
+        at
+    }
+
+    /// The value of a literal; objects are made read-only, as the
+    /// compiler makes literals.
+    pub fn literal(&mut self, literal: &Literal) -> Result<Value, String> {
+        Ok(match literal {
+            Literal::Nil => Value::Nil,
+            Literal::True => Value::True,
+            Literal::False => Value::False,
+            Literal::Integer(i) if (SMALL_INTEGER_MIN..=SMALL_INTEGER_MAX).contains(i) => {
+                Value::SmallInteger(*i)
+            }
+            Literal::Integer(i) => {
+                let big = zag_compiler::bigint::BigInt::from_i64(*i);
+                Value::Object(self.large_integer(&big))
+            }
+            Literal::LargeInteger(big) => match big.to_i64() {
+                Some(i) if (SMALL_INTEGER_MIN..=SMALL_INTEGER_MAX).contains(&i) => {
+                    Value::SmallInteger(i)
+                }
+                _ => Value::Object(self.large_integer(big)),
+            },
+            Literal::Float(f) if fits_small_float(f.0) => Value::SmallFloat(f.0.to_bits()),
+            Literal::Float(f) => {
+                let at = self.header("BOXED_FLOAT", Format::Words64, 1);
+                self.words.push(Word::Bits(f.0.to_bits()));
+                Value::Object(at)
+            }
+            Literal::Character(c) => Value::Character(*c),
+            Literal::String(s) => Value::Object(self.bytes_object("BYTE_STRING", s.as_bytes())),
+            Literal::Symbol(s) => Value::Object(self.symbol(s)),
+            Literal::ByteArray(b) => Value::Object(self.bytes_object("BYTE_ARRAY", b)),
+            Literal::Array(items) => {
+                // Elements first: an object's words are contiguous.
+                let values = items
+                    .iter()
+                    .map(|item| self.literal(item))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let at = self.header("ARRAY", Format::Indexable, values.len());
+                self.words.extend(values.into_iter().map(Word::Value));
+                self.pad_empty(items.len());
+                Value::Object(at)
+            }
+            Literal::ScaledDecimal { .. } => {
+                return Err(format!(
+                    "the ScaledDecimal literal {} is not supported yet",
+                    zag_compiler::printer::print_literal(literal)
+                ))
+            }
+        })
+    }
+
+    /// The CompiledMethod object of the image's method number `index` (its
+    /// place in the VM's method registry), with the kernel's instance
+    /// variables `variables`: the VM fills `selector` and `index`.
+    pub fn compiled_method(&mut self, variables: &[String], selector: &str, index: usize) -> usize {
+        let selector = self.symbol(selector);
+        let slots: Vec<Word> = variables
+            .iter()
+            .map(|v| {
+                Word::Value(match v.as_str() {
+                    "selector" => Value::Object(selector),
+                    "index" => Value::SmallInteger(index as i64),
+                    _ => Value::Nil,
+                })
+            })
+            .collect();
+        let at = self.header("COMPILED_METHOD", Format::Fixed, slots.len());
+        self.words.extend(slots);
+        self.pad_empty(variables.len());
+        at
+    }
+
+    fn large_integer(&mut self, value: &zag_compiler::bigint::BigInt) -> usize {
+        let class = if value.negative {
+            "LARGE_NEGATIVE_INTEGER"
+        } else {
+            "LARGE_POSITIVE_INTEGER"
+        };
+        self.bytes_object(class, &value.magnitude_bytes())
+    }
+
+    fn bytes_object(&mut self, class: &'static str, bytes: &[u8]) -> usize {
+        let slots = bytes.len().div_ceil(8);
+        let at = self.header(class, Format::Bytes((slots * 8 - bytes.len()) as u8), slots);
+        self.words.extend(bytes.chunks(8).map(|chunk| {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            Word::Bits(u64::from_le_bytes(word))
+        }));
+        self.pad_empty(slots);
+        at
+    }
+
+    /// Starts an object; answers the index of its header.
+    fn header(&mut self, class: &'static str, format: Format, slots: usize) -> usize {
+        if slots >= OVERFLOW_SLOTS {
+            self.words.push(Word::Overflow(slots));
+        }
+        let hash = self.next_hash;
+        self.next_hash += 1;
+        self.words.push(Word::Header {
+            class,
+            format,
+            slots,
+            hash,
+        });
+        self.words.len() - 1
+    }
+
+    /// An object without slots still takes one word, as on the heap.
+    fn pad_empty(&mut self, slots: usize) {
+        if slots == 0 {
+            self.words.push(Word::Bits(0));
+        }
+    }
+
+    /// The `static OBJECTS` block and the symbol table sorted by name, for
+    /// `ImageDescription`.
+    pub fn tokens(&self) -> (TokenStream, TokenStream) {
+        let count = self.words.len();
+        let words = self.words.iter().map(word_tokens);
+        let block = quote! {
+            static OBJECTS: StaticObjects<#count> = StaticObjects([#(#words),*]);
+
+            /// A pointer to the static object whose header is word `index`.
+            const fn o(index: usize) -> Word {
+                // SAFETY: `index` is within OBJECTS (build.rs laid it out).
+                Word::object(unsafe { (&raw const OBJECTS).cast::<Word>().add(index) })
+            }
+        };
+        let mut symbols: Vec<(&String, &usize)> = self.symbols.iter().collect();
+        symbols.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+        let symbols = symbols.iter().map(|(name, at)| {
+            let at = **at as u32;
+            quote!((#name, #at))
+        });
+        (block, quote!(&[#(#symbols),*]))
+    }
+}
+
+fn word_tokens(word: &Word) -> TokenStream {
+    match word {
+        Word::Header {
+            class,
+            format,
+            slots,
+            hash,
+        } => {
+            let class = proc_macro2::Ident::new(class, proc_macro2::Span::call_site());
+            let format = match format {
+                Format::Fixed => quote!(Format::Fixed),
+                Format::Indexable => quote!(Format::Indexable),
+                Format::Words64 => quote!(Format::Words64),
+                Format::Bytes(unused) => quote!(Format::Bytes(#unused)),
+            };
+            let slots = *slots as u64;
+            quote!(Word::header(classes::#class, #format, #slots, #hash))
+        }
+        Word::Overflow(slots) => {
+            let slots = *slots as u64;
+            quote!(Word::overflow(#slots))
+        }
+        Word::Bits(bits) => quote!(Word::bits(#bits)),
+        Word::Value(value) => value_word_tokens(*value),
+    }
+}
+
+fn value_word_tokens(value: Value) -> TokenStream {
+    match value {
+        Value::Nil => quote!(special(statics::NIL)),
+        Value::True => quote!(special(statics::TRUE)),
+        Value::False => quote!(special(statics::FALSE)),
+        Value::SmallInteger(i) => quote!(Word::small_integer(#i)),
+        Value::Character(c) => {
+            let code = c as u32;
+            quote!(Word::character(#code))
+        }
+        Value::SmallFloat(bits) => quote!(Word::small_float(#bits)),
+        Value::Object(at) => quote!(o(#at)),
+    }
+}
+
+/// A method literal as `LiteralDescription` tokens.
+pub fn literal_description(value: Value) -> TokenStream {
+    match value {
+        Value::Nil => quote!(LiteralDescription::Nil),
+        Value::True => quote!(LiteralDescription::True),
+        Value::False => quote!(LiteralDescription::False),
+        Value::SmallInteger(i) => quote!(LiteralDescription::Integer(#i)),
+        Value::Character(c) => quote!(LiteralDescription::Character(#c)),
+        Value::SmallFloat(bits) => quote!(LiteralDescription::Float(#bits)),
+        Value::Object(at) => {
+            let at = at as u32;
+            quote!(LiteralDescription::Object(#at))
+        }
+    }
+}
