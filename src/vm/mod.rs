@@ -287,6 +287,8 @@ impl Vm {
     /// Stores into slot `index` of an existing object, with the write
     /// barrier; `false` when out of bounds.
     pub fn store(&mut self, object: Oop, index: usize, value: Oop) -> bool {
+        // Static objects are shared by every VM and never written.
+        debug_assert!(!memory::statics::is_static(object), "a store into a static object");
         if !memory::set_slot(object, index, value) {
             return false;
         }
