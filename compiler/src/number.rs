@@ -25,7 +25,9 @@ pub const SMALL_INTEGER_MAX: i64 = (1 << 60) - 1;
 /// 897..=1151 (about 1.2e-38 to 6.8e38), plus both zeros.
 pub const SMALL_FLOAT_EXPONENT_OFFSET: u64 = 896;
 
-/// Whether `value` is an immediate SmallFloat64 rather than a boxed one.
+/// Whether `value` is an immediate SmallFloat64 rather than a boxed one
+/// (inlined: the VM asks for every float result).
+#[inline]
 pub const fn fits_small_float(value: f64) -> bool {
     let bits = value.to_bits();
     let exponent = (bits >> 52) & 0x7FF;

@@ -288,7 +288,10 @@ impl Vm {
     /// barrier; `false` when out of bounds.
     pub fn store(&mut self, object: Oop, index: usize, value: Oop) -> bool {
         // Static objects are shared by every VM and never written.
-        debug_assert!(!memory::statics::is_static(object), "a store into a static object");
+        debug_assert!(
+            !memory::statics::is_static(object),
+            "a store into a static object"
+        );
         if !memory::set_slot(object, index, value) {
             return false;
         }
