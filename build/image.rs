@@ -188,7 +188,7 @@ fn method_tokens(
         let (a, c, t, s) = (u.num_args, u.num_copied, u.num_temps, u.max_stack);
         let code = u.code.iter().map(op_tokens);
         quote! {
-            UnitDescription { num_args: #a, num_copied: #c, num_temps: #t, max_stack: #s, code: &[#(#code),*] }
+            UnitParts { num_args: #a, num_copied: #c, num_temps: #t, max_stack: #s, code: &[#(#code),*] }
         }
     });
     quote! {

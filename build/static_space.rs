@@ -9,6 +9,7 @@ use std::collections::HashMap;
 
 use proc_macro2::TokenStream;
 use quote::quote;
+use zag_compiler::bigint::BigInt;
 use zag_compiler::literal::Literal;
 use zag_compiler::number::{fits_small_float, SMALL_INTEGER_MAX, SMALL_INTEGER_MIN};
 
@@ -87,19 +88,8 @@ impl StaticSpace {
             Literal::Nil => Value::Nil,
             Literal::True => Value::True,
             Literal::False => Value::False,
-            Literal::Integer(i) if (SMALL_INTEGER_MIN..=SMALL_INTEGER_MAX).contains(i) => {
-                Value::SmallInteger(*i)
-            }
-            Literal::Integer(i) => {
-                let big = zag_compiler::bigint::BigInt::from_i64(*i);
-                Value::Object(self.large_integer(&big))
-            }
-            Literal::LargeInteger(big) => match big.to_i64() {
-                Some(i) if (SMALL_INTEGER_MIN..=SMALL_INTEGER_MAX).contains(&i) => {
-                    Value::SmallInteger(i)
-                }
-                _ => Value::Object(self.large_integer(big)),
-            },
+            Literal::Integer(i) => self.integer(&BigInt::from_i64(*i)),
+            Literal::LargeInteger(big) => self.integer(big),
             Literal::Float(f) if fits_small_float(f.0) => Value::SmallFloat(f.0.to_bits()),
             Literal::Float(f) => {
                 let at = self.header("BOXED_FLOAT", Format::Words64, 1);
@@ -151,13 +141,21 @@ impl StaticSpace {
         at
     }
 
-    fn large_integer(&mut self, value: &zag_compiler::bigint::BigInt) -> usize {
-        let class = if value.negative {
-            "LARGE_NEGATIVE_INTEGER"
-        } else {
-            "LARGE_POSITIVE_INTEGER"
-        };
-        self.bytes_object(class, &value.magnitude_bytes())
+    /// A SmallInteger, or a LargePositive/NegativeInteger object.
+    fn integer(&mut self, value: &BigInt) -> Value {
+        match value.to_i64() {
+            Some(i) if (SMALL_INTEGER_MIN..=SMALL_INTEGER_MAX).contains(&i) => {
+                Value::SmallInteger(i)
+            }
+            _ => {
+                let class = if value.negative {
+                    "LARGE_NEGATIVE_INTEGER"
+                } else {
+                    "LARGE_POSITIVE_INTEGER"
+                };
+                Value::Object(self.bytes_object(class, &value.magnitude_bytes()))
+            }
+        }
     }
 
     fn bytes_object(&mut self, class: &'static str, bytes: &[u8]) -> usize {

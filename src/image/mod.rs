@@ -14,7 +14,7 @@ use zag_compiler::environment::ClassShape;
 use zag_compiler::threaded::Op;
 use zag_compiler::tonel::Layout;
 
-use crate::memory::statics::Word;
+use crate::memory::statics::{self, Word};
 use crate::object::Oop;
 use crate::vm::method::{self, MethodParts, MethodSource, UnitParts};
 use crate::vm::{loader, Vm};
@@ -50,21 +50,15 @@ pub struct MethodDescription {
     pub primitive: u32,
     pub primitive_error_slot: Option<u16>,
     pub literals: &'static [LiteralDescription],
-    pub units: &'static [UnitDescription],
+    /// Its code units (the block bodies after the method's), as lowering
+    /// takes them.
+    pub units: &'static [UnitParts<'static>],
     /// The method's source, printed from its AST at build time.
     pub source: &'static str,
     /// Its static CompiledMethod object (the index of its header in
     /// [`ImageDescription::objects`]); none when the kernel has no
     /// CompiledMethod class.
     pub object: Option<u32>,
-}
-
-pub struct UnitDescription {
-    pub num_args: u16,
-    pub num_copied: u16,
-    pub num_temps: u16,
-    pub max_stack: u16,
-    pub code: &'static [Op],
 }
 
 /// An entry of a method's literal frame, in a form a `static` can hold.
@@ -88,7 +82,7 @@ pub enum LiteralDescription {
 mod generated {
     #![allow(clippy::all)]
     use super::*;
-    use crate::memory::statics::{self, StaticObjects, SPECIAL_OBJECTS};
+    use crate::memory::statics::{StaticObjects, SPECIAL_OBJECTS};
     use crate::object::Format;
     use crate::vm::classes;
 
@@ -157,21 +151,13 @@ pub fn boot_from(image: &'static ImageDescription) -> Result<Vm, String> {
             primitive: m.primitive,
             primitive_error_slot: m.primitive_error_slot,
             literals,
-            units: m
-                .units
-                .iter()
-                .map(|u| UnitParts {
-                    num_args: u.num_args,
-                    num_copied: u.num_copied,
-                    num_temps: u.num_temps,
-                    max_stack: u.max_stack,
-                    code: u.code,
-                })
-                .collect(),
+            units: m.units,
             source: MethodSource::Image(m.source),
         };
         let method = method::lower_parts(&mut vm, parts, class);
-        let object = m.object.map(|at| static_object(image.objects, at));
+        let object = m
+            .object
+            .map(|at| statics::object_at(image.objects, at as usize));
         let registered = vm.install_as(method, object);
         // The static CompiledMethod names the method by its place in the
         // registry, which build.rs counted.
@@ -211,15 +197,10 @@ fn literal_object(
             Oop::small_float(f64::from_bits(*bits)).ok_or("a SmallFloat64 literal out of range")?
         }
         L::Character(c) => Oop::character(*c),
-        L::Object(at) => static_object(image.objects, *at),
+        L::Object(at) => statics::object_at(image.objects, *at as usize),
         L::Global(name) => vm.global_binding(name),
         L::ClassVariable(class, name) | L::PoolVariable(class, name) => vm
             .class_variable(class, name)
             .ok_or_else(|| format!("variable {class}>>{name} is not defined"))?,
     })
-}
-
-/// The static object whose header is word `at` of `objects`.
-pub(crate) fn static_object(objects: &'static [Word], at: u32) -> Oop {
-    Oop::from_pointer(&objects[at as usize] as *const Word)
 }

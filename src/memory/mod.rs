@@ -1,16 +1,19 @@
 //! Object memory: allocation, garbage collection, and checked access to
 //! object contents.
 //!
-//! Two spaces:
+//! Two spaces, plus the static objects compiled into the binary
+//! ([`statics`]: nil, true, false and the image's Symbols, literals and
+//! CompiledMethods), which are never moved, written or collected:
 //! - the **nursery**, a fixed region where objects are made by bumping a
 //!   pointer. When it is full (or a stress collection is due), a *scavenge*
 //!   copies the live nursery objects into old space, leaving forwarding
 //!   words behind, and empties the nursery (Cheney's algorithm with
 //!   promotion on first survival).
 //! - **old space**, chunks that never move: objects that survived a
-//!   scavenge, and everything made while loading code (symbols, classes,
-//!   literals, associations, nil/true/false), so compiled code can hold
-//!   plain pointers to them. Old space is not collected yet.
+//!   scavenge, and everything made while loading code at run time
+//!   (symbols, classes, literals, associations), so compiled code can hold
+//!   plain pointers to them. It is collected by mark-sweep
+//!   ([`Heap::collect_old`]).
 //!
 //! Roots are the caller's (the VM's stack and registers) plus the
 //! *remembered set*: old objects that may point into the nursery, kept by

@@ -78,8 +78,13 @@ pub struct StaticObjects<const N: usize>(pub [Word; N]);
 impl<const N: usize> StaticObjects<N> {
     /// The object whose header is word `index`.
     pub fn oop(&'static self, index: usize) -> Oop {
-        Oop::from_pointer(&self.0[index] as *const Word)
+        object_at(&self.0, index)
     }
+}
+
+/// The static object whose header is word `index` of `words`.
+pub fn object_at(words: &'static [Word], index: usize) -> Oop {
+    Oop::from_pointer(&words[index] as *const Word)
 }
 
 /// nil, true and false: the objects every VM and the image share.

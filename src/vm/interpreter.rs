@@ -571,14 +571,14 @@ pub(crate) fn push_inst_var(vm: &mut Vm, ip: Ip) -> Ip {
 pub(crate) fn store_inst_var(vm: &mut Vm, ip: Ip) -> Ip {
     let receiver = vm.stack[vm.base];
     let value = vm.top();
-    store_inst_var_then(vm, receiver, instr(ip).a as usize, value, next(ip))
+    store_slot_then(vm, receiver, instr(ip).a as usize, value, next(ip))
 }
 
 /// Stores `value` into slot `slot` of `receiver` and continues at
 /// `resume`, unless the receiver is read-only: then, as Pharo's VM does,
 /// it sends `attemptToAssign: value withIndex: slot + 1` to the receiver
 /// instead, and carries on at `resume` whatever that answers.
-fn store_inst_var_then(vm: &mut Vm, receiver: Oop, slot: usize, value: Oop, resume: Ip) -> Ip {
+fn store_slot_then(vm: &mut Vm, receiver: Oop, slot: usize, value: Oop, resume: Ip) -> Ip {
     if memory::is_read_only(receiver) {
         return attempt_to_assign(vm, receiver, slot, value, resume);
     }
@@ -621,7 +621,7 @@ pub(crate) fn push_binding(vm: &mut Vm, ip: Ip) -> Ip {
 
 pub(crate) fn store_binding(vm: &mut Vm, ip: Ip) -> Ip {
     let value = vm.top();
-    store_inst_var_then(vm, instr(ip).operand_oop(), BINDING_VALUE, value, next(ip))
+    store_slot_then(vm, instr(ip).operand_oop(), BINDING_VALUE, value, next(ip))
 }
 
 pub(crate) fn make_temp_vector(vm: &mut Vm, ip: Ip) -> Ip {
@@ -839,7 +839,7 @@ pub(crate) fn pop_into_temp(vm: &mut Vm, ip: Ip) -> Ip {
 pub(crate) fn pop_into_inst_var(vm: &mut Vm, ip: Ip) -> Ip {
     let receiver = vm.stack[vm.base];
     let value = vm.pop();
-    store_inst_var_then(vm, receiver, instr(ip).a as usize, value, next(next(ip)))
+    store_slot_then(vm, receiver, instr(ip).a as usize, value, next(next(ip)))
 }
 
 /// `PushSelf; ReturnTop`.

@@ -62,10 +62,12 @@ pub struct MethodParts<'a> {
     pub primitive_error_slot: Option<u16>,
     /// The literal frame, already as objects.
     pub literals: Vec<Oop>,
-    pub units: Vec<UnitParts<'a>>,
+    pub units: &'a [UnitParts<'a>],
     pub source: MethodSource,
 }
 
+/// A code unit as lowering takes it: borrowed from a `ThreadedMethod`, or
+/// a `static` of the image (build.rs writes these directly).
 pub struct UnitParts<'a> {
     pub num_args: u16,
     pub num_copied: u16,
@@ -191,22 +193,23 @@ pub fn lower(
         Some(PrimitiveIndex::Number(n)) => *n,
         Some(PrimitiveIndex::Named { name, module }) => super::primitives::named(module, name),
     };
+    let units: Vec<UnitParts> = threaded
+        .units
+        .iter()
+        .map(|u| UnitParts {
+            num_args: u.num_args,
+            num_copied: u.num_copied,
+            num_temps: u.num_temps,
+            max_stack: u.max_stack,
+            code: &u.code,
+        })
+        .collect();
     let parts = MethodParts {
         selector: &threaded.selector,
         primitive,
         primitive_error_slot: threaded.primitive_error_slot,
         literals,
-        units: threaded
-            .units
-            .iter()
-            .map(|u| UnitParts {
-                num_args: u.num_args,
-                num_copied: u.num_copied,
-                num_temps: u.num_temps,
-                max_stack: u.max_stack,
-                code: &u.code,
-            })
-            .collect(),
+        units: &units,
         source: MethodSource::Ast(Box::new(ast)),
     };
     Ok(lower_parts(vm, parts, class))
@@ -312,7 +315,7 @@ pub fn lower_parts(vm: &mut Vm, parts: MethodParts, class: ClassIndex) -> Method
         .get(class)
         .and_then(|c| c.superclass)
         .unwrap_or(0);
-    let quick = match parts.units.as_slice() {
+    let quick = match parts.units {
         [unit] if parts.primitive == 0 => Quick::of(unit, literals, vm),
         _ => Quick::No,
     };

@@ -319,7 +319,7 @@ impl Vm {
     pub fn intern(&mut self, name: &str) -> Oop {
         let (objects, table) = self.static_symbols;
         if let Ok(i) = table.binary_search_by(|(n, _)| n.as_bytes().cmp(name.as_bytes())) {
-            return crate::image::static_object(objects, table[i].1);
+            return memory::statics::object_at(objects, table[i].1 as usize);
         }
         if let Some(s) = self.symbols.get(name) {
             return *s;

@@ -485,11 +485,10 @@ fn set_read_only(vm: &mut Vm, receiver: Oop, flag: Oop) -> Prim {
     };
     let was = memory::is_read_only(receiver);
     if was != on {
-        // SAFETY: a pointer Oop is a live object.
-        if !receiver.is_pointer() || unsafe { memory::header(receiver).is_static() } {
+        if !receiver.is_pointer() || memory::statics::is_static(receiver) {
             return failure(NO_MODIFICATION);
         }
-        // SAFETY: as above; it is not static.
+        // SAFETY: a pointer Oop to a live object that is not static.
         unsafe { memory::set_read_only(receiver, on) };
     }
     Prim::Value(vm.boolean(was))

@@ -23,9 +23,13 @@ use crate::object::{Format, Oop};
 impl Vm {
     /// The slot of `variable` in instances of the kernel class `class`.
     fn slot_of(&self, class: &str, variable: &str) -> Option<usize> {
-        let index = self.classes.index_of(class)?;
+        self.slot_in(self.classes.index_of(class)?, variable)
+    }
+
+    /// The slot of `variable` in instances of class `class`.
+    fn slot_in(&self, class: classes::ClassIndex, variable: &str) -> Option<usize> {
         self.classes
-            .get(index)?
+            .get(class)?
             .inst_vars
             .iter()
             .position(|v| v == variable)
@@ -46,7 +50,7 @@ impl Vm {
             ("selector", selector),
             ("index", Oop::small_integer(method as i64).expect("small")),
         ] {
-            if let Some(slot) = self.slot_of("CompiledMethod", variable) {
+            if let Some(slot) = self.slot_in(class, variable) {
                 memory::set_slot(object, slot, value);
             }
         }
@@ -55,7 +59,7 @@ impl Vm {
 
     /// The registry index of a CompiledMethod object.
     fn method_index(&self, object: Oop) -> Option<MethodRef> {
-        let slot = self.slot_of("CompiledMethod", "index")?;
+        let slot = self.slot_in(classes::COMPILED_METHOD, "index")?;
         let index = memory::slot(object, slot)?.as_small_integer()?;
         (0..self.methods.len() as i64)
             .contains(&index)
