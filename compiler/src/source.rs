@@ -2,7 +2,7 @@
 //!
 //! Every node of the Pharo AST carries a [`Span`] of byte offsets into the
 //! file it came from. Line and column numbers are computed only when a
-//! diagnostic is shown, from a [`LineIndex`], so the parser pays nothing for
+//! diagnostic is shown ([`line_column`]), so the parser pays nothing for
 //! them on the happy path.
 
 use std::fmt;
