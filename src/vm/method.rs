@@ -1,9 +1,8 @@
 //! Runtime methods: threaded code ready to run.
 //!
-//! A [`Method`] is the lowered form of the compiler's
-//! [`ThreadedMethod`](zag_compiler::threaded::ThreadedMethod): each op
-//! becomes an [`Instr`] holding the handler (a function pointer) and its
-//! operands, with literals already turned into objects. Unit 0's first
+//! A [`Method`] is the lowered form of the compiler's [`ThreadedMethod`]:
+//! each op becomes an [`Instr`] holding the handler (a function pointer)
+//! and its operands, with literals already turned into objects. Unit 0's first
 //! instruction is the method entry: it checks the selector and counts the
 //! invocation (the counter a JIT will read).
 //!
