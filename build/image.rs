@@ -16,7 +16,8 @@ use zag_compiler::zag_ast::{self as ast, PrimitiveIndex};
 #[path = "static_space.rs"]
 mod static_space;
 
-use static_space::{literal_description, StaticSpace, Value};
+use static_space::{literal_description, StaticNodes, StaticSpace, Value};
+use zag_compiler::ast_objects::{self, NodeClass};
 
 /// The generated source, or every problem found (as `file:line:column:
 /// message` with the offending line).
@@ -53,6 +54,15 @@ pub fn generate(folders: &[PathBuf]) -> Result<String, Vec<String>> {
         .iter()
         .any(|c| c.name == "CompiledMethod")
         .then(|| env.all_inst_vars("CompiledMethod"));
+    // The AST node classes' instance variables, when the exports define
+    // them all (AST-Core does).
+    let node_variables: Option<Vec<(NodeClass, Vec<String>)>> = NodeClass::ALL
+        .iter()
+        .map(|&c| {
+            let defined = classes.iter().any(|d| d.name == c.name());
+            defined.then(|| (c, env.all_inst_vars(c.name())))
+        })
+        .collect();
     let mut methods = Vec::new();
     for (method, source) in from_traits.into_iter().chain(own) {
         let compiled = compile_method(&method).and_then(|t| {
@@ -61,7 +71,21 @@ pub fn generate(folders: &[PathBuf]) -> Result<String, Vec<String>> {
             let object = method_variables
                 .as_ref()
                 .map(|vars| space.compiled_method(vars, &t.selector, methods.len()));
-            Ok(method_tokens(&t, &literals, object, &print_method(&method)))
+            let ast = match &node_variables {
+                Some(variables) => {
+                    let compiled = object.map_or(Value::Nil, Value::Object);
+                    let mut nodes = StaticNodes {
+                        space: &mut space,
+                        variables,
+                    };
+                    match ast_objects::method_node(&mut nodes, &method, compiled)? {
+                        Value::Object(at) => Some(at),
+                        _ => None,
+                    }
+                }
+                None => None,
+            };
+            Ok(method_tokens(&t, &literals, object, ast, &print_method(&method)))
         });
         match compiled {
             Ok(tokens) => methods.push(tokens),
@@ -163,6 +187,7 @@ fn method_tokens(
     m: &ThreadedMethod,
     literals: &[TokenStream],
     object: Option<usize>,
+    ast: Option<usize>,
     source: &str,
 ) -> TokenStream {
     let (class, class_side, selector) = (&m.class_name, m.class_side, &m.selector);
@@ -177,13 +202,14 @@ fn method_tokens(
         Some(s) => quote!(Some(#s)),
         None => quote!(None),
     };
-    let object = match object {
+    let index = |at: Option<usize>| match at {
         Some(at) => {
             let at = at as u32;
             quote!(Some(#at))
         }
         None => quote!(None),
     };
+    let (object, ast) = (index(object), index(ast));
     let units = m.units.iter().map(|u| {
         let (a, c, t, s) = (u.num_args, u.num_copied, u.num_temps, u.max_stack);
         let code = u.code.iter().map(op_tokens);
@@ -202,6 +228,7 @@ fn method_tokens(
             units: &[#(#units),*],
             source: #source,
             object: #object,
+            ast: #ast,
         }
     }
 }

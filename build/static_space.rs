@@ -9,6 +9,7 @@ use std::collections::HashMap;
 
 use proc_macro2::TokenStream;
 use quote::quote;
+use zag_compiler::ast_objects::{NodeClass, ObjectSpace};
 use zag_compiler::bigint::BigInt;
 use zag_compiler::literal::Literal;
 use zag_compiler::number::{fits_small_float, SMALL_INTEGER_MAX, SMALL_INTEGER_MIN};
@@ -60,6 +61,9 @@ pub struct StaticSpace {
     words: Vec<Word>,
     symbols: HashMap<String, usize>,
     next_hash: u32,
+    /// The empty Array the AST nodes share (static objects are read-only,
+    /// so one serves them all).
+    empty_array: Option<usize>,
 }
 
 impl StaticSpace {
@@ -68,6 +72,7 @@ impl StaticSpace {
             words: Vec::new(),
             symbols: HashMap::new(),
             next_hash: FIRST_HASH,
+            empty_array: None,
         }
     }
 
@@ -106,10 +111,7 @@ impl StaticSpace {
                     .iter()
                     .map(|item| self.literal(item))
                     .collect::<Result<Vec<_>, _>>()?;
-                let at = self.header("ARRAY", Format::Indexable, values.len());
-                self.words.extend(values.into_iter().map(Word::Value));
-                self.pad_empty(items.len());
-                Value::Object(at)
+                Value::Object(self.array(&values))
             }
             Literal::ScaledDecimal { .. } => {
                 return Err(format!(
@@ -138,6 +140,14 @@ impl StaticSpace {
         let at = self.header("COMPILED_METHOD", Format::Fixed, slots.len());
         self.words.extend(slots);
         self.pad_empty(variables.len());
+        at
+    }
+
+    /// An Array of `items`.
+    fn array(&mut self, items: &[Value]) -> usize {
+        let at = self.header("ARRAY", Format::Indexable, items.len());
+        self.words.extend(items.iter().copied().map(Word::Value));
+        self.pad_empty(items.len());
         at
     }
 
@@ -214,6 +224,74 @@ impl StaticSpace {
             quote!((#name, #at))
         });
         (block, quote!(&[#(#symbols),*]))
+    }
+}
+
+/// The image's AST objects: the static space, with the instance variables
+/// of each node class (inherited ones first).
+pub struct StaticNodes<'s> {
+    pub space: &'s mut StaticSpace,
+    pub variables: &'s [(NodeClass, Vec<String>)],
+}
+
+impl ObjectSpace for StaticNodes<'_> {
+    type Object = Value;
+
+    fn symbol(&mut self, name: &str) -> Value {
+        Value::Object(self.space.symbol(name))
+    }
+
+    fn literal(&mut self, literal: &Literal) -> Result<Value, String> {
+        self.space.literal(literal)
+    }
+
+    fn array(&mut self, items: &[Value]) -> Value {
+        if !items.is_empty() {
+            return Value::Object(self.space.array(items));
+        }
+        let empty = match self.space.empty_array {
+            Some(at) => at,
+            None => self.space.array(&[]),
+        };
+        self.space.empty_array = Some(empty);
+        Value::Object(empty)
+    }
+
+    fn node(&mut self, class: NodeClass, fields: &[(&str, Value)]) -> Result<Value, String> {
+        let variables = self
+            .variables
+            .iter()
+            .find(|(c, _)| *c == class)
+            .map(|(_, vars)| vars)
+            .ok_or_else(|| format!("the kernel has no {}", class.name()))?;
+        let slots: Vec<Word> = variables
+            .iter()
+            .map(|v| {
+                let value = fields.iter().find(|(field, _)| *field == v.as_str());
+                Word::Value(value.map_or(Value::Nil, |(_, value)| *value))
+            })
+            .collect();
+        let at = self.space.header(node_class_constant(class), Format::Fixed, slots.len());
+        self.space.words.extend(slots);
+        self.space.pad_empty(variables.len());
+        Ok(Value::Object(at))
+    }
+}
+
+/// The constant in `vm::classes` naming a node class.
+fn node_class_constant(class: NodeClass) -> &'static str {
+    match class {
+        NodeClass::Method => "RB_METHOD_NODE",
+        NodeClass::Sequence => "RB_SEQUENCE_NODE",
+        NodeClass::Message => "RB_MESSAGE_NODE",
+        NodeClass::Cascade => "RB_CASCADE_NODE",
+        NodeClass::Variable => "RB_VARIABLE_NODE",
+        NodeClass::LiteralValue => "RB_LITERAL_VALUE_NODE",
+        NodeClass::Assignment => "RB_ASSIGNMENT_NODE",
+        NodeClass::Return => "RB_RETURN_NODE",
+        NodeClass::Block => "RB_BLOCK_NODE",
+        NodeClass::Array => "RB_ARRAY_NODE",
+        NodeClass::Pragma => "RB_PRAGMA_NODE",
     }
 }
 

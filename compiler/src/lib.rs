@@ -8,6 +8,7 @@
 //!
 //! See ARCHITECTURE.md for how the stages fit together.
 
+pub mod ast_objects;
 pub mod bigint;
 pub mod convert;
 pub mod environment;

@@ -23,8 +23,8 @@ pub struct ImageDescription {
     /// Classes, each after its superclass.
     pub classes: &'static [ClassDescription],
     pub methods: &'static [MethodDescription],
-    /// The static objects: Symbols and method literals (see
-    /// `memory::statics`).
+    /// The static objects: Symbols, method literals, CompiledMethods and
+    /// AST nodes (see `memory::statics`).
     pub objects: &'static [Word],
     /// Every Symbol in `objects`, sorted by name, with its header's index.
     pub symbols: &'static [(&'static str, u32)],
@@ -59,6 +59,9 @@ pub struct MethodDescription {
     /// [`ImageDescription::objects`]); none when the kernel has no
     /// CompiledMethod class.
     pub object: Option<u32>,
+    /// Its AST as static objects (an RBMethodNode, the index of its
+    /// header); none when the kernel lacks the AST node classes.
+    pub ast: Option<u32>,
 }
 
 /// An entry of a method's literal frame, in a form a `static` can hold.
@@ -159,6 +162,9 @@ pub fn boot_from(image: &'static ImageDescription) -> Result<Vm, String> {
             .object
             .map(|at| statics::object_at(image.objects, at as usize));
         let registered = vm.install_as(method, object);
+        if let Some(at) = m.ast {
+            vm.methods[registered as usize].ast_object = statics::object_at(image.objects, at as usize);
+        }
         // The static CompiledMethod names the method by its place in the
         // registry, which build.rs counted.
         if object.is_some() && registered as usize != index {

@@ -29,7 +29,7 @@ pub mod statics;
 
 use crate::object::{Format, Header, Oop};
 pub use old_space::OldSpace;
-use old_space::OVERFLOW_MARK;
+use crate::object::OVERFLOW_MARK;
 
 /// Nursery size in words (8 MiB).
 pub const NURSERY_WORDS: usize = 1 << 20;

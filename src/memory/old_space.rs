@@ -7,14 +7,12 @@
 //! object uses) and their size in words in the next word. Sweeping turns
 //! each run of dead objects and free blocks into one free block.
 
-use crate::object::{Header, Oop};
+use crate::object::{Header, Oop, OVERFLOW_MARK};
 
 /// Words per chunk (8 MiB); larger objects get a chunk of their own.
 pub(crate) const CHUNK_WORDS: usize = 1 << 20;
 /// Free blocks up to this many words are kept in exact-size lists.
 const SMALL_BLOCK_WORDS: usize = 64;
-/// The top byte that marks an overflow word.
-pub const OVERFLOW_MARK: u64 = 0xFF << 56;
 const FREE_FORMAT: u64 = 6;
 const FORMAT_SHIFT: u32 = 24;
 

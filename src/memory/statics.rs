@@ -48,7 +48,7 @@ impl Word {
 
     /// The word before the header of an object of 255 slots or more.
     pub const fn overflow(slots: u64) -> Word {
-        Word::bits(slots | super::old_space::OVERFLOW_MARK)
+        Word::bits(slots | crate::object::OVERFLOW_MARK)
     }
 
     pub const fn small_integer(value: i64) -> Word {

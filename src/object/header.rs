@@ -101,6 +101,9 @@ const REMEMBERED_BIT: u64 = 1 << 29;
 const MARKED_BIT: u64 = 1 << 30;
 const STATIC_BIT: u64 = 1 << 31;
 const HASH_SHIFT: u32 = 32;
+/// The top byte of the word before the header of an object of
+/// [`Header::OVERFLOW_SLOTS`] slots or more, which holds the real count.
+pub const OVERFLOW_MARK: u64 = 0xFF << 56;
 const HASH_MASK: u64 = (1 << 22) - 1;
 const SLOTS_SHIFT: u32 = 56;
 
