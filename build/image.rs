@@ -108,7 +108,9 @@ pub fn generate(folders: &[PathBuf]) -> Result<String, Vec<String>> {
         pub static IMAGE: ImageDescription = ImageDescription {
             classes: &[#(#classes),*],
             methods: &[#(#methods),*],
-            objects: &OBJECTS.0,
+            // SAFETY: OBJECTS is the block the assembler laid out, of
+            // exactly this many words.
+            objects: unsafe { &*(&raw const OBJECTS) },
             symbols: #symbols,
         };
 

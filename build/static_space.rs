@@ -1,11 +1,11 @@
-//! Lays out the image's static objects (symbols, method literals and
-//! CompiledMethod objects) as
-//! the words of one `static` block (`memory::statics` in the runtime), and
-//! writes it as Rust: every header, every byte, and every pointer between
-//! static objects is a constant the compiler and the linker resolve, so
+//! Lays out the image's static objects (Symbols, method literals,
+//! CompiledMethod objects and the methods' AST nodes) as one block of words
+//! (`memory::statics` in the runtime), written as assembler lines in a
+//! `global_asm!`: every header, every byte, and every pointer between
+//! static objects is a constant the assembler and the linker resolve, so
 //! start-up creates none of these objects.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -13,6 +13,17 @@ use zag_compiler::ast_objects::{NodeClass, ObjectSpace};
 use zag_compiler::bigint::BigInt;
 use zag_compiler::literal::Literal;
 use zag_compiler::number::{fits_small_float, SMALL_INTEGER_MAX, SMALL_INTEGER_MIN};
+
+// The runtime's encoding of headers and immediates (both files stand alone).
+#[allow(dead_code)]
+#[path = "../src/object/header.rs"]
+mod header;
+#[allow(dead_code)]
+#[path = "../src/object/oop.rs"]
+mod oop;
+
+use header::{Format, Header, OVERFLOW_MARK};
+use oop::Oop;
 
 /// A value as a static object's slot (or a method's literal) holds it.
 #[derive(Clone, Copy)]
@@ -28,22 +39,12 @@ pub enum Value {
     Object(usize),
 }
 
-/// Object formats static objects use (the runtime's `Format`).
-#[derive(Clone, Copy)]
-enum Format {
-    Fixed,
-    Indexable,
-    Words64,
-    /// Unused trailing bytes in the last word.
-    Bytes(u8),
-}
-
 enum Word {
     Header {
         /// The constant in `vm::classes` naming the class.
         class: &'static str,
         format: Format,
-        slots: usize,
+        slots: u64,
         hash: u32,
     },
     Overflow(usize),
@@ -51,9 +52,6 @@ enum Word {
     Value(Value),
 }
 
-/// Slot counts from this up go in an overflow word (the runtime's
-/// `Header::OVERFLOW_SLOTS`).
-const OVERFLOW_SLOTS: usize = 255;
 /// Hashes 1-3 are nil, true and false's.
 const FIRST_HASH: u32 = 16;
 
@@ -182,7 +180,7 @@ impl StaticSpace {
 
     /// Starts an object; answers the index of its header.
     fn header(&mut self, class: &'static str, format: Format, slots: usize) -> usize {
-        if slots >= OVERFLOW_SLOTS {
+        if slots as u64 >= Header::OVERFLOW_SLOTS {
             self.words.push(Word::Overflow(slots));
         }
         let hash = self.next_hash;
@@ -190,7 +188,7 @@ impl StaticSpace {
         self.words.push(Word::Header {
             class,
             format,
-            slots,
+            slots: slots as u64,
             hash,
         });
         self.words.len() - 1
@@ -203,19 +201,52 @@ impl StaticSpace {
         }
     }
 
-    /// The `static OBJECTS` block and the symbol table sorted by name, for
+    /// The static objects and the symbol table sorted by name, for
     /// `ImageDescription`.
+    ///
+    /// The objects are one block of words that the assembler lays out
+    /// (`global_asm!`), each word a number or a symbol plus an offset:
+    /// the linker relocates the pointers as it would a Rust static's, and
+    /// rustc does not have to evaluate a constant expression per word
+    /// (which took about 20 times as long).
     pub fn tokens(&self) -> (TokenStream, TokenStream) {
         let count = self.words.len();
-        let words = self.words.iter().map(word_tokens);
+        let mut operands = Operands::default();
+        let lines: Vec<String> = self
+            .words
+            .iter()
+            .map(|word| word_line(word, &mut operands))
+            .collect();
+        let classes = operands.classes.iter().map(|name| {
+            let name = proc_macro2::Ident::new(name, proc_macro2::Span::call_site());
+            quote!(#name = const classes::#name)
+        });
+        let specials = operands.specials.iter().map(|name| {
+            let (operand, index) = special_operand(name);
+            let index = proc_macro2::Ident::new(index, proc_macro2::Span::call_site());
+            quote!(#operand = const statics::#index * 8)
+        });
+        let special_objects = (!operands.specials.is_empty())
+            .then(|| quote!(special_objects = sym statics::SPECIAL_OBJECTS,));
         let block = quote! {
-            static OBJECTS: StaticObjects<#count> = StaticObjects([#(#words),*]);
-
-            /// A pointer to the static object whose header is word `index`.
-            const fn o(index: usize) -> Word {
-                // SAFETY: `index` is within OBJECTS (build.rs laid it out).
-                Word::object(unsafe { (&raw const OBJECTS).cast::<Word>().add(index) })
+            unsafe extern "C" {
+                /// The image's static objects (laid out below).
+                #[link_name = "zag_image_objects"]
+                static OBJECTS: [Word; #count];
             }
+
+            std::arch::global_asm!(
+                begin_static_objects!(),
+                ".balign 8",
+                ".globl {objects}",
+                "{objects}:",
+                #(#lines,)*
+                end_static_objects!(),
+                objects = sym OBJECTS,
+                #special_objects
+                #(#specials,)*
+                #(#classes,)*
+            );
         };
         let mut symbols: Vec<(&String, &usize)> = self.symbols.iter().collect();
         symbols.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
@@ -225,6 +256,64 @@ impl StaticSpace {
         });
         (block, quote!(&[#(#symbols),*]))
     }
+}
+
+/// The assembler operands the words name: the classes of their headers,
+/// and which of nil, true and false they point at.
+#[derive(Default)]
+struct Operands {
+    classes: BTreeSet<&'static str>,
+    specials: BTreeSet<&'static str>,
+}
+
+/// The operand giving the offset of nil, true or false in
+/// `SPECIAL_OBJECTS`, and the constant in `memory::statics` that says it.
+fn special_operand(name: &str) -> (proc_macro2::Ident, &'static str) {
+    let index = match name {
+        "nil" => "NIL",
+        "true" => "TRUE",
+        _ => "FALSE",
+    };
+    let operand = proc_macro2::Ident::new(&format!("{name}_at"), proc_macro2::Span::call_site());
+    (operand, index)
+}
+
+/// One word as an assembler line. Headers, immediates and overflow words
+/// are encoded by the runtime's own `Header` and `Oop`; a header's class
+/// index (its low bits) is the runtime's constant, as an operand.
+fn word_line(word: &Word, operands: &mut Operands) -> String {
+    let bits = match *word {
+        Word::Header {
+            class,
+            format,
+            slots,
+            hash,
+        } => {
+            operands.classes.insert(class);
+            let header = Header::new_static(0, format, slots, hash).with_immutable(true);
+            return format!(".quad {:#x} + {{{class}}}", header.bits());
+        }
+        Word::Overflow(slots) => slots as u64 | OVERFLOW_MARK,
+        Word::Bits(bits) => bits,
+        Word::Value(value) => match value {
+            Value::Nil | Value::True | Value::False => {
+                let name = match value {
+                    Value::Nil => "nil",
+                    Value::True => "true",
+                    _ => "false",
+                };
+                operands.specials.insert(name);
+                return format!(".quad {{special_objects}} + {{{name}_at}}");
+            }
+            Value::Object(at) => return format!(".quad {{objects}} + {}", at * 8),
+            Value::SmallInteger(i) => Oop::small_integer(i).expect("a SmallInteger").bits(),
+            Value::Character(c) => Oop::character(c).bits(),
+            Value::SmallFloat(bits) => Oop::small_float(f64::from_bits(bits))
+                .expect("a SmallFloat64")
+                .bits(),
+        },
+    };
+    format!(".quad {bits:#x}")
 }
 
 /// The image's AST objects: the static space, with the instance variables
@@ -292,48 +381,6 @@ fn node_class_constant(class: NodeClass) -> &'static str {
         NodeClass::Block => "RB_BLOCK_NODE",
         NodeClass::Array => "RB_ARRAY_NODE",
         NodeClass::Pragma => "RB_PRAGMA_NODE",
-    }
-}
-
-fn word_tokens(word: &Word) -> TokenStream {
-    match word {
-        Word::Header {
-            class,
-            format,
-            slots,
-            hash,
-        } => {
-            let class = proc_macro2::Ident::new(class, proc_macro2::Span::call_site());
-            let format = match format {
-                Format::Fixed => quote!(Format::Fixed),
-                Format::Indexable => quote!(Format::Indexable),
-                Format::Words64 => quote!(Format::Words64),
-                Format::Bytes(unused) => quote!(Format::Bytes(#unused)),
-            };
-            let slots = *slots as u64;
-            quote!(Word::header(classes::#class, #format, #slots, #hash))
-        }
-        Word::Overflow(slots) => {
-            let slots = *slots as u64;
-            quote!(Word::overflow(#slots))
-        }
-        Word::Bits(bits) => quote!(Word::bits(#bits)),
-        Word::Value(value) => value_word_tokens(*value),
-    }
-}
-
-fn value_word_tokens(value: Value) -> TokenStream {
-    match value {
-        Value::Nil => quote!(special(statics::NIL)),
-        Value::True => quote!(special(statics::TRUE)),
-        Value::False => quote!(special(statics::FALSE)),
-        Value::SmallInteger(i) => quote!(Word::small_integer(#i)),
-        Value::Character(c) => {
-            let code = c as u32;
-            quote!(Word::character(#code))
-        }
-        Value::SmallFloat(bits) => quote!(Word::small_float(#bits)),
-        Value::Object(at) => quote!(o(#at)),
     }
 }
 

@@ -38,11 +38,25 @@ fn extra_folders_add_classes() {
     // its bytes in one word ("hi" little-endian), and the method's literal
     // frame points at it.
     let greet = &source[source.find("selector: \"greet\"").unwrap()..];
-    let literals = &greet[greet.find("literals: &[").unwrap()..];
-    assert!(literals.starts_with("literals: &[LiteralDescription::Object("));
+    let literal = greet
+        .split_once("literals: &[LiteralDescription::Object(")
+        .and_then(|(_, rest)| rest.split_once(')'))
+        .map(|(at, _)| at.trim_end_matches("u32").parse::<usize>().unwrap())
+        .expect("'hi' is a static object");
+    let words = static_words(&source);
+    assert!(words[literal].ends_with("+ {BYTE_STRING}"), "{}", words[literal]);
     let hi = u64::from_le_bytes(*b"hi\0\0\0\0\0\0");
-    assert!(source.contains("Word::header(classes::BYTE_STRING, Format::Bytes(6u8), 1u64, "));
-    assert!(source.contains(&format!("Word::bits({hi}u64)")));
+    assert_eq!(words[literal + 1], format!("{hi:#x}"));
+}
+
+/// The words of the static objects, as the assembler lines give them
+/// (without the `.quad`).
+fn static_words(source: &str) -> Vec<&str> {
+    source
+        .split("\".quad ")
+        .skip(1)
+        .map(|line| &line[..line.find('"').unwrap()])
+        .collect()
 }
 
 #[test]

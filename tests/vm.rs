@@ -443,6 +443,30 @@ fn the_image_symbols_literals_and_methods_are_static_objects() {
         "'Object>>#later'"
     );
     assert_eq!(eval(&mut vm, "Object new later isReadOnlyObject"), "true");
+    // The image's ASTs are static, every node of them; a run-time method's
+    // is built in old space when asked for.
+    let nodes = vm
+        .evaluate(
+            "| nodes todo | nodes := OrderedCollection new. todo := OrderedCollection with: (Integer >> #factorial) ast.
+            [ todo isEmpty ] whileFalse: [ | n | n := todo removeFirst. nodes add: n.
+                1 to: n class instSize do: [ :i | | v | v := n instVarAt: i.
+                    (v isKindOf: RBProgramNode) ifTrue: [ todo add: v ].
+                    v class == Array ifTrue: [ nodes add: v. todo addAll: (v select: [ :e | e isKindOf: RBProgramNode ]) ] ] ].
+            nodes asArray",
+        )
+        .unwrap();
+    let nodes: Vec<Oop> = (0..).map_while(|i| zag::memory::slot(nodes, i)).collect();
+    assert!(nodes.len() > 20, "{} nodes", nodes.len());
+    for n in &nodes {
+        assert!(is_static(*n), "{}", vm.describe(*n));
+    }
+    let ast = vm.evaluate("(Object >> #later) ast").unwrap();
+    assert!(!is_static(ast) && vm.heap.is_old(ast));
+    assert_eq!(eval(&mut vm, "(Object >> #later) ast == (Object >> #later) ast"), "true");
+    assert_eq!(
+        eval(&mut vm, "(Object >> #later) ast statements first value value printString"),
+        "'#(1 2)'"
+    );
     // Made at run time: not static.
     let made = vm.evaluate("'two' , 'three'").unwrap();
     assert!(!is_static(made));

@@ -96,17 +96,24 @@ impl<S: ObjectSpace> Builder<'_, '_, S> {
         let arguments = self.locals(&m.arguments)?;
         let mut pragmas = Vec::new();
         if let Some(p) = &m.primitive {
-            let (name, args) = match &p.index {
-                PrimitiveIndex::Number(n) => ("primitive:", vec![Literal::Integer(*n as i64)]),
+            let (mut selector, mut args) = match &p.index {
+                PrimitiveIndex::Number(n) => {
+                    ("primitive:".to_string(), vec![Literal::Integer(*n as i64)])
+                }
                 PrimitiveIndex::Named { name, module } => (
-                    "primitive:module:",
+                    "primitive:module:".to_string(),
                     vec![
                         Literal::String(name.clone()),
                         Literal::String(module.clone()),
                     ],
                 ),
             };
-            pragmas.push(self.pragma(name, &args)?);
+            // `error: ec` names the temporary by a Symbol, as in Pharo.
+            if let Some(ec) = p.error_code {
+                selector.push_str("error:");
+                args.push(Literal::Symbol(m.local(ec).name.clone()));
+            }
+            pragmas.push(self.pragma(&selector, &args)?);
         }
         for p in &m.pragmas {
             pragmas.push(self.pragma(&p.selector, &p.arguments)?);

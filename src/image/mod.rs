@@ -85,15 +85,35 @@ pub enum LiteralDescription {
 mod generated {
     #![allow(clippy::all)]
     use super::*;
-    use crate::memory::statics::{StaticObjects, SPECIAL_OBJECTS};
-    use crate::object::Format;
     use crate::vm::classes;
 
-    /// nil, true or false, for a static object's slot.
-    const fn special(index: usize) -> Word {
-        // SAFETY: `index` is one of the special objects' headers.
-        Word::object(unsafe { (&raw const SPECIAL_OBJECTS).cast::<Word>().add(index) })
+    // The section of the static objects: on ELF targets one that is
+    // read-only once the loader has relocated it, elsewhere plain data.
+    #[cfg(not(any(target_vendor = "apple", target_os = "windows")))]
+    macro_rules! begin_static_objects {
+        () => {
+            ".pushsection .data.rel.ro.zag_image_objects, \"aw\""
+        };
     }
+    #[cfg(not(any(target_vendor = "apple", target_os = "windows")))]
+    macro_rules! end_static_objects {
+        () => {
+            ".popsection"
+        };
+    }
+    #[cfg(any(target_vendor = "apple", target_os = "windows"))]
+    macro_rules! begin_static_objects {
+        () => {
+            ".data"
+        };
+    }
+    #[cfg(any(target_vendor = "apple", target_os = "windows"))]
+    macro_rules! end_static_objects {
+        () => {
+            ".text"
+        };
+    }
+
     include!(concat!(env!("OUT_DIR"), "/image.rs"));
 }
 

@@ -3,8 +3,9 @@
 //!
 //! A static object has the same layout as a heap object (an overflow word
 //! when it has 255 slots or more, the header, the slots), with the header's
-//! *static* and *immutable* bits set. Its words are a [`Word`]: bits, or a
-//! plain pointer to another static object, which the linker relocates, so
+//! *static* and *immutable* bits set. Its slots hold immediates or plain
+//! pointers to other static objects, which the linker relocates (the image
+//! block is laid out by the assembler, see `build/static_space.rs`), so
 //! static objects point at one another with no fix-up at start-up.
 //!
 //! Static objects are shared by every VM in the process and are never
@@ -12,32 +13,22 @@
 //! into a read-only object, and `beWritableObject` fails for them), and the
 //! collector neither marks nor scans them (they point only at other static
 //! objects and immediates). `nil`, `true` and `false` are the static
-//! objects below; build.rs generates the image's symbols and literals as
-//! one static space (`src/image/mod.rs`).
+//! objects below; build.rs generates the image's symbols, literals,
+//! CompiledMethods and AST nodes as one block (`src/image/mod.rs`).
 
 use crate::object::{Format, Header, Oop};
 use crate::vm::classes;
 
-/// One word of a static object.
+/// One word of a static object: bits, or (in the image's block) a pointer
+/// the linker relocated. The runtime reads static objects through `Oop`s,
+/// never through this type.
 #[derive(Clone, Copy)]
-#[repr(C)]
-pub union Word {
-    bits: u64,
-    pointer: *const Word,
-}
-
-// SAFETY: static objects are never written (see the module comment), so
-// sharing them between threads is sharing immutable data.
-unsafe impl Sync for Word {}
+#[repr(transparent)]
+pub struct Word(u64);
 
 impl Word {
     pub const fn bits(bits: u64) -> Word {
-        Word { bits }
-    }
-
-    /// A pointer to the static object whose header is at `header`.
-    pub const fn object(header: *const Word) -> Word {
-        Word { pointer: header }
+        Word(bits)
     }
 
     /// The header of a static (and read-only) object.
@@ -45,33 +36,9 @@ impl Word {
         let header = Header::new_static(class_index, format, slots, hash).with_immutable(true);
         Word::bits(header.bits())
     }
-
-    /// The word before the header of an object of 255 slots or more.
-    pub const fn overflow(slots: u64) -> Word {
-        Word::bits(slots | crate::object::OVERFLOW_MARK)
-    }
-
-    pub const fn small_integer(value: i64) -> Word {
-        match Oop::small_integer(value) {
-            Some(oop) => Word::bits(oop.bits()),
-            None => panic!("not a SmallInteger"),
-        }
-    }
-
-    pub const fn character(code: u32) -> Word {
-        Word::bits(Oop::character_from_code(code).bits())
-    }
-
-    /// An immediate float (build.rs boxes the others).
-    pub const fn small_float(bits: u64) -> Word {
-        match Oop::small_float(f64::from_bits(bits)) {
-            Some(oop) => Word::bits(oop.bits()),
-            None => panic!("not a SmallFloat64"),
-        }
-    }
 }
 
-/// A block of static objects.
+/// A block of static objects laid out in Rust.
 #[repr(C, align(8))]
 pub struct StaticObjects<const N: usize>(pub [Word; N]);
 
