@@ -85,7 +85,13 @@ pub fn generate(folders: &[PathBuf]) -> Result<String, Vec<String>> {
                 }
                 None => None,
             };
-            Ok(method_tokens(&t, &literals, object, ast, &print_method(&method)))
+            Ok(method_tokens(
+                &t,
+                &literals,
+                object,
+                ast,
+                &print_method(&method),
+            ))
         });
         match compiled {
             Ok(tokens) => methods.push(tokens),

@@ -360,7 +360,9 @@ impl ObjectSpace for StaticNodes<'_> {
                 Word::Value(value.map_or(Value::Nil, |(_, value)| *value))
             })
             .collect();
-        let at = self.space.header(node_class_constant(class), Format::Fixed, slots.len());
+        let at = self
+            .space
+            .header(node_class_constant(class), Format::Fixed, slots.len());
         self.space.words.extend(slots);
         self.space.pad_empty(variables.len());
         Ok(Value::Object(at))

@@ -44,7 +44,11 @@ fn extra_folders_add_classes() {
         .map(|(at, _)| at.trim_end_matches("u32").parse::<usize>().unwrap())
         .expect("'hi' is a static object");
     let words = static_words(&source);
-    assert!(words[literal].ends_with("+ {BYTE_STRING}"), "{}", words[literal]);
+    assert!(
+        words[literal].ends_with("+ {BYTE_STRING}"),
+        "{}",
+        words[literal]
+    );
     let hi = u64::from_le_bytes(*b"hi\0\0\0\0\0\0");
     assert_eq!(words[literal + 1], format!("{hi:#x}"));
 }

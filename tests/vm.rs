@@ -462,9 +462,15 @@ fn the_image_symbols_literals_and_methods_are_static_objects() {
     }
     let ast = vm.evaluate("(Object >> #later) ast").unwrap();
     assert!(!is_static(ast) && vm.heap.is_old(ast));
-    assert_eq!(eval(&mut vm, "(Object >> #later) ast == (Object >> #later) ast"), "true");
     assert_eq!(
-        eval(&mut vm, "(Object >> #later) ast statements first value value printString"),
+        eval(&mut vm, "(Object >> #later) ast == (Object >> #later) ast"),
+        "true"
+    );
+    assert_eq!(
+        eval(
+            &mut vm,
+            "(Object >> #later) ast statements first value value printString"
+        ),
         "'#(1 2)'"
     );
     // Made at run time: not static.

@@ -183,7 +183,8 @@ pub fn boot_from(image: &'static ImageDescription) -> Result<Vm, String> {
             .map(|at| statics::object_at(image.objects, at as usize));
         let registered = vm.install_as(method, object);
         if let Some(at) = m.ast {
-            vm.methods[registered as usize].ast_object = statics::object_at(image.objects, at as usize);
+            vm.methods[registered as usize].ast_object =
+                statics::object_at(image.objects, at as usize);
         }
         // The static CompiledMethod names the method by its place in the
         // registry, which build.rs counted.

@@ -27,9 +27,9 @@
 mod old_space;
 pub mod statics;
 
+use crate::object::OVERFLOW_MARK;
 use crate::object::{Format, Header, Oop};
 pub use old_space::OldSpace;
-use crate::object::OVERFLOW_MARK;
 
 /// Nursery size in words (8 MiB).
 pub const NURSERY_WORDS: usize = 1 << 20;
