@@ -5,7 +5,7 @@
 //! static objects is a constant the assembler and the linker resolve, so
 //! start-up creates none of these objects.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -39,10 +39,47 @@ pub enum Value {
     Object(usize),
 }
 
+/// The class of a static object, as the runtime knows it by index.
+#[derive(Clone, Copy)]
+enum Class {
+    /// The constant in `vm::classes` naming it.
+    Named(&'static str),
+    /// An AST node class (numbered from `vm::classes::FIRST_AST_NODE_CLASS`).
+    Node(NodeClass),
+}
+
+impl Class {
+    /// The assembler operand giving its index, and its value.
+    fn operand(self) -> (&'static str, TokenStream) {
+        match self {
+            Class::Named(name) => {
+                let constant = proc_macro2::Ident::new(name, proc_macro2::Span::call_site());
+                (name, quote!(classes::#constant))
+            }
+            Class::Node(node) => {
+                let offset = node as u32;
+                (node.name(), quote!(classes::FIRST_AST_NODE_CLASS + #offset))
+            }
+        }
+    }
+}
+
+impl Value {
+    /// For nil, true and false: the operand giving the object's offset in
+    /// `SPECIAL_OBJECTS`, and the constant in `memory::statics` that says it.
+    fn special(self) -> Option<(&'static str, &'static str)> {
+        match self {
+            Value::Nil => Some(("nil_at", "NIL")),
+            Value::True => Some(("true_at", "TRUE")),
+            Value::False => Some(("false_at", "FALSE")),
+            _ => None,
+        }
+    }
+}
+
 enum Word {
     Header {
-        /// The constant in `vm::classes` naming the class.
-        class: &'static str,
+        class: Class,
         format: Format,
         slots: u64,
         hash: u32,
@@ -95,7 +132,7 @@ impl StaticSpace {
             Literal::LargeInteger(big) => self.integer(big),
             Literal::Float(f) if fits_small_float(f.0) => Value::SmallFloat(f.0.to_bits()),
             Literal::Float(f) => {
-                let at = self.header("BOXED_FLOAT", Format::Words64, 1);
+                let at = self.header(Class::Named("BOXED_FLOAT"), Format::Words64, 1);
                 self.words.push(Word::Bits(f.0.to_bits()));
                 Value::Object(at)
             }
@@ -135,7 +172,7 @@ impl StaticSpace {
                 })
             })
             .collect();
-        let at = self.header("COMPILED_METHOD", Format::Fixed, slots.len());
+        let at = self.header(Class::Named("COMPILED_METHOD"), Format::Fixed, slots.len());
         self.words.extend(slots);
         self.pad_empty(variables.len());
         at
@@ -143,7 +180,7 @@ impl StaticSpace {
 
     /// An Array of `items`.
     fn array(&mut self, items: &[Value]) -> usize {
-        let at = self.header("ARRAY", Format::Indexable, items.len());
+        let at = self.header(Class::Named("ARRAY"), Format::Indexable, items.len());
         self.words.extend(items.iter().copied().map(Word::Value));
         self.pad_empty(items.len());
         at
@@ -168,7 +205,8 @@ impl StaticSpace {
 
     fn bytes_object(&mut self, class: &'static str, bytes: &[u8]) -> usize {
         let slots = bytes.len().div_ceil(8);
-        let at = self.header(class, Format::Bytes((slots * 8 - bytes.len()) as u8), slots);
+        let format = Format::Bytes((slots * 8 - bytes.len()) as u8);
+        let at = self.header(Class::Named(class), format, slots);
         self.words.extend(bytes.chunks(8).map(|chunk| {
             let mut word = [0u8; 8];
             word[..chunk.len()].copy_from_slice(chunk);
@@ -179,7 +217,7 @@ impl StaticSpace {
     }
 
     /// Starts an object; answers the index of its header.
-    fn header(&mut self, class: &'static str, format: Format, slots: usize) -> usize {
+    fn header(&mut self, class: Class, format: Format, slots: usize) -> usize {
         if slots as u64 >= Header::OVERFLOW_SLOTS {
             self.words.push(Word::Overflow(slots));
         }
@@ -217,12 +255,12 @@ impl StaticSpace {
             .iter()
             .map(|word| word_line(word, &mut operands))
             .collect();
-        let classes = operands.classes.iter().map(|name| {
+        let classes = operands.classes.iter().map(|(name, value)| {
             let name = proc_macro2::Ident::new(name, proc_macro2::Span::call_site());
-            quote!(#name = const classes::#name)
+            quote!(#name = const #value)
         });
-        let specials = operands.specials.iter().map(|name| {
-            let (operand, index) = special_operand(name);
+        let specials = operands.specials.iter().map(|(operand, index)| {
+            let operand = proc_macro2::Ident::new(operand, proc_macro2::Span::call_site());
             let index = proc_macro2::Ident::new(index, proc_macro2::Span::call_site());
             quote!(#operand = const statics::#index * 8)
         });
@@ -258,24 +296,12 @@ impl StaticSpace {
     }
 }
 
-/// The assembler operands the words name: the classes of their headers,
-/// and which of nil, true and false they point at.
+/// The assembler operands the words name: the classes of their headers
+/// (operand name → value), and which of nil, true and false they point at.
 #[derive(Default)]
 struct Operands {
-    classes: BTreeSet<&'static str>,
-    specials: BTreeSet<&'static str>,
-}
-
-/// The operand giving the offset of nil, true or false in
-/// `SPECIAL_OBJECTS`, and the constant in `memory::statics` that says it.
-fn special_operand(name: &str) -> (proc_macro2::Ident, &'static str) {
-    let index = match name {
-        "nil" => "NIL",
-        "true" => "TRUE",
-        _ => "FALSE",
-    };
-    let operand = proc_macro2::Ident::new(&format!("{name}_at"), proc_macro2::Span::call_site());
-    (operand, index)
+    classes: BTreeMap<&'static str, TokenStream>,
+    specials: BTreeSet<(&'static str, &'static str)>,
 }
 
 /// One word as an assembler line. Headers, immediates and overflow words
@@ -289,21 +315,18 @@ fn word_line(word: &Word, operands: &mut Operands) -> String {
             slots,
             hash,
         } => {
-            operands.classes.insert(class);
+            let (name, value) = class.operand();
+            operands.classes.insert(name, value);
             let header = Header::new_static(0, format, slots, hash).with_immutable(true);
-            return format!(".quad {:#x} + {{{class}}}", header.bits());
+            return format!(".quad {:#x} + {{{name}}}", header.bits());
         }
         Word::Overflow(slots) => slots as u64 | OVERFLOW_MARK,
         Word::Bits(bits) => bits,
         Word::Value(value) => match value {
             Value::Nil | Value::True | Value::False => {
-                let name = match value {
-                    Value::Nil => "nil",
-                    Value::True => "true",
-                    _ => "false",
-                };
-                operands.specials.insert(name);
-                return format!(".quad {{special_objects}} + {{{name}_at}}");
+                let special = value.special().expect("nil, true or false");
+                operands.specials.insert(special);
+                return format!(".quad {{special_objects}} + {{{}}}", special.0);
             }
             Value::Object(at) => return format!(".quad {{objects}} + {}", at * 8),
             Value::SmallInteger(i) => Oop::small_integer(i).expect("a SmallInteger").bits(),
@@ -362,27 +385,10 @@ impl ObjectSpace for StaticNodes<'_> {
             .collect();
         let at = self
             .space
-            .header(node_class_constant(class), Format::Fixed, slots.len());
+            .header(Class::Node(class), Format::Fixed, slots.len());
         self.space.words.extend(slots);
         self.space.pad_empty(variables.len());
         Ok(Value::Object(at))
-    }
-}
-
-/// The constant in `vm::classes` naming a node class.
-fn node_class_constant(class: NodeClass) -> &'static str {
-    match class {
-        NodeClass::Method => "RB_METHOD_NODE",
-        NodeClass::Sequence => "RB_SEQUENCE_NODE",
-        NodeClass::Message => "RB_MESSAGE_NODE",
-        NodeClass::Cascade => "RB_CASCADE_NODE",
-        NodeClass::Variable => "RB_VARIABLE_NODE",
-        NodeClass::LiteralValue => "RB_LITERAL_VALUE_NODE",
-        NodeClass::Assignment => "RB_ASSIGNMENT_NODE",
-        NodeClass::Return => "RB_RETURN_NODE",
-        NodeClass::Block => "RB_BLOCK_NODE",
-        NodeClass::Array => "RB_ARRAY_NODE",
-        NodeClass::Pragma => "RB_PRAGMA_NODE",
     }
 }
 

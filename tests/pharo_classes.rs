@@ -46,6 +46,25 @@ fn run_test_loading(files: &[&Path], class: &str) -> (String, String, bool) {
     (summary, stdout, out.status.success())
 }
 
+/// The class a Tonel file defines (`Foo/BarTest.class.st` → `BarTest`).
+fn class_in(file: &str) -> &str {
+    let name = file.rsplit('/').next().unwrap();
+    name.trim_end_matches(".class.st")
+}
+
+/// Checks a test class's summary line: every test ran, and at least
+/// `floor` passed. Answers how many passed.
+fn check_summary(class: &str, summary: &str, stdout: &str, tests: usize, floor: usize) -> usize {
+    eprintln!("Pharo's {class}: {summary}");
+    assert_eq!(count(summary, " run,"), tests, "{stdout}");
+    let passed = count(summary, " passes");
+    assert!(
+        passed >= floor,
+        "{class}: {passed} passes, expected {floor}:\n{stdout}"
+    );
+    passed
+}
+
 fn count(summary: &str, word: &str) -> usize {
     let end = summary.find(word).expect(word);
     summary[..end]
@@ -110,19 +129,9 @@ fn pharo_test_classes_run_unmodified() {
     let Some(src) = pharo_src() else { return };
     let (mut run, mut passes) = (0, 0);
     for &(file, tests, floor) in PHARO_TESTS {
-        let class = file
-            .rsplit('/')
-            .next()
-            .unwrap()
-            .trim_end_matches(".class.st");
+        let class = class_in(file);
         let (summary, stdout, _) = run_test(&src.join(file), class);
-        eprintln!("Pharo's {class}: {summary}");
-        assert_eq!(count(&summary, " run,"), tests, "{stdout}");
-        let passed = count(&summary, " passes");
-        assert!(
-            passed >= floor,
-            "{class}: {passed} passes, expected {floor}:\n{stdout}"
-        );
+        let passed = check_summary(class, &summary, &stdout, tests, floor);
         (run, passes) = (run + tests, passes + passed);
     }
     eprintln!("Pharo's own tests: {passes} of {run} pass");
@@ -219,23 +228,13 @@ fn pharo_collection_tests_run_with_their_traits() {
     .map(|f| src.join(f));
     let (mut run, mut passes) = (0, 0);
     for &(file, tests, floor) in PHARO_COLLECTION_TESTS {
-        let class = file
-            .rsplit('/')
-            .next()
-            .unwrap()
-            .trim_end_matches(".class.st");
+        let class = class_in(file);
         let test_file = src.join(file);
         let mut files: Vec<&Path> = vec![traits_dir.as_path()];
         files.extend(support.iter().map(|p| p.as_path()));
         files.push(&test_file);
         let (summary, stdout, _) = run_test_loading(&files, class);
-        eprintln!("Pharo's {class}: {summary}");
-        assert_eq!(count(&summary, " run,"), tests, "{stdout}");
-        let passed = count(&summary, " passes");
-        assert!(
-            passed >= floor,
-            "{class}: {passed} passes, expected {floor}"
-        );
+        let passed = check_summary(class, &summary, &stdout, tests, floor);
         (run, passes) = (run + tests, passes + passed);
     }
     eprintln!("Pharo's collection tests: {passes} of {run} pass");

@@ -26,6 +26,8 @@ pub enum NodeClass {
 }
 
 impl NodeClass {
+    /// Every node class, in declaration order (`class as usize` is its
+    /// place here).
     pub const ALL: [NodeClass; 11] = [
         NodeClass::Method,
         NodeClass::Sequence,
@@ -267,6 +269,18 @@ impl<S: ObjectSpace> Builder<'_, '_, S> {
                 let value = self.expr(value)?;
                 self.space.node(NodeClass::Return, &[("value", value)])
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::NodeClass;
+
+    #[test]
+    fn all_lists_the_node_classes_in_declaration_order() {
+        for (i, class) in NodeClass::ALL.into_iter().enumerate() {
+            assert_eq!(class as usize, i, "{}", class.name());
         }
     }
 }

@@ -53,19 +53,17 @@ impl ObjectSpace for OldSpaceNodes<'_> {
 
     fn node(&mut self, class: NodeClass, fields: &[(&str, Oop)]) -> Result<Oop, String> {
         let index = classes::ast_node_class(class);
-        let variables = match self.vm.classes.get(index) {
-            Some(c) => &c.inst_vars,
-            None => return Err(format!("the kernel has no {}", class.name())),
+        let Some(definition) = self.vm.classes.get(index) else {
+            return Err(format!("the kernel has no {}", class.name()));
         };
-        let slots: Vec<Option<usize>> = fields
-            .iter()
-            .map(|(field, _)| variables.iter().position(|v| v == field))
-            .collect();
+        let variables = &definition.inst_vars;
         let nil = self.vm.nil.bits();
-        let size = variables.len();
-        let object = self.vm.heap.allocate_old(index, Format::Fixed, size, nil);
-        for (slot, (_, value)) in slots.into_iter().zip(fields) {
-            if let Some(slot) = slot {
+        let object = self
+            .vm
+            .heap
+            .allocate_old(index, Format::Fixed, variables.len(), nil);
+        for (field, value) in fields {
+            if let Some(slot) = variables.iter().position(|v| v == field) {
                 memory::set_slot(object, slot, *value);
             }
         }

@@ -36,19 +36,10 @@ pub const LARGE_NEGATIVE_INTEGER: ClassIndex = 15;
 pub const BOXED_FLOAT: ClassIndex = 16;
 pub const BYTE_ARRAY: ClassIndex = 17;
 pub const COMPILED_METHOD: ClassIndex = 18;
-/// The AST node classes (`CompiledMethod>>ast`), known by index so that
-/// build.rs can lay out the image's ASTs as static objects.
-pub const RB_METHOD_NODE: ClassIndex = 19;
-pub const RB_SEQUENCE_NODE: ClassIndex = 20;
-pub const RB_MESSAGE_NODE: ClassIndex = 21;
-pub const RB_CASCADE_NODE: ClassIndex = 22;
-pub const RB_VARIABLE_NODE: ClassIndex = 23;
-pub const RB_LITERAL_VALUE_NODE: ClassIndex = 24;
-pub const RB_ASSIGNMENT_NODE: ClassIndex = 25;
-pub const RB_RETURN_NODE: ClassIndex = 26;
-pub const RB_BLOCK_NODE: ClassIndex = 27;
-pub const RB_ARRAY_NODE: ClassIndex = 28;
-pub const RB_PRAGMA_NODE: ClassIndex = 29;
+/// The AST node classes (`CompiledMethod>>ast`) have fixed indices from
+/// here, in `NodeClass::ALL` order, so that build.rs can lay out the
+/// image's ASTs as static objects.
+pub const FIRST_AST_NODE_CLASS: ClassIndex = 19;
 /// First index given to classes the VM does not know by name.
 const FIRST_FREE: ClassIndex = 32;
 
@@ -72,39 +63,22 @@ const WELL_KNOWN: &[(&str, ClassIndex)] = &[
     ("BoxedFloat64", BOXED_FLOAT),
     ("ByteArray", BYTE_ARRAY),
     ("CompiledMethod", COMPILED_METHOD),
-    ("RBMethodNode", RB_METHOD_NODE),
-    ("RBSequenceNode", RB_SEQUENCE_NODE),
-    ("RBMessageNode", RB_MESSAGE_NODE),
-    ("RBCascadeNode", RB_CASCADE_NODE),
-    ("RBVariableNode", RB_VARIABLE_NODE),
-    ("RBLiteralValueNode", RB_LITERAL_VALUE_NODE),
-    ("RBAssignmentNode", RB_ASSIGNMENT_NODE),
-    ("RBReturnNode", RB_RETURN_NODE),
-    ("RBBlockNode", RB_BLOCK_NODE),
-    ("RBArrayNode", RB_ARRAY_NODE),
-    ("RBPragmaNode", RB_PRAGMA_NODE),
 ];
 
+const _: () = assert!(FIRST_AST_NODE_CLASS + NodeClass::ALL.len() as ClassIndex <= FIRST_FREE);
+
 /// The index of an AST node class.
-pub fn ast_node_class(class: NodeClass) -> ClassIndex {
-    match class {
-        NodeClass::Method => RB_METHOD_NODE,
-        NodeClass::Sequence => RB_SEQUENCE_NODE,
-        NodeClass::Message => RB_MESSAGE_NODE,
-        NodeClass::Cascade => RB_CASCADE_NODE,
-        NodeClass::Variable => RB_VARIABLE_NODE,
-        NodeClass::LiteralValue => RB_LITERAL_VALUE_NODE,
-        NodeClass::Assignment => RB_ASSIGNMENT_NODE,
-        NodeClass::Return => RB_RETURN_NODE,
-        NodeClass::Block => RB_BLOCK_NODE,
-        NodeClass::Array => RB_ARRAY_NODE,
-        NodeClass::Pragma => RB_PRAGMA_NODE,
-    }
+pub const fn ast_node_class(class: NodeClass) -> ClassIndex {
+    FIRST_AST_NODE_CLASS + class as ClassIndex
 }
 
 /// The fixed index of a class the VM knows by name.
 pub fn well_known_index(name: &str) -> Option<ClassIndex> {
-    WELL_KNOWN.iter().find(|(n, _)| *n == name).map(|(_, i)| *i)
+    let known = WELL_KNOWN.iter().find(|(n, _)| *n == name).map(|(_, i)| *i);
+    known.or_else(|| {
+        let node = NodeClass::ALL.into_iter().find(|c| c.name() == name);
+        node.map(ast_node_class)
+    })
 }
 
 pub struct Class {
