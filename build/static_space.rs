@@ -255,17 +255,7 @@ impl StaticSpace {
             .iter()
             .map(|word| word_line(word, &mut operands))
             .collect();
-        let classes = operands.classes.iter().map(|(name, value)| {
-            let name = proc_macro2::Ident::new(name, proc_macro2::Span::call_site());
-            quote!(#name = const #value)
-        });
-        let specials = operands.specials.iter().map(|(operand, index)| {
-            let operand = proc_macro2::Ident::new(operand, proc_macro2::Span::call_site());
-            let index = proc_macro2::Ident::new(index, proc_macro2::Span::call_site());
-            quote!(#operand = const statics::#index * 8)
-        });
-        let special_objects = (!operands.specials.is_empty())
-            .then(|| quote!(special_objects = sym statics::SPECIAL_OBJECTS,));
+        let declarations = operands.declarations();
         let block = quote! {
             unsafe extern "C" {
                 /// The image's static objects (laid out below).
@@ -281,9 +271,7 @@ impl StaticSpace {
                 #(#lines,)*
                 end_static_objects!(),
                 objects = sym OBJECTS,
-                #special_objects
-                #(#specials,)*
-                #(#classes,)*
+                #(#declarations,)*
             );
         };
         let mut symbols: Vec<(&String, &usize)> = self.symbols.iter().collect();
@@ -296,17 +284,65 @@ impl StaticSpace {
     }
 }
 
-/// The assembler operands the words name: the classes of their headers
-/// (operand name → value), and which of nil, true and false they point at.
+/// The assembler operands that lines name besides `objects` (the static
+/// block): the classes of headers (operand name → value), and which of nil,
+/// true and false are pointed at.
 #[derive(Default)]
-struct Operands {
+pub struct Operands {
     classes: BTreeMap<&'static str, TokenStream>,
     specials: BTreeSet<(&'static str, &'static str)>,
+    /// Whether a line points into the static objects (`objects`).
+    pub objects_used: bool,
 }
 
-/// One word as an assembler line. Headers, immediates and overflow words
-/// are encoded by the runtime's own `Header` and `Oop`; a header's class
-/// index (its low bits) is the runtime's constant, as an operand.
+impl Operands {
+    /// A value as an assembler expression: an immediate encoded by the
+    /// runtime's own `Oop`, or a static object's address (the block's
+    /// symbol plus an offset, which the linker relocates).
+    pub fn value(&mut self, value: Value) -> String {
+        let bits = match value {
+            Value::Nil | Value::True | Value::False => {
+                let special = value.special().expect("nil, true or false");
+                self.specials.insert(special);
+                return format!("{{special_objects}} + {{{}}}", special.0);
+            }
+            Value::Object(at) => {
+                self.objects_used = true;
+                return format!("{{objects}} + {}", at * 8);
+            }
+            Value::SmallInteger(i) => Oop::small_integer(i).expect("a SmallInteger").bits(),
+            Value::Character(c) => Oop::character(c).bits(),
+            Value::SmallFloat(bits) => Oop::small_float(f64::from_bits(bits))
+                .expect("a SmallFloat64")
+                .bits(),
+        };
+        format!("{bits:#x}")
+    }
+
+    /// The declarations of the operands used, for `global_asm!`.
+    pub fn declarations(&self) -> Vec<TokenStream> {
+        let classes = self.classes.iter().map(|(name, value)| {
+            let name = proc_macro2::Ident::new(name, proc_macro2::Span::call_site());
+            quote!(#name = const #value)
+        });
+        let specials = self.specials.iter().map(|(operand, index)| {
+            let operand = proc_macro2::Ident::new(operand, proc_macro2::Span::call_site());
+            let index = proc_macro2::Ident::new(index, proc_macro2::Span::call_site());
+            quote!(#operand = const statics::#index * 8)
+        });
+        let special_objects = (!self.specials.is_empty())
+            .then(|| quote!(special_objects = sym statics::SPECIAL_OBJECTS));
+        special_objects
+            .into_iter()
+            .chain(specials)
+            .chain(classes)
+            .collect()
+    }
+}
+
+/// One word as an assembler line. Headers and overflow words are encoded
+/// by the runtime's own `Header`; a header's class index (its low bits) is
+/// the runtime's constant, as an operand.
 fn word_line(word: &Word, operands: &mut Operands) -> String {
     let bits = match *word {
         Word::Header {
@@ -322,19 +358,7 @@ fn word_line(word: &Word, operands: &mut Operands) -> String {
         }
         Word::Overflow(slots) => slots as u64 | OVERFLOW_MARK,
         Word::Bits(bits) => bits,
-        Word::Value(value) => match value {
-            Value::Nil | Value::True | Value::False => {
-                let special = value.special().expect("nil, true or false");
-                operands.specials.insert(special);
-                return format!(".quad {{special_objects}} + {{{}}}", special.0);
-            }
-            Value::Object(at) => return format!(".quad {{objects}} + {}", at * 8),
-            Value::SmallInteger(i) => Oop::small_integer(i).expect("a SmallInteger").bits(),
-            Value::Character(c) => Oop::character(c).bits(),
-            Value::SmallFloat(bits) => Oop::small_float(f64::from_bits(bits))
-                .expect("a SmallFloat64")
-                .bits(),
-        },
+        Word::Value(value) => return format!(".quad {}", operands.value(value)),
     };
     format!(".quad {bits:#x}")
 }

@@ -38,11 +38,10 @@ fn extra_folders_add_classes() {
     // its bytes in one word ("hi" little-endian), and the method's literal
     // frame points at it.
     let greet = &source[source.find("selector: \"greet\"").unwrap()..];
-    let literal = greet
-        .split_once("literals: &[LiteralDescription::Object(")
-        .and_then(|(_, rest)| rest.split_once(')'))
-        .map(|(at, _)| at.trim_end_matches("u32").parse::<usize>().unwrap())
-        .expect("'hi' is a static object");
+    let literal = number_after(
+        greet,
+        "quick: QuickShape::ReturnConstant(LiteralDescription::Object(",
+    );
     let words = static_words(&source);
     assert!(
         words[literal].ends_with("+ {BYTE_STRING}"),
@@ -51,16 +50,63 @@ fn extra_folders_add_classes() {
     );
     let hi = u64::from_le_bytes(*b"hi\0\0\0\0\0\0");
     assert_eq!(words[literal + 1], format!("{hi:#x}"));
+    // Its static code: the method entry (naming the Symbol #greet) chained
+    // to the fused return of the constant, which points at 'hi'.
+    let (start, length) = (
+        number_after(greet, "code: "),
+        number_after(greet, "length: "),
+    );
+    let code = code_lines(&source);
+    assert_eq!(length, 3);
+    let entry = code[start];
+    assert!(
+        entry.starts_with(".quad {method_entry_chained}, {objects} + "),
+        "{entry}"
+    );
+    let symbol = number_after(entry, "{objects} + ") / 8;
+    assert!(
+        words[symbol].ends_with("+ {BYTE_SYMBOL}"),
+        "{}",
+        words[symbol]
+    );
+    assert_eq!(
+        code[start + 1],
+        format!(
+            ".quad {{return_constant}}, {{objects}} + {}\\n.long 0, 0, 0, 0",
+            literal * 8
+        )
+    );
+    assert!(code[start + 2].starts_with(".quad {return_top}, 0"));
+}
+
+/// The number that follows `prefix` in `text` (a Rust literal may have a
+/// type suffix).
+fn number_after(text: &str, prefix: &str) -> usize {
+    let rest = &text[text.find(prefix).unwrap_or_else(|| panic!("no {prefix}")) + prefix.len()..];
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().unwrap()
+}
+
+/// The lines of the assembler block that starts at `label`, without their
+/// quotes.
+fn block_lines<'a>(source: &'a str, label: &str) -> Vec<&'a str> {
+    let block = &source[source.find(label).expect("the block") + label.len()..];
+    let block = &block[..block.find("end_static_objects!()").unwrap()];
+    block.split('"').skip(1).step_by(2).collect()
 }
 
 /// The words of the static objects, as the assembler lines give them
 /// (without the `.quad`).
 fn static_words(source: &str) -> Vec<&str> {
-    source
-        .split("\".quad ")
-        .skip(1)
-        .map(|line| &line[..line.find('"').unwrap()])
+    block_lines(source, "\"{objects}:\"")
+        .into_iter()
+        .map(|line| line.trim_start_matches(".quad "))
         .collect()
+}
+
+/// The instructions of the static code, one assembler line each.
+fn code_lines(source: &str) -> Vec<&str> {
+    block_lines(source, "\"{code}:\"")
 }
 
 #[test]

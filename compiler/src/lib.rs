@@ -15,6 +15,7 @@ pub mod environment;
 pub mod import;
 pub mod lexer;
 pub mod literal;
+pub mod lowering;
 pub mod number;
 pub mod parallel;
 pub mod parser;

@@ -3,20 +3,20 @@
 //!
 //! build.rs reads `pharo-export/` (and the folders in `ZAG_EXPORTS`),
 //! compiles every method to threaded code, and writes `$OUT_DIR/image.rs`:
-//! a `static` [`ImageDescription`] holding the classes and the compiled
-//! methods (their ops, literal descriptions and source). Start-up does no
-//! parsing and no compiling: [`boot`] creates the classes and lowers each
-//! method's static ops to runtime instructions.
+//! a `static` [`ImageDescription`] holding the classes, the methods, their
+//! static instructions and the static objects. Start-up does no parsing
+//! and no compiling: [`boot`] creates the classes, resolves the variables
+//! the code names, and registers each method with its static code.
 
 use std::collections::HashMap;
 
 use zag_compiler::environment::ClassShape;
-use zag_compiler::threaded::Op;
+use zag_compiler::lowering::QuickShape;
 use zag_compiler::tonel::Layout;
 
 use crate::memory::statics::{self, Word};
 use crate::object::Oop;
-use crate::vm::method::{self, MethodParts, MethodSource, UnitParts};
+use crate::vm::method::{Code, Instr, Method, MethodSource, Unit};
 use crate::vm::{loader, Vm};
 
 pub struct ImageDescription {
@@ -28,6 +28,13 @@ pub struct ImageDescription {
     pub objects: &'static [Word],
     /// Every Symbol in `objects`, sorted by name, with its header's index.
     pub symbols: &'static [(&'static str, u32)],
+    /// The methods' instructions, unit after unit.
+    pub code: &'static [Instr],
+    /// How many send sites `code` has (numbered from 1: the VM's inline
+    /// caches).
+    pub send_sites: u32,
+    /// The variables `code` names by number (its bindings), in order.
+    pub bindings: &'static [BindingDescription],
 }
 
 pub struct ClassDescription {
@@ -49,10 +56,10 @@ pub struct MethodDescription {
     pub selector: &'static str,
     pub primitive: u32,
     pub primitive_error_slot: Option<u16>,
-    pub literals: &'static [LiteralDescription],
-    /// Its code units (the block bodies after the method's), as lowering
-    /// takes them.
-    pub units: &'static [UnitParts<'static>],
+    /// Its code units (the block bodies after the method's).
+    pub units: &'static [UnitDescription],
+    /// Whether it answers without an activation (see `lowering`).
+    pub quick: QuickShape<LiteralDescription>,
     /// The method's source, printed from its AST at build time.
     pub source: &'static str,
     /// Its static CompiledMethod object (the index of its header in
@@ -64,7 +71,26 @@ pub struct MethodDescription {
     pub ast: Option<u32>,
 }
 
-/// An entry of a method's literal frame, in a form a `static` can hold.
+/// A code unit: its frame, and where its instructions are in
+/// [`ImageDescription::code`].
+pub struct UnitDescription {
+    pub num_args: u16,
+    pub num_copied: u16,
+    pub num_temps: u16,
+    pub max_stack: u16,
+    pub code: u32,
+    pub length: u32,
+}
+
+/// A variable the code names: the VM's Association for it is made (or
+/// found) at start-up.
+pub enum BindingDescription {
+    Global(&'static str),
+    ClassVariable(&'static str, &'static str),
+    PoolVariable(&'static str, &'static str),
+}
+
+/// A constant, in a form a `static` can hold.
 pub enum LiteralDescription {
     Nil,
     True,
@@ -77,9 +103,6 @@ pub enum LiteralDescription {
     /// A static object (a Symbol, String, Array, LargeInteger...): the
     /// index of its header in [`ImageDescription::objects`].
     Object(u32),
-    Global(&'static str),
-    ClassVariable(&'static str, &'static str),
-    PoolVariable(&'static str, &'static str),
 }
 
 mod generated {
@@ -151,6 +174,17 @@ pub fn boot_from(image: &'static ImageDescription) -> Result<Vm, String> {
         loader::define_class(&mut vm, &class, &env);
     }
     loader::connect_root_metaclasses(&mut vm);
+    for binding in image.bindings {
+        let association = match binding {
+            BindingDescription::Global(name) => vm.global_binding(name),
+            BindingDescription::ClassVariable(class, name)
+            | BindingDescription::PoolVariable(class, name) => vm
+                .class_variable(class, name)
+                .ok_or_else(|| format!("variable {class}>>{name} is not defined"))?,
+        };
+        vm.add_binding(association);
+    }
+    vm.add_send_sites(image.send_sites);
     let mut class_indices = HashMap::new();
     for (index, m) in image.methods.iter().enumerate() {
         let class_name = if m.class_side {
@@ -163,21 +197,38 @@ pub fn boot_from(image: &'static ImageDescription) -> Result<Vm, String> {
             .or_insert_with(|| vm.classes.index_of(&class_name));
         let class = class
             .ok_or_else(|| format!("image method {class_name}>>{} has no class", m.selector))?;
-        let literals = m
-            .literals
+        let units = m
+            .units
             .iter()
-            .map(|l| literal_object(&mut vm, image, l))
-            .collect::<Result<Vec<Oop>, String>>()
-            .map_err(|e| format!("{class_name}>>{}: {e}", m.selector))?;
-        let parts = MethodParts {
-            selector: m.selector,
-            primitive: m.primitive,
-            primitive_error_slot: m.primitive_error_slot,
-            literals,
-            units: m.units,
-            source: MethodSource::Image(m.source),
+            .map(|u| {
+                let (start, end) = (u.code as usize, (u.code + u.length) as usize);
+                Unit {
+                    num_args: u.num_args,
+                    num_copied: u.num_copied,
+                    num_temps: u.num_temps,
+                    max_stack: u.max_stack,
+                    code: Code::Static(&image.code[start..end]),
+                }
+            })
+            .collect();
+        let quick = match &m.quick {
+            QuickShape::ReturnConstant(c) => QuickShape::ReturnConstant(
+                constant(&vm, image, c)
+                    .map_err(|e| format!("{class_name}>>{}: {e}", m.selector))?,
+            ),
+            other => other.map(|_| vm.nil),
         };
-        let method = method::lower_parts(&mut vm, parts, class);
+        let selector = vm.intern(m.selector);
+        let method = Method::new(
+            &vm,
+            selector,
+            class,
+            m.primitive,
+            m.primitive_error_slot,
+            quick,
+            units,
+            MethodSource::Image(m.source),
+        );
         let object = m
             .object
             .map(|at| statics::object_at(image.objects, at as usize));
@@ -186,9 +237,9 @@ pub fn boot_from(image: &'static ImageDescription) -> Result<Vm, String> {
             vm.methods[registered as usize].ast_object =
                 statics::object_at(image.objects, at as usize);
         }
-        // The static CompiledMethod names the method by its place in the
-        // registry, which build.rs counted.
-        if object.is_some() && registered as usize != index {
+        // The static code and CompiledMethod name the method by its place
+        // in the registry, which build.rs counted.
+        if registered as usize != index {
             return Err(format!(
                 "image method {class_name}>>{} registered as {registered}, not {index}",
                 m.selector
@@ -209,25 +260,22 @@ fn strings(names: &[&str]) -> Vec<String> {
     names.iter().map(|s| s.to_string()).collect()
 }
 
-fn literal_object(
-    vm: &mut Vm,
+/// The object a constant describes.
+fn constant(
+    vm: &Vm,
     image: &'static ImageDescription,
-    l: &LiteralDescription,
+    c: &LiteralDescription,
 ) -> Result<Oop, String> {
     use LiteralDescription as L;
-    Ok(match l {
+    Ok(match c {
         L::Nil => vm.nil,
         L::True => vm.true_object,
         L::False => vm.false_object,
-        L::Integer(i) => Oop::small_integer(*i).ok_or("a SmallInteger literal out of range")?,
+        L::Integer(i) => Oop::small_integer(*i).ok_or("a SmallInteger constant out of range")?,
         L::Float(bits) => {
-            Oop::small_float(f64::from_bits(*bits)).ok_or("a SmallFloat64 literal out of range")?
+            Oop::small_float(f64::from_bits(*bits)).ok_or("a SmallFloat64 constant out of range")?
         }
         L::Character(c) => Oop::character(*c),
         L::Object(at) => statics::object_at(image.objects, *at as usize),
-        L::Global(name) => vm.global_binding(name),
-        L::ClassVariable(class, name) | L::PoolVariable(class, name) => vm
-            .class_variable(class, name)
-            .ok_or_else(|| format!("variable {class}>>{name} is not defined"))?,
     })
 }

@@ -58,6 +58,20 @@ pub const CLOSURE_NUM_ARGS: usize = 3;
 pub const CLOSURE_RECEIVER: usize = 4;
 pub const CLOSURE_FIXED: usize = 5;
 
+macro_rules! handler_functions {
+    ($($name:ident),* $(,)?) => {
+        /// The function that runs a handler of a lowering plan (the one of
+        /// the same name: `zag_compiler::for_each_handler!` lists them).
+        pub(crate) fn function(handler: zag_compiler::lowering::Handler) -> Handler {
+            match handler {
+                $(zag_compiler::lowering::Handler::$name => $name),*
+            }
+        }
+    };
+}
+
+zag_compiler::for_each_handler!(handler_functions);
+
 /// Runs from `ip` until control returns to Rust.
 pub(crate) fn run(vm: &mut Vm, mut ip: Ip) -> Result<Oop, VmError> {
     while !ip.is_null() {
@@ -158,7 +172,7 @@ impl Vm {
     /// so an empty entry (epoch 0) never hits.
     #[inline(always)]
     fn cache_hit(&self, site: &Instr, class: ClassIndex) -> Option<MethodRef> {
-        let entry = site.cache.get();
+        let entry = self.caches[site.site as usize];
         (entry.class == class && entry.epoch == self.epoch).then_some(entry.method)
     }
 
@@ -174,11 +188,11 @@ impl Vm {
             return Some(method);
         }
         let method = self.classes.dispatch(class, selector, self.epoch)?;
-        site.cache.set(CacheEntry {
+        self.caches[site.site as usize] = CacheEntry {
             class,
             method,
             epoch: self.epoch,
-        });
+        };
         Some(method)
     }
 
@@ -613,15 +627,20 @@ pub(crate) fn resume_after_assignment(vm: &mut Vm, _ip: Ip) -> Ip {
 /// The value slot of an association.
 const BINDING_VALUE: usize = 1;
 
+/// The binding (an Association) numbered `a` in the VM's table.
+fn binding(vm: &Vm, ip: Ip) -> Oop {
+    vm.bindings[instr(ip).a as usize]
+}
+
 pub(crate) fn push_binding(vm: &mut Vm, ip: Ip) -> Ip {
-    let value = memory::slot(instr(ip).operand_oop(), BINDING_VALUE).unwrap_or(vm.nil);
+    let value = memory::slot(binding(vm, ip), BINDING_VALUE).unwrap_or(vm.nil);
     vm.push(value);
     next(ip)
 }
 
 pub(crate) fn store_binding(vm: &mut Vm, ip: Ip) -> Ip {
     let value = vm.top();
-    store_slot_then(vm, instr(ip).operand_oop(), BINDING_VALUE, value, next(ip))
+    store_slot_then(vm, binding(vm, ip), BINDING_VALUE, value, next(ip))
 }
 
 pub(crate) fn make_temp_vector(vm: &mut Vm, ip: Ip) -> Ip {
@@ -792,32 +811,23 @@ pub(crate) fn send_identical(vm: &mut Vm, ip: Ip) -> Ip {
     continue_after(vm, ip)
 }
 
-/// The specialized handler for sends of `selector` with one argument.
-pub(crate) fn special_send_handler(selector: &str) -> Option<Handler> {
-    Some(match selector {
-        "==" => send_identical,
-        "+" => send_add,
-        "-" => send_subtract,
-        "*" => send_multiply,
-        "/" => send_divide,
-        "<" => send_less,
-        ">" => send_greater,
-        "<=" => send_less_or_equal,
-        ">=" => send_greater_or_equal,
-        "=" => send_equal,
-        "~=" => send_not_equal,
-        "\\\\" => send_modulo,
-        "//" => send_floor_divide,
-        "bitAnd:" => send_bit_and,
-        "bitOr:" => send_bit_or,
-        _ => return None,
-    })
-}
-
 pub(crate) fn super_send(vm: &mut Vm, ip: Ip) -> Ip {
     let i = instr(ip);
-    // Statically bound: the lookup starts above the method's class.
-    vm.send_selector(i.operand_oop(), i.a as usize, next(ip), Some(i), Some(i.b))
+    // Statically bound: the lookup starts above the class of the method
+    // (of the home method, in a block).
+    let class = vm.methods[vm.frame().method as usize].class;
+    let start = vm
+        .classes
+        .get(class)
+        .and_then(|c| c.superclass)
+        .unwrap_or(0);
+    vm.send_selector(
+        i.operand_oop(),
+        i.a as usize,
+        next(ip),
+        Some(i),
+        Some(start),
+    )
 }
 
 // ----- fused pairs ------------------------------------------------------------
@@ -873,14 +883,10 @@ pub(crate) fn return_constant(vm: &mut Vm, ip: Ip) -> Ip {
 // whose successor is known can run that successor's handler itself
 // instead of returning to the trampoline: in release builds the call is a
 // tail jump, so a run of them is direct threading. Lowering chains at most
-// `MAX_CHAIN` instructions in a row, which bounds the nesting where the
+// `lowering::MAX_CHAIN` instructions in a row, which bounds the nesting where the
 // compiler does not make the tail call.
 
-/// The longest run of chained instructions.
-pub(crate) const MAX_CHAIN: usize = 8;
-
-/// The `b` operand of a special send whose inline answer chains.
-pub(crate) const CHAINED: u32 = 1;
+use zag_compiler::lowering::CHAINED;
 
 macro_rules! chained {
     ($($name:ident => $base:ident;)*) => {
@@ -947,6 +953,14 @@ fn identical_and_jump(vm: &mut Vm, ip: Ip, jump_when: bool) -> Ip {
     branch(ip, (a == b) == jump_when)
 }
 
+pub(crate) fn identical_jump_if_true(vm: &mut Vm, ip: Ip) -> Ip {
+    identical_and_jump(vm, ip, true)
+}
+
+pub(crate) fn identical_jump_if_false(vm: &mut Vm, ip: Ip) -> Ip {
+    identical_and_jump(vm, ip, false)
+}
+
 /// After the comparison at `ip`, fused with the conditional jump that
 /// follows it: the jump's target when `taken`, else the instruction after
 /// the jump.
@@ -960,35 +974,23 @@ fn branch(ip: Ip, taken: bool) -> Ip {
 }
 
 macro_rules! compare_and_jumps {
-    ($($selector:literal => $if_true:ident, $if_false:ident, $op:tt, $equality:literal;)*) => {
-        $(fn $if_true(vm: &mut Vm, ip: Ip) -> Ip {
+    ($($if_true:ident, $if_false:ident, $op:tt, $equality:literal;)*) => {
+        $(pub(crate) fn $if_true(vm: &mut Vm, ip: Ip) -> Ip {
             compare_and_jump(vm, ip, |a, b| a $op b, |a, b| a $op b, $equality, true)
         }
-        fn $if_false(vm: &mut Vm, ip: Ip) -> Ip {
+        pub(crate) fn $if_false(vm: &mut Vm, ip: Ip) -> Ip {
             compare_and_jump(vm, ip, |a, b| a $op b, |a, b| a $op b, $equality, false)
         })*
-
-        /// The fused handler for a send of `selector` (one argument)
-        /// followed by a jump if true (`jump_when`) or if false.
-        pub(crate) fn compare_and_jump_handler(selector: &str, jump_when: bool) -> Option<Handler> {
-            match (selector, jump_when) {
-                $(($selector, true) => Some($if_true),
-                ($selector, false) => Some($if_false),)*
-                ("==", true) => Some(|vm, ip| identical_and_jump(vm, ip, true)),
-                ("==", false) => Some(|vm, ip| identical_and_jump(vm, ip, false)),
-                _ => None,
-            }
-        }
     };
 }
 
 compare_and_jumps! {
-    "<" => less_jump_if_true, less_jump_if_false, <, false;
-    ">" => greater_jump_if_true, greater_jump_if_false, >, false;
-    "<=" => less_or_equal_jump_if_true, less_or_equal_jump_if_false, <=, false;
-    ">=" => greater_or_equal_jump_if_true, greater_or_equal_jump_if_false, >=, false;
-    "=" => equal_jump_if_true, equal_jump_if_false, ==, true;
-    "~=" => not_equal_jump_if_true, not_equal_jump_if_false, !=, false;
+    less_jump_if_true, less_jump_if_false, <, false;
+    greater_jump_if_true, greater_jump_if_false, >, false;
+    less_or_equal_jump_if_true, less_or_equal_jump_if_false, <=, false;
+    greater_or_equal_jump_if_true, greater_or_equal_jump_if_false, >=, false;
+    equal_jump_if_true, equal_jump_if_false, ==, true;
+    not_equal_jump_if_true, not_equal_jump_if_false, !=, false;
 }
 
 /// Jump targets are relative to the jump instruction.

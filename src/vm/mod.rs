@@ -100,6 +100,15 @@ pub struct Vm {
     pub(crate) base: usize,
     /// Bumped whenever a method is defined, invalidating inline caches.
     pub(crate) epoch: u32,
+    /// The inline caches of the send sites, by number (`Instr::site`):
+    /// the image's sites first, then those of methods compiled at run
+    /// time. They are the VM's, not the instructions', because the image's
+    /// instructions are static and shared by every VM in the process.
+    pub(crate) caches: Vec<method::CacheEntry>,
+    /// The bindings (Associations of globals, class and pool variables)
+    /// instructions name by number, and each one's number.
+    pub(crate) bindings: Vec<Oop>,
+    binding_numbers: HashMap<u64, u32>,
     pub(crate) next_activation: u64,
     /// A stack overflow is being signalled and handled: activations may
     /// use the reserve beyond the limits (see `interpreter::stack_overflow`).
@@ -156,6 +165,11 @@ impl Vm {
             frames: Vec::new(),
             base: 0,
             epoch: 1,
+            // Site 0 is also the (unused) site of instructions that send
+            // nothing.
+            caches: vec![method::CacheEntry::default()],
+            bindings: Vec::new(),
+            binding_numbers: HashMap::new(),
             next_activation: 0,
             handling_overflow: false,
             sent_selector: nil,
@@ -265,11 +279,15 @@ impl Vm {
             roots.push(class.object);
             roots.extend(class.class_vars.values());
         }
+        roots.extend(self.bindings.iter().copied());
         for method in &self.methods {
             roots.extend([method.selector, method.object, method.ast_object]);
             for unit in &method.units {
-                // Operands are 0 or objects (constants, selectors, bindings).
-                roots.extend(unit.code.iter().map(|i| i.operand_oop()));
+                // Operands are 0 or objects (constants, selectors); static
+                // code refers only to static objects, which are no roots.
+                if let method::Code::Owned(code) = &unit.code {
+                    roots.extend(code.iter().map(|i| i.operand_oop()));
+                }
             }
         }
         roots.extend(self.signals.iter().map(|s| s.exception));
@@ -652,6 +670,36 @@ impl Vm {
         self.forget_dead_signals();
     }
 
+    /// A new send site's inline cache, and its number.
+    pub(crate) fn new_send_site(&mut self) -> u32 {
+        self.caches.push(method::CacheEntry::default());
+        (self.caches.len() - 1) as u32
+    }
+
+    /// `count` more send sites (the image's, numbered from 1).
+    pub(crate) fn add_send_sites(&mut self, count: u32) {
+        let sites = self.caches.len() + count as usize;
+        self.caches.resize(sites, method::CacheEntry::default());
+    }
+
+    /// The number of `binding` (an Association) in the table of bindings,
+    /// which it joins if it is not there yet.
+    pub(crate) fn binding_number(&mut self, binding: Oop) -> u32 {
+        match self.binding_numbers.get(&binding.bits()) {
+            Some(&number) => number,
+            None => self.add_binding(binding),
+        }
+    }
+
+    /// Adds `binding` to the table of bindings under the next number (the
+    /// image's static code counts on its order), which it answers.
+    pub(crate) fn add_binding(&mut self, binding: Oop) -> u32 {
+        let number = self.bindings.len() as u32;
+        self.bindings.push(binding);
+        self.binding_numbers.entry(binding.bits()).or_insert(number);
+        number
+    }
+
     /// Adds a method to the registry (not to any class).
     pub(crate) fn register(&mut self, method: Method) -> MethodRef {
         self.register_as(method, None)
@@ -662,13 +710,16 @@ impl Vm {
     fn register_as(&mut self, method: Method, object: Option<Oop>) -> MethodRef {
         self.methods.push(method);
         let r = (self.methods.len() - 1) as MethodRef;
-        // The entry instruction counts invocations in the method it names.
-        if let Some(entry) = self.methods[r as usize]
+        // The entry instruction counts invocations in the method it names
+        // (build.rs numbered the image's methods in registration order).
+        if let Some(method::Code::Owned(code)) = self.methods[r as usize]
             .units
             .first_mut()
-            .and_then(|u| u.code.first_mut())
+            .map(|u| &mut u.code)
         {
-            entry.a = r;
+            if let Some(entry) = code.first_mut() {
+                entry.a = r;
+            }
         }
         self.methods[r as usize].object = match object {
             Some(object) => object,
