@@ -68,14 +68,23 @@ pub fn generate(folders: &[PathBuf]) -> Result<String, Vec<String>> {
             defined.then(|| (c, env.all_inst_vars(c.name())))
         })
         .collect();
+    let class_numbers: std::collections::HashMap<&str, u32> = classes
+        .iter()
+        .enumerate()
+        .map(|(n, c)| (c.name.as_str(), n as u32))
+        .collect();
     let mut code = StaticCode::default();
     let mut methods = Vec::new();
     for (method, source) in from_traits.into_iter().chain(own) {
         let compiled = compile_method(&method).and_then(|t| {
             let literals = method_literals(&t, &mut space)?;
             let plan = lowering::lower(&t);
-            let selector = Value::Object(space.symbol(&t.selector));
-            let units = code.method(&plan, methods.len(), selector, &literals)?;
+            let selector = space.symbol(&t.selector);
+            let units = code.method(&plan, methods.len(), Value::Object(selector), &literals)?;
+            let class_number = class_numbers
+                .get(t.class_name.as_str())
+                .copied()
+                .ok_or_else(|| format!("class {} is not defined", t.class_name))?;
             let quick = quick_tokens(plan.quick, &literals)?;
             // Start-up registers the image's methods first, in this order.
             let object = method_variables
@@ -97,6 +106,7 @@ pub fn generate(folders: &[PathBuf]) -> Result<String, Vec<String>> {
             };
             Ok(method_tokens(
                 &t,
+                (class_number, selector),
                 &units,
                 quick,
                 object,
@@ -228,8 +238,11 @@ fn quick_tokens(
     })
 }
 
+/// A method's description; `numbers` are its class's place in the image
+/// and its selector's static Symbol.
 fn method_tokens(
     m: &ThreadedMethod,
+    (class_number, selector_symbol): (u32, usize),
     units: &[UnitCode],
     quick: TokenStream,
     object: Option<usize>,
@@ -237,6 +250,7 @@ fn method_tokens(
     source: &str,
 ) -> TokenStream {
     let (class, class_side, selector) = (&m.class_name, m.class_side, &m.selector);
+    let selector_symbol = selector_symbol as u32;
     let primitive = match &m.primitive {
         Some(PrimitiveIndex::Number(n)) => quote!(#n),
         Some(PrimitiveIndex::Named { name, module }) => {
@@ -269,8 +283,10 @@ fn method_tokens(
     quote! {
         MethodDescription {
             class: #class,
+            class_number: #class_number,
             class_side: #class_side,
             selector: #selector,
+            selector_symbol: #selector_symbol,
             primitive: #primitive,
             primitive_error_slot: #error_slot,
             units: &[#(#units),*],

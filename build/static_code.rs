@@ -16,7 +16,7 @@ use quote::quote;
 use zag_compiler::lowering::{Instruction, LoweredMethod, Operand};
 use zag_compiler::threaded::Binding;
 
-use super::static_space::{Operands, Value};
+use super::static_space::{assembler_block, AssemblerBlock, Operands, Value};
 
 /// A method's literal as an instruction operand uses it.
 pub enum Literal {
@@ -146,40 +146,31 @@ impl StaticCode {
     }
 
     /// The block: an `extern` declaration of `CODE` and the assembler
-    /// that lays it out (in the static objects' section: it holds
-    /// addresses the loader relocates, and is read-only after that).
+    /// that lays it out.
     pub fn tokens(&self) -> TokenStream {
-        let count = self.lines.len();
-        let lines = &self.lines;
+        let objects = self
+            .operands
+            .objects_used
+            .then(|| quote!(objects = sym OBJECTS));
         let handlers = self.handlers.iter().map(|name| {
             let name = Ident::new(name, Span::call_site());
             quote!(#name = sym crate::vm::interpreter::#name)
         });
-        let declarations = self.operands.declarations();
-        let objects = self
-            .operands
-            .objects_used
-            .then(|| quote!(objects = sym OBJECTS,));
-        quote! {
-            #[allow(improper_ctypes)]
-            unsafe extern "C" {
-                /// The image's threaded code (laid out below).
-                #[link_name = "zag_image_code"]
-                static CODE: [Instr; #count];
-            }
-
-            std::arch::global_asm!(
-                begin_static_objects!(),
-                ".balign 8",
-                ".globl {code}",
-                "{code}:",
-                #(#lines,)*
-                end_static_objects!(),
-                code = sym CODE,
-                #objects
-                #(#declarations,)*
-                #(#handlers,)*
-            );
-        }
+        let operands: Vec<TokenStream> = objects
+            .into_iter()
+            .chain(self.operands.declarations())
+            .chain(handlers)
+            .collect();
+        assembler_block(
+            AssemblerBlock {
+                label: "code",
+                name: "CODE",
+                link_name: "zag_image_code",
+                element: quote!(Instr),
+                doc: "The image's threaded code (laid out below).",
+            },
+            &self.lines,
+            &operands,
+        )
     }
 }

@@ -248,32 +248,23 @@ impl StaticSpace {
     /// rustc does not have to evaluate a constant expression per word
     /// (which took about 20 times as long).
     pub fn tokens(&self) -> (TokenStream, TokenStream) {
-        let count = self.words.len();
         let mut operands = Operands::default();
         let lines: Vec<String> = self
             .words
             .iter()
             .map(|word| word_line(word, &mut operands))
             .collect();
-        let declarations = operands.declarations();
-        let block = quote! {
-            unsafe extern "C" {
-                /// The image's static objects (laid out below).
-                #[link_name = "zag_image_objects"]
-                static OBJECTS: [Word; #count];
-            }
-
-            std::arch::global_asm!(
-                begin_static_objects!(),
-                ".balign 8",
-                ".globl {objects}",
-                "{objects}:",
-                #(#lines,)*
-                end_static_objects!(),
-                objects = sym OBJECTS,
-                #(#declarations,)*
-            );
-        };
+        let block = assembler_block(
+            AssemblerBlock {
+                label: "objects",
+                name: "OBJECTS",
+                link_name: "zag_image_objects",
+                element: quote!(Word),
+                doc: "The image's static objects (laid out below).",
+            },
+            &lines,
+            &operands.declarations(),
+        );
         let mut symbols: Vec<(&String, &usize)> = self.symbols.iter().collect();
         symbols.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
         let symbols = symbols.iter().map(|(name, at)| {
@@ -281,6 +272,57 @@ impl StaticSpace {
             quote!((#name, #at))
         });
         (block, quote!(&[#(#symbols),*]))
+    }
+}
+
+/// A block of static data laid out by the assembler, one element per line.
+pub struct AssemblerBlock {
+    /// The operand naming the block's start in its lines.
+    pub label: &'static str,
+    /// The `extern` static through which Rust reads it.
+    pub name: &'static str,
+    pub link_name: &'static str,
+    pub element: TokenStream,
+    pub doc: &'static str,
+}
+
+/// The `extern` declaration of `block` and the `global_asm!` that lays out
+/// its `lines` (in the static objects' section: on ELF, read-only once the
+/// loader has relocated the addresses), with the `operands` they name.
+pub fn assembler_block(
+    block: AssemblerBlock,
+    lines: &[String],
+    operands: &[TokenStream],
+) -> TokenStream {
+    let AssemblerBlock {
+        label,
+        name,
+        link_name,
+        element,
+        doc,
+    } = block;
+    let count = lines.len();
+    let name = proc_macro2::Ident::new(name, proc_macro2::Span::call_site());
+    let label_operand = proc_macro2::Ident::new(label, proc_macro2::Span::call_site());
+    let (globl, start) = (format!(".globl {{{label}}}"), format!("{{{label}}}:"));
+    quote! {
+        #[allow(improper_ctypes)]
+        unsafe extern "C" {
+            #[doc = #doc]
+            #[link_name = #link_name]
+            static #name: [#element; #count];
+        }
+
+        std::arch::global_asm!(
+            begin_static_objects!(),
+            ".balign 8",
+            #globl,
+            #start,
+            #(#lines,)*
+            end_static_objects!(),
+            #label_operand = sym #name,
+            #(#operands,)*
+        );
     }
 }
 

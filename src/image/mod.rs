@@ -8,8 +8,6 @@
 //! and no compiling: [`boot`] creates the classes, resolves the variables
 //! the code names, and registers each method with its static code.
 
-use std::collections::HashMap;
-
 use zag_compiler::environment::ClassShape;
 use zag_compiler::lowering::QuickShape;
 use zag_compiler::tonel::Layout;
@@ -52,8 +50,12 @@ pub struct ClassDescription {
 
 pub struct MethodDescription {
     pub class: &'static str,
+    /// The place of its class in [`ImageDescription::classes`].
+    pub class_number: u32,
     pub class_side: bool,
     pub selector: &'static str,
+    /// Its selector, a static Symbol (the index of its header).
+    pub selector_symbol: u32,
     pub primitive: u32,
     pub primitive_error_slot: Option<u16>,
     /// Its code units (the block bodies after the method's).
@@ -161,7 +163,8 @@ pub fn boot_from(image: &'static ImageDescription) -> Result<Vm, String> {
             is_trait: false,
         });
     }
-    let env = vm.environment.clone();
+    // (Defining the classes reads the environment, not the VM's copy.)
+    let env = std::mem::take(&mut vm.environment);
     for c in image.classes {
         let class = loader::NewClass {
             name: c.name,
@@ -173,7 +176,18 @@ pub fn boot_from(image: &'static ImageDescription) -> Result<Vm, String> {
         };
         loader::define_class(&mut vm, &class, &env);
     }
+    vm.environment = env;
     loader::connect_root_metaclasses(&mut vm);
+    // Each class's index and its metaclass's, by place in the image.
+    let classes = image
+        .classes
+        .iter()
+        .map(|c| {
+            let class = vm.classes.index_of(c.name);
+            let meta = class.and_then(|i| vm.classes.get(i)).map(|c| c.partner);
+            class.zip(meta)
+        })
+        .collect::<Vec<_>>();
     for binding in image.bindings {
         let association = match binding {
             BindingDescription::Global(name) => vm.global_binding(name),
@@ -185,18 +199,17 @@ pub fn boot_from(image: &'static ImageDescription) -> Result<Vm, String> {
         vm.add_binding(association);
     }
     vm.add_send_sites(image.send_sites);
-    let mut class_indices = HashMap::new();
     for (index, m) in image.methods.iter().enumerate() {
-        let class_name = if m.class_side {
-            format!("{} class", m.class)
-        } else {
-            m.class.to_string()
+        let class_name = || {
+            let side = if m.class_side { " class" } else { "" };
+            format!("{}{side}", m.class)
         };
-        let class = *class_indices
-            .entry(class_name.clone())
-            .or_insert_with(|| vm.classes.index_of(&class_name));
-        let class = class
-            .ok_or_else(|| format!("image method {class_name}>>{} has no class", m.selector))?;
+        let (instance, meta) = classes
+            .get(m.class_number as usize)
+            .copied()
+            .flatten()
+            .ok_or_else(|| format!("image method {}>>{} has no class", class_name(), m.selector))?;
+        let class = if m.class_side { meta } else { instance };
         let units = m
             .units
             .iter()
@@ -214,11 +227,11 @@ pub fn boot_from(image: &'static ImageDescription) -> Result<Vm, String> {
         let quick = match &m.quick {
             QuickShape::ReturnConstant(c) => QuickShape::ReturnConstant(
                 constant(&vm, image, c)
-                    .map_err(|e| format!("{class_name}>>{}: {e}", m.selector))?,
+                    .map_err(|e| format!("{}>>{}: {e}", class_name(), m.selector))?,
             ),
             other => other.map(|_| vm.nil),
         };
-        let selector = vm.intern(m.selector);
+        let selector = statics::object_at(image.objects, m.selector_symbol as usize);
         let method = Method::new(
             &vm,
             selector,
@@ -241,7 +254,8 @@ pub fn boot_from(image: &'static ImageDescription) -> Result<Vm, String> {
         // in the registry, which build.rs counted.
         if registered as usize != index {
             return Err(format!(
-                "image method {class_name}>>{} registered as {registered}, not {index}",
+                "image method {}>>{} registered as {registered}, not {index}",
+                class_name(),
                 m.selector
             ));
         }
@@ -278,4 +292,78 @@ fn constant(
         L::Character(c) => Oop::character(*c),
         L::Object(at) => statics::object_at(image.objects, *at as usize),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The code of `class>>selector` in `vm`.
+    fn code_of(vm: &mut Vm, class: &str, selector: &str) -> &'static [Instr] {
+        let class = vm.classes.index_of(class).expect("a kernel class");
+        let selector = vm.intern(selector);
+        let method = vm.classes.get(class).expect("defined").methods[&selector];
+        match vm.methods[method as usize].units[0].code {
+            Code::Static(code) => code,
+            Code::Owned(_) => panic!("an image method has static code"),
+        }
+    }
+
+    #[test]
+    fn vms_share_the_static_code_but_not_caches_or_bindings() {
+        let mut first = boot().unwrap();
+        let mut second = boot().unwrap();
+        let code = code_of(&mut first, "Integer", "factorial");
+        assert!(std::ptr::eq(
+            code,
+            code_of(&mut second, "Integer", "factorial")
+        ));
+        let block = IMAGE.code.as_ptr_range();
+        assert!(block.contains(&code.as_ptr()));
+        // Running fills the first VM's inline caches only.
+        // (Booting ran the class initializers.)
+        let filled = |vm: &Vm| vm.caches.iter().filter(|c| c.epoch != 0).count();
+        let before = (filled(&first), filled(&second));
+        first.evaluate("20 factorial printString").unwrap();
+        assert!(filled(&first) > before.0);
+        assert_eq!(filled(&second), before.1);
+        assert_eq!(second.caches.len(), 1 + IMAGE.send_sites as usize);
+        // Each VM resolved the image's bindings to its own Associations.
+        assert_eq!(first.bindings.len(), IMAGE.bindings.len());
+        assert!(!first.bindings.is_empty());
+        assert!(first
+            .bindings
+            .iter()
+            .zip(&second.bindings)
+            .all(|(a, b)| a != b));
+    }
+
+    #[test]
+    fn run_time_code_reuses_the_bindings_and_gets_its_own_sites() {
+        let mut vm = boot().unwrap();
+        let (sites, bindings) = (vm.caches.len(), vm.bindings.len());
+        // A global the image's code names already.
+        let global = IMAGE
+            .bindings
+            .iter()
+            .find_map(|b| match b {
+                BindingDescription::Global(name) => Some(*name),
+                _ => None,
+            })
+            .expect("the kernel names a global");
+        vm.evaluate(&format!(
+            "{global} yourself. Smalltalk at: #ZagRunTimeGlobal put: 3"
+        ))
+        .unwrap();
+        assert_eq!(vm.bindings.len(), bindings);
+        assert!(vm.caches.len() > sites);
+        // A global no image method names gets a new number.
+        assert!(!IMAGE
+            .bindings
+            .iter()
+            .any(|b| matches!(b, BindingDescription::Global("ZagRunTimeGlobal"))));
+        let seven = vm.evaluate("ZagRunTimeGlobal + 4").unwrap();
+        assert_eq!(seven.as_small_integer(), Some(7));
+        assert_eq!(vm.bindings.len(), bindings + 1);
+    }
 }
