@@ -20,7 +20,7 @@ mod static_space;
 #[path = "static_code.rs"]
 mod static_code;
 
-use static_code::{Literal, StaticCode, UnitCode};
+use static_code::{operand_value, Literal, StaticCode, UnitCode};
 use static_space::{literal_description, StaticNodes, StaticSpace, Value};
 use zag_compiler::ast_objects::{self, NodeClass};
 
@@ -85,7 +85,7 @@ pub fn generate(folders: &[PathBuf]) -> Result<String, Vec<String>> {
                 .get(t.class_name.as_str())
                 .copied()
                 .ok_or_else(|| format!("class {} is not defined", t.class_name))?;
-            let quick = quick_tokens(plan.quick, &literals)?;
+            let quick = quick_tokens(plan.quick, Value::Object(selector), &literals)?;
             // Start-up registers the image's methods first, in this order.
             let object = method_variables
                 .as_ref()
@@ -213,6 +213,7 @@ fn method_literals(m: &ThreadedMethod, space: &mut StaticSpace) -> Result<Vec<Li
 /// A method's quick shape, as `QuickShape<LiteralDescription>` tokens.
 fn quick_tokens(
     quick: lowering::QuickShape<Operand>,
+    selector: Value,
     literals: &[Literal],
 ) -> Result<TokenStream, String> {
     use lowering::QuickShape as Q;
@@ -222,16 +223,8 @@ fn quick_tokens(
         Q::ReturnInstVar(i) => quote!(QuickShape::ReturnInstVar(#i)),
         Q::StoreInstVar(i) => quote!(QuickShape::StoreInstVar(#i)),
         Q::ReturnConstant(operand) => {
-            let value = match operand {
-                Operand::Nil => Value::Nil,
-                Operand::True => Value::True,
-                Operand::False => Value::False,
-                Operand::Literal(n) => match literals.get(n as usize) {
-                    Some(Literal::Value(v)) => *v,
-                    _ => return Err(format!("internal error: quick constant {n}")),
-                },
-                other => return Err(format!("internal error: quick constant {other:?}")),
-            };
+            let value = operand_value(operand, selector, literals)?
+                .ok_or_else(|| format!("internal error: quick constant {operand:?}"))?;
             let constant = literal_description(value);
             quote!(QuickShape::ReturnConstant(#constant))
         }

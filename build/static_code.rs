@@ -34,6 +34,26 @@ pub struct StaticCode {
     binding_numbers: HashMap<Binding, u32>,
 }
 
+/// The object an operand stands for in a method whose selector is the
+/// static Symbol `selector` (none for `Operand::None` and bindings).
+pub fn operand_value(
+    operand: Operand,
+    selector: Value,
+    literals: &[Literal],
+) -> Result<Option<Value>, String> {
+    Ok(match operand {
+        Operand::None | Operand::Binding(_) => None,
+        Operand::Nil => Some(Value::Nil),
+        Operand::True => Some(Value::True),
+        Operand::False => Some(Value::False),
+        Operand::MethodSelector => Some(selector),
+        Operand::Literal(n) => match literals.get(n as usize) {
+            Some(Literal::Value(v)) => Some(*v),
+            _ => return Err(format!("internal error: literal {n} is no constant")),
+        },
+    })
+}
+
 /// Where a unit's instructions are in the block.
 pub struct UnitCode {
     pub start: u32,
@@ -73,29 +93,19 @@ impl StaticCode {
         selector: Value,
         literals: &[Literal],
     ) -> Result<(), String> {
-        let literal = |n: u16| {
-            literals
-                .get(n as usize)
-                .ok_or_else(|| format!("internal error: no literal {n}"))
-        };
         let mut a = i.a;
         let operand = match i.operand {
-            Operand::None => "0".to_string(),
-            Operand::Nil => self.operands.value(Value::Nil),
-            Operand::True => self.operands.value(Value::True),
-            Operand::False => self.operands.value(Value::False),
-            Operand::MethodSelector => self.operands.value(selector),
-            Operand::Literal(n) => match literal(n)? {
-                Literal::Value(v) => self.operands.value(*v),
-                Literal::Binding(_) => return Err("internal error: a binding as a constant".into()),
-            },
             Operand::Binding(n) => {
-                let Literal::Binding(b) = literal(n)? else {
-                    return Err("internal error: a constant as a binding".into());
+                let Some(Literal::Binding(b)) = literals.get(n as usize) else {
+                    return Err(format!("internal error: literal {n} is no binding"));
                 };
                 a = self.binding_number(b);
                 "0".to_string()
             }
+            other => match operand_value(other, selector, literals)? {
+                Some(value) => self.operands.value(value),
+                None => "0".to_string(),
+            },
         };
         // The method entry counts invocations in the method it names.
         if let Some(index) = method_index {

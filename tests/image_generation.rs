@@ -8,7 +8,16 @@ use common::temp_tree;
 #[allow(dead_code)]
 mod image;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// Generates the image from the project's exports and one more folder,
+/// `name`, holding the single file `file`; answers that folder too.
+fn generate_with(name: &str, file: &str, text: &str) -> (PathBuf, Result<String, Vec<String>>) {
+    let extra = temp_tree(name, &[(file, text)]);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("pharo-export");
+    let result = image::generate(&[root, extra.clone()]);
+    (extra, result)
+}
 
 #[test]
 fn the_project_exports_generate_a_static_image() {
@@ -24,15 +33,12 @@ fn the_project_exports_generate_a_static_image() {
 
 #[test]
 fn extra_folders_add_classes() {
-    let app = temp_tree(
+    let (_, source) = generate_with(
         "app-export",
-        &[(
-            "App/Greeter.class.st",
-            "Class { #name : 'Greeter', #superclass : 'Object' }\nGreeter >> greet [ ^ 'hi' ]\n",
-        )],
+        "App/Greeter.class.st",
+        "Class { #name : 'Greeter', #superclass : 'Object' }\nGreeter >> greet [ ^ 'hi' ]\n",
     );
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("pharo-export");
-    let source = image::generate(&[root, app]).unwrap();
+    let source = source.unwrap();
     assert!(source.contains("class: \"Greeter\""));
     // The literal 'hi' is a static, read-only ByteString: a header, then
     // its bytes in one word ("hi" little-endian), and the method's literal
@@ -111,15 +117,12 @@ fn code_lines(source: &str) -> Vec<&str> {
 
 #[test]
 fn unsupported_literals_fail_the_build_at_their_method() {
-    let app = temp_tree(
+    let (app, result) = generate_with(
         "scaled-export",
-        &[(
-            "App/Money.class.st",
-            "Class { #name : 'Money', #superclass : 'Object' }\nMoney >> price [ ^ 1.5s2 ]\n",
-        )],
+        "App/Money.class.st",
+        "Class { #name : 'Money', #superclass : 'Object' }\nMoney >> price [ ^ 1.5s2 ]\n",
     );
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("pharo-export");
-    let problems = image::generate(&[root, app.clone()]).unwrap_err();
+    let problems = result.unwrap_err();
     let file = app.join("App/Money.class.st").display().to_string();
     assert_eq!(
         problems,
@@ -131,12 +134,12 @@ fn unsupported_literals_fail_the_build_at_their_method() {
 
 #[test]
 fn errors_in_exports_are_reported_with_file_line_and_column() {
-    let bad = temp_tree(
+    let (bad, result) = generate_with(
         "bad-export",
-        &[("Bad/Broken.class.st", "Class { #name : 'Broken', #superclass : 'Object' }\nBroken >> one [\n\t^ 1 +\n]\nBroken >> two: x [ x := 2 ]\n")],
+        "Bad/Broken.class.st",
+        "Class { #name : 'Broken', #superclass : 'Object' }\nBroken >> one [\n\t^ 1 +\n]\nBroken >> two: x [ x := 2 ]\n",
     );
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("pharo-export");
-    let problems = image::generate(&[root, bad.clone()]).unwrap_err();
+    let problems = result.unwrap_err();
     let file = bad.join("Bad/Broken.class.st").display().to_string();
     assert_eq!(
         problems,

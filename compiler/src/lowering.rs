@@ -273,14 +273,15 @@ fn lower_unit<'a>(
             ),
             Op::Pop => plain(H::pop, 0, 0),
             Op::Dup => plain(H::dup, 0, 0),
-            Op::Send {
-                selector: s,
-                args: 1,
-            } if special_send(selector(*s)).is_some() => {
-                special_sends[k] = true;
-                Instruction::send(special_send(selector(*s)).unwrap_or(H::send), *s, 1, 0)
+            Op::Send { selector: s, args } => {
+                let special = if *args == 1 {
+                    special_send(selector(*s))
+                } else {
+                    None
+                };
+                special_sends[k] = special.is_some();
+                Instruction::send(special.unwrap_or(H::send), *s, *args, 0)
             }
-            Op::Send { selector, args } => Instruction::send(H::send, *selector, *args, 0),
             Op::SuperSend { selector, args } => {
                 Instruction::send(H::super_send, *selector, *args, 0)
             }
