@@ -85,6 +85,61 @@ fn extra_folders_add_classes() {
     assert!(code[start + 2].starts_with(".quad {return_top}, 0"));
 }
 
+#[test]
+fn classes_carry_their_slots_and_method_dictionaries() {
+    let (_, source) = generate_with(
+        "dictionary-export",
+        "App/Counter.class.st",
+        "Class { #name : 'Counter', #superclass : 'Object', #instVars : [ 'count' ], \
+         #classInstVars : [ 'made' ] }\n\
+         Counter >> count [ ^ count ]\n\
+         Counter >> increment [ count := count + 1 ]\n\
+         Counter class >> made [ ^ made ]\n",
+    );
+    let source = source.unwrap();
+    let class = &source[source.find("name: \"Counter\"").unwrap()..];
+    let class = &class[..class.find("ClassDescription {").unwrap_or(class.len())];
+    // Its superclass by place, and its slots worked out at build time.
+    let places: Vec<usize> = source
+        .match_indices("ClassDescription {")
+        .map(|(at, _)| at)
+        .collect();
+    let object = source.find("name: \"Object\"").unwrap();
+    let object_place = places.iter().filter(|at| **at < object).count() - 1;
+    assert_eq!(
+        number_after(class, "superclass_number: Some("),
+        object_place
+    );
+    assert!(class.contains("all_inst_vars: &[\"count\"]"), "{class}");
+    let class_side = &class[class.find("class_side_inst_vars: &[").unwrap()..];
+    let class_side = &class_side[..class_side.find(']').unwrap()];
+    let last = class_side.trim_end().trim_end_matches(',');
+    assert!(last.ends_with("\"made\""), "{class_side}");
+    assert!(class_side.contains("\"superclass\""), "{class_side}");
+    // Its method dictionaries: each entry names a selector (a static
+    // Symbol) and the method's number, sorted by selector.
+    let entries = |side: &str| -> Vec<(usize, usize)> {
+        let list = &class[class.find(side).unwrap() + side.len()..];
+        let list = &list[..list.find(']').unwrap()];
+        list.split("MethodEntry")
+            .skip(1)
+            .map(|e| (number_after(e, "selector: "), number_after(e, "method: ")))
+            .collect()
+    };
+    let (instance, class_side) = (entries(" methods: &["), entries("class_methods: &["));
+    assert_eq!(instance.len(), 2);
+    assert_eq!(class_side.len(), 1);
+    assert!(instance[0].0 < instance[1].0);
+    let words = static_words(&source);
+    let methods: Vec<&str> = source.split("MethodDescription {").skip(1).collect();
+    for (selector, method) in instance.iter().chain(&class_side) {
+        assert!(words[*selector].ends_with("+ {BYTE_SYMBOL}"));
+        let m = methods[*method];
+        assert!(m.contains("class: \"Counter\""), "{m}");
+        assert_eq!(number_after(m, "selector_symbol: "), *selector);
+    }
+}
+
 /// The number that follows `prefix` in `text` (a Rust literal may have a
 /// type suffix).
 fn number_after(text: &str, prefix: &str) -> usize {

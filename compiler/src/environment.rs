@@ -70,23 +70,28 @@ impl Environment {
             .collect()
     }
 
+    /// The slots of the class object `name` (an instance of its
+    /// metaclass): Class's own slots first (when the environment defines
+    /// Class), then the class instance variables down the hierarchy.
+    pub fn class_side_inst_vars(&self, name: &str) -> Vec<String> {
+        let mut vars = self.all_inst_vars("Class");
+        let chain = self.hierarchy(name);
+        vars.extend(
+            chain
+                .iter()
+                .rev()
+                .flat_map(|s| s.class_inst_vars.iter().cloned()),
+        );
+        vars
+    }
+
     /// The scope a method of `class_name` (instance or class side) resolves
     /// names in.
     pub fn class_scope(&self, class_name: &str, class_side: bool) -> ClassScope {
         let chain = self.hierarchy(class_name);
         let (inst_vars, first_class_inst_var) = if class_side {
-            // A class is an instance of its metaclass: Class's own slots
-            // first (when the environment defines Class), then the class
-            // instance variables down the hierarchy.
-            let mut vars = self.all_inst_vars("Class");
-            let base = vars.len();
-            vars.extend(
-                chain
-                    .iter()
-                    .rev()
-                    .flat_map(|s| s.class_inst_vars.iter().cloned()),
-            );
-            (vars, base)
+            let base = self.all_inst_vars("Class").len();
+            (self.class_side_inst_vars(class_name), base)
         } else {
             (self.all_inst_vars(class_name), usize::MAX)
         };

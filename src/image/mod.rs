@@ -14,12 +14,16 @@ use zag_compiler::tonel::Layout;
 
 use crate::memory::statics::{self, Word};
 use crate::object::Oop;
+use crate::vm::classes::{ClassIndex, Names};
 use crate::vm::method::{Code, Instr, Method, MethodSource, Unit};
+use crate::vm::method_dictionary::{MethodDictionary, MethodEntry};
 use crate::vm::{loader, Vm};
 
 pub struct ImageDescription {
     /// Classes, each after its superclass.
     pub classes: &'static [ClassDescription],
+    /// Metaclass's instance variables (the slots of every metaclass).
+    pub metaclass_inst_vars: &'static [&'static str],
     pub methods: &'static [MethodDescription],
     /// The static objects: Symbols, method literals, CompiledMethods and
     /// AST nodes (see `memory::statics`).
@@ -35,17 +39,36 @@ pub struct ImageDescription {
     pub bindings: &'static [BindingDescription],
 }
 
+/// A class and its metaclass, with everything start-up needs worked out:
+/// their slots and their method dictionaries.
 pub struct ClassDescription {
     pub name: &'static str,
+    /// Its name, a static Symbol (the index of its header).
+    pub name_symbol: u32,
     pub superclass: Option<&'static str>,
+    /// The place of its superclass in [`ImageDescription::classes`].
+    pub superclass_number: Option<u32>,
+    /// The instance variables it defines (and the class variables, class
+    /// instance variables and pools), as in its definition.
     pub inst_vars: &'static [&'static str],
     pub class_vars: &'static [&'static str],
     pub class_inst_vars: &'static [&'static str],
     pub pools: &'static [&'static str],
+    /// Its instances' slots: all instance variables, inherited first.
+    pub all_inst_vars: &'static [&'static str],
+    /// The class object's slots: Class's, then the class-side instance
+    /// variables down the hierarchy.
+    pub class_side_inst_vars: &'static [&'static str],
     pub layout: Layout,
     pub package: &'static str,
     /// Pharo's class category (`Kernel-Classes`).
     pub category: &'static str,
+    /// Its category, a static Symbol.
+    pub category_symbol: u32,
+    /// The method dictionaries of its instance side and its class side,
+    /// sorted by selector.
+    pub methods: &'static [MethodEntry],
+    pub class_methods: &'static [MethodEntry],
 }
 
 pub struct MethodDescription {
@@ -163,31 +186,39 @@ pub fn boot_from(image: &'static ImageDescription) -> Result<Vm, String> {
             is_trait: false,
         });
     }
-    // (Defining the classes reads the environment, not the VM's copy.)
-    let env = std::mem::take(&mut vm.environment);
+    // Each class's index and its metaclass's, by place in the image.
+    let mut classes: Vec<(ClassIndex, ClassIndex)> = Vec::with_capacity(image.classes.len());
+    let metaclass = loader::MetaclassSlots::of(image.metaclass_inst_vars.iter().copied());
+    let symbol = |at: u32| statics::object_at(image.objects, at as usize);
+    vm.reserve_classes(image.classes.len());
     for c in image.classes {
-        let class = loader::NewClass {
+        let superclass = match c.superclass_number {
+            Some(n) => Some(
+                classes
+                    .get(n as usize)
+                    .ok_or_else(|| format!("class {} comes before its superclass", c.name))?
+                    .0,
+            ),
+            None => None,
+        };
+        let class = loader::ClassParts {
             name: c.name,
-            superclass: c.superclass,
-            class_vars: &strings(c.class_vars),
+            name_symbol: symbol(c.name_symbol),
+            superclass,
+            inst_vars: Names::Static(c.all_inst_vars),
+            class_side_inst_vars: Names::Static(c.class_side_inst_vars),
+            class_vars: c.class_vars.to_vec(),
             layout: c.layout,
             package: c.package,
-            category: c.category,
+            category: symbol(c.category_symbol),
+            methods: MethodDictionary::image(c.methods, image.objects),
+            class_methods: MethodDictionary::image(c.class_methods, image.objects),
         };
-        loader::define_class(&mut vm, &class, &env);
+        let index = loader::add_class(&mut vm, class, &metaclass);
+        let meta = vm.classes.get(index).map_or(index, |c| c.partner);
+        classes.push((index, meta));
     }
-    vm.environment = env;
     loader::connect_root_metaclasses(&mut vm);
-    // Each class's index and its metaclass's, by place in the image.
-    let classes = image
-        .classes
-        .iter()
-        .map(|c| {
-            let class = vm.classes.index_of(c.name);
-            let meta = class.and_then(|i| vm.classes.get(i)).map(|c| c.partner);
-            class.zip(meta)
-        })
-        .collect::<Vec<_>>();
     for binding in image.bindings {
         let association = match binding {
             BindingDescription::Global(name) => vm.global_binding(name),
@@ -207,7 +238,6 @@ pub fn boot_from(image: &'static ImageDescription) -> Result<Vm, String> {
         let (instance, meta) = classes
             .get(m.class_number as usize)
             .copied()
-            .flatten()
             .ok_or_else(|| format!("image method {}>>{} has no class", class_name(), m.selector))?;
         let class = if m.class_side { meta } else { instance };
         let units = m
@@ -245,7 +275,8 @@ pub fn boot_from(image: &'static ImageDescription) -> Result<Vm, String> {
         let object = m
             .object
             .map(|at| statics::object_at(image.objects, at as usize));
-        let registered = vm.install_as(method, object);
+        // (Its class's method dictionary, static, names it already.)
+        let registered = vm.register_as(method, object);
         if let Some(at) = m.ast {
             vm.methods[registered as usize].ast_object =
                 statics::object_at(image.objects, at as usize);
@@ -260,11 +291,7 @@ pub fn boot_from(image: &'static ImageDescription) -> Result<Vm, String> {
             ));
         }
     }
-    let order: Vec<_> = image
-        .classes
-        .iter()
-        .filter_map(|c| vm.classes.index_of(c.name))
-        .collect();
+    let order: Vec<_> = classes.iter().map(|(class, _)| *class).collect();
     vm.initialize_classes(&order)
         .map_err(|e| format!("class initialization failed: {e}"))?;
     Ok(vm)
@@ -302,7 +329,13 @@ mod tests {
     fn code_of(vm: &mut Vm, class: &str, selector: &str) -> &'static [Instr] {
         let class = vm.classes.index_of(class).expect("a kernel class");
         let selector = vm.intern(selector);
-        let method = vm.classes.get(class).expect("defined").methods[&selector];
+        let method = vm
+            .classes
+            .get(class)
+            .expect("defined")
+            .methods
+            .get(selector);
+        let method = method.expect("a method of the image");
         match vm.methods[method as usize].units[0].code {
             Code::Static(code) => code,
             Code::Owned(_) => panic!("an image method has static code"),
@@ -336,6 +369,61 @@ mod tests {
             .iter()
             .zip(&second.bindings)
             .all(|(a, b)| a != b));
+    }
+
+    #[test]
+    fn method_dictionaries_are_static_and_run_time_methods_go_over_them() {
+        let mut first = boot().unwrap();
+        let mut second = boot().unwrap();
+        fn dictionary<'v>(vm: &'v Vm, class: &str) -> &'v MethodDictionary {
+            let class = vm.classes.index_of(class).expect("a kernel class");
+            &vm.classes.get(class).expect("defined").methods
+        }
+        // Integer's dictionary is build.rs's table: both VMs find the
+        // method it names, and neither filled anything.
+        let factorial = first.intern("factorial");
+        let integer = IMAGE.classes.iter().find(|c| c.name == "Integer");
+        let entry = integer
+            .and_then(|c| {
+                c.methods
+                    .iter()
+                    .find(|e| statics::object_at(IMAGE.objects, e.selector as usize) == factorial)
+            })
+            .expect("build.rs's dictionary of Integer names factorial");
+        for vm in [&first, &second] {
+            assert_eq!(dictionary(vm, "Integer").get(factorial), Some(entry.method));
+        }
+        let count = |vm: &mut Vm| {
+            let size = vm.evaluate("Integer selectors size").unwrap();
+            size.as_small_integer().expect("a size")
+        };
+        let before = count(&mut first);
+        assert!(before > 10);
+        // Filing in replaces an image method and adds one, in this VM only.
+        let mut import = zag_compiler::import::Import::default();
+        import.add_source(zag_compiler::source::SourceFile::new(
+            "Integer.extension.st",
+            "Extension { #name : 'Integer' }\nInteger >> factorial [ ^ 42 ]\nInteger >> zagAnswer [ ^ 7 ]\n",
+        ));
+        loader::load(&mut first, &import).unwrap();
+        let printed = |vm: &mut Vm, source: &str| {
+            let value = vm.evaluate(source).unwrap();
+            value.as_small_integer()
+        };
+        assert_eq!(printed(&mut first, "5 factorial"), Some(42));
+        assert_eq!(printed(&mut first, "5 zagAnswer"), Some(7));
+        assert_eq!(printed(&mut second, "5 factorial"), Some(120));
+        assert!(second.evaluate("5 zagAnswer").is_err());
+        // `selectors` names each selector once.
+        assert_eq!(count(&mut first), before + 1);
+        assert_eq!(count(&mut second), before);
+        let unique = "(Integer selectors select: [:s | s == #factorial]) size";
+        assert_eq!(printed(&mut first, unique), Some(1));
+        let replaced = dictionary(&first, "Integer").get(factorial);
+        assert!(replaced.is_some_and(|m| m as usize >= IMAGE.methods.len()));
+        // A Symbol made at run time is in no static table.
+        let made = first.intern("zagSelectorNoImageHas");
+        assert_eq!(dictionary(&first, "Integer").get(made), None);
     }
 
     #[test]

@@ -63,7 +63,7 @@ impl ObjectSpace for OldSpaceNodes<'_> {
             .heap
             .allocate_old(index, Format::Fixed, variables.len(), nil);
         for (field, value) in fields {
-            if let Some(slot) = variables.iter().position(|v| v == field) {
+            if let Some(slot) = variables.position(field) {
                 memory::set_slot(object, slot, *value);
             }
         }

@@ -14,6 +14,7 @@ use zag_compiler::ast_objects::NodeClass;
 use zag_compiler::tonel::Layout;
 
 use super::method::MethodRef;
+use super::method_dictionary::MethodDictionary;
 use crate::object::Oop;
 
 pub type ClassIndex = u32;
@@ -90,11 +91,10 @@ pub struct Class {
     pub partner: ClassIndex,
     pub layout: Layout,
     /// All instance variable names, inherited first.
-    pub inst_vars: Vec<String>,
+    pub inst_vars: Names,
     /// The package that defines the class (`Kernel`, `Collections`...).
     pub package: String,
-    /// Selector (a Symbol) → method.
-    pub methods: SelectorMap,
+    pub methods: MethodDictionary,
     /// The class as a Smalltalk object (an instance of its metaclass).
     pub object: Oop,
     /// Class variables defined here: name → Association.
@@ -102,6 +102,41 @@ pub struct Class {
     /// Dispatch table: selector → method, inherited ones included, filled
     /// on a miss; valid for the method epoch it records.
     pub dispatch: std::cell::RefCell<(u32, SelectorMap)>,
+}
+
+/// Instance variable names: the image's (static) or a class's defined at
+/// run time.
+pub enum Names {
+    Static(&'static [&'static str]),
+    Owned(Vec<String>),
+}
+
+impl Names {
+    pub fn len(&self) -> usize {
+        match self {
+            Names::Static(names) => names.len(),
+            Names::Owned(names) => names.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn get(&self, index: usize) -> Option<&str> {
+        match self {
+            Names::Static(names) => names.get(index).copied(),
+            Names::Owned(names) => names.get(index).map(String::as_str),
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        (0..self.len()).filter_map(|i| self.get(i))
+    }
+
+    pub fn position(&self, name: &str) -> Option<usize> {
+        self.iter().position(|n| n == name)
+    }
 }
 
 /// Selector → method. Selectors are interned Symbols compared by
@@ -148,6 +183,15 @@ impl ClassTable {
             next_free: FIRST_FREE,
             ..ClassTable::default()
         }
+    }
+
+    /// Makes room for `count` more classes and their metaclasses.
+    pub fn reserve_room(&mut self, count: usize) {
+        let indices = FIRST_FREE as usize + 2 * count;
+        self.classes
+            .reserve(indices.saturating_sub(self.classes.len()));
+        self.by_name.reserve(2 * count);
+        self.by_object.reserve(2 * count);
     }
 
     /// An index for a new class named `name` (well-known or the next free).
@@ -240,8 +284,8 @@ impl ClassTable {
     pub fn lookup(&self, mut class: ClassIndex, selector: Oop) -> Option<MethodRef> {
         for _ in 0..10_000 {
             let c = self.get(class)?;
-            if let Some(m) = c.methods.get(&selector) {
-                return Some(*m);
+            if let Some(m) = c.methods.get(selector) {
+                return Some(m);
             }
             class = c.superclass?;
         }

@@ -7,9 +7,10 @@ use std::collections::HashMap;
 
 use zag_compiler::import::{convert_all, Import};
 
-use super::classes::{self, Class, ClassIndex, SelectorMap};
+use super::classes::{self, Class, ClassIndex, Names};
+use super::method_dictionary::MethodDictionary;
 use super::{method, Vm};
-use crate::object::Format;
+use crate::object::{Format, Oop};
 
 /// Loads everything `import` read. Answers every problem found; what could
 /// be loaded is loaded.
@@ -111,7 +112,7 @@ fn install_method(
     }
 }
 
-/// What defining a class takes, from the image or from a Tonel file.
+/// What defining a class from a Tonel file takes.
 pub(crate) struct NewClass<'a> {
     pub name: &'a str,
     pub superclass: Option<&'a str>,
@@ -121,30 +122,103 @@ pub(crate) struct NewClass<'a> {
     pub category: &'a str,
 }
 
-/// Defines (or redefines) a class and its metaclass, and binds its name.
+/// Defines (or redefines) a class read from a Tonel file, its variables
+/// counted in `env`.
 pub(crate) fn define_class(
     vm: &mut Vm,
     class: &NewClass,
     env: &zag_compiler::environment::Environment,
 ) {
-    let NewClass {
+    let parts = ClassParts {
+        name: class.name,
+        name_symbol: vm.intern(class.name),
+        superclass: class.superclass.and_then(|s| vm.classes.index_of(s)),
+        inst_vars: Names::Owned(env.all_inst_vars(class.name)),
+        class_side_inst_vars: Names::Owned(env.class_side_inst_vars(class.name)),
+        class_vars: class.class_vars.iter().map(String::as_str).collect(),
+        layout: class.layout,
+        package: class.package,
+        category: vm.intern(class.category),
+        methods: MethodDictionary::default(),
+        class_methods: MethodDictionary::default(),
+    };
+    let metaclass = MetaclassSlots::of(env.all_inst_vars("Metaclass").iter().map(String::as_str));
+    add_class(vm, parts, &metaclass);
+}
+
+/// A class and its metaclass, their names resolved and their variables
+/// counted (by the environment, or by build.rs for the image's).
+pub(crate) struct ClassParts<'a> {
+    pub name: &'a str,
+    /// Its name as a Symbol.
+    pub name_symbol: Oop,
+    pub superclass: Option<ClassIndex>,
+    /// Its instances' slots: all instance variables, inherited first.
+    pub inst_vars: Names,
+    /// The class object's slots: Class's, then the class-side instance
+    /// variables.
+    pub class_side_inst_vars: Names,
+    pub class_vars: Vec<&'a str>,
+    pub layout: zag_compiler::tonel::Layout,
+    pub package: &'a str,
+    /// Its category, a Symbol.
+    pub category: Oop,
+    /// The method dictionaries a new class starts with (a redefined one
+    /// keeps its own).
+    pub methods: MethodDictionary,
+    pub class_methods: MethodDictionary,
+}
+
+/// The slots of a metaclass object (an instance of Metaclass) the VM
+/// fills.
+pub(crate) struct MetaclassSlots {
+    count: usize,
+    this_class: Option<usize>,
+    superclass: Option<usize>,
+}
+
+impl MetaclassSlots {
+    /// The slots named by Metaclass's instance variables `names`.
+    pub fn of<'n>(names: impl Iterator<Item = &'n str>) -> MetaclassSlots {
+        let mut slots = MetaclassSlots {
+            count: 0,
+            this_class: None,
+            superclass: None,
+        };
+        for (slot, name) in names.enumerate() {
+            match name {
+                "thisClass" => slots.this_class = Some(slot),
+                "superclass" => slots.superclass = Some(slot),
+                _ => {}
+            }
+            slots.count = slot + 1;
+        }
+        slots
+    }
+}
+
+/// Defines (or redefines) a class and its metaclass, and binds its name;
+/// answers the class's index.
+pub(crate) fn add_class(vm: &mut Vm, parts: ClassParts, metaclass: &MetaclassSlots) -> ClassIndex {
+    let ClassParts {
         name,
+        name_symbol,
         superclass,
+        inst_vars,
+        class_side_inst_vars,
         class_vars,
         layout,
         package,
         category,
-    } = *class;
+        methods,
+        class_methods,
+    } = parts;
     let index = vm.classes.reserve(name);
     let meta_name = format!("{name} class");
     let meta = vm.classes.reserve(&meta_name);
-    let superclass = superclass.and_then(|s| vm.classes.index_of(s));
     let meta_superclass = superclass
         .and_then(|s| vm.classes.get(s))
         .map(|s| s.partner);
-    // A class object is an instance of its metaclass: Class's slots, then
-    // the class-side instance variables (as `ClassScope` numbers them).
-    let meta_scope = env.class_scope(name, true);
     let nil = vm.nil.bits();
     // A redefined class keeps its identity and its methods.
     let previous = vm
@@ -155,41 +229,37 @@ pub(crate) fn define_class(
         .classes
         .get_mut(meta)
         .map(|c| (c.object, std::mem::take(&mut c.methods)));
+    // A class object is an instance of its metaclass.
     let (class_object, methods) = previous.unwrap_or_else(|| {
-        (
-            vm.heap
-                .allocate_old(meta, Format::Fixed, meta_scope.inst_vars.len(), nil),
-            SelectorMap::default(),
-        )
+        let slots = class_side_inst_vars.len();
+        let object = vm.heap.allocate_old(meta, Format::Fixed, slots, nil);
+        (object, methods)
     });
     let (metaclass_object, meta_methods) = previous_meta.unwrap_or_else(|| {
-        let slots = env.all_inst_vars("Metaclass").len();
-        (
-            vm.heap
-                .allocate_old(classes::METACLASS, Format::Fixed, slots, nil),
-            SelectorMap::default(),
-        )
+        let object = vm
+            .heap
+            .allocate_old(classes::METACLASS, Format::Fixed, metaclass.count, nil);
+        (object, class_methods)
     });
     let mut variables = HashMap::new();
     for var in class_vars {
         let key = vm.intern(var);
-        variables.insert(var.clone(), vm.new_association(key, vm.nil));
+        variables.insert(var.to_string(), vm.new_association(key, vm.nil));
     }
     // The slots of the class object the VM knows how to fill.
-    for (slot, var) in meta_scope.inst_vars.iter().enumerate() {
-        let value = match var.as_str() {
-            "name" => vm.intern(name),
-            "category" => vm.intern(category),
+    for (slot, var) in class_side_inst_vars.iter().enumerate() {
+        let value = match var {
+            "name" => name_symbol,
+            "category" => category,
             "superclass" => superclass.map_or(vm.nil, |s| vm.class_object(s)),
             _ => continue,
         };
         crate::memory::set_slot(class_object, slot, value);
     }
-    let metaclass_vars = env.all_inst_vars("Metaclass");
-    if let Some(slot) = metaclass_vars.iter().position(|v| v == "thisClass") {
+    if let Some(slot) = metaclass.this_class {
         crate::memory::set_slot(metaclass_object, slot, class_object);
     }
-    if let Some(slot) = metaclass_vars.iter().position(|v| v == "superclass") {
+    if let Some(slot) = metaclass.superclass {
         let sup = meta_superclass.map_or(vm.nil, |m| vm.class_object(m));
         crate::memory::set_slot(metaclass_object, slot, sup);
     }
@@ -201,7 +271,7 @@ pub(crate) fn define_class(
             is_meta: false,
             partner: meta,
             layout,
-            inst_vars: env.all_inst_vars(name),
+            inst_vars,
             package: package.to_string(),
             methods,
             object: class_object,
@@ -217,7 +287,7 @@ pub(crate) fn define_class(
             is_meta: true,
             partner: index,
             layout: zag_compiler::tonel::Layout::Fixed,
-            inst_vars: meta_scope.inst_vars,
+            inst_vars: class_side_inst_vars,
             package: package.to_string(),
             methods: meta_methods,
             object: metaclass_object,
@@ -226,6 +296,7 @@ pub(crate) fn define_class(
         },
     );
     vm.set_global(name, class_object);
+    index
 }
 
 /// The metaclass of a root class (`ProtoObject class`) inherits from
@@ -246,10 +317,9 @@ pub(crate) fn connect_root_metaclasses(vm: &mut Vm) {
         .map(|(i, _)| i)
         .collect();
     let slot = vm
-        .environment
-        .all_inst_vars("Metaclass")
-        .iter()
-        .position(|v| v == "superclass");
+        .classes
+        .get(classes::METACLASS)
+        .and_then(|m| m.inst_vars.position("superclass"));
     let class_object = vm.class_object(class);
     for meta in roots {
         if let Some(m) = vm.classes.get_mut(meta) {

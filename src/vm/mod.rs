@@ -16,6 +16,7 @@ pub mod exceptions;
 pub mod interpreter;
 pub mod loader;
 pub mod method;
+pub mod method_dictionary;
 pub mod primitives;
 pub mod reflection;
 pub mod stack;
@@ -394,6 +395,13 @@ impl Vm {
         self.classes.get(index).map_or(self.nil, |c| c.object)
     }
 
+    /// Makes room for `count` more classes (and their globals).
+    pub fn reserve_classes(&mut self, count: usize) {
+        self.classes.reserve_room(count);
+        self.globals.reserve(count);
+        self.defined_globals.reserve(count);
+    }
+
     /// The Association holding a global (made, with value nil, on first use).
     pub fn global_binding(&mut self, name: &str) -> Oop {
         if let Some(a) = self.globals.get(name) {
@@ -447,7 +455,7 @@ impl Vm {
             let defines = self
                 .classes
                 .get(c.partner)
-                .is_some_and(|meta| meta.methods.contains_key(&initialize));
+                .is_some_and(|meta| meta.methods.contains(initialize));
             if defines {
                 let object = c.object;
                 self.send(object, "initialize", &[])?;
@@ -707,7 +715,7 @@ impl Vm {
 
     /// Registers a method whose CompiledMethod object, if given, already
     /// exists (the image's static ones).
-    fn register_as(&mut self, method: Method, object: Option<Oop>) -> MethodRef {
+    pub(crate) fn register_as(&mut self, method: Method, object: Option<Oop>) -> MethodRef {
         self.methods.push(method);
         let r = (self.methods.len() - 1) as MethodRef;
         // The entry instruction counts invocations in the method it names

@@ -105,12 +105,7 @@ pub(crate) fn primitive(vm: &mut Vm, name: u32, args: usize) -> Prim {
             let Some(class) = vm.classes.index_of_object(receiver) else {
                 return failure(BAD_RECEIVER);
             };
-            match vm
-                .classes
-                .get(class)
-                .and_then(|c| c.methods.get(&arg))
-                .copied()
-            {
+            match vm.classes.get(class).and_then(|c| c.methods.get(arg)) {
                 Some(m) => Prim::Value(vm.methods[m as usize].object),
                 None => failure(BAD_ARGUMENT),
             }
@@ -123,7 +118,7 @@ pub(crate) fn primitive(vm: &mut Vm, name: u32, args: usize) -> Prim {
             let mut selectors: Vec<Oop> = vm
                 .classes
                 .get(class)
-                .map_or(Vec::new(), |c| c.methods.keys().copied().collect());
+                .map_or(Vec::new(), |c| c.methods.selectors());
             selectors.sort_by_key(|s| vm.symbol_text(*s));
             Prim::Value(vm.new_array(Space::Young, &selectors))
         }
@@ -147,7 +142,11 @@ pub(crate) fn primitive(vm: &mut Vm, name: u32, args: usize) -> Prim {
                 .and_then(|s| vm.classes.get(s))
                 .map_or(0, |s| s.inst_vars.len());
             let names: Vec<String> = vm.classes.get(class).map_or(Vec::new(), |c| {
-                c.inst_vars[inherited.min(c.inst_vars.len())..].to_vec()
+                c.inst_vars
+                    .iter()
+                    .skip(inherited)
+                    .map(str::to_string)
+                    .collect()
             });
             let symbols: Vec<Oop> = names.iter().map(|n| vm.intern(n)).collect();
             Prim::Value(vm.new_array(Space::Young, &symbols))
