@@ -5,8 +5,10 @@
 //! compiles every method to threaded code, and writes `$OUT_DIR/image.rs`:
 //! a `static` [`ImageDescription`] holding the classes, the methods, their
 //! static instructions and the static objects. Start-up does no parsing
-//! and no compiling: [`boot`] creates the classes, resolves the variables
-//! the code names, and registers each method with its static code.
+//! and no compiling: [`boot`] makes each class from its static description
+//! (its slots counted and its method dictionaries sorted by build.rs),
+//! resolves the variables the code names, and registers each method with
+//! its static code.
 
 use zag_compiler::environment::ClassShape;
 use zag_compiler::lowering::QuickShape;
