@@ -423,9 +423,13 @@ mod tests {
         assert_eq!(printed(&mut first, unique), Some(1));
         let replaced = dictionary(&first, "Integer").get(factorial);
         assert!(replaced.is_some_and(|m| m as usize >= IMAGE.methods.len()));
-        // A Symbol made at run time is in no static table.
+        // A Symbol made at run time is in no static table, nor is an
+        // immediate whose bits are a static Symbol's address plus a tag.
         let made = first.intern("zagSelectorNoImageHas");
         assert_eq!(dictionary(&first, "Integer").get(made), None);
+        let integer = Oop::small_integer((factorial.bits() >> 3) as i64).expect("small");
+        assert_eq!(integer.bits() & !0b111, factorial.bits());
+        assert_eq!(dictionary(&second, "Integer").get(integer), None);
     }
 
     #[test]

@@ -76,7 +76,11 @@ impl MethodDictionary {
     }
 
     /// The place of `selector` among the image's objects, if it is one.
+    /// (An immediate is not, whatever its bits: only a pointer can be.)
     fn static_index(&self, selector: Oop) -> Option<u32> {
+        if !selector.is_pointer() {
+            return None;
+        }
         let range = self.objects.as_ptr_range();
         let address = selector.bits() as usize;
         let (start, end) = (range.start as usize, range.end as usize);
