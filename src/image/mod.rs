@@ -177,6 +177,23 @@ pub fn boot() -> Result<Vm, String> {
 pub fn boot_from(image: &'static ImageDescription) -> Result<Vm, String> {
     let mut vm = Vm::new();
     vm.use_static_symbols(image.objects, image.symbols);
+    let classes = define_classes(&mut vm, image)?;
+    resolve_bindings(&mut vm, image)?;
+    vm.add_send_sites(image.send_sites);
+    register_methods(&mut vm, image, &classes)?;
+    let order: Vec<_> = classes.iter().map(|(class, _)| *class).collect();
+    vm.initialize_classes(&order)
+        .map_err(|e| format!("class initialization failed: {e}"))?;
+    Ok(vm)
+}
+
+/// Makes every class from its description, and tells the environment
+/// (the runtime compiler's) about it; answers each class's index and its
+/// metaclass's, by place in the image.
+fn define_classes(
+    vm: &mut Vm,
+    image: &'static ImageDescription,
+) -> Result<Vec<(ClassIndex, ClassIndex)>, String> {
     for c in image.classes {
         vm.environment.add(ClassShape {
             name: c.name.to_string(),
@@ -188,7 +205,6 @@ pub fn boot_from(image: &'static ImageDescription) -> Result<Vm, String> {
             is_trait: false,
         });
     }
-    // Each class's index and its metaclass's, by place in the image.
     let mut classes: Vec<(ClassIndex, ClassIndex)> = Vec::with_capacity(image.classes.len());
     let metaclass = loader::MetaclassSlots::of(image.metaclass_inst_vars.iter().copied());
     let symbol = |at: u32| statics::object_at(image.objects, at as usize);
@@ -216,11 +232,17 @@ pub fn boot_from(image: &'static ImageDescription) -> Result<Vm, String> {
             methods: MethodDictionary::image(c.methods, image.objects),
             class_methods: MethodDictionary::image(c.class_methods, image.objects),
         };
-        let index = loader::add_class(&mut vm, class, &metaclass);
+        let index = loader::add_class(vm, class, &metaclass);
         let meta = vm.classes.get(index).map_or(index, |c| c.partner);
         classes.push((index, meta));
     }
-    loader::connect_root_metaclasses(&mut vm);
+    loader::connect_root_metaclasses(vm);
+    Ok(classes)
+}
+
+/// Gives the variables the static code names by number their
+/// Associations in this VM, in order.
+fn resolve_bindings(vm: &mut Vm, image: &'static ImageDescription) -> Result<(), String> {
     for binding in image.bindings {
         let association = match binding {
             BindingDescription::Global(name) => vm.global_binding(name),
@@ -231,7 +253,16 @@ pub fn boot_from(image: &'static ImageDescription) -> Result<Vm, String> {
         };
         vm.add_binding(association);
     }
-    vm.add_send_sites(image.send_sites);
+    Ok(())
+}
+
+/// Registers each method with its static code, CompiledMethod and AST, in
+/// the order build.rs numbered them.
+fn register_methods(
+    vm: &mut Vm,
+    image: &'static ImageDescription,
+    classes: &[(ClassIndex, ClassIndex)],
+) -> Result<(), String> {
     for (index, m) in image.methods.iter().enumerate() {
         let class_name = || {
             let side = if m.class_side { " class" } else { "" };
@@ -258,14 +289,14 @@ pub fn boot_from(image: &'static ImageDescription) -> Result<Vm, String> {
             .collect();
         let quick = match &m.quick {
             QuickShape::ReturnConstant(c) => QuickShape::ReturnConstant(
-                constant(&vm, image, c)
+                constant(vm, image, c)
                     .map_err(|e| format!("{}>>{}: {e}", class_name(), m.selector))?,
             ),
             other => other.map(|_| vm.nil),
         };
         let selector = statics::object_at(image.objects, m.selector_symbol as usize);
         let method = Method::new(
-            &vm,
+            vm,
             selector,
             class,
             m.primitive,
@@ -293,10 +324,7 @@ pub fn boot_from(image: &'static ImageDescription) -> Result<Vm, String> {
             ));
         }
     }
-    let order: Vec<_> = classes.iter().map(|(class, _)| *class).collect();
-    vm.initialize_classes(&order)
-        .map_err(|e| format!("class initialization failed: {e}"))?;
-    Ok(vm)
+    Ok(())
 }
 
 fn strings(names: &[&str]) -> Vec<String> {
