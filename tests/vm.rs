@@ -281,6 +281,16 @@ fn redefining_a_method_invalidates_inline_caches() {
     in_both_gc_modes(|mut vm| {
         let run = |vm: &mut Vm| eval(vm, "(Point x: 1 y: 2) sum");
         assert_eq!(run(&mut vm), "3");
+        // A method whose send site caches `sum` (the do-its are compiled
+        // anew each time; this site is not).
+        let twice = |vm: &mut Vm| eval(vm, "(Point x: 1 y: 2) twiceSum");
+        let mut import = Import::default();
+        import.add_source(SourceFile::new(
+            "Point.extension.st",
+            "Extension { #name : 'Point' }\nPoint >> twiceSum [ ^ self sum * 2 ]\n",
+        ));
+        loader::load(&mut vm, &import).unwrap();
+        assert_eq!(twice(&mut vm), "6");
         let mut import = Import::default();
         import.add_source(SourceFile::new(
             "Point.extension.st",
@@ -288,6 +298,7 @@ fn redefining_a_method_invalidates_inline_caches() {
         ));
         loader::load(&mut vm, &import).unwrap();
         assert_eq!(run(&mut vm), "102");
+        assert_eq!(twice(&mut vm), "204");
     });
 }
 

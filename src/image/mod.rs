@@ -385,7 +385,7 @@ mod tests {
         assert!(block.contains(&code.as_ptr()));
         // Running fills the first VM's inline caches only.
         // (Booting ran the class initializers.)
-        let filled = |vm: &Vm| vm.caches.iter().filter(|c| c.epoch != 0).count();
+        let filled = |vm: &Vm| vm.caches.iter().filter(|c| c.class != 0).count();
         let before = (filled(&first), filled(&second));
         first.evaluate("20 factorial printString").unwrap();
         assert!(filled(&first) > before.0);

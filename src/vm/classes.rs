@@ -19,6 +19,7 @@ use crate::object::Oop;
 
 pub type ClassIndex = u32;
 
+// Index 0 is no class (an empty inline cache names it).
 pub const SMALL_INTEGER: ClassIndex = 1;
 pub const CHARACTER: ClassIndex = 2;
 pub const SMALL_FLOAT: ClassIndex = 3;

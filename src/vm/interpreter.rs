@@ -167,9 +167,7 @@ impl Vm {
             .collect()
     }
 
-    /// The method the send site's inline cache holds for `class`, if the
-    /// cache is valid for the current method epoch. The epoch starts at 1,
-    /// so an empty entry (epoch 0) never hits.
+    /// The method the send site's inline cache holds for `class`, if any.
     #[inline(always)]
     fn cache_hit(&self, site: &Instr, class: ClassIndex) -> Option<MethodRef> {
         debug_assert!((site.site as usize) < self.caches.len());
@@ -179,7 +177,7 @@ impl Vm {
         // other instructions have site 0, and caches are never removed.
         // (This is the send path's hottest load.)
         let entry = unsafe { *self.caches.get_unchecked(site.site as usize) };
-        (entry.class == class && entry.epoch == self.epoch).then_some(entry.method)
+        (entry.class == class).then_some(entry.method)
     }
 
     /// Finds the method for `selector` in `class`, through the send
@@ -194,11 +192,7 @@ impl Vm {
             return Some(method);
         }
         let method = self.classes.dispatch(class, selector, self.epoch)?;
-        self.caches[site.site as usize] = CacheEntry {
-            class,
-            method,
-            epoch: self.epoch,
-        };
+        self.caches[site.site as usize] = CacheEntry { class, method };
         Some(method)
     }
 

@@ -75,6 +75,7 @@ pub fn load(vm: &mut Vm, import: &Import) -> Result<(), Vec<String>> {
         };
         install_method(vm, class, &name, &m.method, m, &mut problems);
     }
+    vm.invalidate_lookups();
     vm.environment = env;
     let order: Vec<_> = defined
         .iter()
@@ -90,7 +91,8 @@ pub fn load(vm: &mut Vm, import: &Import) -> Result<(), Vec<String>> {
     }
 }
 
-/// Compiles `method` (read from `source`) into `class`, named `name`.
+/// Compiles `method` (read from `source`) into `class`, named `name`
+/// (`load` invalidates the lookups once, after the last).
 fn install_method(
     vm: &mut Vm,
     class: ClassIndex,
@@ -103,7 +105,7 @@ fn install_method(
         .and_then(|t| method::lower(vm, &t, class, method.clone()));
     match compiled {
         Ok(method) => {
-            vm.install(method);
+            vm.add_method(method);
         }
         Err(e) => problems.push(format!(
             "{}: {name}>>{}: {e}",
