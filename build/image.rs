@@ -217,10 +217,6 @@ fn entries_tokens(dictionary: &BTreeMap<u32, u32>) -> TokenStream {
 
 fn class_tokens(c: &ClassDefinition, place: ClassPlace) -> TokenStream {
     let name = &c.name;
-    let superclass = match &c.superclass {
-        Some(s) => quote!(Some(#s)),
-        None => quote!(None),
-    };
     let superclass_number = match place.superclass {
         Some(n) => quote!(Some(#n)),
         None => quote!(None),
@@ -247,7 +243,6 @@ fn class_tokens(c: &ClassDefinition, place: ClassPlace) -> TokenStream {
         ClassDescription {
             name: #name,
             name_symbol: #name_symbol,
-            superclass: #superclass,
             superclass_number: #superclass_number,
             inst_vars: &[#(#inst_vars),*],
             class_vars: &[#(#class_vars),*],

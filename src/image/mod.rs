@@ -47,7 +47,6 @@ pub struct ClassDescription {
     pub name: &'static str,
     /// Its name, a static Symbol (the index of its header).
     pub name_symbol: u32,
-    pub superclass: Option<&'static str>,
     /// The place of its superclass in [`ImageDescription::classes`].
     pub superclass_number: Option<u32>,
     /// The instance variables it defines (and the class variables, class
@@ -197,7 +196,10 @@ fn define_classes(
     for c in image.classes {
         vm.environment.add(ClassShape {
             name: c.name.to_string(),
-            superclass: c.superclass.map(str::to_string),
+            superclass: c
+                .superclass_number
+                .and_then(|n| image.classes.get(n as usize))
+                .map(|s| s.name.to_string()),
             inst_vars: strings(c.inst_vars),
             class_vars: strings(c.class_vars),
             class_inst_vars: strings(c.class_inst_vars),
@@ -225,16 +227,14 @@ fn define_classes(
             superclass,
             inst_vars: Names::Static(c.all_inst_vars),
             class_side_inst_vars: Names::Static(c.class_side_inst_vars),
-            class_vars: c.class_vars.to_vec(),
+            class_vars: c.class_vars,
             layout: c.layout,
             package: c.package,
             category: symbol(c.category_symbol),
             methods: MethodDictionary::image(c.methods, image.objects),
             class_methods: MethodDictionary::image(c.class_methods, image.objects),
         };
-        let index = loader::add_class(vm, class, &metaclass);
-        let meta = vm.classes.get(index).map_or(index, |c| c.partner);
-        classes.push((index, meta));
+        classes.push(loader::add_class(vm, class, &metaclass));
     }
     loader::connect_root_metaclasses(vm);
     Ok(classes)

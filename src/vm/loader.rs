@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 
 use zag_compiler::import::{convert_all, Import};
+use zag_compiler::tonel::ClassDefinition;
 
 use super::classes::{self, Class, ClassIndex, Names};
 use super::method_dictionary::MethodDictionary;
@@ -26,16 +27,9 @@ pub fn load(vm: &mut Vm, import: &Import) -> Result<(), Vec<String>> {
         import.classes_superclasses_first(|name| vm.classes.index_of(name).is_some());
     problems.extend(order_problems);
     let mut defined = Vec::new();
+    let metaclass = MetaclassSlots::of(env.all_inst_vars("Metaclass").iter().map(String::as_str));
     for &def in &ordered {
-        let class = NewClass {
-            name: &def.name,
-            superclass: def.superclass.as_deref(),
-            class_vars: &def.class_vars,
-            layout: def.layout,
-            package: def.package_name(),
-            category: &def.category_name(),
-        };
-        define_class(vm, &class, &env);
+        define_class(vm, def, &env, &metaclass);
         defined.push(def.name.clone());
     }
     connect_root_metaclasses(vm);
@@ -114,38 +108,32 @@ fn install_method(
     }
 }
 
-/// What defining a class from a Tonel file takes.
-pub(crate) struct NewClass<'a> {
-    pub name: &'a str,
-    pub superclass: Option<&'a str>,
-    pub class_vars: &'a [String],
-    pub layout: zag_compiler::tonel::Layout,
-    pub package: &'a str,
-    pub category: &'a str,
-}
-
 /// Defines (or redefines) a class read from a Tonel file, its variables
 /// counted in `env`.
-pub(crate) fn define_class(
+fn define_class(
     vm: &mut Vm,
-    class: &NewClass,
+    def: &ClassDefinition,
     env: &zag_compiler::environment::Environment,
+    metaclass: &MetaclassSlots,
 ) {
+    let class_vars: Vec<&str> = def.class_vars.iter().map(String::as_str).collect();
     let parts = ClassParts {
-        name: class.name,
-        name_symbol: vm.intern(class.name),
-        superclass: class.superclass.and_then(|s| vm.classes.index_of(s)),
-        inst_vars: Names::Owned(env.all_inst_vars(class.name)),
-        class_side_inst_vars: Names::Owned(env.class_side_inst_vars(class.name)),
-        class_vars: class.class_vars.iter().map(String::as_str).collect(),
-        layout: class.layout,
-        package: class.package,
-        category: vm.intern(class.category),
+        name: &def.name,
+        name_symbol: vm.intern(&def.name),
+        superclass: def
+            .superclass
+            .as_deref()
+            .and_then(|s| vm.classes.index_of(s)),
+        inst_vars: Names::Owned(env.all_inst_vars(&def.name)),
+        class_side_inst_vars: Names::Owned(env.class_side_inst_vars(&def.name)),
+        class_vars: &class_vars,
+        layout: def.layout,
+        package: def.package_name(),
+        category: vm.intern(&def.category_name()),
         methods: MethodDictionary::default(),
         class_methods: MethodDictionary::default(),
     };
-    let metaclass = MetaclassSlots::of(env.all_inst_vars("Metaclass").iter().map(String::as_str));
-    add_class(vm, parts, &metaclass);
+    add_class(vm, parts, metaclass);
 }
 
 /// A class and its metaclass, their names resolved and their variables
@@ -160,7 +148,7 @@ pub(crate) struct ClassParts<'a> {
     /// The class object's slots: Class's, then the class-side instance
     /// variables.
     pub class_side_inst_vars: Names,
-    pub class_vars: Vec<&'a str>,
+    pub class_vars: &'a [&'a str],
     pub layout: zag_compiler::tonel::Layout,
     pub package: &'a str,
     /// Its category, a Symbol.
@@ -200,8 +188,12 @@ impl MetaclassSlots {
 }
 
 /// Defines (or redefines) a class and its metaclass, and binds its name;
-/// answers the class's index.
-pub(crate) fn add_class(vm: &mut Vm, parts: ClassParts, metaclass: &MetaclassSlots) -> ClassIndex {
+/// answers their indices (class, metaclass).
+pub(crate) fn add_class(
+    vm: &mut Vm,
+    parts: ClassParts,
+    metaclass: &MetaclassSlots,
+) -> (ClassIndex, ClassIndex) {
     let ClassParts {
         name,
         name_symbol,
@@ -244,7 +236,7 @@ pub(crate) fn add_class(vm: &mut Vm, parts: ClassParts, metaclass: &MetaclassSlo
         (object, class_methods)
     });
     let mut variables = HashMap::new();
-    for var in class_vars {
+    for &var in class_vars {
         let key = vm.intern(var);
         variables.insert(var.to_string(), vm.new_association(key, vm.nil));
     }
@@ -298,7 +290,7 @@ pub(crate) fn add_class(vm: &mut Vm, parts: ClassParts, metaclass: &MetaclassSlo
         },
     );
     vm.set_global(name, class_object);
-    index
+    (index, meta)
 }
 
 /// The metaclass of a root class (`ProtoObject class`) inherits from
