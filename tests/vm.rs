@@ -117,7 +117,7 @@ fn eval(vm: &mut Vm, source: &str) -> String {
 
 /// Like `Vm::describe`, but shows Arrays' elements.
 fn describe(vm: &Vm, v: Oop) -> String {
-    let text = vm.describe(v);
+    let text = vm.universe.describe(v);
     if text != "an Array" {
         return text;
     }
@@ -200,7 +200,7 @@ fn unhandled_errors_carry_a_smalltalk_stack_trace() {
     );
     // The VM is usable after an error.
     let bare = vm.evaluate("Bare").unwrap();
-    assert_eq!(vm.describe(bare), "Bare");
+    assert_eq!(vm.universe.describe(bare), "Bare");
 }
 
 #[test]
@@ -307,9 +307,10 @@ fn methods_count_their_invocations() {
     in_both_gc_modes(|mut vm| {
         eval(&mut vm, "10 fib");
         let fib = vm
+            .universe
             .methods
             .iter()
-            .find(|m| vm.symbol_text(m.selector) == "fib")
+            .find(|m| vm.universe.symbol_text(m.selector) == "fib")
             .unwrap();
         assert_eq!(fib.invocations.get(), 177);
     });
@@ -321,9 +322,10 @@ fn quick_methods_answer_without_a_frame() {
     in_both_gc_modes(|mut vm| {
         let quick = |vm: &Vm, selector: &str| {
             let m = vm
+                .universe
                 .methods
                 .iter()
-                .find(|m| vm.symbol_text(m.selector) == selector)
+                .find(|m| vm.universe.symbol_text(m.selector) == selector)
                 .unwrap();
             (m.quick, m.invocations.get())
         };
@@ -414,7 +416,10 @@ fn closures_with_corrupted_fields_fail_cleanly() {
     }
     // A non-local return whose home id is nonsense is BlockCannotReturn.
     let result = vm.evaluate("| b | b := [:x | ^ x]. b home: 123456. [b value: 1] on: BlockCannotReturn do: [:e | #caught]");
-    assert_eq!(result.map(|v| vm.describe(v)), Ok("#caught".to_string()));
+    assert_eq!(
+        result.map(|v| vm.universe.describe(v)),
+        Ok("#caught".to_string())
+    );
 }
 
 #[test]
@@ -422,16 +427,20 @@ fn the_image_symbols_literals_and_methods_are_static_objects() {
     use zag::memory::statics::is_static;
     let mut vm = zag::image::boot().unwrap();
     // Start-up made no Symbol: every name it interns is in the image.
-    assert_eq!(vm.symbols_made_at_run_time(), 0);
+    assert_eq!(vm.universe.symbols_made_at_run_time(), 0);
     assert!(is_static(vm.intern("printString")));
-    assert!(is_static(vm.nil) && is_static(vm.true_object) && is_static(vm.false_object));
+    assert!(
+        is_static(vm.universe.nil)
+            && is_static(vm.universe.true_object)
+            && is_static(vm.universe.false_object)
+    );
     // A literal of an image method, and everything in it.
     let literal = vm.evaluate("ZagReadOnlyTest new imageLiteral").unwrap();
     assert!(is_static(literal));
     let elements: Vec<Oop> = (0..).map_while(|i| zag::memory::slot(literal, i)).collect();
     assert_eq!(elements.len(), 11);
     for e in elements.iter().filter(|e| e.is_pointer()) {
-        assert!(is_static(*e), "{}", vm.describe(*e));
+        assert!(is_static(*e), "{}", vm.universe.describe(*e));
     }
     // The image's CompiledMethod objects too; one compiled at run time
     // is made in old space.
@@ -469,7 +478,7 @@ fn the_image_symbols_literals_and_methods_are_static_objects() {
     let nodes: Vec<Oop> = (0..).map_while(|i| zag::memory::slot(nodes, i)).collect();
     assert!(nodes.len() > 20, "{} nodes", nodes.len());
     for n in &nodes {
-        assert!(is_static(*n), "{}", vm.describe(*n));
+        assert!(is_static(*n), "{}", vm.universe.describe(*n));
     }
     let ast = vm.evaluate("(Object >> #later) ast").unwrap();
     assert!(!is_static(ast) && vm.heap.is_old(ast));
@@ -487,10 +496,10 @@ fn the_image_symbols_literals_and_methods_are_static_objects() {
     // Made at run time: not static.
     let made = vm.evaluate("'two' , 'three'").unwrap();
     assert!(!is_static(made));
-    let before = vm.symbols_made_at_run_time();
+    let before = vm.universe.symbols_made_at_run_time();
     let symbol = vm.evaluate("'not in the image' asSymbol").unwrap();
     assert!(!is_static(symbol));
-    assert_eq!(vm.symbols_made_at_run_time(), before + 1);
+    assert_eq!(vm.universe.symbols_made_at_run_time(), before + 1);
     // Collections leave static objects alone, and they stay intact.
     vm.collect_garbage();
     vm.collect_old_space();

@@ -84,13 +84,14 @@ pub fn run(args: &BenchArgs, options: &super::VmOptions) -> ExitCode {
 
 /// The bundled benchmarks: the subclasses of ZagBenchmark, by name.
 fn bundled(vm: &Vm) -> Vec<String> {
-    let Some(base) = vm.classes.index_of("ZagBenchmark") else {
+    let Some(base) = vm.universe.classes.index_of("ZagBenchmark") else {
         return Vec::new();
     };
     let mut names: Vec<String> = vm
+        .universe
         .classes
         .iter()
-        .filter(|(i, c)| *i != base && !c.is_meta && vm.classes.inherits_from(*i, base))
+        .filter(|(i, c)| *i != base && !c.is_meta && vm.universe.classes.inherits_from(*i, base))
         .map(|(_, c)| c.name.clone())
         .collect();
     names.sort();
@@ -99,8 +100,9 @@ fn bundled(vm: &Vm) -> Vec<String> {
 
 fn measure(vm: &mut Vm, name: &str, args: &BenchArgs) -> Result<Row, String> {
     let class = vm
+        .universe
         .global(name)
-        .filter(|_| vm.classes.index_of(name).is_some())
+        .filter(|_| vm.universe.classes.index_of(name).is_some())
         .ok_or("no such benchmark class")?;
     let inner = match args.inner {
         Some(n) => n,
@@ -113,14 +115,14 @@ fn measure(vm: &mut Vm, name: &str, args: &BenchArgs) -> Result<Row, String> {
     let mut times_ms = Vec::with_capacity(args.iterations);
     for i in 0..args.iterations {
         eprint!("\r{name} {}/{} ...{:20}", i + 1, args.iterations, "");
-        let class = vm.global(name).ok_or("no such benchmark class")?;
+        let class = vm.universe.global(name).ok_or("no such benchmark class")?;
         let benchmark = vm.send(class, "new", &[]).map_err(|e| e.to_string())?;
         let start = Instant::now();
         let verified = vm
             .send(benchmark, "innerBenchmarkLoop:", &[inner_oop])
             .map_err(|e| e.to_string())?;
         times_ms.push(start.elapsed().as_secs_f64() * 1000.0);
-        if verified != vm.true_object {
+        if verified != vm.universe.true_object {
             return Err(format!("the result did not verify (run {})", i + 1));
         }
     }

@@ -41,7 +41,7 @@ pub fn evaluate_and_print(vm: &mut Vm, source: &str) -> Result<String, VmError> 
         None => Err(VmError {
             message: format!(
                 "printString answered {}, not a String",
-                vm.describe(printed)
+                vm.universe.describe(printed)
             ),
             trace: Vec::new(),
             kind: zag::vm::ErrorKind::Vm,

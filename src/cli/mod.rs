@@ -50,7 +50,7 @@ impl VmOptions {
                 return None;
             }
         };
-        vm.arguments = arguments;
+        vm.universe.arguments = arguments;
         vm.set_gc_stress(self.gc_stress);
         if self.full_gc {
             vm.heap.set_full_collection_threshold(Some(0));

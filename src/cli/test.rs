@@ -20,7 +20,7 @@ pub fn run(args: &TestArgs, options: &super::VmOptions) -> ExitCode {
     let Some(mut vm) = options.boot(Vec::new()) else {
         return ExitCode::FAILURE;
     };
-    let Some(runner) = vm.global("CommandLineTestRunner") else {
+    let Some(runner) = vm.universe.global("CommandLineTestRunner") else {
         eprintln!("zag test: the image has no CommandLineTestRunner (SUnit-Core)");
         return ExitCode::FAILURE;
     };
@@ -51,7 +51,7 @@ pub fn run(args: &TestArgs, options: &super::VmOptions) -> ExitCode {
         .send(runner, "runNames:", &[names])
         .and_then(|result| vm.send(result, "hasPassed", &[]));
     let status = match passed {
-        Ok(p) if p == vm.boolean(true) => ExitCode::SUCCESS,
+        Ok(p) if p == vm.universe.boolean(true) => ExitCode::SUCCESS,
         Ok(_) => ExitCode::FAILURE,
         Err(e) => {
             eprintln!("{e}");

@@ -175,10 +175,10 @@ pub fn boot() -> Result<Vm, String> {
 
 pub fn boot_from(image: &'static ImageDescription) -> Result<Vm, String> {
     let mut vm = Vm::new();
-    vm.use_static_symbols(image.objects, image.symbols);
+    vm.universe.use_static_symbols(image.objects, image.symbols);
     let classes = define_classes(&mut vm, image)?;
     resolve_bindings(&mut vm, image)?;
-    vm.add_send_sites(image.send_sites);
+    vm.universe.add_send_sites(image.send_sites);
     register_methods(&mut vm, image, &classes)?;
     let order: Vec<_> = classes.iter().map(|(class, _)| *class).collect();
     vm.initialize_classes(&order)
@@ -194,7 +194,7 @@ fn define_classes(
     image: &'static ImageDescription,
 ) -> Result<Vec<(ClassIndex, ClassIndex)>, String> {
     for c in image.classes {
-        vm.environment.add(ClassShape {
+        vm.universe.environment.add(ClassShape {
             name: c.name.to_string(),
             superclass: c
                 .superclass_number
@@ -210,7 +210,7 @@ fn define_classes(
     let mut classes: Vec<(ClassIndex, ClassIndex)> = Vec::with_capacity(image.classes.len());
     let metaclass = loader::MetaclassSlots::of(image.metaclass_inst_vars.iter().copied());
     let symbol = |at: u32| statics::object_at(image.objects, at as usize);
-    vm.reserve_classes(image.classes.len());
+    vm.universe.reserve_classes(image.classes.len());
     for c in image.classes {
         let superclass = match c.superclass_number {
             Some(n) => Some(
@@ -248,10 +248,11 @@ fn resolve_bindings(vm: &mut Vm, image: &'static ImageDescription) -> Result<(),
             BindingDescription::Global(name) => vm.global_binding(name),
             BindingDescription::ClassVariable(class, name)
             | BindingDescription::PoolVariable(class, name) => vm
+                .universe
                 .class_variable(class, name)
                 .ok_or_else(|| format!("variable {class}>>{name} is not defined"))?,
         };
-        vm.add_binding(association);
+        vm.universe.add_binding(association);
     }
     Ok(())
 }
@@ -292,7 +293,7 @@ fn register_methods(
                 constant(vm, image, c)
                     .map_err(|e| format!("{}>>{}: {e}", class_name(), m.selector))?,
             ),
-            other => other.map(|_| vm.nil),
+            other => other.map(|_| vm.universe.nil),
         };
         let selector = statics::object_at(image.objects, m.selector_symbol as usize);
         let method = Method::new(
@@ -311,7 +312,7 @@ fn register_methods(
         // (Its class's method dictionary, static, names it already.)
         let registered = vm.register_as(method, object);
         if let Some(at) = m.ast {
-            vm.methods[registered as usize].ast_object =
+            vm.universe.methods[registered as usize].ast_object =
                 statics::object_at(image.objects, at as usize);
         }
         // The static code and CompiledMethod name the method by its place
@@ -339,9 +340,9 @@ fn constant(
 ) -> Result<Oop, String> {
     use LiteralDescription as L;
     Ok(match c {
-        L::Nil => vm.nil,
-        L::True => vm.true_object,
-        L::False => vm.false_object,
+        L::Nil => vm.universe.nil,
+        L::True => vm.universe.true_object,
+        L::False => vm.universe.false_object,
         L::Integer(i) => Oop::small_integer(*i).ok_or("a SmallInteger constant out of range")?,
         L::Float(bits) => {
             Oop::small_float(f64::from_bits(*bits)).ok_or("a SmallFloat64 constant out of range")?
@@ -357,16 +358,17 @@ mod tests {
 
     /// The code of `class>>selector` in `vm`.
     fn code_of(vm: &mut Vm, class: &str, selector: &str) -> &'static [Instr] {
-        let class = vm.classes.index_of(class).expect("a kernel class");
+        let class = vm.universe.classes.index_of(class).expect("a kernel class");
         let selector = vm.intern(selector);
         let method = vm
+            .universe
             .classes
             .get(class)
             .expect("defined")
             .methods
             .get(selector);
         let method = method.expect("a method of the image");
-        match vm.methods[method as usize].units[0].code {
+        match vm.universe.methods[method as usize].units[0].code {
             Code::Static(code) => code,
             Code::Owned(_) => panic!("an image method has static code"),
         }
@@ -385,19 +387,20 @@ mod tests {
         assert!(block.contains(&code.as_ptr()));
         // Running fills the first VM's inline caches only.
         // (Booting ran the class initializers.)
-        let filled = |vm: &Vm| vm.caches.iter().filter(|c| c.class != 0).count();
+        let filled = |vm: &Vm| vm.universe.caches.iter().filter(|c| c.class != 0).count();
         let before = (filled(&first), filled(&second));
         first.evaluate("20 factorial printString").unwrap();
         assert!(filled(&first) > before.0);
         assert_eq!(filled(&second), before.1);
-        assert_eq!(second.caches.len(), 1 + IMAGE.send_sites as usize);
+        assert_eq!(second.universe.caches.len(), 1 + IMAGE.send_sites as usize);
         // Each VM resolved the image's bindings to its own Associations.
-        assert_eq!(first.bindings.len(), IMAGE.bindings.len());
-        assert!(!first.bindings.is_empty());
+        assert_eq!(first.universe.bindings.len(), IMAGE.bindings.len());
+        assert!(!first.universe.bindings.is_empty());
         assert!(first
+            .universe
             .bindings
             .iter()
-            .zip(&second.bindings)
+            .zip(&second.universe.bindings)
             .all(|(a, b)| a != b));
     }
 
@@ -406,8 +409,8 @@ mod tests {
         let mut first = boot().unwrap();
         let mut second = boot().unwrap();
         fn dictionary<'v>(vm: &'v Vm, class: &str) -> &'v MethodDictionary {
-            let class = vm.classes.index_of(class).expect("a kernel class");
-            &vm.classes.get(class).expect("defined").methods
+            let class = vm.universe.classes.index_of(class).expect("a kernel class");
+            &vm.universe.classes.get(class).expect("defined").methods
         }
         // Integer's dictionary is build.rs's table: both VMs find the
         // method it names, and neither filled anything.
@@ -463,7 +466,7 @@ mod tests {
     #[test]
     fn run_time_code_reuses_the_bindings_and_gets_its_own_sites() {
         let mut vm = boot().unwrap();
-        let (sites, bindings) = (vm.caches.len(), vm.bindings.len());
+        let (sites, bindings) = (vm.universe.caches.len(), vm.universe.bindings.len());
         // A global the image's code names already.
         let global = IMAGE
             .bindings
@@ -477,8 +480,8 @@ mod tests {
             "{global} yourself. Smalltalk at: #ZagRunTimeGlobal put: 3"
         ))
         .unwrap();
-        assert_eq!(vm.bindings.len(), bindings);
-        assert!(vm.caches.len() > sites);
+        assert_eq!(vm.universe.bindings.len(), bindings);
+        assert!(vm.universe.caches.len() > sites);
         // A global no image method names gets a new number.
         assert!(!IMAGE
             .bindings
@@ -486,6 +489,6 @@ mod tests {
             .any(|b| matches!(b, BindingDescription::Global("ZagRunTimeGlobal"))));
         let seven = vm.evaluate("ZagRunTimeGlobal + 4").unwrap();
         assert_eq!(seven.as_small_integer(), Some(7));
-        assert_eq!(vm.bindings.len(), bindings + 1);
+        assert_eq!(vm.universe.bindings.len(), bindings + 1);
     }
 }

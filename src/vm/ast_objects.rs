@@ -16,8 +16,8 @@ use crate::object::{Format, Oop};
 impl Vm {
     /// The AST object of a registered method (built on first request).
     pub(crate) fn method_ast_object(&mut self, m: MethodRef) -> Result<Oop, String> {
-        let method = &self.methods[m as usize];
-        if method.ast_object != self.nil {
+        let method = &self.universe.methods[m as usize];
+        if method.ast_object != self.universe.nil {
             return Ok(method.ast_object);
         }
         let MethodSource::Ast(ast) = &method.source else {
@@ -25,7 +25,7 @@ impl Vm {
         };
         let (ast, compiled) = (ast.clone(), method.object);
         let node = builder::method_node(&mut OldSpaceNodes { vm: self }, &ast, compiled)?;
-        self.methods[m as usize].ast_object = node;
+        self.universe.methods[m as usize].ast_object = node;
         Ok(node)
     }
 }
@@ -53,11 +53,11 @@ impl ObjectSpace for OldSpaceNodes<'_> {
 
     fn node(&mut self, class: NodeClass, fields: &[(&str, Oop)]) -> Result<Oop, String> {
         let index = classes::ast_node_class(class);
-        let Some(definition) = self.vm.classes.get(index) else {
+        let Some(definition) = self.vm.universe.classes.get(index) else {
             return Err(format!("the kernel has no {}", class.name()));
         };
         let variables = &definition.inst_vars;
-        let nil = self.vm.nil.bits();
+        let nil = self.vm.universe.nil.bits();
         let object = self
             .vm
             .heap

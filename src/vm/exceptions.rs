@@ -44,8 +44,9 @@ pub struct Signal {
 
 impl Vm {
     fn exception_slot(&self, name: &str) -> Option<usize> {
-        let exception = self.classes.index_of("Exception")?;
-        self.classes
+        let exception = self.universe.classes.index_of("Exception")?;
+        self.universe
+            .classes
             .get(exception)?
             .inst_vars
             .iter()
@@ -55,10 +56,13 @@ impl Vm {
     /// Whether `selector` (an exception class or an ExceptionSet) handles
     /// `exception`, as `handles:` answers for classes and sets.
     fn handles(&self, selector: Oop, exception: Oop) -> bool {
-        if let Some(class) = self.classes.index_of_object(selector) {
-            return self.classes.inherits_from(class_index_of(exception), class);
+        if let Some(class) = self.universe.classes.index_of_object(selector) {
+            return self
+                .universe
+                .classes
+                .inherits_from(class_index_of(exception), class);
         }
-        if Some(class_index_of(selector)) == self.classes.index_of("ExceptionSet") {
+        if Some(class_index_of(selector)) == self.universe.classes.index_of("ExceptionSet") {
             if let Some(list) = memory::slot(selector, 0) {
                 let count = if list.is_pointer() {
                     unsafe { memory::slot_count(list) }
@@ -76,7 +80,8 @@ impl Vm {
     /// The innermost signal record of an exception being handled (an
     /// `outer` inside a handler makes a second one for the same exception).
     fn signal_of(&self, exception: Oop) -> Option<Signal> {
-        self.signals
+        self.process
+            .signals
             .iter()
             .rev()
             .find(|s| s.exception == exception)
@@ -87,29 +92,29 @@ impl Vm {
     /// or `outer`), searching handlers in frames below `below` (all frames
     /// when `None`).
     pub(crate) fn signal(&mut self, exception: Oop, below: Option<usize>, return_ip: Ip) -> Prim {
-        let start = below.unwrap_or(self.frames.len());
+        let start = below.unwrap_or(self.process.frames.len());
         for i in (0..start).rev() {
-            let f = self.frames[i];
-            let m = &self.methods[f.method as usize];
+            let f = self.process.frames[i];
+            let m = &self.universe.methods[f.method as usize];
             if f.unit != 0 || m.primitive != HANDLER_MARKER || m.units[0].num_args != 2 {
                 continue;
             }
             let active = f.base + 3;
-            if self.stack[active] != self.true_object {
+            if self.process.stack[active] != self.universe.true_object {
                 continue;
             }
-            if !self.handles(self.stack[f.base + 1], exception) {
+            if !self.handles(self.process.stack[f.base + 1], exception) {
                 continue;
             }
-            self.next_signal += 1;
-            let id = self.next_signal;
-            self.signals.push(Signal {
+            self.process.next_signal += 1;
+            let id = self.process.next_signal;
+            self.process.signals.push(Signal {
                 id,
                 exception,
                 handler: f.id,
                 resume_ip: return_ip,
-                resume_height: self.stack.len() - 1,
-                frames: self.frames.len(),
+                resume_height: self.process.stack.len() - 1,
+                frames: self.process.frames.len(),
             });
             if let Some(slot) = self.exception_slot("signalContext") {
                 self.store(
@@ -118,14 +123,14 @@ impl Vm {
                     Oop::small_integer(id as i64).expect("small"),
                 );
             }
-            self.stack[active] = self.false_object;
-            let handler = self.stack[f.base + 2];
-            let continuation = self.continuations.handler_completed();
+            self.process.stack[active] = self.universe.false_object;
+            let handler = self.process.stack[f.base + 2];
+            let continuation = self.universe.continuations.handler_completed();
             // The handler block runs on top: [handler, exception] replaces
             // the receiver of `signal`. A block without argument gets
             // `value`, one with an argument `value:`, anything else `cull:`.
-            self.stack.pop();
-            self.stack.push(handler);
+            self.process.stack.pop();
+            self.process.stack.push(handler);
             let arity = (class_index_of(handler) == super::classes::BLOCK_CLOSURE)
                 .then(|| memory::slot(handler, super::interpreter::CLOSURE_NUM_ARGS))
                 .flatten()
@@ -133,11 +138,11 @@ impl Vm {
             return match arity {
                 Some(0) => super::primitives::call(self, 201, 0, continuation),
                 Some(1) => {
-                    self.stack.push(exception);
+                    self.process.stack.push(exception);
                     super::primitives::call(self, 202, 1, continuation)
                 }
                 _ => {
-                    self.stack.push(exception);
+                    self.process.stack.push(exception);
                     let cull = self.intern("cull:");
                     Prim::Continue(self.send_selector(cull, 1, continuation, None, None))
                 }
@@ -151,22 +156,23 @@ impl Vm {
 
     /// Finishes the handling of `signal` by unwinding with `action`.
     fn finish(&mut self, signal: Signal, target: u64, action: Action) -> Ip {
-        self.signals.retain(|s| s.id < signal.id);
+        self.process.signals.retain(|s| s.id < signal.id);
         self.unwind(target, action)
     }
 
     /// Forgets signals whose handler frames are gone.
     pub(crate) fn forget_dead_signals(&mut self) {
-        let frames = &self.frames;
-        self.signals
+        let frames = &self.process.frames;
+        self.process
+            .signals
             .retain(|s| s.frames <= frames.len() && frames.iter().any(|f| f.id == s.handler));
     }
 }
 
 /// A handler block fell off its end: `return:` its value.
 pub(crate) fn handler_completed(vm: &mut Vm, _ip: Ip) -> Ip {
-    let value = vm.stack.pop().expect("the handler's value");
-    let Some(signal) = vm.signals.last().copied() else {
+    let value = vm.process.stack.pop().expect("the handler's value");
+    let Some(signal) = vm.process.signals.last().copied() else {
         return vm.fail("internal error: a handler completed with no signal in progress");
     };
     vm.finish(signal, signal.handler, Action::Return(value))
@@ -175,14 +181,18 @@ pub(crate) fn handler_completed(vm: &mut Vm, _ip: Ip) -> Ip {
 /// The exception primitives (receiver: the exception).
 pub(crate) fn primitive(vm: &mut Vm, name: u32, args: usize, return_ip: Ip) -> Prim {
     use super::primitives::named_numbers::*;
-    let len = vm.stack.len();
-    let exception = vm.stack[len - args - 1];
-    let arg = if args > 0 { vm.stack[len - 1] } else { vm.nil };
+    let len = vm.process.stack.len();
+    let exception = vm.process.stack[len - args - 1];
+    let arg = if args > 0 {
+        vm.process.stack[len - 1]
+    } else {
+        vm.universe.nil
+    };
     match name {
         SIGNAL => vm.signal(exception, None, return_ip),
         OUTER => match vm.signal_of(exception) {
             Some(s) => {
-                let Some(below) = vm.frames.iter().position(|f| f.id == s.handler) else {
+                let Some(below) = vm.process.frames.iter().position(|f| f.id == s.handler) else {
                     return failure(BAD_RECEIVER);
                 };
                 vm.signal(exception, Some(below), return_ip)
@@ -198,13 +208,13 @@ pub(crate) fn primitive(vm: &mut Vm, name: u32, args: usize, return_ip: Ip) -> P
             None => failure(BAD_RECEIVER),
         },
         RESUME => match vm.signal_of(exception) {
-            Some(s) if s.frames <= vm.frames.len() => {
+            Some(s) if s.frames <= vm.process.frames.len() => {
                 // The handler is done: it may catch again.
-                if let Some(h) = vm.frames.iter().find(|f| f.id == s.handler) {
+                if let Some(h) = vm.process.frames.iter().find(|f| f.id == s.handler) {
                     let active = h.base + 3;
-                    vm.stack[active] = vm.true_object;
+                    vm.process.stack[active] = vm.universe.true_object;
                 }
-                let signaller = vm.frames[s.frames - 1].id;
+                let signaller = vm.process.frames[s.frames - 1].id;
                 let action = Action::Resume {
                     value: arg,
                     height: s.resume_height,
@@ -216,7 +226,7 @@ pub(crate) fn primitive(vm: &mut Vm, name: u32, args: usize, return_ip: Ip) -> P
         },
         UNHANDLED => {
             let description = memory::bytes(arg).map(|b| String::from_utf8_lossy(b).into_owned());
-            let message = description.unwrap_or_else(|| vm.describe(exception));
+            let message = description.unwrap_or_else(|| vm.universe.describe(exception));
             Prim::Continue(vm.fail_unhandled(message))
         }
         _ => failure(BAD_RECEIVER),
@@ -228,21 +238,22 @@ impl Vm {
     /// Smalltalk stack from the signalling method outwards.
     fn fail_unhandled(&mut self, message: String) -> Ip {
         // Drop the frames of the exception's own methods (defaultAction...).
-        let exception_class: Option<ClassIndex> = self.classes.index_of("Exception");
-        let mut frames = self.frames.len();
+        let exception_class: Option<ClassIndex> = self.universe.classes.index_of("Exception");
+        let mut frames = self.process.frames.len();
         while frames > 0 {
-            let m = &self.methods[self.frames[frames - 1].method as usize];
-            let class = self
-                .classes
-                .get(m.class)
-                .map(|c| if c.is_meta { c.partner } else { m.class });
+            let m = &self.universe.methods[self.process.frames[frames - 1].method as usize];
+            let class =
+                self.universe
+                    .classes
+                    .get(m.class)
+                    .map(|c| if c.is_meta { c.partner } else { m.class });
             match (class, exception_class) {
-                (Some(c), Some(e)) if self.classes.inherits_from(c, e) => frames -= 1,
+                (Some(c), Some(e)) if self.universe.classes.inherits_from(c, e) => frames -= 1,
                 _ => break,
             }
         }
-        let trace = self.trace_of(&self.frames[..frames]);
-        self.error = Some(VmError {
+        let trace = self.trace_of(&self.process.frames[..frames]);
+        self.process.error = Some(VmError {
             message,
             trace,
             kind: ErrorKind::Unhandled,

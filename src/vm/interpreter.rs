@@ -15,6 +15,7 @@
 use super::classes::{self, ClassIndex};
 use super::method::{CacheEntry, Instr, MethodRef, Quick};
 use super::primitives::{self, Prim};
+use super::process::Frame;
 use super::{ErrorKind, Vm, VmError};
 use crate::memory::{self, class_index_of};
 use crate::object::{Format, Oop};
@@ -32,22 +33,6 @@ pub const MAX_FRAMES: usize = 1 << 20;
 /// Frames beyond [`MAX_FRAMES`] for handling a stack overflow (the
 /// signal, the handler search and the handler).
 pub const OVERFLOW_FRAMES: usize = 10_000;
-
-#[derive(Clone, Copy, Debug)]
-pub struct Frame {
-    pub method: MethodRef,
-    pub unit: u16,
-    /// Stack index of the receiver.
-    pub base: usize,
-    /// Where the caller continues; null when the caller is Rust.
-    pub return_ip: Ip,
-    /// Unique id of this activation.
-    pub id: u64,
-    /// Id of the method activation `^` returns from (itself for methods).
-    pub home: u64,
-    /// The `base` register to restore on return (the caller's base).
-    pub caller_base: usize,
-}
 
 /// Closure slots (a VM-defined layout, which the kernel's BlockClosure
 /// declares as its instance variables): then the copied values.
@@ -80,9 +65,9 @@ pub(crate) fn run(vm: &mut Vm, mut ip: Ip) -> Result<Oop, VmError> {
         let handler = unsafe { (*ip).handler };
         ip = handler(vm, ip);
     }
-    match vm.error.take() {
+    match vm.process.error.take() {
         Some(e) => Err(e),
-        None => Ok(vm.result),
+        None => Ok(vm.process.result),
     }
 }
 
@@ -99,24 +84,20 @@ fn next(ip: Ip) -> Ip {
 
 impl Vm {
     fn frame(&self) -> &Frame {
-        self.frames.last().expect("a frame is active")
+        self.process.frames.last().expect("a frame is active")
     }
 
     fn slot_index(&self, slot: u32) -> usize {
-        self.base + 1 + slot as usize
-    }
-
-    /// Reloads the `base` register from the current frame.
-    pub(crate) fn sync_base(&mut self) {
-        self.base = self.frames.last().map_or(0, |f| f.base);
+        self.process.base + 1 + slot as usize
     }
 
     fn push(&mut self, value: Oop) {
-        self.stack.push(value);
+        self.process.stack.push(value);
     }
 
     fn pop(&mut self) -> Oop {
-        self.stack
+        self.process
+            .stack
             .pop()
             .expect("the compiler keeps the operand stack balanced")
     }
@@ -124,15 +105,16 @@ impl Vm {
     /// Moves the top `count` values into the slots of `object`, a new
     /// object, from `first_slot` on.
     fn pop_into(&mut self, object: Oop, first_slot: usize, count: usize) {
-        let first = self.stack.len() - count;
-        for (i, v) in self.stack[first..].iter().enumerate() {
+        let first = self.process.stack.len() - count;
+        for (i, v) in self.process.stack[first..].iter().enumerate() {
             memory::set_slot(object, first_slot + i, *v);
         }
-        self.stack.truncate(first);
+        self.process.stack.truncate(first);
     }
 
     fn top(&self) -> Oop {
         *self
+            .process
             .stack
             .last()
             .expect("the compiler keeps the operand stack balanced")
@@ -141,8 +123,8 @@ impl Vm {
     /// Records an error with the Smalltalk stack trace; answers null, which
     /// stops the interpreter.
     pub(crate) fn fail(&mut self, message: impl Into<String>) -> Ip {
-        let trace = self.trace_of(&self.frames);
-        self.error = Some(VmError {
+        let trace = self.trace_of(&self.process.frames);
+        self.process.error = Some(VmError {
             message: message.into(),
             trace,
             kind: ErrorKind::Vm,
@@ -156,12 +138,12 @@ impl Vm {
             .iter()
             .rev()
             .map(|f| {
-                let m = &self.methods[f.method as usize];
+                let m = &self.universe.methods[f.method as usize];
                 let block = if f.unit == 0 { "" } else { "[] in " };
                 format!(
                     "{block}{}>>{}",
-                    self.classes.name(m.class),
-                    self.symbol_text(m.selector)
+                    self.universe.classes.name(m.class),
+                    self.universe.symbol_text(m.selector)
                 )
             })
             .collect()
@@ -170,13 +152,13 @@ impl Vm {
     /// The method the send site's inline cache holds for `class`, if any.
     #[inline(always)]
     fn cache_hit(&self, site: &Instr, class: ClassIndex) -> Option<MethodRef> {
-        debug_assert!((site.site as usize) < self.caches.len());
+        debug_assert!((site.site as usize) < self.universe.caches.len());
         // SAFETY: every instruction this VM runs has a site below its
         // cache count: the image's sites are counted at boot before any
         // code runs, run-time code gets its sites from `new_send_site`,
         // other instructions have site 0, and caches are never removed.
         // (This is the send path's hottest load.)
-        let entry = unsafe { *self.caches.get_unchecked(site.site as usize) };
+        let entry = unsafe { *self.universe.caches.get_unchecked(site.site as usize) };
         (entry.class == class).then_some(entry.method)
     }
 
@@ -191,8 +173,11 @@ impl Vm {
         if let Some(method) = self.cache_hit(site, class) {
             return Some(method);
         }
-        let method = self.classes.dispatch(class, selector, self.epoch)?;
-        self.caches[site.site as usize] = CacheEntry { class, method };
+        let method = self
+            .universe
+            .classes
+            .dispatch(class, selector, self.universe.epoch)?;
+        self.universe.caches[site.site as usize] = CacheEntry { class, method };
         Some(method)
     }
 
@@ -203,24 +188,24 @@ impl Vm {
     pub(crate) fn invoke(&mut self, method: MethodRef, args: usize, return_ip: Ip) -> Ip {
         // One test on the common path: most methods just run their code;
         // then the most common quick methods, getters and constants.
-        let m = &self.methods[method as usize];
+        let m = &self.universe.methods[method as usize];
         if m.plain {
             return self.activate(method, 0, args, return_ip, None);
         }
         match (m.quick, args) {
             (Quick::ReturnInstVar(index), 0) => {
-                let top = self.stack.len() - 1;
-                if let Some(value) = memory::slot(self.stack[top], index as usize) {
+                let top = self.process.stack.len() - 1;
+                if let Some(value) = memory::slot(self.process.stack[top], index as usize) {
                     m.invocations.set(m.invocations.get() + 1);
-                    self.stack[top] = value;
+                    self.process.stack[top] = value;
                     return return_ip;
                 }
             }
             // `isNil`, `isString`...: a constant.
             (Quick::ReturnConstant(value), 0) => {
                 m.invocations.set(m.invocations.get() + 1);
-                let top = self.stack.len() - 1;
-                self.stack[top] = value;
+                let top = self.process.stack.len() - 1;
+                self.process.stack[top] = value;
                 return return_ip;
             }
             _ => {}
@@ -236,14 +221,14 @@ impl Vm {
     /// then its code runs, to report that.
     #[inline(never)]
     fn invoke_quick(&mut self, method: MethodRef, args: usize, return_ip: Ip) -> Ip {
-        let quick = self.methods[method as usize].quick;
+        let quick = self.universe.methods[method as usize].quick;
         match self.answer_quick(quick, args) {
             Some(value) => {
-                let m = &self.methods[method as usize];
+                let m = &self.universe.methods[method as usize];
                 m.invocations.set(m.invocations.get() + 1);
-                let receiver_at = self.stack.len() - args - 1;
-                self.stack.truncate(receiver_at + 1);
-                self.stack[receiver_at] = value;
+                let receiver_at = self.process.stack.len() - args - 1;
+                self.process.stack.truncate(receiver_at + 1);
+                self.process.stack[receiver_at] = value;
                 return_ip
             }
             None => self.activate(method, 0, args, return_ip, None),
@@ -255,14 +240,14 @@ impl Vm {
     #[inline(never)]
     fn invoke_primitive(&mut self, method: MethodRef, args: usize, return_ip: Ip) -> Ip {
         let (primitive, primitive_fn, error_slot) = {
-            let m = &self.methods[method as usize];
+            let m = &self.universe.methods[method as usize];
             (m.primitive, m.primitive_fn, m.primitive_error_slot)
         };
         let code = match primitive_fn(self, primitive, args, return_ip) {
             Prim::Value(v) => {
-                let receiver_at = self.stack.len() - args - 1;
-                self.stack.truncate(receiver_at + 1);
-                self.stack[receiver_at] = v;
+                let receiver_at = self.process.stack.len() - args - 1;
+                self.process.stack.truncate(receiver_at + 1);
+                self.process.stack[receiver_at] = v;
                 return return_ip;
             }
             Prim::Continue(ip) => return ip,
@@ -271,14 +256,18 @@ impl Vm {
         let ip = self.activate(method, 0, args, return_ip, None);
         // (An activation replaced by a stack-overflow signal has no such
         // temporary.)
-        let activated = self.frames.last().is_some_and(|f| f.method == method);
+        let activated = self
+            .process
+            .frames
+            .last()
+            .is_some_and(|f| f.method == method);
         if let (Some(slot), false, true) = (error_slot, ip.is_null(), activated) {
             let value = match primitives::ERROR_TABLE.get((code as usize).wrapping_sub(2)) {
                 Some(name) => self.intern(name),
-                None => self.nil,
+                None => self.universe.nil,
             };
             let at = self.slot_index(slot as u32);
-            self.stack[at] = value;
+            self.process.stack[at] = value;
         }
         ip
     }
@@ -287,7 +276,7 @@ impl Vm {
     /// on the stack; None (leaving the stack as it was) when the receiver
     /// lacks the slot, for the method's code to report.
     fn answer_quick(&mut self, quick: Quick, args: usize) -> Option<Oop> {
-        let receiver = self.stack[self.stack.len() - args - 1];
+        let receiver = self.process.stack[self.process.stack.len() - args - 1];
         match quick {
             Quick::No => None,
             Quick::ReturnSelf => Some(receiver),
@@ -315,26 +304,27 @@ impl Vm {
         closure: Option<Oop>,
     ) -> Ip {
         let (num_temps, max_stack, code) = {
-            let u = &self.methods[method as usize].units[unit as usize];
+            let u = &self.universe.methods[method as usize].units[unit as usize];
             (u.num_temps as usize, u.max_stack as usize, u.code.as_ptr())
         };
-        if !self.stack.has_room_for(num_temps + max_stack + 8)
-            || self.stack.overflowed
-            || self.frames.len() >= MAX_FRAMES
+        if !self.process.stack.has_room_for(num_temps + max_stack + 8)
+            || self.process.stack.overflowed
+            || self.process.frames.len() >= MAX_FRAMES
         {
-            let in_reserve = self.handling_overflow
+            let in_reserve = self.process.handling_overflow
                 && self
+                    .process
                     .stack
                     .has_room_in_reserve_for(num_temps + max_stack + 8)
-                && !self.stack.overflowed
-                && self.frames.len() < MAX_FRAMES + OVERFLOW_FRAMES;
+                && !self.process.stack.overflowed
+                && self.process.frames.len() < MAX_FRAMES + OVERFLOW_FRAMES;
             if !in_reserve {
                 return self.stack_overflow(args, return_ip);
             }
         }
-        let base = self.stack.len() - args - 1;
-        self.next_activation += 1;
-        let id = self.next_activation;
+        let base = self.process.stack.len() - args - 1;
+        self.process.next_activation += 1;
+        let id = self.process.next_activation;
         let mut home = id;
         if let Some(closure) = closure {
             let count = unsafe { memory::slot_count(closure) };
@@ -342,23 +332,26 @@ impl Vm {
                 let v = memory::slot(closure, i).expect("in bounds");
                 self.push(v);
             }
-            self.stack[base] = memory::slot(closure, CLOSURE_RECEIVER).unwrap_or(self.nil);
+            self.process.stack[base] =
+                memory::slot(closure, CLOSURE_RECEIVER).unwrap_or(self.universe.nil);
             home = memory::slot(closure, CLOSURE_HOME)
                 .and_then(Oop::as_small_integer)
                 .unwrap_or(0) as u64;
         }
-        let nil = self.nil;
-        self.stack.resize(self.stack.len() + num_temps, nil);
-        self.frames.push(Frame {
+        let nil = self.universe.nil;
+        self.process
+            .stack
+            .resize(self.process.stack.len() + num_temps, nil);
+        self.process.frames.push(Frame {
             method,
             unit,
             base,
             return_ip,
             id,
             home,
-            caller_base: self.base,
+            caller_base: self.process.base,
         });
-        self.base = base;
+        self.process.base = base;
         code
     }
 
@@ -372,15 +365,18 @@ impl Vm {
     fn stack_overflow(&mut self, args: usize, return_ip: Ip) -> Ip {
         let message = format!(
             "stack overflow: recursion deeper than the Smalltalk stack allows ({} frames)",
-            self.frames.len()
+            self.process.frames.len()
         );
-        let error = self.global("Error").filter(|_| !self.handling_overflow);
+        let error = self
+            .universe
+            .global("Error")
+            .filter(|_| !self.process.handling_overflow);
         let Some(error) = error else {
             return self.fail(message);
         };
-        self.handling_overflow = true;
-        let len = self.stack.len();
-        self.stack.truncate(len - args - 1);
+        self.process.handling_overflow = true;
+        let len = self.process.stack.len();
+        self.process.stack.truncate(len - args - 1);
         self.push(error);
         let text = self.new_string(crate::memory::Space::Young, &message);
         self.push(text);
@@ -391,55 +387,65 @@ impl Vm {
     /// Leaves the overflow reserve once the stack is well below its limits
     /// again (an unwind, such as a handler's return, got it there).
     pub(crate) fn leave_overflow_reserve(&mut self) {
-        if self.handling_overflow
-            && self.frames.len() < MAX_FRAMES / 2
-            && self.stack.has_room_for(MAX_STACK_SLOTS / 2)
+        if self.process.handling_overflow
+            && self.process.frames.len() < MAX_FRAMES / 2
+            && self.process.stack.has_room_for(MAX_STACK_SLOTS / 2)
         {
-            self.handling_overflow = false;
+            self.process.handling_overflow = false;
         }
     }
 
     /// The send of `selector` failed: sends `doesNotUnderstand:` with a
     /// Message, or fails when that is not understood either.
     fn does_not_understand(&mut self, selector: Oop, args: usize, return_ip: Ip) -> Ip {
-        let receiver = self.stack[self.stack.len() - args - 1];
+        let receiver = self.process.stack[self.process.stack.len() - args - 1];
         let class = class_index_of(receiver);
         let dnu = self.intern("doesNotUnderstand:");
-        let handler = self.classes.lookup(class, dnu);
+        let handler = self.universe.classes.lookup(class, dnu);
         let Some(handler) = handler.filter(|_| selector != dnu) else {
-            let name = self.symbol_text(selector);
+            let name = self.universe.symbol_text(selector);
             return self.fail(format!(
                 "{}>>{name}: message not understood",
-                self.classes.name(class)
+                self.universe.classes.name(class)
             ));
         };
         // Allocate while the arguments are still on the stack (a root).
-        let arguments = self.allocate(classes::ARRAY, Format::Indexable, args, self.nil.bits());
+        let arguments = self.allocate(
+            classes::ARRAY,
+            Format::Indexable,
+            args,
+            self.universe.nil.bits(),
+        );
         self.pop_into(arguments, 0, args);
         self.push(arguments);
-        let message = self.allocate(classes::MESSAGE, Format::Fixed, 3, self.nil.bits());
+        let message = self.allocate(classes::MESSAGE, Format::Fixed, 3, self.universe.nil.bits());
         let arguments = self.pop();
         memory::set_slot(message, 0, selector);
         memory::set_slot(message, 1, arguments);
-        memory::set_slot(message, 2, self.class_object(class));
+        memory::set_slot(message, 2, self.universe.class_object(class));
         self.push(message);
-        self.sent_selector = dnu;
+        self.process.sent_selector = dnu;
         self.invoke(handler, 1, return_ip)
     }
 
     /// A non-local return to a home method that has returned: signals
     /// BlockCannotReturn (if resumed, the block answers the value).
     fn block_cannot_return(&mut self, value: Oop) -> Ip {
-        let Some(class) = self.classes.index_of("BlockCannotReturn") else {
+        let Some(class) = self.universe.classes.index_of("BlockCannotReturn") else {
             return self.fail("BlockCannotReturn: the block's home method has already returned");
         };
-        let slots = self.classes.get(class).map_or(0, |c| c.inst_vars.len());
+        let slots = self
+            .universe
+            .classes
+            .get(class)
+            .map_or(0, |c| c.inst_vars.len());
         // The value stays below the exception, for a resumption to find;
         // both stay on the stack (a root) across the allocations.
         self.push(value);
-        let exception = self.allocate(class, Format::Fixed, slots, self.nil.bits());
+        let exception = self.allocate(class, Format::Fixed, slots, self.universe.nil.bits());
         self.push(exception);
         let text_slot = self
+            .universe
             .classes
             .get(class)
             .and_then(|c| c.inst_vars.iter().position(|v| v == "messageText"));
@@ -451,7 +457,7 @@ impl Vm {
             memory::set_slot(self.top(), slot, message);
         }
         let exception = self.top();
-        let continuation = self.continuations.return_top();
+        let continuation = self.universe.continuations.return_top();
         match self.signal(exception, None, continuation) {
             primitives::Prim::Continue(ip) => ip,
             primitives::Prim::Value(v) => {
@@ -465,11 +471,11 @@ impl Vm {
 
     /// Returns `value` from the current frame to its caller.
     pub(crate) fn return_from_frame(&mut self, value: Oop) -> Ip {
-        let frame = self.frames.pop().expect("a frame is active");
-        self.stack.truncate(frame.base);
-        self.base = frame.caller_base;
+        let frame = self.process.frames.pop().expect("a frame is active");
+        self.process.stack.truncate(frame.base);
+        self.process.base = frame.caller_base;
         if frame.return_ip.is_null() {
-            self.result = value;
+            self.process.result = value;
         } else {
             self.push(value);
         }
@@ -484,15 +490,18 @@ impl Vm {
         site: Option<&Instr>,
         start: Option<ClassIndex>,
     ) -> Ip {
-        let receiver = self.stack[self.stack.len() - args - 1];
+        let receiver = self.process.stack[self.process.stack.len() - args - 1];
         let class = start.unwrap_or_else(|| class_index_of(receiver));
         let method = match site {
             Some(site) => self.cached_lookup(site, class, selector),
-            None => self.classes.dispatch(class, selector, self.epoch),
+            None => self
+                .universe
+                .classes
+                .dispatch(class, selector, self.universe.epoch),
         };
         match method {
             Some(m) => {
-                self.sent_selector = selector;
+                self.process.sent_selector = selector;
                 self.invoke(m, args, return_ip)
             }
             None => self.does_not_understand(selector, args, return_ip),
@@ -505,12 +514,12 @@ impl Vm {
 pub(crate) fn method_entry(vm: &mut Vm, ip: Ip) -> Ip {
     let i = instr(ip);
     // Registration put the method's index in `a`.
-    let m = &vm.methods[i.a as usize];
+    let m = &vm.universe.methods[i.a as usize];
     m.invocations.set(m.invocations.get() + 1);
-    if i.operand != vm.sent_selector.bits() {
+    if i.operand != vm.process.sent_selector.bits() {
         let (expected, got) = (
-            vm.symbol_text(i.operand_oop()),
-            vm.symbol_text(vm.sent_selector),
+            vm.universe.symbol_text(i.operand_oop()),
+            vm.universe.symbol_text(vm.process.sent_selector),
         );
         return vm.fail(format!(
             "method entry expected #{expected} but was sent #{got}"
@@ -520,7 +529,7 @@ pub(crate) fn method_entry(vm: &mut Vm, ip: Ip) -> Ip {
 }
 
 pub(crate) fn push_self(vm: &mut Vm, ip: Ip) -> Ip {
-    let receiver = vm.stack[vm.base];
+    let receiver = vm.process.stack[vm.process.base];
     vm.push(receiver);
     next(ip)
 }
@@ -537,20 +546,20 @@ pub(crate) fn push_this_context(vm: &mut Vm, ip: Ip) -> Ip {
 }
 
 pub(crate) fn push_temp(vm: &mut Vm, ip: Ip) -> Ip {
-    let v = vm.stack[vm.slot_index(instr(ip).a)];
+    let v = vm.process.stack[vm.slot_index(instr(ip).a)];
     vm.push(v);
     next(ip)
 }
 
 pub(crate) fn store_temp(vm: &mut Vm, ip: Ip) -> Ip {
     let at = vm.slot_index(instr(ip).a);
-    vm.stack[at] = vm.top();
+    vm.process.stack[at] = vm.top();
     next(ip)
 }
 
 pub(crate) fn push_remote(vm: &mut Vm, ip: Ip) -> Ip {
     let i = instr(ip);
-    let vector = vm.stack[vm.slot_index(i.a)];
+    let vector = vm.process.stack[vm.slot_index(i.a)];
     match memory::slot(vector, i.b as usize) {
         Some(v) => {
             vm.push(v);
@@ -562,7 +571,7 @@ pub(crate) fn push_remote(vm: &mut Vm, ip: Ip) -> Ip {
 
 pub(crate) fn store_remote(vm: &mut Vm, ip: Ip) -> Ip {
     let i = instr(ip);
-    let vector = vm.stack[vm.slot_index(i.a)];
+    let vector = vm.process.stack[vm.slot_index(i.a)];
     let value = vm.top();
     if vm.store(vector, i.b as usize, value) {
         next(ip)
@@ -572,7 +581,7 @@ pub(crate) fn store_remote(vm: &mut Vm, ip: Ip) -> Ip {
 }
 
 pub(crate) fn push_inst_var(vm: &mut Vm, ip: Ip) -> Ip {
-    let receiver = vm.stack[vm.base];
+    let receiver = vm.process.stack[vm.process.base];
     match memory::slot(receiver, instr(ip).a as usize) {
         Some(v) => {
             vm.push(v);
@@ -583,7 +592,7 @@ pub(crate) fn push_inst_var(vm: &mut Vm, ip: Ip) -> Ip {
 }
 
 pub(crate) fn store_inst_var(vm: &mut Vm, ip: Ip) -> Ip {
-    let receiver = vm.stack[vm.base];
+    let receiver = vm.process.stack[vm.process.base];
     let value = vm.top();
     store_slot_then(vm, receiver, instr(ip).a as usize, value, next(ip))
 }
@@ -612,7 +621,7 @@ fn attempt_to_assign(vm: &mut Vm, object: Oop, slot: usize, value: Oop, resume: 
     vm.push(object);
     vm.push(value);
     vm.push(Oop::small_integer(slot as i64 + 1).expect("a slot index"));
-    let continuation = vm.continuations.resume_after_assignment();
+    let continuation = vm.universe.continuations.resume_after_assignment();
     vm.send_selector(selector, 2, continuation, None, None)
 }
 
@@ -629,11 +638,11 @@ const BINDING_VALUE: usize = 1;
 
 /// The binding (an Association) numbered `a` in the VM's table.
 fn binding(vm: &Vm, ip: Ip) -> Oop {
-    vm.bindings[instr(ip).a as usize]
+    vm.universe.bindings[instr(ip).a as usize]
 }
 
 pub(crate) fn push_binding(vm: &mut Vm, ip: Ip) -> Ip {
-    let value = memory::slot(binding(vm, ip), BINDING_VALUE).unwrap_or(vm.nil);
+    let value = memory::slot(binding(vm, ip), BINDING_VALUE).unwrap_or(vm.universe.nil);
     vm.push(value);
     next(ip)
 }
@@ -647,7 +656,7 @@ pub(crate) fn make_temp_vector(vm: &mut Vm, ip: Ip) -> Ip {
     let i = instr(ip);
     let vector = vm.allocate(classes::ARRAY, Format::Indexable, i.b as usize, i.operand);
     let at = vm.slot_index(i.a);
-    vm.stack[at] = vector;
+    vm.process.stack[at] = vector;
     next(ip)
 }
 
@@ -666,9 +675,9 @@ pub(crate) fn send(vm: &mut Vm, ip: Ip) -> Ip {
     let i = instr(ip);
     let args = i.a as usize;
     // The inline-cache hit, inline; a miss looks the method up.
-    let receiver = vm.stack[vm.stack.len() - args - 1];
+    let receiver = vm.process.stack[vm.process.stack.len() - args - 1];
     if let Some(method) = vm.cache_hit(i, class_index_of(receiver)) {
-        vm.sent_selector = i.operand_oop();
+        vm.process.sent_selector = i.operand_oop();
         return vm.invoke(method, args, next(ip));
     }
     vm.send_selector(i.operand_oop(), args, next(ip), Some(i), None)
@@ -683,8 +692,8 @@ type IntegerOp = fn(&Vm, i64, i64) -> Option<Oop>;
 type FloatOp = fn(&Vm, f64, f64) -> Option<Oop>;
 
 fn special_send(vm: &mut Vm, ip: Ip, integers: IntegerOp, floats: Option<FloatOp>) -> Ip {
-    let n = vm.stack.len();
-    let (a, b) = (vm.stack[n - 2], vm.stack[n - 1]);
+    let n = vm.process.stack.len();
+    let (a, b) = (vm.process.stack[n - 2], vm.process.stack[n - 1]);
     let result = match (a.as_small_integer(), b.as_small_integer()) {
         (Some(x), Some(y)) => integers(vm, x, y),
         // Floats, or a float and a SmallInteger (which converts exactly
@@ -698,8 +707,8 @@ fn special_send(vm: &mut Vm, ip: Ip, integers: IntegerOp, floats: Option<FloatOp
     };
     match result {
         Some(r) => {
-            vm.stack.truncate(n - 1);
-            vm.stack[n - 2] = r;
+            vm.process.stack.truncate(n - 1);
+            vm.process.stack[n - 2] = r;
             continue_after(vm, ip)
         }
         None => send(vm, ip),
@@ -753,12 +762,12 @@ special_sends! {
     send_add => |_, a, b| a.checked_add(b).and_then(Oop::small_integer), Some(|_, a, b| small_float(a + b));
     send_subtract => |_, a, b| a.checked_sub(b).and_then(Oop::small_integer), Some(|_, a, b| small_float(a - b));
     send_multiply => |_, a, b| a.checked_mul(b).and_then(Oop::small_integer), Some(|_, a, b| small_float(a * b));
-    send_less => |vm, a, b| Some(vm.boolean(a < b)), Some(|vm, a, b| Some(vm.boolean(a < b)));
-    send_greater => |vm, a, b| Some(vm.boolean(a > b)), Some(|vm, a, b| Some(vm.boolean(a > b)));
-    send_less_or_equal => |vm, a, b| Some(vm.boolean(a <= b)), Some(|vm, a, b| Some(vm.boolean(a <= b)));
-    send_greater_or_equal => |vm, a, b| Some(vm.boolean(a >= b)), Some(|vm, a, b| Some(vm.boolean(a >= b)));
-    send_numbers_equal => |vm, a, b| Some(vm.boolean(a == b)), Some(|vm, a, b| Some(vm.boolean(a == b)));
-    send_not_equal => |vm, a, b| Some(vm.boolean(a != b)), Some(|vm, a, b| Some(vm.boolean(a != b)));
+    send_less => |vm, a, b| Some(vm.universe.boolean(a < b)), Some(|vm, a, b| Some(vm.universe.boolean(a < b)));
+    send_greater => |vm, a, b| Some(vm.universe.boolean(a > b)), Some(|vm, a, b| Some(vm.universe.boolean(a > b)));
+    send_less_or_equal => |vm, a, b| Some(vm.universe.boolean(a <= b)), Some(|vm, a, b| Some(vm.universe.boolean(a <= b)));
+    send_greater_or_equal => |vm, a, b| Some(vm.universe.boolean(a >= b)), Some(|vm, a, b| Some(vm.universe.boolean(a >= b)));
+    send_numbers_equal => |vm, a, b| Some(vm.universe.boolean(a == b)), Some(|vm, a, b| Some(vm.universe.boolean(a == b)));
+    send_not_equal => |vm, a, b| Some(vm.universe.boolean(a != b)), Some(|vm, a, b| Some(vm.universe.boolean(a != b)));
     send_divide => |_, a, b| (b != 0 && a % b == 0).then(|| a / b).and_then(Oop::small_integer),
         Some(|_, a, b| if b == 0.0 { None } else { small_float(a / b) });
     send_modulo => |_, a, b| (b != 0).then(|| {
@@ -778,10 +787,10 @@ special_sends! {
 /// site's inline cache holds the string-comparison primitive for the
 /// receiver's class, so an override of `=` is still honoured.
 pub(crate) fn send_equal(vm: &mut Vm, ip: Ip) -> Ip {
-    let n = vm.stack.len();
+    let n = vm.process.stack.len();
     if let Some(equal) = cached_string_equality(vm, ip) {
-        vm.stack.truncate(n - 1);
-        vm.stack[n - 2] = vm.boolean(equal);
+        vm.process.stack.truncate(n - 1);
+        vm.process.stack[n - 2] = vm.universe.boolean(equal);
         return continue_after(vm, ip);
     }
     send_numbers_equal(vm, ip)
@@ -792,10 +801,10 @@ pub(crate) fn send_equal(vm: &mut Vm, ip: Ip) -> Ip {
 /// says the receiver's class answers `=` with the string-comparison
 /// primitive.
 fn cached_string_equality(vm: &Vm, ip: Ip) -> Option<bool> {
-    let n = vm.stack.len();
-    let (a, b) = (vm.stack[n - 2], vm.stack[n - 1]);
+    let n = vm.process.stack.len();
+    let (a, b) = (vm.process.stack[n - 2], vm.process.stack[n - 1]);
     let method = vm.cache_hit(instr(ip), class_index_of(a))?;
-    if vm.methods[method as usize].primitive != primitives::named_numbers::STRING_EQUALS {
+    if vm.universe.methods[method as usize].primitive != primitives::named_numbers::STRING_EQUALS {
         return None;
     }
     primitives::strings_equal(a, b)
@@ -806,7 +815,7 @@ fn cached_string_equality(vm: &Vm, ip: Ip) -> Option<bool> {
 pub(crate) fn send_identical(vm: &mut Vm, ip: Ip) -> Ip {
     let b = vm.pop();
     let a = vm.pop();
-    let result = vm.boolean(a == b);
+    let result = vm.universe.boolean(a == b);
     vm.push(result);
     continue_after(vm, ip)
 }
@@ -815,8 +824,9 @@ pub(crate) fn super_send(vm: &mut Vm, ip: Ip) -> Ip {
     let i = instr(ip);
     // Statically bound: the lookup starts above the class of the method
     // (of the home method, in a block).
-    let class = vm.methods[vm.frame().method as usize].class;
+    let class = vm.universe.methods[vm.frame().method as usize].class;
     let start = vm
+        .universe
         .classes
         .get(class)
         .and_then(|c| c.superclass)
@@ -847,26 +857,26 @@ pub(crate) fn pop_into_temp(vm: &mut Vm, ip: Ip) -> Ip {
 /// `StoreInstVar; Pop`: an assignment to an instance variable as a
 /// statement.
 pub(crate) fn pop_into_inst_var(vm: &mut Vm, ip: Ip) -> Ip {
-    let receiver = vm.stack[vm.base];
+    let receiver = vm.process.stack[vm.process.base];
     let value = vm.pop();
     store_slot_then(vm, receiver, instr(ip).a as usize, value, next(next(ip)))
 }
 
 /// `PushSelf; ReturnTop`.
 pub(crate) fn return_self(vm: &mut Vm, _ip: Ip) -> Ip {
-    let receiver = vm.stack[vm.base];
+    let receiver = vm.process.stack[vm.process.base];
     vm.return_from_frame(receiver)
 }
 
 /// `PushTemp; ReturnTop`.
 pub(crate) fn return_temp(vm: &mut Vm, ip: Ip) -> Ip {
-    let value = vm.stack[vm.slot_index(instr(ip).a)];
+    let value = vm.process.stack[vm.slot_index(instr(ip).a)];
     vm.return_from_frame(value)
 }
 
 /// `PushInstVar; ReturnTop`.
 pub(crate) fn return_inst_var(vm: &mut Vm, ip: Ip) -> Ip {
-    match memory::slot(vm.stack[vm.base], instr(ip).a as usize) {
+    match memory::slot(vm.process.stack[vm.process.base], instr(ip).a as usize) {
         Some(value) => vm.return_from_frame(value),
         None => vm.fail("instance variable access out of the receiver's bounds"),
     }
@@ -927,8 +937,8 @@ fn compare_and_jump(
     equality: bool,
     jump_when: bool,
 ) -> Ip {
-    let n = vm.stack.len();
-    let (a, b) = (vm.stack[n - 2], vm.stack[n - 1]);
+    let n = vm.process.stack.len();
+    let (a, b) = (vm.process.stack[n - 2], vm.process.stack[n - 1]);
     let result = match (a.as_small_integer(), b.as_small_integer()) {
         (Some(x), Some(y)) => Some(integers(x, y)),
         _ => match (as_float(a), as_float(b)) {
@@ -939,7 +949,7 @@ fn compare_and_jump(
     };
     match result {
         Some(r) => {
-            vm.stack.truncate(n - 2);
+            vm.process.stack.truncate(n - 2);
             branch(ip, r == jump_when)
         }
         None => send(vm, ip),
@@ -1005,13 +1015,13 @@ pub(crate) fn jump(_vm: &mut Vm, ip: Ip) -> Ip {
 
 fn jump_if_boolean(vm: &mut Vm, ip: Ip, when: bool) -> Ip {
     let v = vm.pop();
-    if v == vm.true_object {
+    if v == vm.universe.true_object {
         if when {
             jump_target(ip)
         } else {
             next(ip)
         }
-    } else if v == vm.false_object {
+    } else if v == vm.universe.false_object {
         if when {
             next(ip)
         } else {
@@ -1020,7 +1030,7 @@ fn jump_if_boolean(vm: &mut Vm, ip: Ip, when: bool) -> Ip {
     } else {
         vm.fail(format!(
             "NonBooleanReceiver: proceed for truth ({} is not a Boolean)",
-            vm.describe(v)
+            vm.universe.describe(v)
         ))
     }
 }
@@ -1034,7 +1044,7 @@ pub(crate) fn jump_if_false(vm: &mut Vm, ip: Ip) -> Ip {
 }
 
 pub(crate) fn jump_if_nil(vm: &mut Vm, ip: Ip) -> Ip {
-    if vm.pop() == vm.nil {
+    if vm.pop() == vm.universe.nil {
         jump_target(ip)
     } else {
         next(ip)
@@ -1042,7 +1052,7 @@ pub(crate) fn jump_if_nil(vm: &mut Vm, ip: Ip) -> Ip {
 }
 
 pub(crate) fn jump_if_not_nil(vm: &mut Vm, ip: Ip) -> Ip {
-    if vm.pop() != vm.nil {
+    if vm.pop() != vm.universe.nil {
         jump_target(ip)
     } else {
         next(ip)
@@ -1052,7 +1062,7 @@ pub(crate) fn jump_if_not_nil(vm: &mut Vm, ip: Ip) -> Ip {
 pub(crate) fn make_array(vm: &mut Vm, ip: Ip) -> Ip {
     let n = instr(ip).a as usize;
     // Allocate first: the elements stay on the stack (a root) meanwhile.
-    let array = vm.allocate(classes::ARRAY, Format::Indexable, n, vm.nil.bits());
+    let array = vm.allocate(classes::ARRAY, Format::Indexable, n, vm.universe.nil.bits());
     vm.pop_into(array, 0, n);
     vm.push(array);
     next(ip)
@@ -1065,16 +1075,16 @@ pub(crate) fn push_closure(vm: &mut Vm, ip: Ip) -> Ip {
         classes::BLOCK_CLOSURE,
         Format::FixedIndexable,
         CLOSURE_FIXED + copied,
-        vm.nil.bits(),
+        vm.universe.nil.bits(),
     );
     let frame = *vm.frame();
-    let num_args = vm.methods[frame.method as usize].units[i.a as usize].num_args;
+    let num_args = vm.universe.methods[frame.method as usize].units[i.a as usize].num_args;
     let int = |v: u64| Oop::small_integer(v as i64).expect("small");
     memory::set_slot(closure, CLOSURE_HOME, int(frame.home));
     memory::set_slot(closure, CLOSURE_METHOD, int(frame.method as u64));
     memory::set_slot(closure, CLOSURE_UNIT, int(i.a as u64));
     memory::set_slot(closure, CLOSURE_NUM_ARGS, int(num_args as u64));
-    memory::set_slot(closure, CLOSURE_RECEIVER, vm.stack[frame.base]);
+    memory::set_slot(closure, CLOSURE_RECEIVER, vm.process.stack[frame.base]);
     vm.pop_into(closure, CLOSURE_FIXED, copied);
     vm.push(closure);
     next(ip)
@@ -1088,7 +1098,7 @@ pub(crate) fn return_top(vm: &mut Vm, _ip: Ip) -> Ip {
 pub(crate) fn non_local_return(vm: &mut Vm, _ip: Ip) -> Ip {
     let value = vm.pop();
     let home = vm.frame().home;
-    if !vm.frames.iter().any(|f| f.id == home) {
+    if !vm.process.frames.iter().any(|f| f.id == home) {
         return vm.block_cannot_return(value);
     }
     // Leave the frames between the block and its home, running their

@@ -19,12 +19,12 @@ pub fn load(vm: &mut Vm, import: &Import) -> Result<(), Vec<String>> {
     let mut problems: Vec<String> = import.errors.iter().map(|d| d.headline()).collect();
     // Names resolve against the classes already loaded and the new ones.
     let mut diagnostics = Vec::new();
-    let mut env = vm.environment.clone();
+    let mut env = vm.universe.environment.clone();
     import.extend_environment(&mut env, &mut diagnostics);
     problems.extend(diagnostics.iter().map(|d| d.headline()));
 
     let (ordered, order_problems) =
-        import.classes_superclasses_first(|name| vm.classes.index_of(name).is_some());
+        import.classes_superclasses_first(|name| vm.universe.classes.index_of(name).is_some());
     problems.extend(order_problems);
     let mut defined = Vec::new();
     let metaclass = MetaclassSlots::of(env.all_inst_vars("Metaclass").iter().map(String::as_str));
@@ -44,7 +44,7 @@ pub fn load(vm: &mut Vm, import: &Import) -> Result<(), Vec<String>> {
         for t in traits.methods_for(def, &mut problems) {
             let side = if t.method.class_side { " class" } else { "" };
             let name = format!("{}{side}", def.name);
-            let Some(class) = vm.classes.index_of(&name) else {
+            let Some(class) = vm.universe.classes.index_of(&name) else {
                 continue;
             };
             install_method(vm, class, &name, &t.method, t.source, &mut problems);
@@ -60,7 +60,7 @@ pub fn load(vm: &mut Vm, import: &Import) -> Result<(), Vec<String>> {
         } else {
             owner.clone()
         };
-        let Some(class) = vm.classes.index_of(&name) else {
+        let Some(class) = vm.universe.classes.index_of(&name) else {
             problems.push(format!(
                 "{}: method {name}>>{} for a class that is not defined",
                 m.file.source.name, m.method.selector
@@ -69,11 +69,11 @@ pub fn load(vm: &mut Vm, import: &Import) -> Result<(), Vec<String>> {
         };
         install_method(vm, class, &name, &m.method, m, &mut problems);
     }
-    vm.invalidate_lookups();
-    vm.environment = env;
+    vm.universe.invalidate_lookups();
+    vm.universe.environment = env;
     let order: Vec<_> = defined
         .iter()
-        .filter_map(|n| vm.classes.index_of(n))
+        .filter_map(|n| vm.universe.classes.index_of(n))
         .collect();
     if let Err(e) = vm.initialize_classes(&order) {
         problems.push(format!("class initialization failed: {e}"));
@@ -123,7 +123,7 @@ fn define_class(
         superclass: def
             .superclass
             .as_deref()
-            .and_then(|s| vm.classes.index_of(s)),
+            .and_then(|s| vm.universe.classes.index_of(s)),
         inst_vars: Names::Owned(env.all_inst_vars(&def.name)),
         class_side_inst_vars: Names::Owned(env.class_side_inst_vars(&def.name)),
         class_vars: &class_vars,
@@ -207,19 +207,21 @@ pub(crate) fn add_class(
         methods,
         class_methods,
     } = parts;
-    let index = vm.classes.reserve(name);
+    let index = vm.universe.classes.reserve(name);
     let meta_name = format!("{name} class");
-    let meta = vm.classes.reserve(&meta_name);
+    let meta = vm.universe.classes.reserve(&meta_name);
     let meta_superclass = superclass
-        .and_then(|s| vm.classes.get(s))
+        .and_then(|s| vm.universe.classes.get(s))
         .map(|s| s.partner);
-    let nil = vm.nil.bits();
+    let nil = vm.universe.nil.bits();
     // A redefined class keeps its identity and its methods.
     let previous = vm
+        .universe
         .classes
         .get_mut(index)
         .map(|c| (c.object, std::mem::take(&mut c.methods)));
     let previous_meta = vm
+        .universe
         .classes
         .get_mut(meta)
         .map(|c| (c.object, std::mem::take(&mut c.methods)));
@@ -238,14 +240,14 @@ pub(crate) fn add_class(
     let mut variables = HashMap::new();
     for &var in class_vars {
         let key = vm.intern(var);
-        variables.insert(var.to_string(), vm.new_association(key, vm.nil));
+        variables.insert(var.to_string(), vm.new_association(key, vm.universe.nil));
     }
     // The slots of the class object the VM knows how to fill.
     for (slot, var) in class_side_inst_vars.iter().enumerate() {
         let value = match var {
             "name" => name_symbol,
             "category" => category,
-            "superclass" => superclass.map_or(vm.nil, |s| vm.class_object(s)),
+            "superclass" => superclass.map_or(vm.universe.nil, |s| vm.universe.class_object(s)),
             _ => continue,
         };
         crate::memory::set_slot(class_object, slot, value);
@@ -254,10 +256,10 @@ pub(crate) fn add_class(
         crate::memory::set_slot(metaclass_object, slot, class_object);
     }
     if let Some(slot) = metaclass.superclass {
-        let sup = meta_superclass.map_or(vm.nil, |m| vm.class_object(m));
+        let sup = meta_superclass.map_or(vm.universe.nil, |m| vm.universe.class_object(m));
         crate::memory::set_slot(metaclass_object, slot, sup);
     }
-    vm.classes.insert(
+    vm.universe.classes.insert(
         index,
         Class {
             name: name.to_string(),
@@ -273,7 +275,7 @@ pub(crate) fn add_class(
             dispatch: Default::default(),
         },
     );
-    vm.classes.insert(
+    vm.universe.classes.insert(
         meta,
         Class {
             name: meta_name,
@@ -296,27 +298,30 @@ pub(crate) fn add_class(
 /// The metaclass of a root class (`ProtoObject class`) inherits from
 /// `Class`, which is defined after it.
 pub(crate) fn connect_root_metaclasses(vm: &mut Vm) {
-    let Some(class) = vm.classes.index_of("Class") else {
+    let Some(class) = vm.universe.classes.index_of("Class") else {
         return;
     };
     let roots: Vec<ClassIndex> = vm
+        .universe
         .classes
         .iter()
         .filter(|(_, c)| c.is_meta && c.superclass.is_none())
         .filter(|(_, c)| {
-            vm.classes
+            vm.universe
+                .classes
                 .get(c.partner)
                 .is_some_and(|p| p.superclass.is_none())
         })
         .map(|(i, _)| i)
         .collect();
     let slot = vm
+        .universe
         .classes
         .get(classes::METACLASS)
         .and_then(|m| m.inst_vars.position("superclass"));
-    let class_object = vm.class_object(class);
+    let class_object = vm.universe.class_object(class);
     for meta in roots {
-        if let Some(m) = vm.classes.get_mut(meta) {
+        if let Some(m) = vm.universe.classes.get_mut(meta) {
             m.superclass = Some(class);
             let object = m.object;
             if let Some(slot) = slot {

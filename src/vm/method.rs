@@ -164,9 +164,9 @@ pub fn lower(
     let plan = lowering::lower(threaded);
     let object = |vm: &Vm, operand: Operand| match operand {
         Operand::None | Operand::Binding(_) => None,
-        Operand::Nil => Some(vm.nil),
-        Operand::True => Some(vm.true_object),
-        Operand::False => Some(vm.false_object),
+        Operand::Nil => Some(vm.universe.nil),
+        Operand::True => Some(vm.universe.true_object),
+        Operand::False => Some(vm.universe.false_object),
         Operand::Literal(i) => Some(literals[i as usize]),
         Operand::MethodSelector => Some(selector),
     };
@@ -181,11 +181,17 @@ pub fn lower(
                     handler: run::function(i.handler),
                     operand: object(vm, i.operand).map_or(0, Oop::bits),
                     a: match i.operand {
-                        Operand::Binding(literal) => vm.binding_number(literals[literal as usize]),
+                        Operand::Binding(literal) => {
+                            vm.universe.binding_number(literals[literal as usize])
+                        }
                         _ => i.a,
                     },
                     b: i.b,
-                    site: if i.send_site { vm.new_send_site() } else { 0 },
+                    site: if i.send_site {
+                        vm.universe.new_send_site()
+                    } else {
+                        0
+                    },
                     reserved: 0,
                 })
                 .collect();
@@ -200,7 +206,7 @@ pub fn lower(
         .collect();
     let quick = plan
         .quick
-        .map(|constant| object(vm, *constant).unwrap_or(vm.nil));
+        .map(|constant| object(vm, *constant).unwrap_or(vm.universe.nil));
     Ok(Method::new(
         vm,
         selector,
@@ -238,8 +244,8 @@ impl Method {
             units,
             invocations: Cell::new(0),
             source,
-            object: vm.nil,
-            ast_object: vm.nil,
+            object: vm.universe.nil,
+            ast_object: vm.universe.nil,
         }
     }
 }
@@ -251,13 +257,14 @@ fn literal_object(vm: &mut Vm, literal: &LiteralValue, class: ClassIndex) -> Res
         LiteralValue::Selector(s) => Ok(vm.intern(s)),
         LiteralValue::Binding(Binding::Global(name)) => Ok(vm.global_binding(name)),
         LiteralValue::Binding(Binding::ClassVar { class: owner, name }) => vm
+            .universe
             .class_variable(owner, name)
             .ok_or_else(|| format!("class variable {owner}>>{name} is not defined")),
         LiteralValue::Binding(Binding::PoolVar { pool, name }) => {
-            vm.class_variable(pool, name).ok_or_else(|| {
+            vm.universe.class_variable(pool, name).ok_or_else(|| {
                 format!(
                     "pool variable {pool}>>{name} is not defined (in {})",
-                    vm.classes.name(class)
+                    vm.universe.classes.name(class)
                 )
             })
         }

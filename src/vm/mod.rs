@@ -18,23 +18,24 @@ pub mod loader;
 pub mod method;
 pub mod method_dictionary;
 pub mod primitives;
+pub mod process;
 pub mod reflection;
 pub mod stack;
+pub mod universe;
 pub mod unwind;
 
-use std::collections::HashMap;
 use std::fmt;
 
 use zag_compiler::bigint::BigInt;
 use zag_compiler::environment::ClassScope;
 use zag_compiler::literal::Literal;
-use zag_compiler::printer::print_literal;
 
-use crate::memory::{self, class_index_of, Heap, Space};
+use crate::memory::{self, Heap, Space};
 use crate::object::{Format, Oop};
-use classes::{ClassIndex, ClassTable};
-use interpreter::Frame;
+use classes::ClassIndex;
 use method::{Method, MethodRef};
+pub use process::{Frame, Process};
+pub use universe::Universe;
 
 /// Whether a selector starting with `b` is binary (`+`, `->`, `==`...).
 pub fn is_binary_selector_char(b: u8) -> bool {
@@ -81,57 +82,21 @@ impl fmt::Display for VmError {
     }
 }
 
+/// A virtual machine: the universe of classes and methods, the heap, and
+/// the execution state of the Smalltalk Process that is running.
+///
+/// `#[repr(C)]` with the running Process first, so that the registers
+/// handlers and generated code use sit at fixed offsets (see [`abi`]).
+/// Parts may touch one another only through the `Vm`: the universe knows
+/// no Process, a Process knows no classes, and the heap knows neither (the
+/// VM hands it their roots).
+#[repr(C)]
 pub struct Vm {
+    /// The execution state of the running Process.
+    pub process: Process,
+    /// Classes, methods, symbols, globals, bindings, inline caches.
+    pub universe: Universe,
     pub heap: Heap,
-    pub classes: ClassTable,
-    /// Every method ever installed; a [`MethodRef`] indexes it.
-    pub methods: Vec<Method>,
-    /// Symbols made at run time (old space).
-    symbols: HashMap<String, Oop>,
-    /// The image's static Symbols and the table of their names.
-    static_symbols: StaticSymbols,
-    /// Global name → Association (also for names used before definition).
-    globals: HashMap<String, Oop>,
-    pub nil: Oop,
-    pub true_object: Oop,
-    pub false_object: Oop,
-    pub(crate) stack: stack::Stack,
-    pub(crate) frames: Vec<Frame>,
-    /// The current frame's `base` (a register: read by most instructions).
-    pub(crate) base: usize,
-    /// Bumped whenever a method is defined, invalidating the dispatch
-    /// tables.
-    pub(crate) epoch: u32,
-    /// The inline caches of the send sites, by number (`Instr::site`):
-    /// the image's sites first, then those of methods compiled at run
-    /// time. They are the VM's, not the instructions', because the image's
-    /// instructions are static and shared by every VM in the process.
-    pub(crate) caches: Vec<method::CacheEntry>,
-    /// The bindings (Associations of globals, class and pool variables)
-    /// instructions name by number, and each one's number.
-    pub(crate) bindings: Vec<Oop>,
-    binding_numbers: HashMap<u64, u32>,
-    pub(crate) next_activation: u64,
-    /// A stack overflow is being signalled and handled: activations may
-    /// use the reserve beyond the limits (see `interpreter::stack_overflow`).
-    pub(crate) handling_overflow: bool,
-    pub(crate) sent_selector: Oop,
-    pub(crate) error: Option<VmError>,
-    pub(crate) result: Oop,
-    /// Unwinds in progress (running `ensure:` blocks).
-    pub(crate) unwinds: Vec<unwind::Unwind>,
-    /// Signals being handled.
-    pub(crate) signals: Vec<exceptions::Signal>,
-    pub(crate) next_signal: u64,
-    pub(crate) continuations: unwind::Continuations,
-    /// The command-line arguments `Smalltalk arguments` answers.
-    pub arguments: Vec<String>,
-    /// When the VM started (the millisecond clock).
-    pub(crate) started: std::time::Instant,
-    /// Globals that have been given a value (not just referred to).
-    defined_globals: std::collections::HashSet<String>,
-    /// Every class loaded so far, as the compiler resolves names against.
-    pub environment: zag_compiler::environment::Environment,
 }
 
 impl Default for Vm {
@@ -140,51 +105,13 @@ impl Default for Vm {
     }
 }
 
-/// Static objects, and the Symbols among them by name (sorted).
-type StaticSymbols = (
-    &'static [memory::statics::Word],
-    &'static [(&'static str, u32)],
-);
-
 impl Vm {
     pub fn new() -> Vm {
-        let heap = Heap::new();
-        let special = &memory::statics::SPECIAL_OBJECTS;
-        let nil = special.oop(memory::statics::NIL);
-        let true_object = special.oop(memory::statics::TRUE);
-        let false_object = special.oop(memory::statics::FALSE);
+        let universe = Universe::new();
         Vm {
-            heap,
-            classes: ClassTable::new(),
-            methods: Vec::new(),
-            symbols: HashMap::new(),
-            static_symbols: (&[], &[]),
-            globals: HashMap::new(),
-            nil,
-            true_object,
-            false_object,
-            stack: stack::Stack::new(),
-            frames: Vec::new(),
-            base: 0,
-            epoch: 1,
-            // Site 0 is also the (unused) site of instructions that send
-            // nothing.
-            caches: vec![method::CacheEntry::default()],
-            bindings: Vec::new(),
-            binding_numbers: HashMap::new(),
-            next_activation: 0,
-            handling_overflow: false,
-            sent_selector: nil,
-            error: None,
-            result: nil,
-            environment: Default::default(),
-            unwinds: Vec::new(),
-            signals: Vec::new(),
-            next_signal: 0,
-            arguments: Vec::new(),
-            started: std::time::Instant::now(),
-            defined_globals: Default::default(),
-            continuations: unwind::Continuations::new(),
+            process: Process::new(universe.nil),
+            universe,
+            heap: Heap::new(),
         }
     }
 
@@ -236,66 +163,23 @@ impl Vm {
         oop
     }
 
-    /// Scavenges the nursery; the roots are the value stack and the
-    /// registers below (old objects pointing young are remembered).
+    /// Scavenges the nursery; the roots are the running Process's (old
+    /// objects pointing young are remembered; the universe holds no young
+    /// objects).
     pub fn collect_garbage(&mut self) {
-        let Vm {
-            heap,
-            stack,
-            result,
-            sent_selector,
-            unwinds,
-            signals,
-            ..
-        } = self;
-        heap.scavenge(|visit| {
-            stack.iter_mut().for_each(&mut *visit);
-            visit(result);
-            visit(sent_selector);
-            unwinds
-                .iter_mut()
-                .flat_map(|u| u.roots())
-                .for_each(&mut *visit);
-            signals.iter_mut().for_each(|s| visit(&mut s.exception));
-        });
+        let Vm { heap, process, .. } = self;
+        heap.scavenge(|visit| process.visit_roots(visit));
         if self.heap.wants_full_collection() {
             self.collect_old_space();
         }
     }
 
     /// Mark-sweep of old space (after a scavenge: the nursery is empty).
-    /// The roots are everything the VM refers to.
+    /// The roots are everything the universe and the Process refer to.
     pub fn collect_old_space(&mut self) {
-        let mut roots: Vec<Oop> = Vec::with_capacity(self.stack.len() + 4096);
-        roots.extend_from_slice(&self.stack);
-        roots.extend([
-            self.result,
-            self.sent_selector,
-            self.nil,
-            self.true_object,
-            self.false_object,
-        ]);
-        roots.extend(self.symbols.values());
-        roots.extend(self.globals.values());
-        for (_, class) in self.classes.iter() {
-            roots.push(class.object);
-            roots.extend(class.class_vars.values());
-        }
-        roots.extend(self.bindings.iter().copied());
-        for method in &self.methods {
-            roots.extend([method.selector, method.object, method.ast_object]);
-            for unit in &method.units {
-                // Operands are 0 or objects (constants, selectors); static
-                // code refers only to static objects, which are no roots.
-                if let method::Code::Owned(code) = &unit.code {
-                    roots.extend(code.iter().map(|i| i.operand_oop()));
-                }
-            }
-        }
-        roots.extend(self.signals.iter().map(|s| s.exception));
-        for unwind in &mut self.unwinds {
-            roots.extend(unwind.roots().map(|r| *r));
-        }
+        let mut roots: Vec<Oop> = Vec::with_capacity(self.process.stack.len() + 4096);
+        self.process.visit_roots(&mut |r| roots.push(*r));
+        self.universe.roots(&mut roots);
         self.heap.collect_old(roots.into_iter());
     }
 
@@ -319,67 +203,28 @@ impl Vm {
         true
     }
 
-    /// The Symbols of the image: static objects, found by name in a table
-    /// sorted by name.
-    pub fn use_static_symbols(
-        &mut self,
-        objects: &'static [memory::statics::Word],
-        symbols: &'static [(&'static str, u32)],
-    ) {
-        self.static_symbols = (objects, symbols);
-    }
-
-    /// How many Symbols were made at run time (the image's are static).
-    pub fn symbols_made_at_run_time(&self) -> usize {
-        self.symbols.len()
-    }
-
     /// The unique Symbol named `name`: the image's static one, or one made
     /// in old space.
     pub fn intern(&mut self, name: &str) -> Oop {
-        let (objects, table) = self.static_symbols;
+        let (objects, table) = self.universe.static_symbols;
         if let Ok(i) = table.binary_search_by(|(n, _)| n.as_bytes().cmp(name.as_bytes())) {
             return memory::statics::object_at(objects, table[i].1 as usize);
         }
-        if let Some(s) = self.symbols.get(name) {
+        if let Some(s) = self.universe.symbols.get(name) {
             return *s;
         }
         let symbol =
             memory::allocate_bytes_old(&mut self.heap, classes::BYTE_SYMBOL, name.as_bytes());
         // SAFETY: just made in old space. Symbols are read-only, as in Pharo.
         unsafe { memory::set_read_only(symbol, true) };
-        self.symbols.insert(name.to_string(), symbol);
+        self.universe.symbols.insert(name.to_string(), symbol);
         symbol
-    }
-
-    /// The text of a Symbol (or String).
-    /// The text of a Symbol (or String), borrowed: symbols live in old
-    /// space, which never moves objects. "?" when it is not text.
-    pub fn symbol_str(&self, symbol: Oop) -> &str {
-        memory::bytes(symbol)
-            .and_then(|b| std::str::from_utf8(b).ok())
-            .unwrap_or("?")
-    }
-
-    pub fn symbol_text(&self, symbol: Oop) -> String {
-        memory::bytes(symbol).map_or_else(
-            || "?".to_string(),
-            |b| String::from_utf8_lossy(b).into_owned(),
-        )
-    }
-
-    pub fn boolean(&self, b: bool) -> Oop {
-        if b {
-            self.true_object
-        } else {
-            self.false_object
-        }
     }
 
     /// An Array of `values`, which must not be young when `space` is
     /// Young (a collection could move them; see `allocate`).
     pub fn new_array(&mut self, space: Space, values: &[Oop]) -> Oop {
-        let nil = self.nil.bits();
+        let nil = self.universe.nil.bits();
         let array = self.allocate_in(space, classes::ARRAY, Format::Indexable, values.len(), nil);
         for (i, v) in values.iter().enumerate() {
             self.store(array, i, *v);
@@ -391,58 +236,34 @@ impl Vm {
         self.allocate_bytes(space, classes::BYTE_STRING, text.as_bytes())
     }
 
-    /// The class object for a class index (nil when not defined).
-    pub fn class_object(&self, index: ClassIndex) -> Oop {
-        self.classes.get(index).map_or(self.nil, |c| c.object)
-    }
-
-    /// Makes room for `count` more classes (and their globals).
-    pub fn reserve_classes(&mut self, count: usize) {
-        self.classes.reserve_room(count);
-        self.globals.reserve(count);
-        self.defined_globals.reserve(count);
-    }
-
     /// The Association holding a global (made, with value nil, on first use).
     pub fn global_binding(&mut self, name: &str) -> Oop {
-        if let Some(a) = self.globals.get(name) {
+        if let Some(a) = self.universe.globals.get(name) {
             return *a;
         }
         let key = self.intern(name);
-        let association = self.new_association(key, self.nil);
-        self.globals.insert(name.to_string(), association);
+        let association = self.new_association(key, self.universe.nil);
+        self.universe.globals.insert(name.to_string(), association);
         association
     }
 
     /// An Association in old space (bindings of globals and variables).
     pub fn new_association(&mut self, key: Oop, value: Oop) -> Oop {
-        let a = self
-            .heap
-            .allocate_old(classes::ASSOCIATION, Format::Fixed, 2, self.nil.bits());
+        let a = self.heap.allocate_old(
+            classes::ASSOCIATION,
+            Format::Fixed,
+            2,
+            self.universe.nil.bits(),
+        );
         self.store(a, 0, key);
         self.store(a, 1, value);
         a
     }
 
-    pub fn global(&self, name: &str) -> Option<Oop> {
-        self.globals.get(name).and_then(|a| memory::slot(*a, 1))
-    }
-
     pub fn set_global(&mut self, name: &str, value: Oop) {
         let a = self.global_binding(name);
         self.store(a, 1, value);
-        self.defined_globals.insert(name.to_string());
-    }
-
-    /// Whether the global `name` has been defined (by a class definition or
-    /// `Smalltalk at:put:`), as opposed to only referred to.
-    pub fn has_global(&self, name: &str) -> bool {
-        self.defined_globals.contains(name)
-            || self
-                .globals
-                .get(name)
-                .and_then(|a| memory::slot(*a, 1))
-                .is_some_and(|v| v != self.nil)
+        self.universe.defined_globals.insert(name.to_string());
     }
 
     /// Sends `initialize` to each class in `classes` whose class side
@@ -450,10 +271,11 @@ impl Vm {
     pub fn initialize_classes(&mut self, classes: &[ClassIndex]) -> Result<(), VmError> {
         let initialize = self.intern("initialize");
         for &class in classes {
-            let Some(c) = self.classes.get(class) else {
+            let Some(c) = self.universe.classes.get(class) else {
                 continue;
             };
             let defines = self
+                .universe
                 .classes
                 .get(c.partner)
                 .is_some_and(|meta| meta.methods.contains(initialize));
@@ -463,12 +285,6 @@ impl Vm {
             }
         }
         Ok(())
-    }
-
-    /// The Association of class (or pool) variable `name` of class `owner`.
-    pub fn class_variable(&self, owner: &str, name: &str) -> Option<Oop> {
-        let index = self.classes.index_of(owner)?;
-        self.classes.get(index)?.class_vars.get(name).copied()
     }
 
     /// The object for a literal value: in old space (compiled code points
@@ -493,9 +309,9 @@ impl Vm {
 
     fn literal_object(&mut self, literal: &Literal) -> Result<Oop, String> {
         Ok(match literal {
-            Literal::Nil => self.nil,
-            Literal::True => self.true_object,
-            Literal::False => self.false_object,
+            Literal::Nil => self.universe.nil,
+            Literal::True => self.universe.true_object,
+            Literal::False => self.universe.false_object,
             Literal::Integer(i) => self.integer(Space::Old, &BigInt::from_i64(*i)),
             Literal::LargeInteger(b) => self.integer(Space::Old, b),
             Literal::Float(f) => self.float(Space::Old, f.0),
@@ -543,79 +359,12 @@ impl Vm {
         })
     }
 
-    /// The value of a Float (SmallFloat64 or BoxedFloat64).
-    pub fn float_value(&self, oop: Oop) -> Option<f64> {
-        if let Some(f) = oop.as_small_float() {
-            return Some(f);
-        }
-        if class_index_of(oop) == classes::BOXED_FLOAT {
-            return memory::slot(oop, 0).map(|w| f64::from_bits(w.bits()));
-        }
-        None
-    }
-
-    /// The value of an integer object, small or large.
-    pub fn integer_value(&self, oop: Oop) -> Option<BigInt> {
-        if let Some(i) = oop.as_small_integer() {
-            return Some(BigInt::from_i64(i));
-        }
-        let negative = match class_index_of(oop) {
-            classes::LARGE_POSITIVE_INTEGER => false,
-            classes::LARGE_NEGATIVE_INTEGER => true,
-            _ => return None,
-        };
-        memory::bytes(oop).map(|b| BigInt::from_magnitude_bytes(negative, b))
-    }
-
-    /// A short description for VM-level messages (not Smalltalk printString).
-    pub fn describe(&self, oop: Oop) -> String {
-        if let Some(i) = oop.as_small_integer() {
-            return i.to_string();
-        }
-        if let Some(c) = oop.as_character_code() {
-            return char::from_u32(c)
-                .map_or_else(|| format!("Character value: {c}"), |c| format!("${c}"));
-        }
-        if let Some(f) = self.float_value(oop) {
-            return zag_compiler::number::pharo_float_print_string(f);
-        }
-        if oop == self.nil {
-            return "nil".into();
-        }
-        if oop == self.true_object {
-            return "true".into();
-        }
-        if oop == self.false_object {
-            return "false".into();
-        }
-        let class = class_index_of(oop);
-        match class {
-            classes::BYTE_SYMBOL => print_literal(&Literal::Symbol(self.symbol_text(oop))),
-            classes::BYTE_STRING => print_literal(&Literal::String(self.symbol_text(oop))),
-            classes::LARGE_POSITIVE_INTEGER | classes::LARGE_NEGATIVE_INTEGER => self
-                .integer_value(oop)
-                .map_or_else(String::new, |b| b.to_string()),
-            _ => {
-                if let Some(index) = self.classes.index_of_object(oop) {
-                    return self.classes.name(index);
-                }
-                let name = self.classes.name(class);
-                let article = if name.starts_with(['A', 'E', 'I', 'O', 'U']) {
-                    "an"
-                } else {
-                    "a"
-                };
-                format!("{article} {name}")
-            }
-        }
-    }
-
     /// Sends `selector` to `receiver` with `args` and runs to completion.
     pub fn send(&mut self, receiver: Oop, selector: &str, args: &[Oop]) -> Result<Oop, VmError> {
         let selector = self.intern(selector);
-        let (depth, height) = (self.frames.len(), self.stack.len());
-        self.stack.push(receiver);
-        self.stack.extend_from_slice(args);
+        let (depth, height) = (self.process.frames.len(), self.process.stack.len());
+        self.process.stack.push(receiver);
+        self.process.stack.extend_from_slice(args);
         let ip = self.send_selector(selector, args.len(), std::ptr::null(), None, None);
         let result = self.run_invoked(ip);
         self.settle(depth, height);
@@ -629,9 +378,9 @@ impl Vm {
         if !ip.is_null() {
             return interpreter::run(self, ip);
         }
-        match self.error.take() {
+        match self.process.error.take() {
             Some(e) => Err(e),
-            None => Ok(self.stack.pop().expect("the immediate answer")),
+            None => Ok(self.process.stack.pop().expect("the immediate answer")),
         }
     }
 
@@ -651,15 +400,16 @@ impl Vm {
             .map_err(|e| error(e.message))?;
         let threaded = zag_compiler::threaded::compile_method(&ast).map_err(error)?;
         let class = self
+            .universe
             .classes
             .index_of("UndefinedObject")
             .unwrap_or(classes::UNDEFINED_OBJECT);
         let method = method::lower(self, &threaded, class, ast).map_err(error)?;
         let method_ref = self.register(method);
-        let selector = self.methods[method_ref as usize].selector;
-        let (depth, height) = (self.frames.len(), self.stack.len());
-        self.stack.push(self.nil);
-        self.sent_selector = selector;
+        let selector = self.universe.methods[method_ref as usize].selector;
+        let (depth, height) = (self.process.frames.len(), self.process.stack.len());
+        self.process.stack.push(self.universe.nil);
+        self.process.sent_selector = selector;
         let ip = self.invoke(method_ref, 0, std::ptr::null());
         let result = self.run_invoked(ip);
         self.settle(depth, height);
@@ -669,44 +419,14 @@ impl Vm {
     /// Back to the state before a computation from Rust: after an error,
     /// whatever it left (frames, stack, unwinds, signals) is abandoned.
     fn settle(&mut self, depth: usize, height: usize) {
-        self.frames.truncate(depth);
-        self.stack.truncate(height);
-        self.sync_base();
+        self.process.frames.truncate(depth);
+        self.process.stack.truncate(height);
+        self.process.sync_base();
         self.leave_overflow_reserve();
-        if self.frames.len() == depth {
-            self.unwinds.clear();
+        if self.process.frames.len() == depth {
+            self.process.unwinds.clear();
         }
         self.forget_dead_signals();
-    }
-
-    /// A new send site's inline cache, and its number.
-    pub(crate) fn new_send_site(&mut self) -> u32 {
-        self.caches.push(method::CacheEntry::default());
-        (self.caches.len() - 1) as u32
-    }
-
-    /// `count` more send sites (the image's, numbered from 1).
-    pub(crate) fn add_send_sites(&mut self, count: u32) {
-        let sites = self.caches.len() + count as usize;
-        self.caches.resize(sites, method::CacheEntry::default());
-    }
-
-    /// The number of `binding` (an Association) in the table of bindings,
-    /// which it joins if it is not there yet.
-    pub(crate) fn binding_number(&mut self, binding: Oop) -> u32 {
-        match self.binding_numbers.get(&binding.bits()) {
-            Some(&number) => number,
-            None => self.add_binding(binding),
-        }
-    }
-
-    /// Adds `binding` to the table of bindings under the next number (the
-    /// image's static code counts on its order), which it answers.
-    pub(crate) fn add_binding(&mut self, binding: Oop) -> u32 {
-        let number = self.bindings.len() as u32;
-        self.bindings.push(binding);
-        self.binding_numbers.entry(binding.bits()).or_insert(number);
-        number
     }
 
     /// Adds a method to the registry (not to any class).
@@ -717,11 +437,11 @@ impl Vm {
     /// Registers a method whose CompiledMethod object, if given, already
     /// exists (the image's static ones).
     pub(crate) fn register_as(&mut self, method: Method, object: Option<Oop>) -> MethodRef {
-        self.methods.push(method);
-        let r = (self.methods.len() - 1) as MethodRef;
+        self.universe.methods.push(method);
+        let r = (self.universe.methods.len() - 1) as MethodRef;
         // The entry instruction counts invocations in the method it names
         // (build.rs numbered the image's methods in registration order).
-        if let Some(method::Code::Owned(code)) = self.methods[r as usize]
+        if let Some(method::Code::Owned(code)) = self.universe.methods[r as usize]
             .units
             .first_mut()
             .map(|u| &mut u.code)
@@ -730,7 +450,7 @@ impl Vm {
                 entry.a = r;
             }
         }
-        self.methods[r as usize].object = match object {
+        self.universe.methods[r as usize].object = match object {
             Some(object) => object,
             None => self.make_method_object(r),
         };
@@ -741,7 +461,7 @@ impl Vm {
     /// selector, and invalidates the lookups made so far.
     pub fn install(&mut self, method: Method) -> MethodRef {
         let r = self.add_method(method);
-        self.invalidate_lookups();
+        self.universe.invalidate_lookups();
         r
     }
 
@@ -751,23 +471,14 @@ impl Vm {
     pub(crate) fn add_method(&mut self, method: Method) -> MethodRef {
         let (class, selector) = (method.class, method.selector);
         let r = self.register(method);
-        if let Some(c) = self.classes.get_mut(class) {
+        if let Some(c) = self.universe.classes.get_mut(class) {
             c.methods.insert(selector, r);
         }
         r
     }
 
-    /// Forgets every lookup, as a new method may change any: empties the
-    /// inline caches (a few microseconds for the kernel's 9,000 sites,
-    /// which keeps a cache hit to one comparison) and, through the epoch,
-    /// the dispatch tables.
-    pub(crate) fn invalidate_lookups(&mut self) {
-        self.caches.fill(method::CacheEntry::default());
-        self.epoch = self.epoch.wrapping_add(1).max(1);
-    }
-
     /// The value stack's depth (for tests of stack discipline).
     pub fn stack_depth(&self) -> usize {
-        self.stack.len()
+        self.process.stack.len()
     }
 }

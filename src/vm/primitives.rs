@@ -178,7 +178,7 @@ pub fn function_for(number: u32) -> PrimitiveFn {
         // Block evaluation: value, value:, ... value:value:value:value:.
         201..=205 => |vm, n, args, ip| {
             if args == (n - 201) as usize {
-                let closure = vm.stack[vm.stack.len() - args - 1];
+                let closure = vm.process.stack[vm.process.stack.len() - args - 1];
                 value(vm, closure, args, ip)
             } else {
                 call(vm, n, args, ip)
@@ -196,30 +196,30 @@ pub fn function_for(number: u32) -> PrimitiveFn {
 /// The receiver and arguments: the top `N` values of the stack.
 #[inline(always)]
 fn top<const N: usize>(vm: &Vm) -> [Oop; N] {
-    let len = vm.stack.len();
-    std::array::from_fn(|i| vm.stack[len - N + i])
+    let len = vm.process.stack.len();
+    std::array::from_fn(|i| vm.process.stack[len - N + i])
 }
 
 /// The first four arguments of a primitive (primitives take at most four
 /// that they read here), copied once so that the match arms read locals.
 fn arguments(vm: &Vm, args: usize) -> [Oop; 4] {
-    let mut values = [vm.nil; 4];
-    let len = vm.stack.len();
+    let mut values = [vm.universe.nil; 4];
+    let len = vm.process.stack.len();
     for (i, value) in values.iter_mut().enumerate().take(args) {
-        *value = vm.stack[len - args + i];
+        *value = vm.process.stack[len - args + i];
     }
     values
 }
 
 pub fn call(vm: &mut Vm, number: u32, args: usize, return_ip: Ip) -> Prim {
-    let len = vm.stack.len();
-    let receiver = vm.stack[len - args - 1];
+    let len = vm.process.stack.len();
+    let receiver = vm.process.stack[len - args - 1];
     let values = arguments(vm, args);
     let arg = |i: usize| values[i];
     match (number, args) {
         (1..=17, 1) => small_integer(vm, number, receiver, arg(0)),
         (21..=37, 1) => large_integer(vm, number, receiver, arg(0)),
-        (40, 0) => match vm.integer_value(receiver) {
+        (40, 0) => match vm.universe.integer_value(receiver) {
             Some(i) => Prim::Value(vm.float(Space::Young, i.to_f64())),
             None => failure(BAD_RECEIVER),
         },
@@ -257,7 +257,7 @@ pub fn call(vm: &mut Vm, number: u32, args: usize, return_ip: Ip) -> Prim {
                 };
                 match literal.map(|l| vm.literal(&l)) {
                     Some(Ok(v)) => Prim::Value(v),
-                    _ => Prim::Value(vm.nil),
+                    _ => Prim::Value(vm.universe.nil),
                 }
             }
             None => failure(BAD_RECEIVER),
@@ -273,7 +273,7 @@ pub fn call(vm: &mut Vm, number: u32, args: usize, return_ip: Ip) -> Prim {
         // ByteString = ByteString (Symbols included): same bytes. Fails for
         // anything else, so the Smalltalk method decides.
         (named_numbers::STRING_EQUALS, 1) => string_equals(vm, receiver, arg(0)),
-        (163, 0) => Prim::Value(vm.boolean(memory::is_read_only(receiver))),
+        (163, 0) => Prim::Value(vm.universe.boolean(memory::is_read_only(receiver))),
         (164, 1) => set_read_only(vm, receiver, arg(0)),
         (105, 4) => replace_from_to(vm, receiver, arg(0), arg(1), arg(2), arg(3)),
         (173, 1) => inst_var_at(vm, receiver, arg(0), None),
@@ -294,8 +294,8 @@ pub fn call(vm: &mut Vm, number: u32, args: usize, return_ip: Ip) -> Prim {
             const UNIX_FROM_1901: i64 = 2_177_452_800_000_000;
             int(micros + UNIX_FROM_1901)
         }
-        (135, 0) => int(vm.started.elapsed().as_millis() as i64),
-        (FLOAT_PRINT_STRING, 0) => match vm.float_value(receiver) {
+        (135, 0) => int(vm.universe.started.elapsed().as_millis() as i64),
+        (FLOAT_PRINT_STRING, 0) => match vm.universe.float_value(receiver) {
             Some(f) => {
                 let text = zag_compiler::number::pharo_float_print_string(f);
                 Prim::Value(vm.new_string(Space::Young, &text))
@@ -313,7 +313,7 @@ pub fn call(vm: &mut Vm, number: u32, args: usize, return_ip: Ip) -> Prim {
             _ => failure(BAD_ARGUMENT),
         },
         (75, 0) => int(identity_hash(receiver)),
-        (110, 1) => Prim::Value(vm.boolean(receiver == arg(0))),
+        (110, 1) => Prim::Value(vm.universe.boolean(receiver == arg(0))),
         (170, 1) => match arg(0).as_small_integer() {
             Some(code) if (0..=0x3FFF_FFFF).contains(&code) => {
                 Prim::Value(Oop::character_from_code(code as u32))
@@ -324,7 +324,7 @@ pub fn call(vm: &mut Vm, number: u32, args: usize, return_ip: Ip) -> Prim {
             Some(code) => int(code as i64),
             None => failure(BAD_RECEIVER),
         },
-        (111, 0) => Prim::Value(vm.class_object(class_index_of(receiver))),
+        (111, 0) => Prim::Value(vm.universe.class_object(class_index_of(receiver))),
         (201..=205, n) if n == (number - 201) as usize => value(vm, receiver, args, return_ip),
         (206, 1) => value_with_arguments(vm, receiver, arg(0), return_ip),
         (83, 1..) => perform(vm, args, return_ip),
@@ -350,12 +350,12 @@ fn small_integer(vm: &mut Vm, number: u32, receiver: Oop, arg: Oop) -> Prim {
     match number {
         1 => checked(a.checked_add(b)),
         2 => checked(a.checked_sub(b)),
-        3 => Prim::Value(vm.boolean(a < b)),
-        4 => Prim::Value(vm.boolean(a > b)),
-        5 => Prim::Value(vm.boolean(a <= b)),
-        6 => Prim::Value(vm.boolean(a >= b)),
-        7 => Prim::Value(vm.boolean(a == b)),
-        8 => Prim::Value(vm.boolean(a != b)),
+        3 => Prim::Value(vm.universe.boolean(a < b)),
+        4 => Prim::Value(vm.universe.boolean(a > b)),
+        5 => Prim::Value(vm.universe.boolean(a <= b)),
+        6 => Prim::Value(vm.universe.boolean(a >= b)),
+        7 => Prim::Value(vm.universe.boolean(a == b)),
+        8 => Prim::Value(vm.universe.boolean(a != b)),
         9 => checked(a.checked_mul(b)),
         // `/` succeeds only when exact; otherwise Smalltalk makes a Fraction.
         10 if b != 0 && a % b == 0 => int(a / b),
@@ -398,12 +398,15 @@ const MAX_SHIFT: i64 = 1 << 24;
 /// primitives 21-37): exact, with results normalized to SmallInteger when
 /// they fit. `/` succeeds only when exact; division by zero fails.
 fn large_integer(vm: &mut Vm, number: u32, receiver: Oop, arg: Oop) -> Prim {
-    let (Some(a), Some(b)) = (vm.integer_value(receiver), vm.integer_value(arg)) else {
+    let (Some(a), Some(b)) = (
+        vm.universe.integer_value(receiver),
+        vm.universe.integer_value(arg),
+    ) else {
         return failure(BAD_ARGUMENT);
     };
     let value =
         |vm: &mut Vm, v: zag_compiler::bigint::BigInt| Prim::Value(vm.integer(Space::Young, &v));
-    let truth = |vm: &mut Vm, t: bool| Prim::Value(vm.boolean(t));
+    let truth = |vm: &mut Vm, t: bool| Prim::Value(vm.universe.boolean(t));
     match number {
         21 => value(vm, a.add(&b)),
         22 => value(vm, a.sub(&b)),
@@ -454,7 +457,7 @@ fn shallow_copy(vm: &mut Vm, object: Oop) -> Prim {
     }
     // The original stays on the stack (a root) across the allocation.
     let copy = vm.allocate(header.class_index(), header.format(), slots, 0);
-    let object = *vm.stack.last().expect("the receiver");
+    let object = *vm.process.stack.last().expect("the receiver");
     // SAFETY: both objects have `slots` words after their headers.
     unsafe {
         std::ptr::copy_nonoverlapping(
@@ -476,9 +479,9 @@ fn is_read_only_object(o: Oop) -> bool {
 /// read-only. Immediates stay read-only, and so do the image's static
 /// objects, which every VM in the process shares.
 fn set_read_only(vm: &mut Vm, receiver: Oop, flag: Oop) -> Prim {
-    let on = if flag == vm.true_object {
+    let on = if flag == vm.universe.true_object {
         true
-    } else if flag == vm.false_object {
+    } else if flag == vm.universe.false_object {
         false
     } else {
         return failure(BAD_ARGUMENT);
@@ -491,14 +494,14 @@ fn set_read_only(vm: &mut Vm, receiver: Oop, flag: Oop) -> Prim {
         // SAFETY: a pointer Oop to a live object that is not static.
         unsafe { memory::set_read_only(receiver, on) };
     }
-    Prim::Value(vm.boolean(was))
+    Prim::Value(vm.universe.boolean(was))
 }
 
 /// ByteString = ByteString (Symbols included): same bytes. Fails for
 /// anything else, so the Smalltalk method decides.
 fn string_equals(vm: &Vm, receiver: Oop, other: Oop) -> Prim {
     match strings_equal(receiver, other) {
-        Some(equal) => Prim::Value(vm.boolean(equal)),
+        Some(equal) => Prim::Value(vm.universe.boolean(equal)),
         None => failure(BAD_ARGUMENT),
     }
 }
@@ -620,37 +623,37 @@ fn system(vm: &mut Vm, number: u32, args: usize) -> Prim {
             None => failure(BAD_ARGUMENT),
         },
         (named_numbers::ARGUMENTS, 0) => {
-            let strings: Vec<String> = vm.arguments.clone();
+            let strings: Vec<String> = vm.universe.arguments.clone();
             // Each String is made while the Array is on the stack (a root).
             let array = vm.allocate(
                 classes::ARRAY,
                 Format::Indexable,
                 strings.len(),
-                vm.nil.bits(),
+                vm.universe.nil.bits(),
             );
-            vm.stack.push(array);
+            vm.process.stack.push(array);
             for (i, s) in strings.iter().enumerate() {
                 let string = vm.new_string(Space::Young, s);
-                let array = *vm.stack.last().expect("pushed");
+                let array = *vm.process.stack.last().expect("pushed");
                 vm.store(array, i, string);
             }
-            Prim::Value(vm.stack.pop().expect("pushed"))
+            Prim::Value(vm.process.stack.pop().expect("pushed"))
         }
         (named_numbers::GLOBAL_AT, 1..=2) => {
-            let name = vm.symbol_text(arg(0));
-            match vm.global(&name) {
-                Some(v) if vm.has_global(&name) => Prim::Value(v),
+            let name = vm.universe.symbol_text(arg(0));
+            match vm.universe.global(&name) {
+                Some(v) if vm.universe.has_global(&name) => Prim::Value(v),
                 _ => failure(BAD_ARGUMENT),
             }
         }
         (named_numbers::GLOBAL_AT_PUT, 2) => {
-            let (name, value) = (vm.symbol_text(arg(0)), arg(1));
+            let (name, value) = (vm.universe.symbol_text(arg(0)), arg(1));
             vm.set_global(&name, value);
             Prim::Value(value)
         }
         (named_numbers::GLOBAL_INCLUDES, 1) => {
-            let name = vm.symbol_text(arg(0));
-            Prim::Value(vm.boolean(vm.has_global(&name)))
+            let name = vm.universe.symbol_text(arg(0));
+            Prim::Value(vm.universe.boolean(vm.universe.has_global(&name)))
         }
         _ => failure(BAD_ARGUMENT),
     }
@@ -659,10 +662,10 @@ fn system(vm: &mut Vm, number: u32, args: usize) -> Prim {
 /// Float arithmetic and comparison (41-50; SmallFloat64's 541-550): the
 /// argument may be a Float or a SmallInteger, as in Pharo.
 fn float_binary(vm: &mut Vm, number: u32, receiver: Oop, arg: Oop) -> Prim {
-    let Some(a) = vm.float_value(receiver) else {
+    let Some(a) = vm.universe.float_value(receiver) else {
         return failure(BAD_RECEIVER);
     };
-    let b = match (vm.float_value(arg), arg.as_small_integer()) {
+    let b = match (vm.universe.float_value(arg), arg.as_small_integer()) {
         (Some(f), _) => f,
         (None, Some(i)) => i as f64,
         _ => return failure(BAD_ARGUMENT),
@@ -671,12 +674,12 @@ fn float_binary(vm: &mut Vm, number: u32, receiver: Oop, arg: Oop) -> Prim {
     match number {
         41 => float(vm, a + b),
         42 => float(vm, a - b),
-        43 => Prim::Value(vm.boolean(a < b)),
-        44 => Prim::Value(vm.boolean(a > b)),
-        45 => Prim::Value(vm.boolean(a <= b)),
-        46 => Prim::Value(vm.boolean(a >= b)),
-        47 => Prim::Value(vm.boolean(a == b)),
-        48 => Prim::Value(vm.boolean(a != b)),
+        43 => Prim::Value(vm.universe.boolean(a < b)),
+        44 => Prim::Value(vm.universe.boolean(a > b)),
+        45 => Prim::Value(vm.universe.boolean(a <= b)),
+        46 => Prim::Value(vm.universe.boolean(a >= b)),
+        47 => Prim::Value(vm.universe.boolean(a == b)),
+        48 => Prim::Value(vm.universe.boolean(a != b)),
         49 => float(vm, a * b),
         // Division by zero fails: the Smalltalk side signals ZeroDivide.
         50 if b != 0.0 => float(vm, a / b),
@@ -686,7 +689,7 @@ fn float_binary(vm: &mut Vm, number: u32, receiver: Oop, arg: Oop) -> Prim {
 
 /// Unary Float primitives (51-59; SmallFloat64's 551-559).
 fn float_unary(vm: &mut Vm, number: u32, receiver: Oop) -> Prim {
-    let Some(f) = vm.float_value(receiver) else {
+    let Some(f) = vm.universe.float_value(receiver) else {
         return failure(BAD_RECEIVER);
     };
     let float = |vm: &mut Vm, f: f64| Prim::Value(vm.float(Space::Young, f));
@@ -713,7 +716,8 @@ fn float_unary(vm: &mut Vm, number: u32, receiver: Oop) -> Prim {
 
 /// Named instance variables of the receiver's class.
 fn fixed_fields(vm: &Vm, oop: Oop) -> usize {
-    vm.classes
+    vm.universe
+        .classes
         .get(class_index_of(oop))
         .map_or(0, |c| c.inst_vars.len())
 }
@@ -877,13 +881,17 @@ fn string_at_put(vm: &mut Vm, receiver: Oop, i: Oop, value: Oop) -> Prim {
 
 /// `basicNew` (no size) and `basicNew:` on a class object.
 fn basic_new(vm: &mut Vm, class_object: Oop, size: Option<usize>) -> Prim {
-    let Some(index) = vm.classes.index_of_object(class_object) else {
+    let Some(index) = vm.universe.classes.index_of_object(class_object) else {
         return failure(BAD_RECEIVER);
     };
-    let class = vm.classes.get(index).expect("indexed class exists");
+    let class = vm
+        .universe
+        .classes
+        .get(index)
+        .expect("indexed class exists");
     let fixed = class.inst_vars.len();
     use zag_compiler::tonel::Layout;
-    let nil = vm.nil.bits();
+    let nil = vm.universe.nil.bits();
     // Pointer slots start nil, bytes zero.
     let (format, slots, fill) = match (class.layout, size) {
         (Layout::Fixed, None) if fixed == 0 => (Format::Empty, 0, nil),
@@ -918,16 +926,16 @@ fn identity_hash(oop: Oop) -> i64 {
 /// `perform: selector with: ...` (83): sends the selector with the
 /// arguments that follow it. Fails when the count does not match.
 fn perform(vm: &mut Vm, args: usize, return_ip: Ip) -> Prim {
-    let at = vm.stack.len() - args;
-    let selector = vm.stack[at];
+    let at = vm.process.stack.len() - args;
+    let selector = vm.process.stack[at];
     if class_index_of(selector) != classes::BYTE_SYMBOL {
         return failure(BAD_ARGUMENT);
     }
-    let text = vm.symbol_text(selector);
+    let text = vm.universe.symbol_text(selector);
     if selector_arity(&text) != args - 1 {
         return failure(BAD_NUMBER_OF_ARGUMENTS);
     }
-    vm.stack.remove(at);
+    vm.process.stack.remove(at);
     Prim::Continue(vm.send_selector(selector, args - 1, return_ip, None, None))
 }
 
@@ -945,18 +953,18 @@ fn perform_with_arguments(
         return failure(BAD_ARGUMENT);
     }
     let count = unsafe { memory::slot_count(arguments) };
-    if selector_arity(&vm.symbol_text(selector)) != count {
+    if selector_arity(&vm.universe.symbol_text(selector)) != count {
         return failure(BAD_NUMBER_OF_ARGUMENTS);
     }
-    if !vm.stack.has_room_for(count) {
+    if !vm.process.stack.has_room_for(count) {
         return failure(GENERIC);
     }
-    let len = vm.stack.len();
-    vm.stack.truncate(len - 3);
-    vm.stack.push(receiver);
+    let len = vm.process.stack.len();
+    vm.process.stack.truncate(len - 3);
+    vm.process.stack.push(receiver);
     for i in 0..count {
         let v = memory::slot(arguments, i).expect("in bounds");
-        vm.stack.push(v);
+        vm.process.stack.push(v);
     }
     Prim::Continue(vm.send_selector(selector, count, return_ip, None, None))
 }
@@ -976,19 +984,19 @@ fn value_with_arguments(vm: &mut Vm, closure: Oop, arguments: Oop, return_ip: Ip
     if arity != Some(count as i64) {
         return failure(BAD_NUMBER_OF_ARGUMENTS);
     }
-    if !vm.stack.has_room_for(count) {
+    if !vm.process.stack.has_room_for(count) {
         return failure(GENERIC);
     }
-    vm.stack.pop();
+    vm.process.stack.pop();
     for i in 0..count {
         let v = memory::slot(arguments, i).expect("in bounds");
-        vm.stack.push(v);
+        vm.process.stack.push(v);
     }
     let answer = value(vm, closure, count, return_ip);
     if let Prim::Fail(_) = answer {
-        let len = vm.stack.len();
-        vm.stack.truncate(len - count);
-        vm.stack.push(arguments);
+        let len = vm.process.stack.len();
+        vm.process.stack.truncate(len - count);
+        vm.process.stack.push(arguments);
     }
     answer
 }
@@ -1017,7 +1025,7 @@ fn value(vm: &mut Vm, closure: Oop, args: usize, return_ip: Ip) -> Prim {
     };
     let code = usize::try_from(method)
         .ok()
-        .and_then(|m| vm.methods.get(m))
+        .and_then(|m| vm.universe.methods.get(m))
         .and_then(|m| {
             usize::try_from(unit)
                 .ok()

@@ -52,58 +52,67 @@ impl Unwind {
 impl Vm {
     /// Starts unwinding to the frame `target`; answers where to run next.
     pub(crate) fn unwind(&mut self, target: u64, action: Action) -> Ip {
-        if !self.frames.iter().any(|f| f.id == target) {
+        if !self.process.frames.iter().any(|f| f.id == target) {
             return self.fail("internal error: unwinding to a frame that is gone");
         }
-        self.unwinds.push(Unwind { target, action });
+        self.process.unwinds.push(Unwind { target, action });
         self.continue_unwind()
     }
 
     /// Runs the next pending unwind block, or finishes the unwind.
     pub(crate) fn continue_unwind(&mut self) -> Ip {
-        let Some(unwind) = self.unwinds.last().copied() else {
+        let Some(unwind) = self.process.unwinds.last().copied() else {
             return self.fail("internal error: no unwind in progress");
         };
-        let Some(target) = self.frames.iter().rposition(|f| f.id == unwind.target) else {
-            self.unwinds.pop();
+        let Some(target) = self
+            .process
+            .frames
+            .iter()
+            .rposition(|f| f.id == unwind.target)
+        else {
+            self.process.unwinds.pop();
             return self.fail("internal error: the unwind target has gone");
         };
         // The innermost frame above the target with a block still to run.
-        let pending = (target + 1..self.frames.len()).rev().find(|&i| {
-            let f = self.frames[i];
-            let m = &self.methods[f.method as usize];
+        let pending = (target + 1..self.process.frames.len()).rev().find(|&i| {
+            let f = self.process.frames[i];
+            let m = &self.universe.methods[f.method as usize];
             f.unit == 0
                 && m.primitive == ENSURE_MARKER
-                && self.stack[f.base + 1 + m.units[0].num_args as usize] == self.nil
+                && self.process.stack[f.base + 1 + m.units[0].num_args as usize]
+                    == self.universe.nil
         });
         if let Some(i) = pending {
-            let f = self.frames[i];
-            let num_args = self.methods[f.method as usize].units[0].num_args as usize;
+            let f = self.process.frames[i];
+            let num_args = self.universe.methods[f.method as usize].units[0].num_args as usize;
             let complete = f.base + 1 + num_args;
-            self.stack[complete] = self.true_object;
-            let block = self.stack[f.base + 1];
+            self.process.stack[complete] = self.universe.true_object;
+            let block = self.process.stack[f.base + 1];
             // Drop what is above the marked frame, keep the frame itself
             // (its block may refer to it) and call the block above it.
-            self.frames.truncate(i + 1);
-            self.sync_base();
-            let frame_top = f.base + 1 + self.methods[f.method as usize].units[0].frame_size();
-            self.stack.truncate(frame_top.min(self.stack.len()));
+            self.process.frames.truncate(i + 1);
+            self.process.sync_base();
+            let frame_top =
+                f.base + 1 + self.universe.methods[f.method as usize].units[0].frame_size();
+            self.process
+                .stack
+                .truncate(frame_top.min(self.process.stack.len()));
             let takes_no_argument =
                 memory::slot(block, CLOSURE_NUM_ARGS).and_then(Oop::as_small_integer) == Some(0);
             if !takes_no_argument {
                 return self
                     .fail("an ensure: or ifCurtailed: argument is not a block without arguments");
             }
-            self.stack.push(block);
-            let continuation = self.continuations.continue_unwind();
+            self.process.stack.push(block);
+            let continuation = self.universe.continuations.continue_unwind();
             return match super::primitives::call(self, 201, 0, continuation) {
                 super::primitives::Prim::Continue(ip) => ip,
                 _ => self.fail("an ensure: or ifCurtailed: argument is not a block"),
             };
         }
-        self.unwinds.pop();
-        self.frames.truncate(target + 1);
-        self.sync_base();
+        self.process.unwinds.pop();
+        self.process.frames.truncate(target + 1);
+        self.process.sync_base();
         self.leave_overflow_reserve();
         // A handler left by `^` leaves its signal behind: forget it.
         self.forget_dead_signals();
@@ -111,8 +120,8 @@ impl Vm {
             Action::Return(value) => self.return_from_frame(value),
             Action::Restart => self.restart_frame(),
             Action::Resume { value, height, ip } => {
-                self.stack.truncate(height);
-                self.stack.push(value);
+                self.process.stack.truncate(height);
+                self.process.stack.push(value);
                 ip
             }
         }
@@ -121,15 +130,15 @@ impl Vm {
     /// Runs the current frame's method again from its first instruction
     /// (after the entry, which counted it already), with fresh temporaries.
     fn restart_frame(&mut self) -> Ip {
-        let f = *self.frames.last().expect("a frame is active");
-        let unit = &self.methods[f.method as usize].units[f.unit as usize];
+        let f = *self.process.frames.last().expect("a frame is active");
+        let unit = &self.universe.methods[f.method as usize].units[f.unit as usize];
         let args_end = f.base + 1 + (unit.num_args + unit.num_copied) as usize;
         let temps = unit.num_temps as usize;
         let start = if f.unit == 0 { 1 } else { 0 };
         let code = unit.code[start..].as_ptr();
-        self.stack.truncate(args_end);
-        let nil = self.nil;
-        self.stack.resize(args_end + temps, nil);
+        self.process.stack.truncate(args_end);
+        let nil = self.universe.nil;
+        self.process.stack.resize(args_end + temps, nil);
         code
     }
 }
@@ -183,6 +192,6 @@ impl Default for Continuations {
 
 /// An unwind block returned: drop its value and carry on unwinding.
 fn continue_unwind_after_block(vm: &mut Vm, _ip: Ip) -> Ip {
-    vm.stack.pop();
+    vm.process.stack.pop();
     vm.continue_unwind()
 }

@@ -1,0 +1,150 @@
+//! The execution state of one Smalltalk Process: its value stack, its
+//! block of activation records, the registers the interpreter keeps
+//! (`base`, the selector being sent, the result handed back to Rust), and
+//! what is in progress (signals being handled, unwinds running `ensure:`
+//! blocks, a stack overflow being handled).
+//!
+//! The VM runs one Process at a time, held in `Vm::process`; nothing here
+//! assumes it is the only one. The value stack and the frame block are
+//! reserved once and never move, so code can keep their addresses; the
+//! fields the interpreter reads most come first, at the fixed offsets
+//! `vm::abi` publishes.
+
+use super::exceptions::Signal;
+use super::interpreter::{Ip, MAX_FRAMES, OVERFLOW_FRAMES};
+use super::method::MethodRef;
+use super::stack::Stack;
+use super::unwind::Unwind;
+use super::VmError;
+use crate::object::Oop;
+
+/// An activation record: which code runs, where its slots start on the
+/// value stack, and where its caller continues.
+#[derive(Clone, Copy, Debug)]
+#[repr(C)]
+pub struct Frame {
+    pub method: MethodRef,
+    pub unit: u16,
+    /// Stack index of the receiver.
+    pub base: usize,
+    /// Where the caller continues; null when the caller is Rust.
+    pub return_ip: Ip,
+    /// Unique id of this activation.
+    pub id: u64,
+    /// Id of the method activation `^` returns from (itself for methods).
+    pub home: u64,
+    /// The `base` register to restore on return (the caller's base).
+    pub caller_base: usize,
+}
+
+/// The activation records, innermost last, in a block reserved for
+/// [`MAX_FRAMES`] + [`OVERFLOW_FRAMES`] that never moves: activation
+/// refuses to go past that (a stack overflow), so a push never reallocates.
+pub struct Frames {
+    frames: Vec<Frame>,
+}
+
+impl Frames {
+    fn new() -> Frames {
+        // A large allocation: the operating system maps its pages only as
+        // the frames first reach them.
+        Frames {
+            frames: Vec::with_capacity(MAX_FRAMES + OVERFLOW_FRAMES),
+        }
+    }
+
+    #[inline]
+    pub fn push(&mut self, frame: Frame) {
+        debug_assert!(
+            self.frames.len() < self.frames.capacity(),
+            "activation checks the frame limit"
+        );
+        self.frames.push(frame);
+    }
+
+    #[inline]
+    pub fn pop(&mut self) -> Option<Frame> {
+        self.frames.pop()
+    }
+
+    pub fn truncate(&mut self, len: usize) {
+        self.frames.truncate(len);
+    }
+
+    pub fn last_mut(&mut self) -> Option<&mut Frame> {
+        self.frames.last_mut()
+    }
+}
+
+/// The live frames, outermost first.
+impl std::ops::Deref for Frames {
+    type Target = [Frame];
+
+    #[inline]
+    fn deref(&self) -> &[Frame] {
+        &self.frames
+    }
+}
+
+#[repr(C)]
+pub struct Process {
+    // The registers (fixed offsets, `vm::abi`).
+    pub(crate) stack: Stack,
+    pub(crate) frames: Frames,
+    /// The current frame's `base` (read by most instructions).
+    pub(crate) base: usize,
+    /// The selector of the send being activated (the method entry checks
+    /// it).
+    pub(crate) sent_selector: Oop,
+    /// What the computation answers when control returns to Rust.
+    pub(crate) result: Oop,
+    // The rest of the state.
+    pub(crate) error: Option<VmError>,
+    pub(crate) next_activation: u64,
+    /// A stack overflow is being signalled and handled: activations may
+    /// use the reserve beyond the limits (see `interpreter::stack_overflow`).
+    pub(crate) handling_overflow: bool,
+    /// Unwinds in progress (running `ensure:` blocks).
+    pub(crate) unwinds: Vec<Unwind>,
+    /// Signals being handled.
+    pub(crate) signals: Vec<Signal>,
+    pub(crate) next_signal: u64,
+}
+
+impl Process {
+    pub fn new(nil: Oop) -> Process {
+        Process {
+            stack: Stack::new(),
+            frames: Frames::new(),
+            base: 0,
+            sent_selector: nil,
+            result: nil,
+            error: None,
+            next_activation: 0,
+            handling_overflow: false,
+            unwinds: Vec::new(),
+            signals: Vec::new(),
+            next_signal: 0,
+        }
+    }
+
+    /// Visits every object the Process refers to (GC roots), so that a
+    /// collection can update them.
+    pub fn visit_roots(&mut self, visit: &mut dyn FnMut(&mut Oop)) {
+        self.stack.iter_mut().for_each(&mut *visit);
+        visit(&mut self.result);
+        visit(&mut self.sent_selector);
+        self.unwinds
+            .iter_mut()
+            .flat_map(|u| u.roots())
+            .for_each(&mut *visit);
+        self.signals
+            .iter_mut()
+            .for_each(|s| visit(&mut s.exception));
+    }
+
+    /// Reloads the `base` register from the current frame.
+    pub(crate) fn sync_base(&mut self) {
+        self.base = self.frames.last().map_or(0, |f| f.base);
+    }
+}

@@ -1,0 +1,293 @@
+//! The universe: everything the running code shares, whichever Process
+//! runs it: the class table, the method registry, Symbols, globals, the
+//! bindings and inline caches that instructions name by number, the VM's
+//! own continuation instructions, and the class environment the run-time
+//! compiler resolves names against.
+//!
+//! Its objects live in old space or in the image's static block, never in
+//! the nursery, so a scavenge does not move them; [`Universe::roots`] lists
+//! them for a full collection.
+
+use std::collections::{HashMap, HashSet};
+
+use zag_compiler::bigint::BigInt;
+use zag_compiler::literal::Literal;
+use zag_compiler::printer::print_literal;
+
+use super::classes::{self, ClassIndex, ClassTable};
+use super::method::{self, Method};
+use super::unwind::Continuations;
+use crate::memory::{self, class_index_of};
+use crate::object::Oop;
+
+pub struct Universe {
+    pub classes: ClassTable,
+    /// Every method ever installed; a [`method::MethodRef`] indexes it.
+    pub methods: Vec<Method>,
+    /// Symbols made at run time (old space).
+    pub(crate) symbols: HashMap<String, Oop>,
+    /// The image's static Symbols and the table of their names.
+    pub(crate) static_symbols: StaticSymbols,
+    /// Global name → Association (also for names used before definition).
+    pub(crate) globals: HashMap<String, Oop>,
+    /// Globals that have been given a value (not just referred to).
+    pub(crate) defined_globals: HashSet<String>,
+    pub nil: Oop,
+    pub true_object: Oop,
+    pub false_object: Oop,
+    /// Bumped whenever a method is defined, invalidating the dispatch
+    /// tables.
+    pub(crate) epoch: u32,
+    /// The inline caches of the send sites, by number (`Instr::site`):
+    /// the image's sites first, then those of methods compiled at run
+    /// time. They are the VM's, not the instructions', because the image's
+    /// instructions are static and shared by every VM in the process.
+    pub(crate) caches: Vec<method::CacheEntry>,
+    /// The bindings (Associations of globals, class and pool variables)
+    /// instructions name by number, and each one's number.
+    pub(crate) bindings: Vec<Oop>,
+    pub(crate) binding_numbers: HashMap<u64, u32>,
+    /// Instructions the VM itself returns to (unwinding, handlers).
+    pub(crate) continuations: Continuations,
+    /// The command-line arguments `Smalltalk arguments` answers.
+    pub arguments: Vec<String>,
+    /// When the VM started (the millisecond clock).
+    pub(crate) started: std::time::Instant,
+    /// Every class loaded so far, as the compiler resolves names against.
+    pub environment: zag_compiler::environment::Environment,
+}
+
+/// Static objects, and the Symbols among them by name (sorted).
+pub(crate) type StaticSymbols = (
+    &'static [memory::statics::Word],
+    &'static [(&'static str, u32)],
+);
+
+impl Universe {
+    pub fn new() -> Universe {
+        let special = &memory::statics::SPECIAL_OBJECTS;
+        Universe {
+            classes: ClassTable::new(),
+            methods: Vec::new(),
+            symbols: HashMap::new(),
+            static_symbols: (&[], &[]),
+            globals: HashMap::new(),
+            defined_globals: HashSet::new(),
+            nil: special.oop(memory::statics::NIL),
+            true_object: special.oop(memory::statics::TRUE),
+            false_object: special.oop(memory::statics::FALSE),
+            epoch: 1,
+            // Site 0 is also the (unused) site of instructions that send
+            // nothing.
+            caches: vec![method::CacheEntry::default()],
+            bindings: Vec::new(),
+            binding_numbers: HashMap::new(),
+            continuations: Continuations::new(),
+            arguments: Vec::new(),
+            started: std::time::Instant::now(),
+            environment: Default::default(),
+        }
+    }
+
+    /// Every object the universe refers to (roots of a full collection).
+    /// Static objects are among them only when they are operands of
+    /// run-time code; the collector ignores them.
+    pub fn roots(&self, roots: &mut Vec<Oop>) {
+        roots.extend([self.nil, self.true_object, self.false_object]);
+        roots.extend(self.symbols.values());
+        roots.extend(self.globals.values());
+        for (_, class) in self.classes.iter() {
+            roots.push(class.object);
+            roots.extend(class.class_vars.values());
+        }
+        roots.extend(self.bindings.iter().copied());
+        for method in &self.methods {
+            roots.extend([method.selector, method.object, method.ast_object]);
+            for unit in &method.units {
+                // Operands are 0 or objects (constants, selectors); static
+                // code refers only to static objects, which are no roots.
+                if let method::Code::Owned(code) = &unit.code {
+                    roots.extend(code.iter().map(|i| i.operand_oop()));
+                }
+            }
+        }
+    }
+
+    /// The Symbols of the image: static objects, found by name in a table
+    /// sorted by name.
+    pub fn use_static_symbols(
+        &mut self,
+        objects: &'static [memory::statics::Word],
+        symbols: &'static [(&'static str, u32)],
+    ) {
+        self.static_symbols = (objects, symbols);
+    }
+
+    /// How many Symbols were made at run time (the image's are static).
+    pub fn symbols_made_at_run_time(&self) -> usize {
+        self.symbols.len()
+    }
+
+    /// The text of a Symbol (or String).
+    /// The text of a Symbol (or String), borrowed: symbols live in old
+    /// space, which never moves objects. "?" when it is not text.
+    pub fn symbol_str(&self, symbol: Oop) -> &str {
+        memory::bytes(symbol)
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .unwrap_or("?")
+    }
+
+    pub fn symbol_text(&self, symbol: Oop) -> String {
+        memory::bytes(symbol).map_or_else(
+            || "?".to_string(),
+            |b| String::from_utf8_lossy(b).into_owned(),
+        )
+    }
+
+    pub fn boolean(&self, b: bool) -> Oop {
+        if b {
+            self.true_object
+        } else {
+            self.false_object
+        }
+    }
+
+    /// The class object for a class index (nil when not defined).
+    pub fn class_object(&self, index: ClassIndex) -> Oop {
+        self.classes.get(index).map_or(self.nil, |c| c.object)
+    }
+
+    /// Makes room for `count` more classes (and their globals).
+    pub fn reserve_classes(&mut self, count: usize) {
+        self.classes.reserve_room(count);
+        self.globals.reserve(count);
+        self.defined_globals.reserve(count);
+    }
+
+    pub fn global(&self, name: &str) -> Option<Oop> {
+        self.globals.get(name).and_then(|a| memory::slot(*a, 1))
+    }
+
+    /// Whether the global `name` has been defined (by a class definition or
+    /// `Smalltalk at:put:`), as opposed to only referred to.
+    pub fn has_global(&self, name: &str) -> bool {
+        self.defined_globals.contains(name)
+            || self
+                .globals
+                .get(name)
+                .and_then(|a| memory::slot(*a, 1))
+                .is_some_and(|v| v != self.nil)
+    }
+
+    /// The Association of class (or pool) variable `name` of class `owner`.
+    pub fn class_variable(&self, owner: &str, name: &str) -> Option<Oop> {
+        let index = self.classes.index_of(owner)?;
+        self.classes.get(index)?.class_vars.get(name).copied()
+    }
+
+    /// The value of a Float (SmallFloat64 or BoxedFloat64).
+    pub fn float_value(&self, oop: Oop) -> Option<f64> {
+        if let Some(f) = oop.as_small_float() {
+            return Some(f);
+        }
+        if class_index_of(oop) == classes::BOXED_FLOAT {
+            return memory::slot(oop, 0).map(|w| f64::from_bits(w.bits()));
+        }
+        None
+    }
+
+    /// The value of an integer object, small or large.
+    pub fn integer_value(&self, oop: Oop) -> Option<BigInt> {
+        if let Some(i) = oop.as_small_integer() {
+            return Some(BigInt::from_i64(i));
+        }
+        let negative = match class_index_of(oop) {
+            classes::LARGE_POSITIVE_INTEGER => false,
+            classes::LARGE_NEGATIVE_INTEGER => true,
+            _ => return None,
+        };
+        memory::bytes(oop).map(|b| BigInt::from_magnitude_bytes(negative, b))
+    }
+
+    /// A short description for VM-level messages (not Smalltalk printString).
+    pub fn describe(&self, oop: Oop) -> String {
+        if let Some(i) = oop.as_small_integer() {
+            return i.to_string();
+        }
+        if let Some(c) = oop.as_character_code() {
+            return char::from_u32(c)
+                .map_or_else(|| format!("Character value: {c}"), |c| format!("${c}"));
+        }
+        if let Some(f) = self.float_value(oop) {
+            return zag_compiler::number::pharo_float_print_string(f);
+        }
+        if oop == self.nil {
+            return "nil".into();
+        }
+        if oop == self.true_object {
+            return "true".into();
+        }
+        if oop == self.false_object {
+            return "false".into();
+        }
+        let class = class_index_of(oop);
+        match class {
+            classes::BYTE_SYMBOL => print_literal(&Literal::Symbol(self.symbol_text(oop))),
+            classes::BYTE_STRING => print_literal(&Literal::String(self.symbol_text(oop))),
+            classes::LARGE_POSITIVE_INTEGER | classes::LARGE_NEGATIVE_INTEGER => self
+                .integer_value(oop)
+                .map_or_else(String::new, |b| b.to_string()),
+            _ => {
+                if let Some(index) = self.classes.index_of_object(oop) {
+                    return self.classes.name(index);
+                }
+                let name = self.classes.name(class);
+                let article = if name.starts_with(['A', 'E', 'I', 'O', 'U']) {
+                    "an"
+                } else {
+                    "a"
+                };
+                format!("{article} {name}")
+            }
+        }
+    }
+
+    /// A new send site's inline cache, and its number.
+    pub(crate) fn new_send_site(&mut self) -> u32 {
+        self.caches.push(method::CacheEntry::default());
+        (self.caches.len() - 1) as u32
+    }
+
+    /// `count` more send sites (the image's, numbered from 1).
+    pub(crate) fn add_send_sites(&mut self, count: u32) {
+        let sites = self.caches.len() + count as usize;
+        self.caches.resize(sites, method::CacheEntry::default());
+    }
+
+    /// The number of `binding` (an Association) in the table of bindings,
+    /// which it joins if it is not there yet.
+    pub(crate) fn binding_number(&mut self, binding: Oop) -> u32 {
+        match self.binding_numbers.get(&binding.bits()) {
+            Some(&number) => number,
+            None => self.add_binding(binding),
+        }
+    }
+
+    /// Adds `binding` to the table of bindings under the next number (the
+    /// image's static code counts on its order), which it answers.
+    pub(crate) fn add_binding(&mut self, binding: Oop) -> u32 {
+        let number = self.bindings.len() as u32;
+        self.bindings.push(binding);
+        self.binding_numbers.entry(binding.bits()).or_insert(number);
+        number
+    }
+
+    /// Forgets every lookup, as a new method may change any: empties the
+    /// inline caches (a few microseconds for the kernel's 9,000 sites,
+    /// which keeps a cache hit to one comparison) and, through the epoch,
+    /// the dispatch tables.
+    pub(crate) fn invalidate_lookups(&mut self) {
+        self.caches.fill(method::CacheEntry::default());
+        self.epoch = self.epoch.wrapping_add(1).max(1);
+    }
+}
