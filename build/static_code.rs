@@ -4,8 +4,9 @@
 //! `global_asm!`, like the static objects. An instruction is the runtime's
 //! `vm::method::Instr` (32 bytes): the handler's address (the symbol of the
 //! interpreter function named by the plan), the operand (an immediate or a
-//! static object's address), then `a`, `b`, the send site's number and a
-//! reserved word. Nothing in it differs between VMs: send sites are
+//! static object's address), then `a`, `b`, the send site's number and
+//! the handler's kind (its number in `lowering::Handler::ALL`, so the VM
+//! and a JIT know what each instruction is without comparing addresses). Nothing in it differs between VMs: send sites are
 //! numbered (each VM has the caches), and bindings too (each VM resolves
 //! the variables by name at start-up).
 
@@ -117,10 +118,10 @@ impl StaticCode {
         } else {
             0
         };
-        let handler = i.handler.name();
+        let (handler, kind) = (i.handler.name(), i.handler.kind());
         self.handlers.insert(handler);
         self.lines.push(format!(
-            ".quad {{{handler}}}, {operand}\n.long {a}, {b}, {site}, 0",
+            ".quad {{{handler}}}, {operand}\n.long {a}, {b}, {site}, {kind}",
             b = i.b
         ));
         Ok(())

@@ -78,8 +78,9 @@ fn extra_folders_add_classes() {
     assert_eq!(
         code[start + 1],
         format!(
-            ".quad {{return_constant}}, {{objects}} + {}\\n.long 0, 0, 0, 0",
-            literal * 8
+            ".quad {{return_constant}}, {{objects}} + {}\\n.long 0, 0, 0, {}",
+            literal * 8,
+            zag_compiler::lowering::Handler::return_constant.kind()
         )
     );
     assert!(code[start + 2].starts_with(".quad {return_top}, 0"));

@@ -71,6 +71,17 @@ macro_rules! define_handlers {
         impl Handler {
             pub const ALL: &'static [Handler] = &[$(Handler::$name),*];
 
+            /// The handler recorded as `kind` (its place in [`Handler::ALL`]).
+            pub fn from_kind(kind: u32) -> Option<Handler> {
+                Handler::ALL.get(kind as usize).copied()
+            }
+
+            /// The number instructions record for it (their `kind`): its
+            /// place in [`Handler::ALL`].
+            pub fn kind(self) -> u32 {
+                self as u32
+            }
+
             /// The name of the interpreter function that runs it.
             pub fn name(self) -> &'static str {
                 match self {

@@ -405,6 +405,38 @@ mod tests {
     }
 
     #[test]
+    fn every_instruction_records_the_plan_handler_it_runs() {
+        let mut vm = boot().unwrap();
+        // Run-time code too: a do-it with a block, a loop and sends.
+        vm.evaluate(
+            "| s | s := 0. #(1 2 3) do: [:x | s := s + x]. 1 to: 3 do: [:i | s := s * i]. s",
+        )
+        .unwrap();
+        let (mut static_code, mut owned_code) = (0, 0);
+        for method in &vm.universe.methods {
+            for unit in &method.units {
+                match unit.code {
+                    Code::Static(_) => static_code += unit.code.len(),
+                    Code::Owned(_) => owned_code += unit.code.len(),
+                }
+                for instr in unit.code.iter() {
+                    let kind = instr.plan_handler().expect("a plan handler's kind");
+                    assert_eq!(
+                        instr.handler as usize,
+                        crate::vm::interpreter::function(kind) as usize,
+                        "an instruction recorded as {} runs another handler",
+                        kind.name()
+                    );
+                }
+            }
+        }
+        assert!(
+            static_code > 30_000 && owned_code > 10,
+            "{static_code} {owned_code}"
+        );
+    }
+
+    #[test]
     fn method_dictionaries_are_static_and_run_time_methods_go_over_them() {
         let mut first = boot().unwrap();
         let mut second = boot().unwrap();

@@ -170,7 +170,7 @@ impl Vm {
 }
 
 /// A handler block fell off its end: `return:` its value.
-pub(crate) fn handler_completed(vm: &mut Vm, _ip: Ip) -> Ip {
+pub(crate) extern "C-unwind" fn handler_completed(vm: &mut Vm, _ip: Ip) -> Ip {
     let value = vm.process.stack.pop().expect("the handler's value");
     let Some(signal) = vm.process.signals.last().copied() else {
         return vm.fail("internal error: a handler completed with no signal in progress");

@@ -23,7 +23,7 @@ use crate::object::{Format, Oop};
 /// An instruction pointer into some method's code (methods live as long
 /// as the VM, so it stays valid).
 pub type Ip = *const Instr;
-pub type Handler = fn(&mut Vm, Ip) -> Ip;
+pub type Handler = extern "C-unwind" fn(&mut Vm, Ip) -> Ip;
 
 /// Bounds on the value stack and on the number of activations: past
 /// them, a send fails with a recursion error (1M activations is far beyond
@@ -511,7 +511,7 @@ impl Vm {
 
 // ----- handlers ---------------------------------------------------------------
 
-pub(crate) fn method_entry(vm: &mut Vm, ip: Ip) -> Ip {
+pub(crate) extern "C-unwind" fn method_entry(vm: &mut Vm, ip: Ip) -> Ip {
     let i = instr(ip);
     // Registration put the method's index in `a`.
     let m = &vm.universe.methods[i.a as usize];
@@ -528,36 +528,36 @@ pub(crate) fn method_entry(vm: &mut Vm, ip: Ip) -> Ip {
     next(ip)
 }
 
-pub(crate) fn push_self(vm: &mut Vm, ip: Ip) -> Ip {
+pub(crate) extern "C-unwind" fn push_self(vm: &mut Vm, ip: Ip) -> Ip {
     let receiver = vm.process.stack[vm.process.base];
     vm.push(receiver);
     next(ip)
 }
 
-pub(crate) fn push_constant(vm: &mut Vm, ip: Ip) -> Ip {
+pub(crate) extern "C-unwind" fn push_constant(vm: &mut Vm, ip: Ip) -> Ip {
     vm.push(instr(ip).operand_oop());
     next(ip)
 }
 
-pub(crate) fn push_this_context(vm: &mut Vm, ip: Ip) -> Ip {
+pub(crate) extern "C-unwind" fn push_this_context(vm: &mut Vm, ip: Ip) -> Ip {
     let context = super::reflection::this_context(vm);
     vm.push(context);
     next(ip)
 }
 
-pub(crate) fn push_temp(vm: &mut Vm, ip: Ip) -> Ip {
+pub(crate) extern "C-unwind" fn push_temp(vm: &mut Vm, ip: Ip) -> Ip {
     let v = vm.process.stack[vm.slot_index(instr(ip).a)];
     vm.push(v);
     next(ip)
 }
 
-pub(crate) fn store_temp(vm: &mut Vm, ip: Ip) -> Ip {
+pub(crate) extern "C-unwind" fn store_temp(vm: &mut Vm, ip: Ip) -> Ip {
     let at = vm.slot_index(instr(ip).a);
     vm.process.stack[at] = vm.top();
     next(ip)
 }
 
-pub(crate) fn push_remote(vm: &mut Vm, ip: Ip) -> Ip {
+pub(crate) extern "C-unwind" fn push_remote(vm: &mut Vm, ip: Ip) -> Ip {
     let i = instr(ip);
     let vector = vm.process.stack[vm.slot_index(i.a)];
     match memory::slot(vector, i.b as usize) {
@@ -569,7 +569,7 @@ pub(crate) fn push_remote(vm: &mut Vm, ip: Ip) -> Ip {
     }
 }
 
-pub(crate) fn store_remote(vm: &mut Vm, ip: Ip) -> Ip {
+pub(crate) extern "C-unwind" fn store_remote(vm: &mut Vm, ip: Ip) -> Ip {
     let i = instr(ip);
     let vector = vm.process.stack[vm.slot_index(i.a)];
     let value = vm.top();
@@ -580,7 +580,7 @@ pub(crate) fn store_remote(vm: &mut Vm, ip: Ip) -> Ip {
     }
 }
 
-pub(crate) fn push_inst_var(vm: &mut Vm, ip: Ip) -> Ip {
+pub(crate) extern "C-unwind" fn push_inst_var(vm: &mut Vm, ip: Ip) -> Ip {
     let receiver = vm.process.stack[vm.process.base];
     match memory::slot(receiver, instr(ip).a as usize) {
         Some(v) => {
@@ -591,7 +591,7 @@ pub(crate) fn push_inst_var(vm: &mut Vm, ip: Ip) -> Ip {
     }
 }
 
-pub(crate) fn store_inst_var(vm: &mut Vm, ip: Ip) -> Ip {
+pub(crate) extern "C-unwind" fn store_inst_var(vm: &mut Vm, ip: Ip) -> Ip {
     let receiver = vm.process.stack[vm.process.base];
     let value = vm.top();
     store_slot_then(vm, receiver, instr(ip).a as usize, value, next(ip))
@@ -627,7 +627,7 @@ fn attempt_to_assign(vm: &mut Vm, object: Oop, slot: usize, value: Oop, resume: 
 
 /// Where `attemptToAssign:withIndex:` returns to: drops its answer and
 /// resumes after the refused store.
-pub(crate) fn resume_after_assignment(vm: &mut Vm, _ip: Ip) -> Ip {
+pub(crate) extern "C-unwind" fn resume_after_assignment(vm: &mut Vm, _ip: Ip) -> Ip {
     vm.pop();
     let resume = vm.pop();
     resume.small_integer_value() as usize as Ip
@@ -641,18 +641,18 @@ fn binding(vm: &Vm, ip: Ip) -> Oop {
     vm.universe.bindings[instr(ip).a as usize]
 }
 
-pub(crate) fn push_binding(vm: &mut Vm, ip: Ip) -> Ip {
+pub(crate) extern "C-unwind" fn push_binding(vm: &mut Vm, ip: Ip) -> Ip {
     let value = memory::slot(binding(vm, ip), BINDING_VALUE).unwrap_or(vm.universe.nil);
     vm.push(value);
     next(ip)
 }
 
-pub(crate) fn store_binding(vm: &mut Vm, ip: Ip) -> Ip {
+pub(crate) extern "C-unwind" fn store_binding(vm: &mut Vm, ip: Ip) -> Ip {
     let value = vm.top();
     store_slot_then(vm, binding(vm, ip), BINDING_VALUE, value, next(ip))
 }
 
-pub(crate) fn make_temp_vector(vm: &mut Vm, ip: Ip) -> Ip {
+pub(crate) extern "C-unwind" fn make_temp_vector(vm: &mut Vm, ip: Ip) -> Ip {
     let i = instr(ip);
     let vector = vm.allocate(classes::ARRAY, Format::Indexable, i.b as usize, i.operand);
     let at = vm.slot_index(i.a);
@@ -660,18 +660,18 @@ pub(crate) fn make_temp_vector(vm: &mut Vm, ip: Ip) -> Ip {
     next(ip)
 }
 
-pub(crate) fn pop(vm: &mut Vm, ip: Ip) -> Ip {
+pub(crate) extern "C-unwind" fn pop(vm: &mut Vm, ip: Ip) -> Ip {
     vm.pop();
     next(ip)
 }
 
-pub(crate) fn dup(vm: &mut Vm, ip: Ip) -> Ip {
+pub(crate) extern "C-unwind" fn dup(vm: &mut Vm, ip: Ip) -> Ip {
     let v = vm.top();
     vm.push(v);
     next(ip)
 }
 
-pub(crate) fn send(vm: &mut Vm, ip: Ip) -> Ip {
+pub(crate) extern "C-unwind" fn send(vm: &mut Vm, ip: Ip) -> Ip {
     let i = instr(ip);
     let args = i.a as usize;
     // The inline-cache hit, inline; a miss looks the method up.
@@ -752,7 +752,7 @@ fn small_float(f: f64) -> Option<Oop> {
 
 macro_rules! special_sends {
     ($($name:ident => $int:expr, $float:expr;)*) => {
-        $(pub(crate) fn $name(vm: &mut Vm, ip: Ip) -> Ip {
+        $(pub(crate) extern "C-unwind" fn $name(vm: &mut Vm, ip: Ip) -> Ip {
             special_send(vm, ip, $int, $float)
         })*
     };
@@ -786,7 +786,7 @@ special_sends! {
 /// (Strings and Symbols, compared by characters) inline when the send
 /// site's inline cache holds the string-comparison primitive for the
 /// receiver's class, so an override of `=` is still honoured.
-pub(crate) fn send_equal(vm: &mut Vm, ip: Ip) -> Ip {
+pub(crate) extern "C-unwind" fn send_equal(vm: &mut Vm, ip: Ip) -> Ip {
     let n = vm.process.stack.len();
     if let Some(equal) = cached_string_equality(vm, ip) {
         vm.process.stack.truncate(n - 1);
@@ -812,7 +812,7 @@ fn cached_string_equality(vm: &Vm, ip: Ip) -> Option<bool> {
 
 /// `==` is never looked up, as in Pharo (whose compiler gives it a
 /// special bytecode): it is object identity for every receiver.
-pub(crate) fn send_identical(vm: &mut Vm, ip: Ip) -> Ip {
+pub(crate) extern "C-unwind" fn send_identical(vm: &mut Vm, ip: Ip) -> Ip {
     let b = vm.pop();
     let a = vm.pop();
     let result = vm.universe.boolean(a == b);
@@ -820,7 +820,7 @@ pub(crate) fn send_identical(vm: &mut Vm, ip: Ip) -> Ip {
     continue_after(vm, ip)
 }
 
-pub(crate) fn super_send(vm: &mut Vm, ip: Ip) -> Ip {
+pub(crate) extern "C-unwind" fn super_send(vm: &mut Vm, ip: Ip) -> Ip {
     let i = instr(ip);
     // Statically bound: the lookup starts above the class of the method
     // (of the home method, in a block).
@@ -848,7 +848,7 @@ pub(crate) fn super_send(vm: &mut Vm, ip: Ip) -> Ip {
 // continues after the second: one dispatch instead of two.
 
 /// `StoreTemp; Pop`: an assignment to a temporary as a statement.
-pub(crate) fn pop_into_temp(vm: &mut Vm, ip: Ip) -> Ip {
+pub(crate) extern "C-unwind" fn pop_into_temp(vm: &mut Vm, ip: Ip) -> Ip {
     store_temp(vm, ip);
     vm.pop();
     next(next(ip))
@@ -856,26 +856,26 @@ pub(crate) fn pop_into_temp(vm: &mut Vm, ip: Ip) -> Ip {
 
 /// `StoreInstVar; Pop`: an assignment to an instance variable as a
 /// statement.
-pub(crate) fn pop_into_inst_var(vm: &mut Vm, ip: Ip) -> Ip {
+pub(crate) extern "C-unwind" fn pop_into_inst_var(vm: &mut Vm, ip: Ip) -> Ip {
     let receiver = vm.process.stack[vm.process.base];
     let value = vm.pop();
     store_slot_then(vm, receiver, instr(ip).a as usize, value, next(next(ip)))
 }
 
 /// `PushSelf; ReturnTop`.
-pub(crate) fn return_self(vm: &mut Vm, _ip: Ip) -> Ip {
+pub(crate) extern "C-unwind" fn return_self(vm: &mut Vm, _ip: Ip) -> Ip {
     let receiver = vm.process.stack[vm.process.base];
     vm.return_from_frame(receiver)
 }
 
 /// `PushTemp; ReturnTop`.
-pub(crate) fn return_temp(vm: &mut Vm, ip: Ip) -> Ip {
+pub(crate) extern "C-unwind" fn return_temp(vm: &mut Vm, ip: Ip) -> Ip {
     let value = vm.process.stack[vm.slot_index(instr(ip).a)];
     vm.return_from_frame(value)
 }
 
 /// `PushInstVar; ReturnTop`.
-pub(crate) fn return_inst_var(vm: &mut Vm, ip: Ip) -> Ip {
+pub(crate) extern "C-unwind" fn return_inst_var(vm: &mut Vm, ip: Ip) -> Ip {
     match memory::slot(vm.process.stack[vm.process.base], instr(ip).a as usize) {
         Some(value) => vm.return_from_frame(value),
         None => vm.fail("instance variable access out of the receiver's bounds"),
@@ -883,7 +883,7 @@ pub(crate) fn return_inst_var(vm: &mut Vm, ip: Ip) -> Ip {
 }
 
 /// `PushLiteral (or nil, true, false); ReturnTop`.
-pub(crate) fn return_constant(vm: &mut Vm, ip: Ip) -> Ip {
+pub(crate) extern "C-unwind" fn return_constant(vm: &mut Vm, ip: Ip) -> Ip {
     vm.return_from_frame(instr(ip).operand_oop())
 }
 
@@ -900,7 +900,7 @@ use zag_compiler::lowering::CHAINED;
 
 macro_rules! chained {
     ($($name:ident => $base:ident;)*) => {
-        $(pub(crate) fn $name(vm: &mut Vm, ip: Ip) -> Ip {
+        $(pub(crate) extern "C-unwind" fn $name(vm: &mut Vm, ip: Ip) -> Ip {
             let next_ip = $base(vm, ip);
             if next_ip.is_null() {
                 return next_ip;
@@ -963,11 +963,11 @@ fn identical_and_jump(vm: &mut Vm, ip: Ip, jump_when: bool) -> Ip {
     branch(ip, (a == b) == jump_when)
 }
 
-pub(crate) fn identical_jump_if_true(vm: &mut Vm, ip: Ip) -> Ip {
+pub(crate) extern "C-unwind" fn identical_jump_if_true(vm: &mut Vm, ip: Ip) -> Ip {
     identical_and_jump(vm, ip, true)
 }
 
-pub(crate) fn identical_jump_if_false(vm: &mut Vm, ip: Ip) -> Ip {
+pub(crate) extern "C-unwind" fn identical_jump_if_false(vm: &mut Vm, ip: Ip) -> Ip {
     identical_and_jump(vm, ip, false)
 }
 
@@ -985,10 +985,10 @@ fn branch(ip: Ip, taken: bool) -> Ip {
 
 macro_rules! compare_and_jumps {
     ($($if_true:ident, $if_false:ident, $op:tt, $equality:literal;)*) => {
-        $(pub(crate) fn $if_true(vm: &mut Vm, ip: Ip) -> Ip {
+        $(pub(crate) extern "C-unwind" fn $if_true(vm: &mut Vm, ip: Ip) -> Ip {
             compare_and_jump(vm, ip, |a, b| a $op b, |a, b| a $op b, $equality, true)
         }
-        pub(crate) fn $if_false(vm: &mut Vm, ip: Ip) -> Ip {
+        pub(crate) extern "C-unwind" fn $if_false(vm: &mut Vm, ip: Ip) -> Ip {
             compare_and_jump(vm, ip, |a, b| a $op b, |a, b| a $op b, $equality, false)
         })*
     };
@@ -1009,7 +1009,7 @@ fn jump_target(ip: Ip) -> Ip {
     unsafe { ip.offset(instr(ip).a as i32 as isize) }
 }
 
-pub(crate) fn jump(_vm: &mut Vm, ip: Ip) -> Ip {
+pub(crate) extern "C-unwind" fn jump(_vm: &mut Vm, ip: Ip) -> Ip {
     jump_target(ip)
 }
 
@@ -1035,15 +1035,15 @@ fn jump_if_boolean(vm: &mut Vm, ip: Ip, when: bool) -> Ip {
     }
 }
 
-pub(crate) fn jump_if_true(vm: &mut Vm, ip: Ip) -> Ip {
+pub(crate) extern "C-unwind" fn jump_if_true(vm: &mut Vm, ip: Ip) -> Ip {
     jump_if_boolean(vm, ip, true)
 }
 
-pub(crate) fn jump_if_false(vm: &mut Vm, ip: Ip) -> Ip {
+pub(crate) extern "C-unwind" fn jump_if_false(vm: &mut Vm, ip: Ip) -> Ip {
     jump_if_boolean(vm, ip, false)
 }
 
-pub(crate) fn jump_if_nil(vm: &mut Vm, ip: Ip) -> Ip {
+pub(crate) extern "C-unwind" fn jump_if_nil(vm: &mut Vm, ip: Ip) -> Ip {
     if vm.pop() == vm.universe.nil {
         jump_target(ip)
     } else {
@@ -1051,7 +1051,7 @@ pub(crate) fn jump_if_nil(vm: &mut Vm, ip: Ip) -> Ip {
     }
 }
 
-pub(crate) fn jump_if_not_nil(vm: &mut Vm, ip: Ip) -> Ip {
+pub(crate) extern "C-unwind" fn jump_if_not_nil(vm: &mut Vm, ip: Ip) -> Ip {
     if vm.pop() != vm.universe.nil {
         jump_target(ip)
     } else {
@@ -1059,7 +1059,7 @@ pub(crate) fn jump_if_not_nil(vm: &mut Vm, ip: Ip) -> Ip {
     }
 }
 
-pub(crate) fn make_array(vm: &mut Vm, ip: Ip) -> Ip {
+pub(crate) extern "C-unwind" fn make_array(vm: &mut Vm, ip: Ip) -> Ip {
     let n = instr(ip).a as usize;
     // Allocate first: the elements stay on the stack (a root) meanwhile.
     let array = vm.allocate(classes::ARRAY, Format::Indexable, n, vm.universe.nil.bits());
@@ -1068,7 +1068,7 @@ pub(crate) fn make_array(vm: &mut Vm, ip: Ip) -> Ip {
     next(ip)
 }
 
-pub(crate) fn push_closure(vm: &mut Vm, ip: Ip) -> Ip {
+pub(crate) extern "C-unwind" fn push_closure(vm: &mut Vm, ip: Ip) -> Ip {
     let i = instr(ip);
     let copied = i.b as usize;
     let closure = vm.allocate(
@@ -1090,12 +1090,12 @@ pub(crate) fn push_closure(vm: &mut Vm, ip: Ip) -> Ip {
     next(ip)
 }
 
-pub(crate) fn return_top(vm: &mut Vm, _ip: Ip) -> Ip {
+pub(crate) extern "C-unwind" fn return_top(vm: &mut Vm, _ip: Ip) -> Ip {
     let value = vm.pop();
     vm.return_from_frame(value)
 }
 
-pub(crate) fn non_local_return(vm: &mut Vm, _ip: Ip) -> Ip {
+pub(crate) extern "C-unwind" fn non_local_return(vm: &mut Vm, _ip: Ip) -> Ip {
     let value = vm.pop();
     let home = vm.frame().home;
     if !vm.process.frames.iter().any(|f| f.id == home) {

@@ -105,9 +105,14 @@ pub struct Instr {
     pub operand: u64,
     pub a: u32,
     pub b: u32,
-    /// The number of a send site's inline cache in [`Vm::caches`].
+    /// The number of a send site's inline cache in the universe's caches.
     pub site: u32,
-    pub reserved: u32,
+    /// Which plan handler `handler` is ([`lowering::Handler::kind`]), or
+    /// [`Instr::INTERNAL`] for the VM's own continuations. Function
+    /// addresses do not identify a function in Rust (one function may have
+    /// several), so code that needs to know what an instruction does (a
+    /// JIT, a disassembler) reads this.
+    pub kind: u32,
 }
 
 const _: () = assert!(std::mem::size_of::<Instr>() == 32);
@@ -122,6 +127,9 @@ pub struct CacheEntry {
 }
 
 impl Instr {
+    /// The kind of the VM's own continuations, which no plan makes.
+    pub const INTERNAL: u32 = u32::MAX;
+
     /// An instruction the VM itself jumps to (a continuation).
     pub(crate) fn internal(handler: Handler) -> Instr {
         Instr {
@@ -130,8 +138,14 @@ impl Instr {
             a: 0,
             b: 0,
             site: 0,
-            reserved: 0,
+            kind: Instr::INTERNAL,
         }
+    }
+
+    /// The plan handler this instruction runs (None for the VM's
+    /// continuations).
+    pub fn plan_handler(&self) -> Option<lowering::Handler> {
+        lowering::Handler::from_kind(self.kind)
     }
 
     pub fn operand_oop(&self) -> Oop {
@@ -192,7 +206,7 @@ pub fn lower(
                     } else {
                         0
                     },
-                    reserved: 0,
+                    kind: i.handler.kind(),
                 })
                 .collect();
             Unit {

@@ -63,6 +63,12 @@ pub(crate) type StaticSymbols = (
     &'static [(&'static str, u32)],
 );
 
+impl Default for Universe {
+    fn default() -> Universe {
+        Universe::new()
+    }
+}
+
 impl Universe {
     pub fn new() -> Universe {
         let special = &memory::statics::SPECIAL_OBJECTS;

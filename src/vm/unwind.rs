@@ -191,7 +191,7 @@ impl Default for Continuations {
 }
 
 /// An unwind block returned: drop its value and carry on unwinding.
-fn continue_unwind_after_block(vm: &mut Vm, _ip: Ip) -> Ip {
+extern "C-unwind" fn continue_unwind_after_block(vm: &mut Vm, _ip: Ip) -> Ip {
     vm.process.stack.pop();
     vm.continue_unwind()
 }
