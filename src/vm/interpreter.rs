@@ -342,7 +342,7 @@ impl Vm {
         self.process
             .stack
             .resize(self.process.stack.len() + num_temps, nil);
-        self.process.frames.push(Frame {
+        let pushed = self.process.frames.push(Frame {
             method,
             unit,
             base,
@@ -351,6 +351,9 @@ impl Vm {
             home,
             caller_base: self.process.base,
         });
+        // The frame count was checked against the limits above, which are
+        // the block's capacity.
+        debug_assert!(pushed);
         self.process.base = base;
         code
     }

@@ -10,7 +10,9 @@
 //! This is the runtime half of issue 4; build.rs will bake the same
 //! structures into the binary as static data.
 
+pub mod abi;
 pub mod ast_objects;
+pub mod block;
 pub mod classes;
 pub mod exceptions;
 pub mod interpreter;

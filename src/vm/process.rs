@@ -10,6 +10,7 @@
 //! fields the interpreter reads most come first, at the fixed offsets
 //! `vm::abi` publishes.
 
+use super::block::{Block, Zeroable};
 use super::exceptions::Signal;
 use super::interpreter::{Ip, MAX_FRAMES, OVERFLOW_FRAMES};
 use super::method::MethodRef;
@@ -37,54 +38,14 @@ pub struct Frame {
     pub caller_base: usize,
 }
 
+// SAFETY: a frame is integers and a raw pointer: all zeroes is a valid
+// (if meaningless) frame.
+unsafe impl Zeroable for Frame {}
+
 /// The activation records, innermost last, in a block reserved for
 /// [`MAX_FRAMES`] + [`OVERFLOW_FRAMES`] that never moves: activation
-/// refuses to go past that (a stack overflow), so a push never reallocates.
-pub struct Frames {
-    frames: Vec<Frame>,
-}
-
-impl Frames {
-    fn new() -> Frames {
-        // A large allocation: the operating system maps its pages only as
-        // the frames first reach them.
-        Frames {
-            frames: Vec::with_capacity(MAX_FRAMES + OVERFLOW_FRAMES),
-        }
-    }
-
-    #[inline]
-    pub fn push(&mut self, frame: Frame) {
-        debug_assert!(
-            self.frames.len() < self.frames.capacity(),
-            "activation checks the frame limit"
-        );
-        self.frames.push(frame);
-    }
-
-    #[inline]
-    pub fn pop(&mut self) -> Option<Frame> {
-        self.frames.pop()
-    }
-
-    pub fn truncate(&mut self, len: usize) {
-        self.frames.truncate(len);
-    }
-
-    pub fn last_mut(&mut self) -> Option<&mut Frame> {
-        self.frames.last_mut()
-    }
-}
-
-/// The live frames, outermost first.
-impl std::ops::Deref for Frames {
-    type Target = [Frame];
-
-    #[inline]
-    fn deref(&self) -> &[Frame] {
-        &self.frames
-    }
-}
+/// refuses to go past that (a stack overflow).
+pub type Frames = Block<Frame>;
 
 #[repr(C)]
 pub struct Process {
@@ -115,7 +76,7 @@ impl Process {
     pub fn new(nil: Oop) -> Process {
         Process {
             stack: Stack::new(),
-            frames: Frames::new(),
+            frames: Frames::new(MAX_FRAMES + OVERFLOW_FRAMES),
             base: 0,
             sent_selector: nil,
             result: nil,

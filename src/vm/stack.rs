@@ -1,8 +1,8 @@
 //! The value stack: one block of slots reserved when the VM starts, so a
 //! push is a bounds test and a store, never a reallocation.
 //!
-//! The block is allocated zeroed, so the operating system maps its pages
-//! only as the stack first reaches them. Activations check that their
+//! The block (a [`Block`]) is allocated zeroed, so the operating system
+//! maps its pages only as the stack first reaches them. Activations check that their
 //! frame fits below [`MAX_STACK_SLOTS`]; the block has [`HEADROOM`] more
 //! slots for what is pushed outside a frame's bounds (arguments pushed by
 //! Rust or by `perform:`, which check for room themselves). A push beyond
@@ -11,69 +11,53 @@
 
 use std::ops::{Deref, DerefMut};
 
+use super::block::Block;
 use super::interpreter::MAX_STACK_SLOTS;
 use crate::object::Oop;
 
 /// Slots beyond [`MAX_STACK_SLOTS`].
 pub const HEADROOM: usize = 1 << 16;
 
+#[repr(C)]
 pub struct Stack {
-    slots: Box<[Oop]>,
-    len: usize,
+    slots: Block<Oop>,
     /// Set when a push found the block full.
     pub overflowed: bool,
 }
 
 impl Stack {
+    /// Where the block of slots is (see `vm::abi`).
+    pub const SLOTS_OFFSET: usize = std::mem::offset_of!(Stack, slots);
+
     pub fn new() -> Stack {
-        let capacity = MAX_STACK_SLOTS + HEADROOM;
-        // `vec![0u64; n]` asks the allocator for zeroed memory (calloc),
-        // which leaves untouched pages unmapped.
-        let words = std::mem::ManuallyDrop::new(vec![0u64; capacity]);
-        // SAFETY: Oop is a repr(transparent) u64 and every bit pattern is a
-        // valid Oop value; the vector's allocation moves to the new one.
-        let slots = unsafe {
-            Vec::from_raw_parts(words.as_ptr() as *mut Oop, words.len(), words.capacity())
-        };
         Stack {
-            slots: slots.into_boxed_slice(),
-            len: 0,
+            slots: Block::new(MAX_STACK_SLOTS + HEADROOM),
             overflowed: false,
         }
     }
 
     #[inline]
     pub fn push(&mut self, value: Oop) {
-        match self.slots.get_mut(self.len) {
-            Some(slot) => {
-                *slot = value;
-                self.len += 1;
-            }
-            None => self.overflowed = true,
+        if !self.slots.push(value) {
+            self.overflowed = true;
         }
     }
 
     #[inline]
     pub fn pop(&mut self) -> Option<Oop> {
-        self.len = self.len.checked_sub(1)?;
-        Some(self.slots[self.len])
+        self.slots.pop()
     }
 
     #[inline]
     pub fn truncate(&mut self, len: usize) {
-        self.len = self.len.min(len);
+        self.slots.truncate(len);
     }
 
     /// Grows to `len` slots holding `value` (or shrinks to `len`).
     pub fn resize(&mut self, len: usize, value: Oop) {
-        if len <= self.len {
-            self.len = len;
-            return;
+        if !self.slots.resize(len, value) {
+            self.overflowed = true;
         }
-        let end = len.min(self.slots.len());
-        self.slots[self.len..end].fill(value);
-        self.overflowed |= end < len;
-        self.len = end;
     }
 
     pub fn extend_from_slice(&mut self, values: &[Oop]) {
@@ -85,20 +69,21 @@ impl Stack {
     /// Removes the slot at `index`, moving the ones above it down.
     pub fn remove(&mut self, index: usize) -> Oop {
         let value = self[index];
-        self.slots.copy_within(index + 1..self.len, index);
-        self.len -= 1;
+        let len = self.len();
+        self.slots.copy_within(index + 1..len, index);
+        self.slots.truncate(len - 1);
         value
     }
 
     /// Whether `n` more slots fit below [`MAX_STACK_SLOTS`].
     pub fn has_room_for(&self, n: usize) -> bool {
-        self.len.saturating_add(n) <= MAX_STACK_SLOTS
+        self.len().saturating_add(n) <= MAX_STACK_SLOTS
     }
 
     /// Whether `n` more slots fit in the whole block, [`HEADROOM`]
     /// included (the reserve for handling a stack overflow).
     pub fn has_room_in_reserve_for(&self, n: usize) -> bool {
-        self.len.saturating_add(n) <= self.slots.len()
+        self.len().saturating_add(n) <= self.slots.capacity()
     }
 }
 
@@ -114,17 +99,14 @@ impl Deref for Stack {
 
     #[inline]
     fn deref(&self) -> &[Oop] {
-        // SAFETY: `len` never exceeds the block: push checks, resize clamps,
-        // and the other methods only shrink it.
-        unsafe { self.slots.get_unchecked(..self.len) }
+        &self.slots
     }
 }
 
 impl DerefMut for Stack {
     #[inline]
     fn deref_mut(&mut self) -> &mut [Oop] {
-        // SAFETY: as in `deref`.
-        unsafe { self.slots.get_unchecked_mut(..self.len) }
+        &mut self.slots
     }
 }
 
