@@ -27,8 +27,8 @@
 mod old_space;
 pub mod statics;
 
-use crate::object::OVERFLOW_MARK;
-use crate::object::{Format, Header, Oop};
+use crate::object::classes;
+use crate::object::{Format, Header, Oop, OVERFLOW_MARK};
 pub use old_space::OldSpace;
 
 /// Nursery size in words (8 MiB).
@@ -427,11 +427,11 @@ pub unsafe fn set_read_only(oop: Oop, on: bool) {
 /// The class index of any value, immediates included.
 pub fn class_index_of(oop: Oop) -> u32 {
     if oop.is_small_integer() {
-        crate::vm::classes::SMALL_INTEGER
+        classes::SMALL_INTEGER
     } else if oop.is_character() {
-        crate::vm::classes::CHARACTER
+        classes::CHARACTER
     } else if oop.is_small_float() {
-        crate::vm::classes::SMALL_FLOAT
+        classes::SMALL_FLOAT
     } else {
         // SAFETY: a pointer Oop points at a live object.
         unsafe { header(oop).class_index() }
