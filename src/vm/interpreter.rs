@@ -126,7 +126,7 @@ impl Vm {
     fn pop_into(&mut self, object: Oop, first_slot: usize, count: usize) {
         let first = self.stack.len() - count;
         for (i, v) in self.stack[first..].iter().enumerate() {
-            memory::set_slot(object, first_slot + i, *v);
+            memory::init_slot(object, first_slot + i, *v);
         }
         self.stack.truncate(first);
     }
@@ -337,7 +337,7 @@ impl Vm {
         let id = self.next_activation;
         let mut home = id;
         if let Some(closure) = closure {
-            let count = unsafe { memory::slot_count(closure) };
+            let count = memory::slot_count(closure);
             for i in CLOSURE_FIXED..count {
                 let v = memory::slot(closure, i).expect("in bounds");
                 self.push(v);
@@ -419,9 +419,9 @@ impl Vm {
         self.push(arguments);
         let message = self.allocate(classes::MESSAGE, Format::Fixed, 3, self.nil.bits());
         let arguments = self.pop();
-        memory::set_slot(message, 0, selector);
-        memory::set_slot(message, 1, arguments);
-        memory::set_slot(message, 2, self.class_object(class));
+        memory::init_slot(message, 0, selector);
+        memory::init_slot(message, 1, arguments);
+        memory::init_slot(message, 2, self.class_object(class));
         self.push(message);
         self.sent_selector = dnu;
         self.invoke(handler, 1, return_ip)
@@ -448,7 +448,7 @@ impl Vm {
                 crate::memory::Space::Young,
                 "the block's home method has already returned",
             );
-            memory::set_slot(self.top(), slot, message);
+            memory::init_slot(self.top(), slot, message);
         }
         let exception = self.top();
         let continuation = self.continuations.return_top();
@@ -798,7 +798,7 @@ fn cached_string_equality(vm: &Vm, ip: Ip) -> Option<bool> {
     if vm.methods[method as usize].primitive != primitives::named_numbers::STRING_EQUALS {
         return None;
     }
-    primitives::strings_equal(a, b)
+    primitives::strings_equal(&vm.heap, a, b)
 }
 
 /// `==` is never looked up, as in Pharo (whose compiler gives it a
@@ -1070,11 +1070,11 @@ pub(crate) fn push_closure(vm: &mut Vm, ip: Ip) -> Ip {
     let frame = *vm.frame();
     let num_args = vm.methods[frame.method as usize].units[i.a as usize].num_args;
     let int = |v: u64| Oop::small_integer(v as i64).expect("small");
-    memory::set_slot(closure, CLOSURE_HOME, int(frame.home));
-    memory::set_slot(closure, CLOSURE_METHOD, int(frame.method as u64));
-    memory::set_slot(closure, CLOSURE_UNIT, int(i.a as u64));
-    memory::set_slot(closure, CLOSURE_NUM_ARGS, int(num_args as u64));
-    memory::set_slot(closure, CLOSURE_RECEIVER, vm.stack[frame.base]);
+    memory::init_slot(closure, CLOSURE_HOME, int(frame.home));
+    memory::init_slot(closure, CLOSURE_METHOD, int(frame.method as u64));
+    memory::init_slot(closure, CLOSURE_UNIT, int(i.a as u64));
+    memory::init_slot(closure, CLOSURE_NUM_ARGS, int(num_args as u64));
+    memory::init_slot(closure, CLOSURE_RECEIVER, vm.stack[frame.base]);
     vm.pop_into(closure, CLOSURE_FIXED, copied);
     vm.push(closure);
     next(ip)

@@ -312,7 +312,7 @@ impl Vm {
             !memory::statics::is_static(object),
             "a store into a static object"
         );
-        if !memory::set_slot(object, index, value) {
+        if !memory::init_slot(object, index, value) {
             return false;
         }
         self.heap.write_barrier(object, value);
@@ -356,13 +356,13 @@ impl Vm {
     /// The text of a Symbol (or String), borrowed: symbols live in old
     /// space, which never moves objects. "?" when it is not text.
     pub fn symbol_str(&self, symbol: Oop) -> &str {
-        memory::bytes(symbol)
+        memory::bytes(&self.heap, symbol)
             .and_then(|b| std::str::from_utf8(b).ok())
             .unwrap_or("?")
     }
 
     pub fn symbol_text(&self, symbol: Oop) -> String {
-        memory::bytes(symbol).map_or_else(
+        memory::bytes(&self.heap, symbol).map_or_else(
             || "?".to_string(),
             |b| String::from_utf8_lossy(b).into_owned(),
         )
@@ -564,7 +564,7 @@ impl Vm {
             classes::LARGE_NEGATIVE_INTEGER => true,
             _ => return None,
         };
-        memory::bytes(oop).map(|b| BigInt::from_magnitude_bytes(negative, b))
+        memory::bytes(&self.heap, oop).map(|b| BigInt::from_magnitude_bytes(negative, b))
     }
 
     /// A short description for VM-level messages (not Smalltalk printString).

@@ -51,7 +51,7 @@ impl Vm {
             ("index", Oop::small_integer(method as i64).expect("small")),
         ] {
             if let Some(slot) = self.slot_in(class, variable) {
-                memory::set_slot(object, slot, value);
+                memory::init_slot(object, slot, value);
             }
         }
         object
@@ -80,7 +80,7 @@ impl Vm {
         let id = Oop::small_integer(frame.id as i64).expect("frame ids fit");
         for (variable, value) in [("frame", id), ("method", method), ("receiver", receiver)] {
             if let Some(slot) = self.slot_of("Context", variable) {
-                memory::set_slot(context, slot, value);
+                memory::init_slot(context, slot, value);
             }
         }
         context
