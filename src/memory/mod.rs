@@ -2,8 +2,9 @@
 //! object contents.
 //!
 //! Two spaces, plus the static objects compiled into the binary
-//! ([`statics`]: nil, true, false and the image's Symbols, literals and
-//! CompiledMethods), which are never moved, written or collected:
+//! ([`statics`]: nil, true, false and the image's Symbols, literals,
+//! CompiledMethods and method ASTs), which are never moved, written or
+//! collected:
 //! - the **nursery**, a fixed region where objects are made by bumping a
 //!   pointer. When it is full (or a stress collection is due), a *scavenge*
 //!   copies the live nursery objects into old space, leaving forwarding
@@ -23,12 +24,14 @@
 //! An object always has room for one slot, which a scavenge overwrites with
 //! the forwarding address. The accessors ([`slot`], [`slot_count`],
 //! [`bytes`], [`class_index_of`]) are safe: they take any `Oop`, answer
-//! nothing for an immediate, rely on a pointer `Oop` pointing at a live
-//! object's header (which holds as long as the VM's roots are kept as
-//! described above), and check indexes against the object's own size, so a
-//! Smalltalk program cannot read or write outside an object. Storing
-//! without the write barrier (`init_slot`, for objects just allocated) is
-//! the crate's own business; everything else stores through `Vm::store`.
+//! nothing for an immediate, and rely on a pointer `Oop` pointing at a
+//! live object's header (the VM's rule: an `Oop` held across an allocation
+//! is kept where the collector updates it, on the VM's stack). They check
+//! indexes against the object's own size, so a Smalltalk program cannot
+//! read or write outside an object, and [`bytes`] borrows the [`Heap`], so
+//! no collection can move the bytes while they are in use. Storing without
+//! the write barrier (`init_slot`, for objects just allocated) is the
+//! crate's own business; everything else stores through `Vm::store`.
 //!
 //! The object model itself (`Oop`, `Header`, `Format`, the fixed class
 //! indices) is `crate::object`, the `zag-object` crate; this module knows
