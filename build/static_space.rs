@@ -12,18 +12,8 @@ use quote::quote;
 use zag_compiler::ast_objects::{NodeClass, ObjectSpace};
 use zag_compiler::bigint::BigInt;
 use zag_compiler::literal::Literal;
-use zag_compiler::number::{fits_small_float, SMALL_INTEGER_MAX, SMALL_INTEGER_MIN};
-
-// The runtime's encoding of headers and immediates (both files stand alone).
-#[allow(dead_code)]
-#[path = "../src/object/header.rs"]
-mod header;
-#[allow(dead_code)]
-#[path = "../src/object/oop.rs"]
-mod oop;
-
-use header::{Format, Header, OVERFLOW_MARK};
-use oop::Oop;
+// The runtime's own encoding of headers and immediates.
+use zag_object::{fits_small_float, Format, Header, Oop, OVERFLOW_MARK};
 
 /// A value as a static object's slot (or a method's literal) holds it.
 #[derive(Clone, Copy)]
@@ -42,9 +32,9 @@ pub enum Value {
 /// The class of a static object, as the runtime knows it by index.
 #[derive(Clone, Copy)]
 enum Class {
-    /// The constant in `vm::classes` naming it.
+    /// The constant in `zag_object::classes` naming it.
     Named(&'static str),
-    /// An AST node class (numbered from `vm::classes::FIRST_AST_NODE_CLASS`).
+    /// An AST node class (numbered from `zag_object::classes::FIRST_AST_NODE_CLASS`).
     Node(NodeClass),
 }
 
@@ -189,7 +179,7 @@ impl StaticSpace {
     /// A SmallInteger, or a LargePositive/NegativeInteger object.
     fn integer(&mut self, value: &BigInt) -> Value {
         match value.to_i64() {
-            Some(i) if (SMALL_INTEGER_MIN..=SMALL_INTEGER_MAX).contains(&i) => {
+            Some(i) if (Oop::SMALL_INTEGER_MIN..=Oop::SMALL_INTEGER_MAX).contains(&i) => {
                 Value::SmallInteger(i)
             }
             _ => {

@@ -117,7 +117,7 @@ fn eval(vm: &mut Vm, source: &str) -> String {
 
 /// Like `Vm::describe`, but shows Arrays' elements.
 fn describe(vm: &Vm, v: Oop) -> String {
-    let text = vm.universe.describe(v);
+    let text = vm.describe(v);
     if text != "an Array" {
         return text;
     }
@@ -200,7 +200,7 @@ fn unhandled_errors_carry_a_smalltalk_stack_trace() {
     );
     // The VM is usable after an error.
     let bare = vm.evaluate("Bare").unwrap();
-    assert_eq!(vm.universe.describe(bare), "Bare");
+    assert_eq!(vm.describe(bare), "Bare");
 }
 
 #[test]
@@ -310,7 +310,7 @@ fn methods_count_their_invocations() {
             .universe
             .methods
             .iter()
-            .find(|m| vm.universe.symbol_text(m.selector) == "fib")
+            .find(|m| vm.symbol_text(m.selector) == "fib")
             .unwrap();
         assert_eq!(fib.invocations.get(), 177);
     });
@@ -325,7 +325,7 @@ fn quick_methods_answer_without_a_frame() {
                 .universe
                 .methods
                 .iter()
-                .find(|m| vm.universe.symbol_text(m.selector) == selector)
+                .find(|m| vm.symbol_text(m.selector) == selector)
                 .unwrap();
             (m.quick, m.invocations.get())
         };
@@ -416,10 +416,7 @@ fn closures_with_corrupted_fields_fail_cleanly() {
     }
     // A non-local return whose home id is nonsense is BlockCannotReturn.
     let result = vm.evaluate("| b | b := [:x | ^ x]. b home: 123456. [b value: 1] on: BlockCannotReturn do: [:e | #caught]");
-    assert_eq!(
-        result.map(|v| vm.universe.describe(v)),
-        Ok("#caught".to_string())
-    );
+    assert_eq!(result.map(|v| vm.describe(v)), Ok("#caught".to_string()));
 }
 
 #[test]
@@ -440,7 +437,7 @@ fn the_image_symbols_literals_and_methods_are_static_objects() {
     let elements: Vec<Oop> = (0..).map_while(|i| zag::memory::slot(literal, i)).collect();
     assert_eq!(elements.len(), 11);
     for e in elements.iter().filter(|e| e.is_pointer()) {
-        assert!(is_static(*e), "{}", vm.universe.describe(*e));
+        assert!(is_static(*e), "{}", vm.describe(*e));
     }
     // The image's CompiledMethod objects too; one compiled at run time
     // is made in old space.
@@ -478,7 +475,7 @@ fn the_image_symbols_literals_and_methods_are_static_objects() {
     let nodes: Vec<Oop> = (0..).map_while(|i| zag::memory::slot(nodes, i)).collect();
     assert!(nodes.len() > 20, "{} nodes", nodes.len());
     for n in &nodes {
-        assert!(is_static(*n), "{}", vm.universe.describe(*n));
+        assert!(is_static(*n), "{}", vm.describe(*n));
     }
     let ast = vm.evaluate("(Object >> #later) ast").unwrap();
     assert!(!is_static(ast) && vm.heap.is_old(ast));

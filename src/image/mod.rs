@@ -134,7 +134,7 @@ pub enum LiteralDescription {
 mod generated {
     #![allow(clippy::all)]
     use super::*;
-    use crate::vm::classes;
+    use crate::object::classes;
 
     // The section of the static objects: on ELF targets one that is
     // read-only once the loader has relocated it, elsewhere plain data.

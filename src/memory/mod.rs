@@ -2,8 +2,9 @@
 //! object contents.
 //!
 //! Two spaces, plus the static objects compiled into the binary
-//! ([`statics`]: nil, true, false and the image's Symbols, literals and
-//! CompiledMethods), which are never moved, written or collected:
+//! ([`statics`]: nil, true, false and the image's Symbols, literals,
+//! CompiledMethods and method ASTs), which are never moved, written or
+//! collected:
 //! - the **nursery**, a fixed region where objects are made by bumping a
 //!   pointer. When it is full (or a stress collection is due), a *scavenge*
 //!   copies the live nursery objects into old space, leaving forwarding
@@ -21,14 +22,26 @@
 //! existing object must call.
 //!
 //! An object always has room for one slot, which a scavenge overwrites with
-//! the forwarding address. Accessors check indexes against the object's own
-//! size, so a Smalltalk program cannot read or write outside an object.
+//! the forwarding address. The accessors ([`slot`], [`slot_count`],
+//! [`bytes`], [`class_index_of`]) are safe: they take any `Oop`, answer
+//! nothing for an immediate, and rely on a pointer `Oop` pointing at a
+//! live object's header (the VM's rule: an `Oop` held across an allocation
+//! is kept where the collector updates it, on the VM's stack). They check
+//! indexes against the object's own size, so a Smalltalk program cannot
+//! read or write outside an object, and [`bytes`] borrows the [`Heap`], so
+//! no collection can move the bytes while they are in use. Storing without
+//! the write barrier (`init_slot`, for objects just allocated) is the
+//! crate's own business; everything else stores through `Vm::store`.
+//!
+//! The object model itself (`Oop`, `Header`, `Format`, the fixed class
+//! indices) is `crate::object`, the `zag-object` crate; this module knows
+//! nothing of the VM.
 
 mod old_space;
 pub mod statics;
 
-use crate::object::OVERFLOW_MARK;
-use crate::object::{Format, Header, Oop};
+use crate::object::classes;
+use crate::object::{Format, Header, Oop, OVERFLOW_MARK};
 pub use old_space::OldSpace;
 
 /// Nursery size in words (8 MiB).
@@ -326,50 +339,56 @@ pub unsafe fn header(oop: Oop) -> Header {
     *p
 }
 
-/// The number of slots (words after the header) of a pointer object.
-///
-/// # Safety
-/// `oop` must be a pointer to a live object.
-pub unsafe fn slot_count(oop: Oop) -> usize {
-    let h = header(oop);
-    if h.slots_field() == Header::OVERFLOW_SLOTS {
-        (*(oop.bits() as *const u64).sub(1) & !OVERFLOW_MARK) as usize
-    } else {
-        h.slots_field() as usize
+/// The number of slots (words after the header) of an object; 0 for an
+/// immediate.
+pub fn slot_count(oop: Oop) -> usize {
+    if !oop.is_pointer() {
+        return 0;
+    }
+    // SAFETY: every pointer Oop the VM creates points at a live object's
+    // header, preceded by the overflow word when the count is large.
+    unsafe {
+        let h = header(oop);
+        if h.slots_field() == Header::OVERFLOW_SLOTS {
+            (*(oop.bits() as *const u64).sub(1) & !OVERFLOW_MARK) as usize
+        } else {
+            h.slots_field() as usize
+        }
     }
 }
 
 /// Slot `index` (0-based), or `None` out of bounds or for immediates.
 pub fn slot(oop: Oop, index: usize) -> Option<Oop> {
-    if !oop.is_pointer() {
+    if index >= slot_count(oop) {
         return None;
     }
-    // SAFETY: every pointer Oop the VM creates points at a live object.
-    unsafe {
-        if index >= slot_count(oop) {
-            return None;
-        }
-        Some(Oop::from_bits(*(oop.bits() as *const u64).add(1 + index)))
-    }
+    // SAFETY: a pointer Oop (an immediate has no slots) to a live object,
+    // and `index` is below its slot count.
+    unsafe { Some(Oop::from_bits(*(oop.bits() as *const u64).add(1 + index))) }
 }
 
-/// Stores into slot `index`; `false` when out of bounds or for immediates.
-pub fn set_slot(oop: Oop, index: usize, value: Oop) -> bool {
-    if !oop.is_pointer() {
+/// Stores into slot `index` *without the write barrier*; `false` when out
+/// of bounds or for immediates. For filling in an object just allocated,
+/// which nothing old points at yet; any other store must go through
+/// `Vm::store`, which calls this and then [`Heap::write_barrier`].
+pub(crate) fn init_slot(oop: Oop, index: usize, value: Oop) -> bool {
+    if index >= slot_count(oop) {
         return false;
     }
     // SAFETY: as in `slot`; heap chunks are writable memory.
-    unsafe {
-        if index >= slot_count(oop) {
-            return false;
-        }
-        *(oop.bits() as *mut u64).add(1 + index) = value.bits();
-    }
+    unsafe { *(oop.bits() as *mut u64).add(1 + index) = value.bits() };
     true
 }
 
 /// The bytes of a byte object (String, Symbol, ByteArray, LargeInteger).
-pub fn bytes<'a>(oop: Oop) -> Option<&'a [u8]> {
+///
+/// The slice borrows `_heap`, the heap the object lives in (or any heap,
+/// for a static object): collecting moves young objects and frees dead old
+/// ones, and allocating may collect, and all of those need `&mut Heap`, so
+/// the bytes stay where they are for as long as they are borrowed. (The
+/// bytes themselves must not be written meanwhile: `fill_bytes` is for
+/// objects just allocated.)
+pub fn bytes(_heap: &Heap, oop: Oop) -> Option<&[u8]> {
     if !oop.is_pointer() {
         return None;
     }
@@ -427,11 +446,11 @@ pub unsafe fn set_read_only(oop: Oop, on: bool) {
 /// The class index of any value, immediates included.
 pub fn class_index_of(oop: Oop) -> u32 {
     if oop.is_small_integer() {
-        crate::vm::classes::SMALL_INTEGER
+        classes::SMALL_INTEGER
     } else if oop.is_character() {
-        crate::vm::classes::CHARACTER
+        classes::CHARACTER
     } else if oop.is_small_float() {
-        crate::vm::classes::SMALL_FLOAT
+        classes::SMALL_FLOAT
     } else {
         // SAFETY: a pointer Oop points at a live object.
         unsafe { header(oop).class_index() }
@@ -452,12 +471,12 @@ mod tests {
         let mut heap = Heap::new();
         let o = heap.allocate_old(42, Format::Indexable, 3, int(7).bits());
         assert_eq!(class_index_of(o), 42);
-        assert_eq!(unsafe { slot_count(o) }, 3);
+        assert_eq!(slot_count(o), 3);
         assert_eq!(slot(o, 2), Some(int(7)));
         assert_eq!(slot(o, 3), None);
-        assert!(set_slot(o, 0, Oop::character('x')));
+        assert!(init_slot(o, 0, Oop::character('x')));
         assert_eq!(slot(o, 0), Some(Oop::character('x')));
-        assert!(!set_slot(o, 3, Oop::character('x')));
+        assert!(!init_slot(o, 3, Oop::character('x')));
         assert_eq!(slot(int(1), 0), None);
     }
 
@@ -465,11 +484,11 @@ mod tests {
     fn large_objects_use_the_overflow_word() {
         let mut heap = Heap::new();
         let o = heap.allocate_old(5, Format::Indexable, 100_000, 0);
-        assert_eq!(unsafe { slot_count(o) }, 100_000);
-        assert!(set_slot(o, 99_999, int(1)));
-        assert!(!set_slot(o, 100_000, int(1)));
+        assert_eq!(slot_count(o), 100_000);
+        assert!(init_slot(o, 99_999, int(1)));
+        assert!(!init_slot(o, 100_000, int(1)));
         let big = heap.allocate_old(5, Format::Indexable, 3 * CHUNK_WORDS, 0);
-        assert_eq!(unsafe { slot_count(big) }, 3 * CHUNK_WORDS);
+        assert_eq!(slot_count(big), 3 * CHUNK_WORDS);
         assert!(heap
             .try_allocate_young(5, Format::Indexable, NURSERY_WORDS, 0)
             .is_none());
@@ -480,10 +499,10 @@ mod tests {
         let mut heap = Heap::new();
         for data in [&b""[..], b"a", b"12345678", b"hello world"] {
             let o = allocate_bytes_old(&mut heap, 9, data);
-            assert_eq!(bytes(o), Some(data));
+            assert_eq!(bytes(&heap, o), Some(data));
         }
         let words = heap.allocate_old(9, Format::Indexable, 1, 0);
-        assert_eq!(bytes(words), None);
+        assert_eq!(bytes(&heap, words), None);
     }
 
     #[test]
@@ -499,10 +518,10 @@ mod tests {
     fn a_scavenge_moves_what_is_reachable_and_nothing_else() {
         let mut heap = Heap::new();
         let child = heap.try_allocate_young(3, Format::Indexable, 2, 0).unwrap();
-        set_slot(child, 0, int(41));
+        init_slot(child, 0, int(41));
         let parent = heap.try_allocate_young(3, Format::Indexable, 2, 0).unwrap();
-        set_slot(parent, 0, child);
-        set_slot(parent, 1, child);
+        init_slot(parent, 0, child);
+        init_slot(parent, 1, child);
         for _ in 0..100 {
             heap.try_allocate_young(3, Format::Indexable, 10, 0)
                 .unwrap(); // garbage
@@ -531,13 +550,13 @@ mod tests {
         let young = heap
             .try_allocate_young(3, Format::Indexable, 300, 0)
             .unwrap();
-        set_slot(young, 299, int(9));
-        set_slot(old, 0, young);
+        init_slot(young, 299, int(9));
+        init_slot(old, 0, young);
         heap.write_barrier(old, young);
         heap.scavenge(|_| {});
         let moved = slot(old, 0).unwrap();
         assert!(!heap.is_young(moved));
-        assert_eq!(unsafe { slot_count(moved) }, 300);
+        assert_eq!(slot_count(moved), 300);
         assert_eq!(slot(moved, 299), Some(int(9)));
         assert!(unsafe { !header(old).is_remembered() });
     }
@@ -557,7 +576,7 @@ mod tests {
         let mut heap = Heap::new();
         let keep = heap.allocate_old(3, Format::Indexable, 2, int(0).bits());
         let child = heap.allocate_old(3, Format::Indexable, 300, int(7).bits());
-        set_slot(keep, 0, child);
+        init_slot(keep, 0, child);
         for _ in 0..1000 {
             heap.allocate_old(3, Format::Indexable, 10, 0); // garbage
         }

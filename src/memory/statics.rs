@@ -16,8 +16,7 @@
 //! objects below; build.rs generates the image's symbols, literals,
 //! CompiledMethods and AST nodes as one block (`src/image/mod.rs`).
 
-use crate::object::{Format, Header, Oop};
-use crate::vm::classes;
+use crate::object::{classes, Format, Header, Oop};
 
 /// One word of a static object: bits, or (in the image's block) a pointer
 /// the linker relocated. The runtime reads static objects through `Oop`s,

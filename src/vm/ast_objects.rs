@@ -64,7 +64,7 @@ impl ObjectSpace for OldSpaceNodes<'_> {
             .allocate_old(index, Format::Fixed, variables.len(), nil);
         for (field, value) in fields {
             if let Some(slot) = variables.position(field) {
-                memory::set_slot(object, slot, *value);
+                memory::init_slot(object, slot, *value);
             }
         }
         Ok(object)

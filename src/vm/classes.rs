@@ -17,31 +17,9 @@ use super::method::MethodRef;
 use super::method_dictionary::MethodDictionary;
 use crate::object::Oop;
 
-pub type ClassIndex = u32;
+// The fixed class indices (SMALL_INTEGER, ARRAY...) and `ClassIndex`.
+pub use crate::object::classes::*;
 
-// Index 0 is no class (an empty inline cache names it).
-pub const SMALL_INTEGER: ClassIndex = 1;
-pub const CHARACTER: ClassIndex = 2;
-pub const SMALL_FLOAT: ClassIndex = 3;
-pub const UNDEFINED_OBJECT: ClassIndex = 4;
-pub const TRUE: ClassIndex = 5;
-pub const FALSE: ClassIndex = 6;
-pub const BYTE_SYMBOL: ClassIndex = 7;
-pub const BYTE_STRING: ClassIndex = 8;
-pub const ARRAY: ClassIndex = 9;
-pub const BLOCK_CLOSURE: ClassIndex = 10;
-pub const MESSAGE: ClassIndex = 11;
-pub const ASSOCIATION: ClassIndex = 12;
-pub const METACLASS: ClassIndex = 13;
-pub const LARGE_POSITIVE_INTEGER: ClassIndex = 14;
-pub const LARGE_NEGATIVE_INTEGER: ClassIndex = 15;
-pub const BOXED_FLOAT: ClassIndex = 16;
-pub const BYTE_ARRAY: ClassIndex = 17;
-pub const COMPILED_METHOD: ClassIndex = 18;
-/// The AST node classes (`CompiledMethod>>ast`) have fixed indices from
-/// here, in `NodeClass::ALL` order, so that build.rs can lay out the
-/// image's ASTs as static objects.
-pub const FIRST_AST_NODE_CLASS: ClassIndex = 19;
 /// First index given to classes the VM does not know by name.
 const FIRST_FREE: ClassIndex = 32;
 

@@ -65,7 +65,7 @@ impl Vm {
         if Some(class_index_of(selector)) == self.universe.classes.index_of("ExceptionSet") {
             if let Some(list) = memory::slot(selector, 0) {
                 let count = if list.is_pointer() {
-                    unsafe { memory::slot_count(list) }
+                    memory::slot_count(list)
                 } else {
                     0
                 };
@@ -225,8 +225,9 @@ pub(crate) fn primitive(vm: &mut Vm, name: u32, args: usize, return_ip: Ip) -> P
             _ => failure(BAD_RECEIVER),
         },
         UNHANDLED => {
-            let description = memory::bytes(arg).map(|b| String::from_utf8_lossy(b).into_owned());
-            let message = description.unwrap_or_else(|| vm.universe.describe(exception));
+            let description =
+                memory::bytes(&vm.heap, arg).map(|b| String::from_utf8_lossy(b).into_owned());
+            let message = description.unwrap_or_else(|| vm.describe(exception));
             Prim::Continue(vm.fail_unhandled(message))
         }
         _ => failure(BAD_RECEIVER),

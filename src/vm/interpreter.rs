@@ -107,7 +107,7 @@ impl Vm {
     fn pop_into(&mut self, object: Oop, first_slot: usize, count: usize) {
         let first = self.process.stack.len() - count;
         for (i, v) in self.process.stack[first..].iter().enumerate() {
-            memory::set_slot(object, first_slot + i, *v);
+            memory::init_slot(object, first_slot + i, *v);
         }
         self.process.stack.truncate(first);
     }
@@ -143,7 +143,7 @@ impl Vm {
                 format!(
                     "{block}{}>>{}",
                     self.universe.classes.name(m.class),
-                    self.universe.symbol_text(m.selector)
+                    self.symbol_text(m.selector)
                 )
             })
             .collect()
@@ -327,7 +327,7 @@ impl Vm {
         let id = self.process.next_activation;
         let mut home = id;
         if let Some(closure) = closure {
-            let count = unsafe { memory::slot_count(closure) };
+            let count = memory::slot_count(closure);
             for i in CLOSURE_FIXED..count {
                 let v = memory::slot(closure, i).expect("in bounds");
                 self.push(v);
@@ -406,7 +406,7 @@ impl Vm {
         let dnu = self.intern("doesNotUnderstand:");
         let handler = self.universe.classes.lookup(class, dnu);
         let Some(handler) = handler.filter(|_| selector != dnu) else {
-            let name = self.universe.symbol_text(selector);
+            let name = self.symbol_text(selector);
             return self.fail(format!(
                 "{}>>{name}: message not understood",
                 self.universe.classes.name(class)
@@ -423,9 +423,9 @@ impl Vm {
         self.push(arguments);
         let message = self.allocate(classes::MESSAGE, Format::Fixed, 3, self.universe.nil.bits());
         let arguments = self.pop();
-        memory::set_slot(message, 0, selector);
-        memory::set_slot(message, 1, arguments);
-        memory::set_slot(message, 2, self.universe.class_object(class));
+        memory::init_slot(message, 0, selector);
+        memory::init_slot(message, 1, arguments);
+        memory::init_slot(message, 2, self.universe.class_object(class));
         self.push(message);
         self.process.sent_selector = dnu;
         self.invoke(handler, 1, return_ip)
@@ -457,7 +457,7 @@ impl Vm {
                 crate::memory::Space::Young,
                 "the block's home method has already returned",
             );
-            memory::set_slot(self.top(), slot, message);
+            memory::init_slot(self.top(), slot, message);
         }
         let exception = self.top();
         let continuation = self.universe.continuations.return_top();
@@ -521,8 +521,8 @@ pub(crate) extern "C-unwind" fn method_entry(vm: &mut Vm, ip: Ip) -> Ip {
     m.invocations.set(m.invocations.get() + 1);
     if i.operand != vm.process.sent_selector.bits() {
         let (expected, got) = (
-            vm.universe.symbol_text(i.operand_oop()),
-            vm.universe.symbol_text(vm.process.sent_selector),
+            vm.symbol_text(i.operand_oop()),
+            vm.symbol_text(vm.process.sent_selector),
         );
         return vm.fail(format!(
             "method entry expected #{expected} but was sent #{got}"
@@ -810,7 +810,7 @@ fn cached_string_equality(vm: &Vm, ip: Ip) -> Option<bool> {
     if vm.universe.methods[method as usize].primitive != primitives::named_numbers::STRING_EQUALS {
         return None;
     }
-    primitives::strings_equal(a, b)
+    primitives::strings_equal(&vm.heap, a, b)
 }
 
 /// `==` is never looked up, as in Pharo (whose compiler gives it a
@@ -1033,7 +1033,7 @@ fn jump_if_boolean(vm: &mut Vm, ip: Ip, when: bool) -> Ip {
     } else {
         vm.fail(format!(
             "NonBooleanReceiver: proceed for truth ({} is not a Boolean)",
-            vm.universe.describe(v)
+            vm.describe(v)
         ))
     }
 }
@@ -1083,11 +1083,11 @@ pub(crate) extern "C-unwind" fn push_closure(vm: &mut Vm, ip: Ip) -> Ip {
     let frame = *vm.frame();
     let num_args = vm.universe.methods[frame.method as usize].units[i.a as usize].num_args;
     let int = |v: u64| Oop::small_integer(v as i64).expect("small");
-    memory::set_slot(closure, CLOSURE_HOME, int(frame.home));
-    memory::set_slot(closure, CLOSURE_METHOD, int(frame.method as u64));
-    memory::set_slot(closure, CLOSURE_UNIT, int(i.a as u64));
-    memory::set_slot(closure, CLOSURE_NUM_ARGS, int(num_args as u64));
-    memory::set_slot(closure, CLOSURE_RECEIVER, vm.process.stack[frame.base]);
+    memory::init_slot(closure, CLOSURE_HOME, int(frame.home));
+    memory::init_slot(closure, CLOSURE_METHOD, int(frame.method as u64));
+    memory::init_slot(closure, CLOSURE_UNIT, int(i.a as u64));
+    memory::init_slot(closure, CLOSURE_NUM_ARGS, int(num_args as u64));
+    memory::init_slot(closure, CLOSURE_RECEIVER, vm.process.stack[frame.base]);
     vm.pop_into(closure, CLOSURE_FIXED, copied);
     vm.push(closure);
     next(ip)

@@ -250,14 +250,14 @@ pub(crate) fn add_class(
             "superclass" => superclass.map_or(vm.universe.nil, |s| vm.universe.class_object(s)),
             _ => continue,
         };
-        crate::memory::set_slot(class_object, slot, value);
+        crate::memory::init_slot(class_object, slot, value);
     }
     if let Some(slot) = metaclass.this_class {
-        crate::memory::set_slot(metaclass_object, slot, class_object);
+        crate::memory::init_slot(metaclass_object, slot, class_object);
     }
     if let Some(slot) = metaclass.superclass {
         let sup = meta_superclass.map_or(vm.universe.nil, |m| vm.universe.class_object(m));
-        crate::memory::set_slot(metaclass_object, slot, sup);
+        crate::memory::init_slot(metaclass_object, slot, sup);
     }
     vm.universe.classes.insert(
         index,
@@ -325,7 +325,7 @@ pub(crate) fn connect_root_metaclasses(vm: &mut Vm) {
             m.superclass = Some(class);
             let object = m.object;
             if let Some(slot) = slot {
-                crate::memory::set_slot(object, slot, class_object);
+                crate::memory::init_slot(object, slot, class_object);
             }
         }
     }

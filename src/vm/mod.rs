@@ -31,8 +31,9 @@ use std::fmt;
 use zag_compiler::bigint::BigInt;
 use zag_compiler::environment::ClassScope;
 use zag_compiler::literal::Literal;
+use zag_compiler::printer::print_literal;
 
-use crate::memory::{self, Heap, Space};
+use crate::memory::{self, class_index_of, Heap, Space};
 use crate::object::{Format, Oop};
 use classes::ClassIndex;
 use method::{Method, MethodRef};
@@ -198,7 +199,7 @@ impl Vm {
             !memory::statics::is_static(object),
             "a store into a static object"
         );
-        if !memory::set_slot(object, index, value) {
+        if !memory::init_slot(object, index, value) {
             return false;
         }
         self.heap.write_barrier(object, value);
@@ -221,6 +222,22 @@ impl Vm {
         unsafe { memory::set_read_only(symbol, true) };
         self.universe.symbols.insert(name.to_string(), symbol);
         symbol
+    }
+
+    /// The text of a Symbol (or String).
+    /// The text of a Symbol (or String), borrowed: symbols live in old
+    /// space, which never moves objects. "?" when it is not text.
+    pub fn symbol_str(&self, symbol: Oop) -> &str {
+        memory::bytes(&self.heap, symbol)
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .unwrap_or("?")
+    }
+
+    pub fn symbol_text(&self, symbol: Oop) -> String {
+        memory::bytes(&self.heap, symbol).map_or_else(
+            || "?".to_string(),
+            |b| String::from_utf8_lossy(b).into_owned(),
+        )
     }
 
     /// An Array of `values`, which must not be young when `space` is
@@ -359,6 +376,62 @@ impl Vm {
                 value.to_bits(),
             )
         })
+    }
+
+    /// The value of an integer object, small or large.
+    pub fn integer_value(&self, oop: Oop) -> Option<BigInt> {
+        if let Some(i) = oop.as_small_integer() {
+            return Some(BigInt::from_i64(i));
+        }
+        let negative = match class_index_of(oop) {
+            classes::LARGE_POSITIVE_INTEGER => false,
+            classes::LARGE_NEGATIVE_INTEGER => true,
+            _ => return None,
+        };
+        memory::bytes(&self.heap, oop).map(|b| BigInt::from_magnitude_bytes(negative, b))
+    }
+
+    /// A short description for VM-level messages (not Smalltalk printString).
+    pub fn describe(&self, oop: Oop) -> String {
+        if let Some(i) = oop.as_small_integer() {
+            return i.to_string();
+        }
+        if let Some(c) = oop.as_character_code() {
+            return char::from_u32(c)
+                .map_or_else(|| format!("Character value: {c}"), |c| format!("${c}"));
+        }
+        if let Some(f) = self.universe.float_value(oop) {
+            return zag_compiler::number::pharo_float_print_string(f);
+        }
+        if oop == self.universe.nil {
+            return "nil".into();
+        }
+        if oop == self.universe.true_object {
+            return "true".into();
+        }
+        if oop == self.universe.false_object {
+            return "false".into();
+        }
+        let class = class_index_of(oop);
+        match class {
+            classes::BYTE_SYMBOL => print_literal(&Literal::Symbol(self.symbol_text(oop))),
+            classes::BYTE_STRING => print_literal(&Literal::String(self.symbol_text(oop))),
+            classes::LARGE_POSITIVE_INTEGER | classes::LARGE_NEGATIVE_INTEGER => self
+                .integer_value(oop)
+                .map_or_else(String::new, |b| b.to_string()),
+            _ => {
+                if let Some(index) = self.universe.classes.index_of_object(oop) {
+                    return self.universe.classes.name(index);
+                }
+                let name = self.universe.classes.name(class);
+                let article = if name.starts_with(['A', 'E', 'I', 'O', 'U']) {
+                    "an"
+                } else {
+                    "a"
+                };
+                format!("{article} {name}")
+            }
+        }
     }
 
     /// Sends `selector` to `receiver` with `args` and runs to completion.

@@ -219,7 +219,7 @@ pub fn call(vm: &mut Vm, number: u32, args: usize, return_ip: Ip) -> Prim {
     match (number, args) {
         (1..=17, 1) => small_integer(vm, number, receiver, arg(0)),
         (21..=37, 1) => large_integer(vm, number, receiver, arg(0)),
-        (40, 0) => match vm.universe.integer_value(receiver) {
+        (40, 0) => match vm.integer_value(receiver) {
             Some(i) => Prim::Value(vm.float(Space::Young, i.to_f64())),
             None => failure(BAD_RECEIVER),
         },
@@ -236,7 +236,7 @@ pub fn call(vm: &mut Vm, number: u32, args: usize, return_ip: Ip) -> Prim {
         }
         // String>>asNumber: the number at the start of the string, in
         // Pharo's literal syntax (the compiler's scanner finds its extent).
-        (named_numbers::NUMBER_FROM_STRING, 0) => match memory::bytes(receiver) {
+        (named_numbers::NUMBER_FROM_STRING, 0) => match memory::bytes(&vm.heap, receiver) {
             Some(bytes) => {
                 let text = String::from_utf8_lossy(bytes);
                 let text = text.trim_start();
@@ -279,7 +279,7 @@ pub fn call(vm: &mut Vm, number: u32, args: usize, return_ip: Ip) -> Prim {
         (173, 1) => inst_var_at(vm, receiver, arg(0), None),
         (174, 2) => inst_var_at(vm, receiver, arg(0), Some(arg(1))),
         (148, 0) => shallow_copy(vm, receiver),
-        (named_numbers::INTERN, 0) => match memory::bytes(receiver) {
+        (named_numbers::INTERN, 0) => match memory::bytes(&vm.heap, receiver) {
             Some(bytes) => {
                 let text = String::from_utf8_lossy(bytes).into_owned();
                 Prim::Value(vm.intern(&text))
@@ -398,10 +398,7 @@ const MAX_SHIFT: i64 = 1 << 24;
 /// primitives 21-37): exact, with results normalized to SmallInteger when
 /// they fit. `/` succeeds only when exact; division by zero fails.
 fn large_integer(vm: &mut Vm, number: u32, receiver: Oop, arg: Oop) -> Prim {
-    let (Some(a), Some(b)) = (
-        vm.universe.integer_value(receiver),
-        vm.universe.integer_value(arg),
-    ) else {
+    let (Some(a), Some(b)) = (vm.integer_value(receiver), vm.integer_value(arg)) else {
         return failure(BAD_ARGUMENT);
     };
     let value =
@@ -500,7 +497,7 @@ fn set_read_only(vm: &mut Vm, receiver: Oop, flag: Oop) -> Prim {
 /// ByteString = ByteString (Symbols included): same bytes. Fails for
 /// anything else, so the Smalltalk method decides.
 fn string_equals(vm: &Vm, receiver: Oop, other: Oop) -> Prim {
-    match strings_equal(receiver, other) {
+    match strings_equal(&vm.heap, receiver, other) {
         Some(equal) => Prim::Value(vm.universe.boolean(equal)),
         None => failure(BAD_ARGUMENT),
     }
@@ -508,8 +505,8 @@ fn string_equals(vm: &Vm, receiver: Oop, other: Oop) -> Prim {
 
 /// Whether two byte strings have the same characters; None unless
 /// `other` is a String or Symbol and `receiver` a byte object.
-pub(crate) fn strings_equal(receiver: Oop, other: Oop) -> Option<bool> {
-    match (memory::bytes(receiver), memory::bytes(other)) {
+pub(crate) fn strings_equal(heap: &memory::Heap, receiver: Oop, other: Oop) -> Option<bool> {
+    match (memory::bytes(heap, receiver), memory::bytes(heap, other)) {
         (Some(a), Some(b)) if is_string(other) => Some(a == b),
         _ => None,
     }
@@ -575,8 +572,8 @@ fn replace_from_to(
         count as usize,
     );
     match (
-        memory::bytes(receiver).is_some(),
-        memory::bytes(replacement),
+        memory::bytes(&vm.heap, receiver).is_some(),
+        memory::bytes(&vm.heap, replacement),
     ) {
         (true, Some(source)) => {
             let source = source[rep_start..rep_start + count].to_vec();
@@ -611,7 +608,7 @@ fn system(vm: &mut Vm, number: u32, args: usize) -> Prim {
     let values = arguments(vm, args);
     let arg = |i: usize| values[i];
     match (number, args) {
-        (named_numbers::STDOUT_WRITE, 1) => match memory::bytes(arg(0)) {
+        (named_numbers::STDOUT_WRITE, 1) => match memory::bytes(&vm.heap, arg(0)) {
             Some(bytes) => {
                 let mut out = std::io::stdout().lock();
                 let _ = out.write_all(bytes);
@@ -640,19 +637,19 @@ fn system(vm: &mut Vm, number: u32, args: usize) -> Prim {
             Prim::Value(vm.process.stack.pop().expect("pushed"))
         }
         (named_numbers::GLOBAL_AT, 1..=2) => {
-            let name = vm.universe.symbol_text(arg(0));
+            let name = vm.symbol_text(arg(0));
             match vm.universe.global(&name) {
                 Some(v) if vm.universe.has_global(&name) => Prim::Value(v),
                 _ => failure(BAD_ARGUMENT),
             }
         }
         (named_numbers::GLOBAL_AT_PUT, 2) => {
-            let (name, value) = (vm.universe.symbol_text(arg(0)), arg(1));
+            let (name, value) = (vm.symbol_text(arg(0)), arg(1));
             vm.set_global(&name, value);
             Prim::Value(value)
         }
         (named_numbers::GLOBAL_INCLUDES, 1) => {
-            let name = vm.universe.symbol_text(arg(0));
+            let name = vm.symbol_text(arg(0));
             Prim::Value(vm.universe.boolean(vm.universe.has_global(&name)))
         }
         _ => failure(BAD_ARGUMENT),
@@ -838,7 +835,7 @@ fn inst_var_at(vm: &mut Vm, receiver: Oop, i: Oop, value: Option<Oop>) -> Prim {
     let Some(i) = i.as_small_integer() else {
         return failure(BAD_ARGUMENT);
     };
-    if i < 1 || memory::bytes(receiver).is_some() {
+    if i < 1 || memory::bytes(&vm.heap, receiver).is_some() {
         return failure(BAD_INDEX);
     }
     let slot = (i - 1) as usize;
@@ -931,7 +928,7 @@ fn perform(vm: &mut Vm, args: usize, return_ip: Ip) -> Prim {
     if class_index_of(selector) != classes::BYTE_SYMBOL {
         return failure(BAD_ARGUMENT);
     }
-    let text = vm.universe.symbol_text(selector);
+    let text = vm.symbol_text(selector);
     if selector_arity(&text) != args - 1 {
         return failure(BAD_NUMBER_OF_ARGUMENTS);
     }
@@ -952,8 +949,8 @@ fn perform_with_arguments(
     {
         return failure(BAD_ARGUMENT);
     }
-    let count = unsafe { memory::slot_count(arguments) };
-    if selector_arity(&vm.universe.symbol_text(selector)) != count {
+    let count = memory::slot_count(arguments);
+    if selector_arity(&vm.symbol_text(selector)) != count {
         return failure(BAD_NUMBER_OF_ARGUMENTS);
     }
     if !vm.process.stack.has_room_for(count) {
@@ -978,8 +975,7 @@ fn value_with_arguments(vm: &mut Vm, closure: Oop, arguments: Oop, return_ip: Ip
     if class_index_of(arguments) != classes::ARRAY {
         return failure(BAD_ARGUMENT);
     }
-    // SAFETY: an Array is a live pointer object.
-    let count = unsafe { memory::slot_count(arguments) };
+    let count = memory::slot_count(arguments);
     let arity = memory::slot(closure, CLOSURE_NUM_ARGS).and_then(Oop::as_small_integer);
     if arity != Some(count as i64) {
         return failure(BAD_NUMBER_OF_ARGUMENTS);

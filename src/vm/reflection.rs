@@ -52,7 +52,7 @@ impl Vm {
             ("index", Oop::small_integer(method as i64).expect("small")),
         ] {
             if let Some(slot) = self.slot_in(class, variable) {
-                memory::set_slot(object, slot, value);
+                memory::init_slot(object, slot, value);
             }
         }
         object
@@ -85,7 +85,7 @@ impl Vm {
         let id = Oop::small_integer(frame.id as i64).expect("frame ids fit");
         for (variable, value) in [("frame", id), ("method", method), ("receiver", receiver)] {
             if let Some(slot) = self.slot_of("Context", variable) {
-                memory::set_slot(context, slot, value);
+                memory::init_slot(context, slot, value);
             }
         }
         context
@@ -134,7 +134,7 @@ pub(crate) fn primitive(vm: &mut Vm, name: u32, args: usize) -> Prim {
                 .classes
                 .get(class)
                 .map_or(Vec::new(), |c| c.methods.selectors());
-            selectors.sort_by_key(|s| vm.universe.symbol_text(*s));
+            selectors.sort_by_key(|s| vm.symbol_text(*s));
             Prim::Value(vm.new_array(Space::Young, &selectors))
         }
         // Behavior>>instSize: the number of named instance variables.

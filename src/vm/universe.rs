@@ -10,10 +10,6 @@
 
 use std::collections::{HashMap, HashSet};
 
-use zag_compiler::bigint::BigInt;
-use zag_compiler::literal::Literal;
-use zag_compiler::printer::print_literal;
-
 use super::classes::{self, ClassIndex, ClassTable};
 use super::method::{self, Method};
 use super::unwind::Continuations;
@@ -134,22 +130,6 @@ impl Universe {
         self.symbols.len()
     }
 
-    /// The text of a Symbol (or String).
-    /// The text of a Symbol (or String), borrowed: symbols live in old
-    /// space, which never moves objects. "?" when it is not text.
-    pub fn symbol_str(&self, symbol: Oop) -> &str {
-        memory::bytes(symbol)
-            .and_then(|b| std::str::from_utf8(b).ok())
-            .unwrap_or("?")
-    }
-
-    pub fn symbol_text(&self, symbol: Oop) -> String {
-        memory::bytes(symbol).map_or_else(
-            || "?".to_string(),
-            |b| String::from_utf8_lossy(b).into_owned(),
-        )
-    }
-
     pub fn boolean(&self, b: bool) -> Oop {
         if b {
             self.true_object
@@ -202,63 +182,6 @@ impl Universe {
         None
     }
 
-    /// The value of an integer object, small or large.
-    pub fn integer_value(&self, oop: Oop) -> Option<BigInt> {
-        if let Some(i) = oop.as_small_integer() {
-            return Some(BigInt::from_i64(i));
-        }
-        let negative = match class_index_of(oop) {
-            classes::LARGE_POSITIVE_INTEGER => false,
-            classes::LARGE_NEGATIVE_INTEGER => true,
-            _ => return None,
-        };
-        memory::bytes(oop).map(|b| BigInt::from_magnitude_bytes(negative, b))
-    }
-
-    /// A short description for VM-level messages (not Smalltalk printString).
-    pub fn describe(&self, oop: Oop) -> String {
-        if let Some(i) = oop.as_small_integer() {
-            return i.to_string();
-        }
-        if let Some(c) = oop.as_character_code() {
-            return char::from_u32(c)
-                .map_or_else(|| format!("Character value: {c}"), |c| format!("${c}"));
-        }
-        if let Some(f) = self.float_value(oop) {
-            return zag_compiler::number::pharo_float_print_string(f);
-        }
-        if oop == self.nil {
-            return "nil".into();
-        }
-        if oop == self.true_object {
-            return "true".into();
-        }
-        if oop == self.false_object {
-            return "false".into();
-        }
-        let class = class_index_of(oop);
-        match class {
-            classes::BYTE_SYMBOL => print_literal(&Literal::Symbol(self.symbol_text(oop))),
-            classes::BYTE_STRING => print_literal(&Literal::String(self.symbol_text(oop))),
-            classes::LARGE_POSITIVE_INTEGER | classes::LARGE_NEGATIVE_INTEGER => self
-                .integer_value(oop)
-                .map_or_else(String::new, |b| b.to_string()),
-            _ => {
-                if let Some(index) = self.classes.index_of_object(oop) {
-                    return self.classes.name(index);
-                }
-                let name = self.classes.name(class);
-                let article = if name.starts_with(['A', 'E', 'I', 'O', 'U']) {
-                    "an"
-                } else {
-                    "a"
-                };
-                format!("{article} {name}")
-            }
-        }
-    }
-
-    /// A new send site's inline cache, and its number.
     pub(crate) fn new_send_site(&mut self) -> u32 {
         self.caches.push(method::CacheEntry::default());
         (self.caches.len() - 1) as u32

@@ -16,25 +16,6 @@ use crate::literal::{Float, Literal};
 /// build a hundred-million-digit integer at compile time).
 const MAX_INTEGER_EXPONENT: i64 = 100_000;
 
-/// The SmallInteger range of 64-bit Pharo (61-bit two's complement):
-/// integers the VM holds as immediates (`SmallInteger maxVal`).
-pub const SMALL_INTEGER_MIN: i64 = -(1 << 60);
-pub const SMALL_INTEGER_MAX: i64 = (1 << 60) - 1;
-
-/// Spur's SmallFloat64 keeps 8 of the 11 exponent bits: biased exponents
-/// 897..=1151 (about 1.2e-38 to 6.8e38), plus both zeros.
-pub const SMALL_FLOAT_EXPONENT_OFFSET: u64 = 896;
-
-/// Whether `value` is an immediate SmallFloat64 rather than a boxed one
-/// (inlined: the VM asks for every float result).
-#[inline]
-pub const fn fits_small_float(value: f64) -> bool {
-    let bits = value.to_bits();
-    let exponent = (bits >> 52) & 0x7FF;
-    bits << 1 == 0
-        || (exponent > SMALL_FLOAT_EXPONENT_OFFSET && exponent <= SMALL_FLOAT_EXPONENT_OFFSET + 255)
-}
-
 /// Decodes a number token's text; `negative` when a `-` preceded it.
 pub fn parse_number(text: &str, negative: bool) -> Result<Literal, String> {
     let (radix, mut rest, negative) = match text.find('r') {

@@ -25,15 +25,28 @@ const TAG_CHARACTER: u64 = 0b010;
 const TAG_SMALL_FLOAT: u64 = 0b100;
 const TAG_BITS: u32 = 3;
 
-// A SmallFloat64 is the double with the offset taken off its exponent, so
-// that it fits in 61 bits.
-use zag_compiler::number::{fits_small_float, SMALL_FLOAT_EXPONENT_OFFSET};
+/// Spur's SmallFloat64 keeps 8 of the 11 exponent bits: biased exponents
+/// 897..=1151 (about 1.2e-38 to 6.8e38), plus both zeros. A SmallFloat64 is
+/// the double with this offset taken off its exponent, so that it fits in
+/// 61 bits.
+pub const SMALL_FLOAT_EXPONENT_OFFSET: u64 = 896;
+
+/// Whether `value` is an immediate SmallFloat64 rather than a boxed one
+/// (inlined: the VM asks for every float result).
+#[inline]
+pub const fn fits_small_float(value: f64) -> bool {
+    let bits = value.to_bits();
+    let exponent = (bits >> 52) & 0x7FF;
+    bits << 1 == 0
+        || (exponent > SMALL_FLOAT_EXPONENT_OFFSET && exponent <= SMALL_FLOAT_EXPONENT_OFFSET + 255)
+}
 
 impl Oop {
     /// SmallInteger range: 61-bit two's complement, as in 64-bit Pharo
-    /// (`SmallInteger maxVal` = 1152921504606846975).
-    pub const SMALL_INTEGER_MIN: i64 = zag_compiler::number::SMALL_INTEGER_MIN;
-    pub const SMALL_INTEGER_MAX: i64 = zag_compiler::number::SMALL_INTEGER_MAX;
+    /// (`SmallInteger maxVal` = 1152921504606846975): the integers the VM
+    /// holds as immediates.
+    pub const SMALL_INTEGER_MIN: i64 = -(1 << 60);
+    pub const SMALL_INTEGER_MAX: i64 = (1 << 60) - 1;
 
     /// The raw word (for hashing, the GC and the JIT).
     pub const fn bits(self) -> u64 {
