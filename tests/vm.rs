@@ -310,10 +310,57 @@ fn methods_count_their_invocations() {
             .universe
             .methods
             .iter()
-            .find(|m| vm.symbol_text(m.selector) == "fib")
+            .position(|m| vm.symbol_text(m.selector) == "fib")
             .unwrap();
-        assert_eq!(fib.invocations.get(), 177);
+        assert_eq!(vm.universe.infos[fib].invocations.get(), 177);
     });
+}
+
+/// The registry index of `class>>selector`.
+fn method_named(vm: &Vm, class: &str, selector: &str) -> u32 {
+    let index = vm.universe.methods.iter().position(|m| {
+        vm.universe.classes.name(m.class) == class && vm.symbol_text(m.selector) == selector
+    });
+    index.expect("a kernel method") as u32
+}
+
+#[test]
+fn a_unit_can_be_given_other_code_in_one_vm() {
+    use zag::vm::method::Instr;
+    use zag_compiler::lowering::Handler;
+    let (mut vm, mut other) = (vm_with(None), vm_with(None));
+    // `^ value`.
+    let constant = |value: i64| {
+        let value = Oop::small_integer(value).unwrap().bits();
+        [
+            Instr::new(Handler::push_constant, value, 0, 0),
+            Instr::new(Handler::return_top, 0, 0, 0),
+        ]
+    };
+    // A method (unit 0): its entry instruction stays, then `^ 99`.
+    let fib = method_named(&vm, "SmallInteger", "fib");
+    let mut code = vec![vm.universe.methods[fib as usize].units[0].code[0]];
+    code.extend(constant(99));
+    vm.universe.replace_code(fib, 0, code.into_boxed_slice());
+    assert_eq!(eval(&mut vm, "10 fib"), "99");
+    assert_eq!(vm.universe.infos[fib as usize].invocations.get(), 1);
+    // A block (unit 1 of detect:, `[ :each | ... ^ each ... ]`) becomes
+    // `[ :each | 7 ]`, so detect: no longer tries its argument.
+    let detect = "#(1 2 3) detect: [ :x | x > 1 ]";
+    assert_eq!(eval(&mut vm, detect), "2");
+    let method = method_named(&vm, "Array", "detect:");
+    vm.universe.replace_code(method, 1, Box::new(constant(7)));
+    assert_eq!(eval(&mut vm, detect), "nil");
+    // Replacing again keeps working (the replaced copy is retired, not
+    // freed), and the other VM never saw any of it.
+    vm.universe.replace_code(fib, 0, {
+        let mut code = vec![vm.universe.methods[fib as usize].units[0].code[0]];
+        code.extend(constant(98));
+        code.into_boxed_slice()
+    });
+    assert_eq!(eval(&mut vm, "10 fib"), "98");
+    assert_eq!(eval(&mut other, "10 fib"), "55");
+    assert_eq!(eval(&mut other, detect), "2");
 }
 
 #[test]
@@ -325,9 +372,10 @@ fn quick_methods_answer_without_a_frame() {
                 .universe
                 .methods
                 .iter()
-                .find(|m| vm.symbol_text(m.selector) == selector)
+                .position(|m| vm.symbol_text(m.selector) == selector)
                 .unwrap();
-            (m.quick, m.invocations.get())
+            let invocations = vm.universe.infos[m].invocations.get();
+            (vm.universe.methods[m].quick, invocations)
         };
         assert_eq!(quick(&vm, "x"), (Quick::ReturnInstVar(0), 0));
         assert_eq!(quick(&vm, "x:"), (Quick::StoreInstVar(0), 0));

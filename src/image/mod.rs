@@ -310,7 +310,7 @@ fn register_methods(
             .object
             .map(|at| statics::object_at(image.objects, at as usize));
         // (Its class's method dictionary, static, names it already.)
-        let registered = vm.register_as(method, object);
+        let registered = vm.register_as(method, object)?;
         if let Some(at) = m.ast {
             vm.universe.methods[registered as usize].ast_object =
                 statics::object_at(image.objects, at as usize);

@@ -17,11 +17,14 @@
 //! - `BASE`: the current frame's base (the stack index of its receiver).
 //! - `SENT_SELECTOR`: the selector of the send being activated, which the
 //!   method entry checks.
+//! - A method's [`MethodInfo`] (flags, quick shape and operand, unit 0's
+//!   frame and entry, invocation count) is at a fixed address for the
+//!   life of the VM: `&vm.universe.infos[method]`.
 
 use std::mem::{offset_of, size_of};
 
 use super::block::Block;
-use super::method::Instr;
+use super::method::{Instr, MethodInfo};
 use super::process::{Frame, Process};
 use super::stack::Stack;
 use super::Vm;
@@ -49,6 +52,18 @@ pub const FRAME_RETURN_IP: usize = offset_of!(Frame, return_ip);
 pub const FRAME_ID: usize = offset_of!(Frame, id);
 pub const FRAME_HOME: usize = offset_of!(Frame, home);
 pub const FRAME_CALLER_BASE: usize = offset_of!(Frame, caller_base);
+
+/// What a send needs of a method ([`MethodInfo`]), in the universe's
+/// table of them (`Universe::infos`, indexed by method, never moving).
+pub const METHOD_INFO_SIZE: usize = size_of::<MethodInfo>();
+pub const METHOD_INFO_ENTRY: usize = offset_of!(MethodInfo, entry);
+pub const METHOD_INFO_INVOCATIONS: usize = offset_of!(MethodInfo, invocations);
+pub const METHOD_INFO_QUICK_OPERAND: usize = offset_of!(MethodInfo, quick_operand);
+pub const METHOD_INFO_FLAGS: usize = offset_of!(MethodInfo, flags);
+pub const METHOD_INFO_QUICK_SHAPE: usize = offset_of!(MethodInfo, quick_shape);
+pub const METHOD_INFO_NUM_ARGS: usize = offset_of!(MethodInfo, num_args);
+pub const METHOD_INFO_NUM_TEMPS: usize = offset_of!(MethodInfo, num_temps);
+pub const METHOD_INFO_MAX_STACK: usize = offset_of!(MethodInfo, max_stack);
 
 /// An instruction ([`Instr`]).
 pub const INSTR_SIZE: usize = size_of::<Instr>();
@@ -110,6 +125,38 @@ mod tests {
         // Pushing more keeps the block where it was.
         vm.process.stack.resize(100_000, n(0));
         assert_eq!(word(&vm, STACK_FIRST) as *const Oop, slots);
+    }
+
+    #[test]
+    fn a_method_info_is_where_the_offsets_say() {
+        let vm = crate::image::boot().unwrap();
+        let plain = vm.universe.infos.iter().position(|i| i.is_plain()).unwrap();
+        let info = &vm.universe.infos[plain];
+        info.count_invocation();
+        let at = info as *const MethodInfo as *const u8;
+        // SAFETY: the offsets are the info's fields'.
+        unsafe {
+            assert_eq!(
+                at.add(METHOD_INFO_ENTRY).cast::<Ip>().read(),
+                info.entry.get()
+            );
+            assert_eq!(
+                at.add(METHOD_INFO_ENTRY).cast::<Ip>().read(),
+                vm.universe.methods[plain].units[0].code.as_ptr()
+            );
+            assert_eq!(at.add(METHOD_INFO_INVOCATIONS).cast::<u64>().read(), 1);
+            assert_eq!(
+                at.add(METHOD_INFO_FLAGS).cast::<u16>().read(),
+                MethodInfo::PLAIN
+            );
+            assert_eq!(
+                at.add(METHOD_INFO_NUM_TEMPS).cast::<u16>().read(),
+                vm.universe.methods[plain].units[0].num_temps
+            );
+        }
+        // The table never moves: the next method's info is one size on.
+        let next = &vm.universe.infos[plain + 1] as *const MethodInfo as usize;
+        assert_eq!(next - at as usize, METHOD_INFO_SIZE);
     }
 
     #[test]

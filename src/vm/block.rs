@@ -9,11 +9,13 @@
 use std::ops::{Deref, DerefMut};
 use std::ptr::NonNull;
 
-/// Element types whose all-zero bit pattern is a valid value.
+/// Element types whose all-zero bit pattern is a valid value, and that
+/// need no dropping (a block never drops its elements).
 ///
 /// # Safety
-/// Implement only for types for which zeroed memory is a valid value.
-pub unsafe trait Zeroable: Copy {}
+/// Implement only for types for which zeroed memory is a valid value and
+/// that have no drop glue.
+pub unsafe trait Zeroable {}
 
 // SAFETY: an Oop is a word; every bit pattern is a valid value.
 unsafe impl Zeroable for crate::object::Oop {}
@@ -58,7 +60,10 @@ impl<T: Zeroable> Block<T> {
     }
 
     #[inline]
-    pub fn pop(&mut self) -> Option<T> {
+    pub fn pop(&mut self) -> Option<T>
+    where
+        T: Copy,
+    {
         self.len = self.len.checked_sub(1)?;
         // SAFETY: the element was live, inside the block.
         Some(unsafe { self.first.as_ptr().add(self.len).read() })
@@ -71,7 +76,10 @@ impl<T: Zeroable> Block<T> {
 
     /// Grows to `len` elements holding `value` (at most the capacity), or
     /// shrinks to `len`; false when `len` did not fit.
-    pub fn resize(&mut self, len: usize, value: T) -> bool {
+    pub fn resize(&mut self, len: usize, value: T) -> bool
+    where
+        T: Copy,
+    {
         if len <= self.len {
             self.len = len;
             return true;

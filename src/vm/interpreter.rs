@@ -13,7 +13,7 @@
 //! slots (arguments, copied values, temporaries), then the operand stack.
 
 use super::classes::{self, ClassIndex};
-use super::method::{CacheEntry, Instr, MethodRef, Quick};
+use super::method::{CacheEntry, Instr, MethodInfo, MethodRef, Quick};
 use super::primitives::{self, Prim};
 use super::process::Frame;
 use super::{ErrorKind, Vm, VmError};
@@ -188,29 +188,32 @@ impl Vm {
     pub(crate) fn invoke(&mut self, method: MethodRef, args: usize, return_ip: Ip) -> Ip {
         // One test on the common path: most methods just run their code;
         // then the most common quick methods, getters and constants.
-        let m = &self.universe.methods[method as usize];
-        if m.plain {
-            return self.activate(method, 0, args, return_ip, None);
+        let info = self.universe.info(method);
+        if info.is_plain() {
+            return self.activate_method(method, args, return_ip);
         }
-        match (m.quick, args) {
-            (Quick::ReturnInstVar(index), 0) => {
+        match (info.quick_shape, args) {
+            (MethodInfo::QUICK_RETURN_INST_VAR, 0) => {
                 let top = self.process.stack.len() - 1;
-                if let Some(value) = memory::slot(self.process.stack[top], index as usize) {
-                    m.invocations.set(m.invocations.get() + 1);
+                let index = info.quick_operand as usize;
+                if let Some(value) = memory::slot(self.process.stack[top], index) {
+                    info.count_invocation();
                     self.process.stack[top] = value;
                     return return_ip;
                 }
             }
             // `isNil`, `isString`...: a constant.
-            (Quick::ReturnConstant(value), 0) => {
-                m.invocations.set(m.invocations.get() + 1);
+            (MethodInfo::QUICK_RETURN_CONSTANT, 0) => {
+                info.count_invocation();
+                // SAFETY: the operand of this shape is the constant's bits.
+                let value = unsafe { Oop::from_bits(info.quick_operand) };
                 let top = self.process.stack.len() - 1;
                 self.process.stack[top] = value;
                 return return_ip;
             }
             _ => {}
         }
-        if m.primitive == 0 {
+        if info.flags & MethodInfo::PRIMITIVE == 0 {
             return self.invoke_quick(method, args, return_ip);
         }
         self.invoke_primitive(method, args, return_ip)
@@ -224,14 +227,13 @@ impl Vm {
         let quick = self.universe.methods[method as usize].quick;
         match self.answer_quick(quick, args) {
             Some(value) => {
-                let m = &self.universe.methods[method as usize];
-                m.invocations.set(m.invocations.get() + 1);
+                self.universe.info(method).count_invocation();
                 let receiver_at = self.process.stack.len() - args - 1;
                 self.process.stack.truncate(receiver_at + 1);
                 self.process.stack[receiver_at] = value;
                 return_ip
             }
-            None => self.activate(method, 0, args, return_ip, None),
+            None => self.activate_method(method, args, return_ip),
         }
     }
 
@@ -253,7 +255,7 @@ impl Vm {
             Prim::Continue(ip) => return ip,
             Prim::Fail(code) => code,
         };
-        let ip = self.activate(method, 0, args, return_ip, None);
+        let ip = self.activate_method(method, args, return_ip);
         // (An activation replaced by a stack-overflow signal has no such
         // temporary.)
         let activated = self
@@ -303,10 +305,38 @@ impl Vm {
         return_ip: Ip,
         closure: Option<Oop>,
     ) -> Ip {
-        let (num_temps, max_stack, code) = {
-            let u = &self.universe.methods[method as usize].units[unit as usize];
-            (u.num_temps as usize, u.max_stack as usize, u.code.as_ptr())
-        };
+        let u = &self.universe.methods[method as usize].units[unit as usize];
+        let (num_temps, max_stack, code) = (u.num_temps, u.max_stack, u.code.as_ptr());
+        self.push_frame(
+            method, unit, args, return_ip, closure, num_temps, max_stack, code,
+        )
+    }
+
+    /// Activates a method (its unit 0) as [`Vm::activate`] does, from its
+    /// [`MethodInfo`], which the send has just read. (Not inlined into the
+    /// send handlers: it would cost their other paths more registers.)
+    #[inline(never)]
+    pub(crate) fn activate_method(&mut self, method: MethodRef, args: usize, return_ip: Ip) -> Ip {
+        let info = self.universe.info(method);
+        let (num_temps, max_stack, code) = (info.num_temps, info.max_stack, info.entry.get());
+        self.push_frame(method, 0, args, return_ip, None, num_temps, max_stack, code)
+    }
+
+    /// Pushes the frame of an activation whose code starts at `code`.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn push_frame(
+        &mut self,
+        method: MethodRef,
+        unit: u16,
+        args: usize,
+        return_ip: Ip,
+        closure: Option<Oop>,
+        num_temps: u16,
+        max_stack: u16,
+        code: Ip,
+    ) -> Ip {
+        let (num_temps, max_stack) = (num_temps as usize, max_stack as usize);
         if !self.process.stack.has_room_for(num_temps + max_stack + 8)
             || self.process.stack.overflowed
             || self.process.frames.len() >= MAX_FRAMES
@@ -517,8 +547,7 @@ impl Vm {
 pub(crate) extern "C-unwind" fn method_entry(vm: &mut Vm, ip: Ip) -> Ip {
     let i = instr(ip);
     // Registration put the method's index in `a`.
-    let m = &vm.universe.methods[i.a as usize];
-    m.invocations.set(m.invocations.get() + 1);
+    vm.universe.info(i.a).count_invocation();
     if i.operand != vm.process.sent_selector.bits() {
         let (expected, got) = (
             vm.symbol_text(i.operand_oop()),

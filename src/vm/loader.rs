@@ -95,12 +95,11 @@ fn install_method(
     source: &zag_compiler::import::ImportedMethod,
     problems: &mut Vec<String>,
 ) {
-    let compiled = zag_compiler::threaded::compile_method(method)
-        .and_then(|t| method::lower(vm, &t, class, method.clone()));
-    match compiled {
-        Ok(method) => {
-            vm.add_method(method);
-        }
+    let installed = zag_compiler::threaded::compile_method(method)
+        .and_then(|t| method::lower(vm, &t, class, method.clone()))
+        .and_then(|m| vm.add_method(m));
+    match installed {
+        Ok(_) => {}
         Err(e) => problems.push(format!(
             "{}: {name}>>{}: {e}",
             source.file.source.name, method.selector

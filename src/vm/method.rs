@@ -19,7 +19,7 @@ use zag_compiler::threaded::{Binding, LiteralValue, ThreadedMethod};
 use zag_compiler::zag_ast::PrimitiveIndex;
 
 use super::classes::ClassIndex;
-use super::interpreter::{self as run, Handler};
+use super::interpreter::{self as run, Handler, Ip};
 use super::Vm;
 use crate::object::Oop;
 
@@ -35,12 +35,10 @@ pub struct Method {
     /// The function that runs it (resolved from the number).
     pub primitive_fn: super::primitives::PrimitiveFn,
     pub primitive_error_slot: Option<u16>,
-    /// How the method answers without an activation, if it is that simple.
+    /// How the method answers without an activation, if it is that simple
+    /// (its [`MethodInfo`] says the same in fixed layout).
     pub quick: Quick,
-    /// Neither quick nor with a primitive: a send activates its code.
-    pub plain: bool,
     pub units: Vec<Unit>,
-    pub invocations: Cell<u64>,
     pub source: MethodSource,
     /// The method as a Smalltalk CompiledMethod (made when registered).
     pub object: Oop,
@@ -93,11 +91,98 @@ impl Unit {
 /// (see [`QuickShape`]).
 pub type Quick = QuickShape<Oop>;
 
+/// What a send needs to know of a method, in fixed layout (`#[repr(C)]`,
+/// offsets in `vm::abi`) for code that is not Rust: one per registered
+/// method, in the universe's table of them (`Universe::infos`, indexed by
+/// [`MethodRef`]), which never moves. Derived from the [`Method`] when it
+/// is registered; only the entry (when its code is replaced) and the
+/// invocation count change afterwards.
+#[repr(C)]
+pub struct MethodInfo {
+    /// Unit 0's first instruction in this VM (`Universe::replace_code`
+    /// may give it other code than the image's).
+    pub entry: Cell<Ip>,
+    /// Invocations so far (the method entry and quick answers count them).
+    pub invocations: Cell<u64>,
+    /// A quick method's operand: the constant's bits, or the slot index.
+    pub quick_operand: u64,
+    /// [`MethodInfo::PLAIN`], [`MethodInfo::QUICK`], [`MethodInfo::PRIMITIVE`].
+    pub flags: u16,
+    /// A quick method's shape: one of the `QUICK_*` constants.
+    pub quick_shape: u16,
+    /// Unit 0's frame: arguments, temporaries, maximum operand stack depth.
+    pub num_args: u16,
+    pub num_temps: u16,
+    pub max_stack: u16,
+}
+
+// SAFETY: all zeroes is a method with no flags and a null entry; nothing
+// in it needs dropping.
+unsafe impl super::block::Zeroable for MethodInfo {}
+
+impl MethodInfo {
+    /// Neither quick nor with a primitive: a send activates its code.
+    pub const PLAIN: u16 = 1;
+    /// Answers without an activation ([`Quick`]).
+    pub const QUICK: u16 = 2;
+    /// Has a primitive, which runs before its code.
+    pub const PRIMITIVE: u16 = 4;
+
+    pub const QUICK_NONE: u16 = 0;
+    pub const QUICK_RETURN_SELF: u16 = 1;
+    pub const QUICK_RETURN_CONSTANT: u16 = 2;
+    pub const QUICK_RETURN_INST_VAR: u16 = 3;
+    pub const QUICK_STORE_INST_VAR: u16 = 4;
+
+    /// The info of `method`, whose unit 0 starts at `entry`.
+    pub fn of(method: &Method) -> MethodInfo {
+        let (quick_shape, quick_operand) = match method.quick {
+            Quick::No => (Self::QUICK_NONE, 0),
+            Quick::ReturnSelf => (Self::QUICK_RETURN_SELF, 0),
+            Quick::ReturnConstant(value) => (Self::QUICK_RETURN_CONSTANT, value.bits()),
+            Quick::ReturnInstVar(index) => (Self::QUICK_RETURN_INST_VAR, index as u64),
+            Quick::StoreInstVar(index) => (Self::QUICK_STORE_INST_VAR, index as u64),
+        };
+        let mut flags = 0;
+        if quick_shape != Self::QUICK_NONE {
+            flags |= Self::QUICK;
+        }
+        if method.primitive != 0 {
+            flags |= Self::PRIMITIVE;
+        }
+        if flags == 0 {
+            flags = Self::PLAIN;
+        }
+        let unit = &method.units[0];
+        MethodInfo {
+            entry: Cell::new(unit.code.as_ptr()),
+            invocations: Cell::new(0),
+            quick_operand,
+            flags,
+            quick_shape,
+            num_args: unit.num_args,
+            num_temps: unit.num_temps,
+            max_stack: unit.max_stack,
+        }
+    }
+
+    pub fn is_plain(&self) -> bool {
+        self.flags == Self::PLAIN
+    }
+
+    /// Counts one more invocation.
+    #[inline]
+    pub fn count_invocation(&self) {
+        self.invocations.set(self.invocations.get() + 1);
+    }
+}
+
 /// One threaded word: a handler and its operands. The image's are static
 /// (build.rs lays them out with this exact layout, 32 bytes), so nothing in
 /// an instruction differs between VMs: a send site's inline cache is the
 /// VM's, numbered by `site`, and a binding is found by number in the VM's
 /// table.
+#[derive(Clone, Copy, Debug)]
 #[repr(C)]
 pub struct Instr {
     pub handler: Handler,
@@ -139,6 +224,20 @@ impl Instr {
             b: 0,
             site: 0,
             kind: Instr::INTERNAL,
+        }
+    }
+
+    /// An instruction running `handler` (a plan handler, whose kind it
+    /// records) with these operands, for no send site: for code made by
+    /// hand (tests) or by a code generator.
+    pub fn new(handler: lowering::Handler, operand: u64, a: u32, b: u32) -> Instr {
+        Instr {
+            handler: run::function(handler),
+            operand,
+            a,
+            b,
+            site: 0,
+            kind: handler.kind(),
         }
     }
 
@@ -254,9 +353,7 @@ impl Method {
             primitive_fn: super::primitives::function_for(primitive),
             primitive_error_slot,
             quick,
-            plain: quick == Quick::No && primitive == 0,
             units,
-            invocations: Cell::new(0),
             source,
             object: vm.universe.nil,
             ast_object: vm.universe.nil,

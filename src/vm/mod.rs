@@ -480,7 +480,7 @@ impl Vm {
             .index_of("UndefinedObject")
             .unwrap_or(classes::UNDEFINED_OBJECT);
         let method = method::lower(self, &threaded, class, ast).map_err(error)?;
-        let method_ref = self.register(method);
+        let method_ref = self.register(method).map_err(error)?;
         let selector = self.universe.methods[method_ref as usize].selector;
         let (depth, height) = (self.process.frames.len(), self.process.stack.len());
         self.process.stack.push(self.universe.nil);
@@ -505,51 +505,58 @@ impl Vm {
     }
 
     /// Adds a method to the registry (not to any class).
-    pub(crate) fn register(&mut self, method: Method) -> MethodRef {
+    pub(crate) fn register(&mut self, method: Method) -> Result<MethodRef, String> {
         self.register_as(method, None)
     }
 
     /// Registers a method whose CompiledMethod object, if given, already
-    /// exists (the image's static ones).
-    pub(crate) fn register_as(&mut self, method: Method, object: Option<Oop>) -> MethodRef {
-        self.universe.methods.push(method);
-        let r = (self.universe.methods.len() - 1) as MethodRef;
+    /// exists (the image's static ones). Fails when the registry is full
+    /// ([`universe::MAX_METHODS`]: methods are never freed).
+    pub(crate) fn register_as(
+        &mut self,
+        mut method: Method,
+        object: Option<Oop>,
+    ) -> Result<MethodRef, String> {
+        let r = self.universe.methods.len() as MethodRef;
         // The entry instruction counts invocations in the method it names
         // (build.rs numbered the image's methods in registration order).
-        if let Some(method::Code::Owned(code)) = self.universe.methods[r as usize]
-            .units
-            .first_mut()
-            .map(|u| &mut u.code)
-        {
+        if let Some(method::Code::Owned(code)) = method.units.first_mut().map(|u| &mut u.code) {
             if let Some(entry) = code.first_mut() {
                 entry.a = r;
             }
         }
+        if !self.universe.infos.push(method::MethodInfo::of(&method)) {
+            return Err(format!(
+                "too many methods: the VM holds at most {}",
+                universe::MAX_METHODS
+            ));
+        }
+        self.universe.methods.push(method);
         self.universe.methods[r as usize].object = match object {
             Some(object) => object,
             None => self.make_method_object(r),
         };
-        r
+        Ok(r)
     }
 
     /// Installs a method in its class, replacing any with the same
     /// selector, and invalidates the lookups made so far.
-    pub fn install(&mut self, method: Method) -> MethodRef {
-        let r = self.add_method(method);
+    pub fn install(&mut self, method: Method) -> Result<MethodRef, String> {
+        let r = self.add_method(method)?;
         self.universe.invalidate_lookups();
-        r
+        Ok(r)
     }
 
     /// Installs a method in its class without invalidating the lookups
     /// made so far: for installing many at once, after which the caller
-    /// calls [`Vm::invalidate_lookups`] before any Smalltalk code runs.
-    pub(crate) fn add_method(&mut self, method: Method) -> MethodRef {
+    /// calls [`Universe::invalidate_lookups`] before any Smalltalk code runs.
+    pub(crate) fn add_method(&mut self, method: Method) -> Result<MethodRef, String> {
         let (class, selector) = (method.class, method.selector);
-        let r = self.register(method);
+        let r = self.register(method)?;
         if let Some(c) = self.universe.classes.get_mut(class) {
             c.methods.insert(selector, r);
         }
-        r
+        Ok(r)
     }
 
     /// The value stack's depth (for tests of stack discipline).

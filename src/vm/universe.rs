@@ -10,8 +10,9 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::block::Block;
 use super::classes::{self, ClassIndex, ClassTable};
-use super::method::{self, Method};
+use super::method::{self, Instr, Method, MethodInfo, MethodRef};
 use super::unwind::Continuations;
 use crate::memory::{self, class_index_of};
 use crate::object::Oop;
@@ -20,6 +21,12 @@ pub struct Universe {
     pub classes: ClassTable,
     /// Every method ever installed; a [`method::MethodRef`] indexes it.
     pub methods: Vec<Method>,
+    /// What sends need of each method, in fixed layout, by the same index
+    /// (a block that never moves: code may keep its address).
+    pub infos: Block<MethodInfo>,
+    /// Code that [`Universe::replace_code`] replaced, kept because frames
+    /// may still be running it.
+    retired_code: Vec<method::Code>,
     /// Symbols made at run time (old space).
     pub(crate) symbols: HashMap<String, Oop>,
     /// The image's static Symbols and the table of their names.
@@ -53,6 +60,10 @@ pub struct Universe {
     pub environment: zag_compiler::environment::Environment,
 }
 
+/// The most methods a VM registers (methods are never freed; the kernel
+/// has a few thousand, a large Pharo image about 100,000).
+pub const MAX_METHODS: usize = 1 << 20;
+
 /// Static objects, and the Symbols among them by name (sorted).
 pub(crate) type StaticSymbols = (
     &'static [memory::statics::Word],
@@ -71,6 +82,8 @@ impl Universe {
         Universe {
             classes: ClassTable::new(),
             methods: Vec::new(),
+            infos: Block::new(MAX_METHODS),
+            retired_code: Vec::new(),
             symbols: HashMap::new(),
             static_symbols: (&[], &[]),
             globals: HashMap::new(),
@@ -88,6 +101,31 @@ impl Universe {
             arguments: Vec::new(),
             started: std::time::Instant::now(),
             environment: Default::default(),
+        }
+    }
+
+    /// What sends need of `method`.
+    #[inline(always)]
+    pub fn info(&self, method: MethodRef) -> &MethodInfo {
+        &self.infos[method as usize]
+    }
+
+    /// Gives unit `unit` of `method` other code in this VM only (the image's
+    /// static code is shared by every VM and stays as it is): every path
+    /// that starts running the unit (a send's activation, a block's
+    /// `value`, a restart) takes it from then on. The code replaced stays
+    /// alive for the frames still running it.
+    pub fn replace_code(&mut self, method: MethodRef, unit: u16, code: Box<[Instr]>) {
+        let entry = code.as_ptr();
+        let old = std::mem::replace(
+            &mut self.methods[method as usize].units[unit as usize].code,
+            method::Code::Owned(code),
+        );
+        if matches!(old, method::Code::Owned(_)) {
+            self.retired_code.push(old);
+        }
+        if unit == 0 {
+            self.infos[method as usize].entry.set(entry);
         }
     }
 
@@ -112,6 +150,9 @@ impl Universe {
                     roots.extend(code.iter().map(|i| i.operand_oop()));
                 }
             }
+        }
+        for code in &self.retired_code {
+            roots.extend(code.iter().map(|i| i.operand_oop()));
         }
     }
 
