@@ -1,0 +1,137 @@
+//! Control flow: jumps, conditional jumps, and comparisons fused with the
+//! conditional jump that follows them.
+
+use super::*;
+
+/// A comparison of two SmallIntegers (or immediate floats) followed by a
+/// conditional jump: the Boolean is never pushed. Anything else is the
+/// ordinary send, and the jump instruction after it takes its result.
+pub(super) fn compare_and_jump(
+    vm: &mut Vm,
+    ip: Ip,
+    integers: fn(i64, i64) -> bool,
+    floats: fn(f64, f64) -> bool,
+    equality: bool,
+    jump_when: bool,
+) -> Ip {
+    let n = vm.process.stack.len();
+    let (a, b) = (vm.process.stack[n - 2], vm.process.stack[n - 1]);
+    let result = match (a.as_small_integer(), b.as_small_integer()) {
+        (Some(x), Some(y)) => Some(integers(x, y)),
+        _ => match (as_float(a), as_float(b)) {
+            (Some(x), Some(y)) if a.is_small_float() || b.is_small_float() => Some(floats(x, y)),
+            _ if equality => cached_string_equality(vm, ip),
+            _ => None,
+        },
+    };
+    match result {
+        Some(r) => {
+            vm.process.stack.truncate(n - 2);
+            branch(ip, r == jump_when)
+        }
+        None => send(vm, ip),
+    }
+}
+
+/// `==` followed by a conditional jump.
+pub(super) fn identical_and_jump(vm: &mut Vm, ip: Ip, jump_when: bool) -> Ip {
+    let b = vm.pop();
+    let a = vm.pop();
+    branch(ip, (a == b) == jump_when)
+}
+
+pub(crate) extern "C-unwind" fn identical_jump_if_true(vm: &mut Vm, ip: Ip) -> Ip {
+    identical_and_jump(vm, ip, true)
+}
+
+pub(crate) extern "C-unwind" fn identical_jump_if_false(vm: &mut Vm, ip: Ip) -> Ip {
+    identical_and_jump(vm, ip, false)
+}
+
+/// After the comparison at `ip`, fused with the conditional jump that
+/// follows it: the jump's target when `taken`, else the instruction after
+/// the jump.
+pub(super) fn branch(ip: Ip, taken: bool) -> Ip {
+    let jump = next(ip);
+    if taken {
+        jump_target(jump)
+    } else {
+        next(jump)
+    }
+}
+
+macro_rules! compare_and_jumps {
+    ($($if_true:ident, $if_false:ident, $op:tt, $equality:literal;)*) => {
+        $(pub(crate) extern "C-unwind" fn $if_true(vm: &mut Vm, ip: Ip) -> Ip {
+            compare_and_jump(vm, ip, |a, b| a $op b, |a, b| a $op b, $equality, true)
+        }
+        pub(crate) extern "C-unwind" fn $if_false(vm: &mut Vm, ip: Ip) -> Ip {
+            compare_and_jump(vm, ip, |a, b| a $op b, |a, b| a $op b, $equality, false)
+        })*
+    };
+}
+
+compare_and_jumps! {
+    less_jump_if_true, less_jump_if_false, <, false;
+    greater_jump_if_true, greater_jump_if_false, >, false;
+    less_or_equal_jump_if_true, less_or_equal_jump_if_false, <=, false;
+    greater_or_equal_jump_if_true, greater_or_equal_jump_if_false, >=, false;
+    equal_jump_if_true, equal_jump_if_false, ==, true;
+    not_equal_jump_if_true, not_equal_jump_if_false, !=, false;
+}
+
+/// Jump targets are relative to the jump instruction.
+pub(super) fn jump_target(ip: Ip) -> Ip {
+    // SAFETY: lowering computed the offset from a target inside the unit.
+    unsafe { ip.offset(instr(ip).a as i32 as isize) }
+}
+
+pub(crate) extern "C-unwind" fn jump(_vm: &mut Vm, ip: Ip) -> Ip {
+    jump_target(ip)
+}
+
+pub(super) fn jump_if_boolean(vm: &mut Vm, ip: Ip, when: bool) -> Ip {
+    let v = vm.pop();
+    if v == vm.universe.true_object {
+        if when {
+            jump_target(ip)
+        } else {
+            next(ip)
+        }
+    } else if v == vm.universe.false_object {
+        if when {
+            next(ip)
+        } else {
+            jump_target(ip)
+        }
+    } else {
+        vm.fail(format!(
+            "NonBooleanReceiver: proceed for truth ({} is not a Boolean)",
+            vm.describe(v)
+        ))
+    }
+}
+
+pub(crate) extern "C-unwind" fn jump_if_true(vm: &mut Vm, ip: Ip) -> Ip {
+    jump_if_boolean(vm, ip, true)
+}
+
+pub(crate) extern "C-unwind" fn jump_if_false(vm: &mut Vm, ip: Ip) -> Ip {
+    jump_if_boolean(vm, ip, false)
+}
+
+pub(crate) extern "C-unwind" fn jump_if_nil(vm: &mut Vm, ip: Ip) -> Ip {
+    if vm.pop() == vm.universe.nil {
+        jump_target(ip)
+    } else {
+        next(ip)
+    }
+}
+
+pub(crate) extern "C-unwind" fn jump_if_not_nil(vm: &mut Vm, ip: Ip) -> Ip {
+    if vm.pop() != vm.universe.nil {
+        jump_target(ip)
+    } else {
+        next(ip)
+    }
+}

@@ -1,0 +1,254 @@
+//! Frames: activating a method or a block (and refusing one that would
+//! overflow the stack), the method entry, returning (also from a block to
+//! its home method), and BlockCannotReturn.
+
+use super::*;
+
+impl Vm {
+    /// Pushes a frame for `unit` of `method` over the receiver and `args`
+    /// arguments already on the stack; `closure` supplies the copied
+    /// values and the home of a block. Answers the first instruction.
+    pub(crate) fn activate(
+        &mut self,
+        method: MethodRef,
+        unit: u16,
+        args: usize,
+        return_ip: Ip,
+        closure: Option<Oop>,
+    ) -> Ip {
+        let u = &self.universe.methods[method as usize].units[unit as usize];
+        let (num_temps, max_stack, code) = (u.num_temps, u.max_stack, u.code.as_ptr());
+        self.push_frame(
+            method, unit, args, return_ip, closure, num_temps, max_stack, code,
+        )
+    }
+
+    /// Activates a method (its unit 0) as [`Vm::activate`] does, from its
+    /// [`MethodInfo`], which the send has just read. (Not inlined into the
+    /// send handlers: it would cost their other paths more registers.)
+    #[inline(never)]
+    pub(crate) fn activate_method(&mut self, method: MethodRef, args: usize, return_ip: Ip) -> Ip {
+        let info = self.universe.info(method);
+        let (num_temps, max_stack, code) = (info.num_temps, info.max_stack, info.entry.get());
+        self.push_frame(method, 0, args, return_ip, None, num_temps, max_stack, code)
+    }
+
+    /// Pushes the frame of an activation whose code starts at `code`.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn push_frame(
+        &mut self,
+        method: MethodRef,
+        unit: u16,
+        args: usize,
+        return_ip: Ip,
+        closure: Option<Oop>,
+        num_temps: u16,
+        max_stack: u16,
+        code: Ip,
+    ) -> Ip {
+        let (num_temps, max_stack) = (num_temps as usize, max_stack as usize);
+        if !self.process.stack.has_room_for(num_temps + max_stack + 8)
+            || self.process.stack.overflowed
+            || self.process.frames.len() >= MAX_FRAMES
+        {
+            let in_reserve = self.process.handling_overflow
+                && self
+                    .process
+                    .stack
+                    .has_room_in_reserve_for(num_temps + max_stack + 8)
+                && !self.process.stack.overflowed
+                && self.process.frames.len() < MAX_FRAMES + OVERFLOW_FRAMES;
+            if !in_reserve {
+                return self.stack_overflow(args, return_ip);
+            }
+        }
+        let base = self.process.stack.len() - args - 1;
+        self.process.next_activation += 1;
+        let id = self.process.next_activation;
+        let mut home = id;
+        if let Some(closure) = closure {
+            let count = memory::slot_count(closure);
+            for i in CLOSURE_FIXED..count {
+                let v = memory::slot(closure, i).expect("in bounds");
+                self.push(v);
+            }
+            self.process.stack[base] =
+                memory::slot(closure, CLOSURE_RECEIVER).unwrap_or(self.universe.nil);
+            home = memory::slot(closure, CLOSURE_HOME)
+                .and_then(Oop::as_small_integer)
+                .unwrap_or(0) as u64;
+        }
+        let nil = self.universe.nil;
+        self.process
+            .stack
+            .resize(self.process.stack.len() + num_temps, nil);
+        let pushed = self.process.frames.push(Frame {
+            method,
+            unit,
+            base,
+            return_ip,
+            id,
+            home,
+            caller_base: self.process.base,
+        });
+        // The frame count was checked against the limits above, which are
+        // the block's capacity.
+        debug_assert!(pushed);
+        self.process.base = base;
+        code
+    }
+
+    /// An activation that does not fit: instead of it, `Error signal:`
+    /// with a description of the overflow, as the value of the send, run
+    /// in a reserve of frames and slots beyond the limits so that handlers
+    /// and `ensure:` blocks can run. An overflow while one is being
+    /// handled (or an image without Error) ends the computation.
+    #[cold]
+    #[inline(never)]
+    fn stack_overflow(&mut self, args: usize, return_ip: Ip) -> Ip {
+        let message = format!(
+            "stack overflow: recursion deeper than the Smalltalk stack allows ({} frames)",
+            self.process.frames.len()
+        );
+        let error = self
+            .universe
+            .global("Error")
+            .filter(|_| !self.process.handling_overflow);
+        let Some(error) = error else {
+            return self.fail(message);
+        };
+        self.process.handling_overflow = true;
+        let len = self.process.stack.len();
+        self.process.stack.truncate(len - args - 1);
+        self.push(error);
+        let text = self.new_string(crate::memory::Space::Young, &message);
+        self.push(text);
+        let signal = self.intern("signal:");
+        self.send_selector(signal, 1, return_ip, None, None)
+    }
+
+    /// Leaves the overflow reserve once the stack is well below its limits
+    /// again (an unwind, such as a handler's return, got it there).
+    pub(crate) fn leave_overflow_reserve(&mut self) {
+        if self.process.handling_overflow
+            && self.process.frames.len() < MAX_FRAMES / 2
+            && self.process.stack.has_room_for(MAX_STACK_SLOTS / 2)
+        {
+            self.process.handling_overflow = false;
+        }
+    }
+
+    /// A non-local return to a home method that has returned: signals
+    /// BlockCannotReturn (if resumed, the block answers the value).
+    fn block_cannot_return(&mut self, value: Oop) -> Ip {
+        let Some(class) = self.universe.classes.index_of("BlockCannotReturn") else {
+            return self.fail("BlockCannotReturn: the block's home method has already returned");
+        };
+        let slots = self
+            .universe
+            .classes
+            .get(class)
+            .map_or(0, |c| c.inst_vars.len());
+        // The value stays below the exception, for a resumption to find;
+        // both stay on the stack (a root) across the allocations.
+        self.push(value);
+        let exception = self.allocate(class, Format::Fixed, slots, self.universe.nil.bits());
+        self.push(exception);
+        let text_slot = self
+            .universe
+            .classes
+            .get(class)
+            .and_then(|c| c.inst_vars.iter().position(|v| v == "messageText"));
+        if let Some(slot) = text_slot {
+            let message = self.new_string(
+                crate::memory::Space::Young,
+                "the block's home method has already returned",
+            );
+            memory::init_slot(self.top(), slot, message);
+        }
+        let exception = self.top();
+        let continuation = self.universe.continuations.return_top();
+        match self.signal(exception, None, continuation) {
+            primitives::Prim::Continue(ip) => ip,
+            primitives::Prim::Value(v) => {
+                self.pop();
+                self.push(v);
+                continuation
+            }
+            primitives::Prim::Fail(_) => self.fail("BlockCannotReturn could not be signalled"),
+        }
+    }
+
+    /// Returns `value` from the current frame to its caller.
+    pub(crate) fn return_from_frame(&mut self, value: Oop) -> Ip {
+        let frame = self.process.frames.pop().expect("a frame is active");
+        self.process.stack.truncate(frame.base);
+        self.process.base = frame.caller_base;
+        if frame.return_ip.is_null() {
+            self.process.result = value;
+        } else {
+            self.push(value);
+        }
+        frame.return_ip
+    }
+}
+
+// ----- handlers ---------------------------------------------------------------
+
+pub(crate) extern "C-unwind" fn method_entry(vm: &mut Vm, ip: Ip) -> Ip {
+    let i = instr(ip);
+    // Registration put the method's index in `a`.
+    vm.universe.info(i.a).count_invocation();
+    if i.operand != vm.process.sent_selector.bits() {
+        let (expected, got) = (
+            vm.symbol_text(i.operand_oop()),
+            vm.symbol_text(vm.process.sent_selector),
+        );
+        return vm.fail(format!(
+            "method entry expected #{expected} but was sent #{got}"
+        ));
+    }
+    next(ip)
+}
+
+/// `PushSelf; ReturnTop`.
+pub(crate) extern "C-unwind" fn return_self(vm: &mut Vm, _ip: Ip) -> Ip {
+    let receiver = vm.process.stack[vm.process.base];
+    vm.return_from_frame(receiver)
+}
+
+/// `PushTemp; ReturnTop`.
+pub(crate) extern "C-unwind" fn return_temp(vm: &mut Vm, ip: Ip) -> Ip {
+    let value = vm.process.stack[vm.slot_index(instr(ip).a)];
+    vm.return_from_frame(value)
+}
+
+/// `PushInstVar; ReturnTop`.
+pub(crate) extern "C-unwind" fn return_inst_var(vm: &mut Vm, ip: Ip) -> Ip {
+    match memory::slot(vm.process.stack[vm.process.base], instr(ip).a as usize) {
+        Some(value) => vm.return_from_frame(value),
+        None => vm.fail("instance variable access out of the receiver's bounds"),
+    }
+}
+
+/// `PushLiteral (or nil, true, false); ReturnTop`.
+pub(crate) extern "C-unwind" fn return_constant(vm: &mut Vm, ip: Ip) -> Ip {
+    vm.return_from_frame(instr(ip).operand_oop())
+}
+
+pub(crate) extern "C-unwind" fn return_top(vm: &mut Vm, _ip: Ip) -> Ip {
+    let value = vm.pop();
+    vm.return_from_frame(value)
+}
+
+pub(crate) extern "C-unwind" fn non_local_return(vm: &mut Vm, _ip: Ip) -> Ip {
+    let value = vm.pop();
+    let home = vm.frame().home;
+    if !vm.process.frames.iter().any(|f| f.id == home) {
+        return vm.block_cannot_return(value);
+    }
+    // Leave the frames between the block and its home, running their
+    // ensure: blocks, then return from the home method.
+    vm.unwind(home, crate::vm::unwind::Action::Return(value))
+}
