@@ -178,7 +178,7 @@ pub fn boot_from(image: &'static ImageDescription) -> Result<Vm, String> {
     vm.universe.use_static_symbols(image.objects, image.symbols);
     let classes = define_classes(&mut vm, image)?;
     resolve_bindings(&mut vm, image)?;
-    vm.universe.add_send_sites(image.send_sites);
+    vm.universe.add_send_sites(image.send_sites)?;
     register_methods(&mut vm, image, &classes)?;
     let order: Vec<_> = classes.iter().map(|(class, _)| *class).collect();
     vm.initialize_classes(&order)

@@ -19,12 +19,13 @@
 //!   method entry checks.
 //! - A method's [`MethodInfo`] (flags, quick shape and operand, unit 0's
 //!   frame and entry, invocation count) is at a fixed address for the
-//!   life of the VM: `&vm.universe.infos[method]`.
+//!   life of the VM: `&vm.universe.infos[method]`; so is each send site's
+//!   inline cache entry, `&vm.universe.caches[site]`.
 
 use std::mem::{offset_of, size_of};
 
 use super::block::Block;
-use super::method::{Instr, MethodInfo};
+use super::method::{CacheEntry, Instr, MethodInfo};
 use super::process::{Frame, Process};
 use super::stack::Stack;
 use super::Vm;
@@ -64,6 +65,12 @@ pub const METHOD_INFO_QUICK_SHAPE: usize = offset_of!(MethodInfo, quick_shape);
 pub const METHOD_INFO_NUM_ARGS: usize = offset_of!(MethodInfo, num_args);
 pub const METHOD_INFO_NUM_TEMPS: usize = offset_of!(MethodInfo, num_temps);
 pub const METHOD_INFO_MAX_STACK: usize = offset_of!(MethodInfo, max_stack);
+
+/// An inline cache entry ([`CacheEntry`]), in the universe's block of them
+/// (`Universe::caches`, indexed by `Instr::site`, never moving).
+pub const CACHE_ENTRY_SIZE: usize = size_of::<CacheEntry>();
+pub const CACHE_ENTRY_CLASS: usize = offset_of!(CacheEntry, class);
+pub const CACHE_ENTRY_METHOD: usize = offset_of!(CacheEntry, method);
 
 /// An instruction ([`Instr`]).
 pub const INSTR_SIZE: usize = size_of::<Instr>();

@@ -202,10 +202,14 @@ pub struct Instr {
 
 const _: () = assert!(std::mem::size_of::<Instr>() == 32);
 
+// SAFETY: all zeroes is the empty entry (class 0 is no class).
+unsafe impl super::block::Zeroable for CacheEntry {}
+
 /// A send site's last lookup. Defining a method empties every entry (see
 /// `Vm::install`), so a hit needs one comparison; an empty entry names
 /// class 0, which is no class, and never hits.
 #[derive(Clone, Copy, Debug, Default)]
+#[repr(C)]
 pub struct CacheEntry {
     pub class: ClassIndex,
     pub method: MethodRef,
@@ -290,33 +294,35 @@ pub fn lower(
         .map(|(unit, code)| {
             let code = code
                 .iter()
-                .map(|i| Instr {
-                    handler: run::function(i.handler),
-                    operand: object(vm, i.operand).map_or(0, Oop::bits),
-                    a: match i.operand {
-                        Operand::Binding(literal) => {
-                            vm.universe.binding_number(literals[literal as usize])
-                        }
-                        _ => i.a,
-                    },
-                    b: i.b,
-                    site: if i.send_site {
-                        vm.universe.new_send_site()
-                    } else {
-                        0
-                    },
-                    kind: i.handler.kind(),
+                .map(|i| {
+                    Ok(Instr {
+                        handler: run::function(i.handler),
+                        operand: object(vm, i.operand).map_or(0, Oop::bits),
+                        a: match i.operand {
+                            Operand::Binding(literal) => {
+                                vm.universe.binding_number(literals[literal as usize])
+                            }
+                            _ => i.a,
+                        },
+                        b: i.b,
+                        site: if i.send_site {
+                            vm.universe.new_send_site()?
+                        } else {
+                            0
+                        },
+                        kind: i.handler.kind(),
+                    })
                 })
-                .collect();
-            Unit {
+                .collect::<Result<_, String>>()?;
+            Ok(Unit {
                 num_args: unit.num_args,
                 num_copied: unit.num_copied,
                 num_temps: unit.num_temps,
                 max_stack: unit.max_stack,
                 code: Code::Owned(code),
-            }
+            })
         })
-        .collect();
+        .collect::<Result<_, String>>()?;
     let quick = plan
         .quick
         .map(|constant| object(vm, *constant).unwrap_or(vm.universe.nil));

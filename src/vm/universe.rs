@@ -44,8 +44,9 @@ pub struct Universe {
     /// The inline caches of the send sites, by number (`Instr::site`):
     /// the image's sites first, then those of methods compiled at run
     /// time. They are the VM's, not the instructions', because the image's
-    /// instructions are static and shared by every VM in the process.
-    pub(crate) caches: Vec<method::CacheEntry>,
+    /// instructions are static and shared by every VM in the process. A
+    /// block that never moves: code may keep its address.
+    pub caches: Block<method::CacheEntry>,
     /// The bindings (Associations of globals, class and pool variables)
     /// instructions name by number, and each one's number.
     pub(crate) bindings: Vec<Oop>,
@@ -63,6 +64,10 @@ pub struct Universe {
 /// The most methods a VM registers (methods are never freed; the kernel
 /// has a few thousand, a large Pharo image about 100,000).
 pub const MAX_METHODS: usize = 1 << 20;
+
+/// The most send sites (inline caches) a VM has: the kernel's code has
+/// about 9,000, and code compiled at run time adds its own.
+pub const MAX_SEND_SITES: usize = 1 << 22;
 
 /// Static objects, and the Symbols among them by name (sorted).
 pub(crate) type StaticSymbols = (
@@ -94,7 +99,11 @@ impl Universe {
             epoch: 1,
             // Site 0 is also the (unused) site of instructions that send
             // nothing.
-            caches: vec![method::CacheEntry::default()],
+            caches: {
+                let mut caches = Block::new(MAX_SEND_SITES);
+                let _ = caches.push(method::CacheEntry::default());
+                caches
+            },
             bindings: Vec::new(),
             binding_numbers: HashMap::new(),
             continuations: Continuations::new(),
@@ -223,15 +232,21 @@ impl Universe {
         None
     }
 
-    pub(crate) fn new_send_site(&mut self) -> u32 {
-        self.caches.push(method::CacheEntry::default());
-        (self.caches.len() - 1) as u32
+    /// A new send site's inline cache, and its number.
+    pub(crate) fn new_send_site(&mut self) -> Result<u32, String> {
+        self.add_send_sites(1)?;
+        Ok((self.caches.len() - 1) as u32)
     }
 
     /// `count` more send sites (the image's, numbered from 1).
-    pub(crate) fn add_send_sites(&mut self, count: u32) {
+    pub(crate) fn add_send_sites(&mut self, count: u32) -> Result<(), String> {
         let sites = self.caches.len() + count as usize;
-        self.caches.resize(sites, method::CacheEntry::default());
+        if !self.caches.resize(sites, method::CacheEntry::default()) {
+            return Err(format!(
+                "too many send sites: the VM holds at most {MAX_SEND_SITES}"
+            ));
+        }
+        Ok(())
     }
 
     /// The number of `binding` (an Association) in the table of bindings,
