@@ -1,14 +1,18 @@
-//! The virtual machine: classes, methods, symbols, globals, and the
-//! threaded interpreter that runs them.
+//! The virtual machine: a [`Vm`] is the running [`Process`]'s execution
+//! state, the [`Universe`] of classes and methods, and the heap.
 //!
-//! - [`classes`]: the class table (classes and metaclasses by index).
-//! - [`method`]: runtime methods, lowered from the compiler's threaded code.
-//! - [`interpreter`]: the trampoline, frames, and one handler per op.
-//! - [`primitives`]: primitives by Pharo's numbers.
+//! - [`process`]: a Process's stacks, registers and work in progress.
+//! - [`universe`]: classes, methods and their info table, Symbols,
+//!   globals, bindings, inline caches.
+//! - [`abi`]: the fixed layout (registers, frames, instructions, method
+//!   infos, caches) that generated code may rely on; [`block`]: the fixed
+//!   blocks behind it.
+//! - [`interpreter`]: the trampoline and the handlers, by concern.
+//! - [`method`]: methods, units and instructions; run-time lowering.
+//! - [`classes`], [`method_dictionary`]: the class table and lookups.
+//! - [`primitives`], [`exceptions`], [`unwind`], [`reflection`]: what the
+//!   kernel's primitives and markers do.
 //! - [`loader`]: installs Tonel packages (classes and methods) at run time.
-//!
-//! This is the runtime half of issue 4; build.rs will bake the same
-//! structures into the binary as static data.
 
 pub mod abi;
 pub mod ast_objects;

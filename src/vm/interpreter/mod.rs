@@ -1,8 +1,8 @@
 //! The threaded interpreter: a trampoline that calls each instruction's
 //! handler, which answers the next instruction to run.
 //!
-//! Smalltalk frames live on the VM's own stacks (values in `Vm::stack`,
-//! activation records in `Vm::frames`), never on the Rust stack: a send
+//! Smalltalk frames live on the running Process's stacks (values in `stack`,
+//! activation records in `frames`), never on the Rust stack: a send
 //! pushes a frame and answers the callee's first instruction, a return pops
 //! one and answers the caller's continuation. Deep Smalltalk recursion is
 //! therefore bounded by [`MAX_STACK_SLOTS`], and ends in a Smalltalk-level
@@ -13,10 +13,10 @@
 //! slots (arguments, copied values, temporaries), then the operand stack.
 
 //!
-//! The handlers live by concern: [`sends`] (inline caches, invocation,
-//! special sends), [`frames`] (activation, the method entry, returns),
-//! [`variables`] (the operand stack, variables, fused assignments),
-//! [`control`] (jumps and fused compare-and-jumps) and [`closures`].
+//! The handlers live by concern: `sends` (inline caches, invocation,
+//! special sends), `frames` (activation, the method entry, returns),
+//! `variables` (the operand stack, variables, fused assignments),
+//! `control` (jumps and fused compare-and-jumps) and `closures`.
 
 use super::classes::{self, ClassIndex};
 use super::method::{CacheEntry, Instr, MethodInfo, MethodRef, Quick};
