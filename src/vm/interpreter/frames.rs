@@ -4,6 +4,13 @@
 
 use super::*;
 
+/// Where a unit starts, and the room its frame needs.
+struct Entry {
+    code: Ip,
+    num_temps: u16,
+    max_stack: u16,
+}
+
 impl Vm {
     /// Pushes a frame for `unit` of `method` over the receiver and `args`
     /// arguments already on the stack; `closure` supplies the copied
@@ -17,10 +24,12 @@ impl Vm {
         closure: Option<Oop>,
     ) -> Ip {
         let u = &self.universe.methods[method as usize].units[unit as usize];
-        let (num_temps, max_stack, code) = (u.num_temps, u.max_stack, u.code.as_ptr());
-        self.push_frame(
-            method, unit, args, return_ip, closure, num_temps, max_stack, code,
-        )
+        let entry = Entry {
+            code: u.code.as_ptr(),
+            num_temps: u.num_temps,
+            max_stack: u.max_stack,
+        };
+        self.push_frame(method, unit, args, return_ip, closure, entry)
     }
 
     /// Activates a method (its unit 0) as [`Vm::activate`] does, from its
@@ -29,12 +38,15 @@ impl Vm {
     #[inline(never)]
     pub(crate) fn activate_method(&mut self, method: MethodRef, args: usize, return_ip: Ip) -> Ip {
         let info = self.universe.info(method);
-        let (num_temps, max_stack, code) = (info.num_temps, info.max_stack, info.entry.get());
-        self.push_frame(method, 0, args, return_ip, None, num_temps, max_stack, code)
+        let entry = Entry {
+            code: info.entry.get(),
+            num_temps: info.num_temps,
+            max_stack: info.max_stack,
+        };
+        self.push_frame(method, 0, args, return_ip, None, entry)
     }
 
-    /// Pushes the frame of an activation whose code starts at `code`.
-    #[allow(clippy::too_many_arguments)]
+    /// Pushes the frame of an activation of a unit that starts at `entry`.
     #[inline(always)]
     fn push_frame(
         &mut self,
@@ -43,10 +55,13 @@ impl Vm {
         args: usize,
         return_ip: Ip,
         closure: Option<Oop>,
-        num_temps: u16,
-        max_stack: u16,
-        code: Ip,
+        entry: Entry,
     ) -> Ip {
+        let Entry {
+            code,
+            num_temps,
+            max_stack,
+        } = entry;
         let (num_temps, max_stack) = (num_temps as usize, max_stack as usize);
         if !self.process.stack.has_room_for(num_temps + max_stack + 8)
             || self.process.stack.overflowed
