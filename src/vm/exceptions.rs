@@ -106,8 +106,8 @@ impl Vm {
             if !self.handles(self.process.stack[f.base + 1], exception) {
                 continue;
             }
-            self.process.next_signal += 1;
-            let id = self.process.next_signal;
+            self.universe.last_signal += 1;
+            let id = self.universe.last_signal;
             self.process.signals.push(Signal {
                 id,
                 exception,

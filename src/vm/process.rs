@@ -61,7 +61,6 @@ pub struct Process {
     pub(crate) result: Oop,
     // The rest of the state.
     pub(crate) error: Option<VmError>,
-    pub(crate) next_activation: u64,
     /// A stack overflow is being signalled and handled: activations may
     /// use the reserve beyond the limits (see `interpreter::stack_overflow`).
     pub(crate) handling_overflow: bool,
@@ -69,7 +68,6 @@ pub struct Process {
     pub(crate) unwinds: Vec<Unwind>,
     /// Signals being handled.
     pub(crate) signals: Vec<Signal>,
-    pub(crate) next_signal: u64,
 }
 
 impl Process {
@@ -81,11 +79,9 @@ impl Process {
             sent_selector: nil,
             result: nil,
             error: None,
-            next_activation: 0,
             handling_overflow: false,
             unwinds: Vec::new(),
             signals: Vec::new(),
-            next_signal: 0,
         }
     }
 

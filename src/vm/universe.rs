@@ -51,6 +51,11 @@ pub struct Universe {
     /// instructions name by number, and each one's number.
     pub(crate) bindings: Vec<Oop>,
     pub(crate) binding_numbers: HashMap<u64, u32>,
+    /// The last activation id and signal id handed out: ids are unique
+    /// across Processes, so a block's home or a signal met in another
+    /// Process is never mistaken for one of this Process's.
+    pub(crate) last_activation: u64,
+    pub(crate) last_signal: u64,
     /// Instructions the VM itself returns to (unwinding, handlers).
     pub(crate) continuations: Continuations,
     /// The command-line arguments `Smalltalk arguments` answers.
@@ -106,6 +111,8 @@ impl Universe {
             },
             bindings: Vec::new(),
             binding_numbers: HashMap::new(),
+            last_activation: 0,
+            last_signal: 0,
             continuations: Continuations::new(),
             arguments: Vec::new(),
             started: std::time::Instant::now(),

@@ -79,8 +79,8 @@ impl Vm {
             }
         }
         let base = self.process.stack.len() - args - 1;
-        self.process.next_activation += 1;
-        let id = self.process.next_activation;
+        self.universe.last_activation += 1;
+        let id = self.universe.last_activation;
         let mut home = id;
         if let Some(closure) = closure {
             let count = memory::slot_count(closure);
