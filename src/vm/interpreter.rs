@@ -14,7 +14,7 @@
 
 use super::classes::{self, ClassIndex};
 use super::method::{CacheEntry, Instr, MethodRef, Quick};
-use super::primitives::{self, Prim};
+use super::primitives::{self, Prim, Primitive};
 use super::process::Frame;
 use super::{ErrorKind, Vm, VmError};
 use crate::memory::{self, class_index_of};
@@ -210,10 +210,10 @@ impl Vm {
             }
             _ => {}
         }
-        if m.primitive == 0 {
+        let Some(primitive) = m.primitive else {
             return self.invoke_quick(method, args, return_ip);
-        }
-        self.invoke_primitive(method, args, return_ip)
+        };
+        self.invoke_primitive(method, primitive, args, return_ip)
     }
 
     /// A quick method (a method that is not plain has a primitive or is
@@ -238,12 +238,15 @@ impl Vm {
     /// Runs the method's primitive; when it fails, the method's code runs
     /// with the failure code in its `error:` temporary.
     #[inline(never)]
-    fn invoke_primitive(&mut self, method: MethodRef, args: usize, return_ip: Ip) -> Ip {
-        let (primitive, primitive_fn, error_slot) = {
-            let m = &self.universe.methods[method as usize];
-            (m.primitive, m.primitive_fn, m.primitive_error_slot)
-        };
-        let code = match primitive_fn(self, primitive, args, return_ip) {
+    fn invoke_primitive(
+        &mut self,
+        method: MethodRef,
+        primitive: &'static Primitive,
+        args: usize,
+        return_ip: Ip,
+    ) -> Ip {
+        let error_slot = self.universe.methods[method as usize].primitive_error_slot;
+        let code = match (primitive.function)(self, args, return_ip) {
             Prim::Value(v) => {
                 let receiver_at = self.process.stack.len() - args - 1;
                 self.process.stack.truncate(receiver_at + 1);
@@ -807,10 +810,10 @@ fn cached_string_equality(vm: &Vm, ip: Ip) -> Option<bool> {
     let n = vm.process.stack.len();
     let (a, b) = (vm.process.stack[n - 2], vm.process.stack[n - 1]);
     let method = vm.cache_hit(instr(ip), class_index_of(a))?;
-    if vm.universe.methods[method as usize].primitive != primitives::named_numbers::STRING_EQUALS {
+    if !vm.universe.methods[method as usize].has_primitive(primitives::STRING_EQUALS) {
         return None;
     }
-    primitives::strings_equal(&vm.heap, a, b)
+    primitives::strings::equal(&vm.heap, a, b)
 }
 
 /// `==` is never looked up, as in Pharo (whose compiler gives it a

@@ -20,6 +20,7 @@ use zag_compiler::zag_ast::PrimitiveIndex;
 
 use super::classes::ClassIndex;
 use super::interpreter::{self as run, Handler};
+use super::primitives::{self, Primitive};
 use super::Vm;
 use crate::object::Oop;
 
@@ -30,10 +31,9 @@ pub struct Method {
     pub selector: Oop,
     /// The class the method is installed in (super sends start above it).
     pub class: ClassIndex,
-    /// Pharo primitive number, 0 for none.
-    pub primitive: u32,
-    /// The function that runs it (resolved from the number).
-    pub primitive_fn: super::primitives::PrimitiveFn,
+    /// Its primitive, an entry of the primitive table (resolved when the
+    /// method was lowered or described), or none.
+    pub primitive: Option<&'static Primitive>,
     pub primitive_error_slot: Option<u16>,
     /// How the method answers without an activation, if it is that simple.
     pub quick: Quick,
@@ -169,10 +169,11 @@ pub fn lower(
         .iter()
         .map(|l| literal_object(vm, l, class))
         .collect::<Result<Vec<Oop>, String>>()?;
+    let args = threaded.units[0].num_args as usize;
     let primitive = match &threaded.primitive {
-        None => 0,
-        Some(PrimitiveIndex::Number(n)) => *n,
-        Some(PrimitiveIndex::Named { name, module }) => super::primitives::named(module, name),
+        None => None,
+        Some(PrimitiveIndex::Number(n)) => primitives::numbered(*n, args),
+        Some(PrimitiveIndex::Named { name, module }) => primitives::named(module, name, args),
     };
     let selector = vm.intern(&threaded.selector);
     let plan = lowering::lower(threaded);
@@ -241,7 +242,7 @@ impl Method {
         vm: &Vm,
         selector: Oop,
         class: ClassIndex,
-        primitive: u32,
+        primitive: Option<&'static Primitive>,
         primitive_error_slot: Option<u16>,
         quick: Quick,
         units: Vec<Unit>,
@@ -251,16 +252,22 @@ impl Method {
             selector,
             class,
             primitive,
-            primitive_fn: super::primitives::function_for(primitive),
             primitive_error_slot,
             quick,
-            plain: quick == Quick::No && primitive == 0,
+            plain: quick == Quick::No && primitive.is_none(),
             units,
             invocations: Cell::new(0),
             source,
             object: vm.universe.nil,
             ast_object: vm.universe.nil,
         }
+    }
+
+    /// Whether its primitive is `primitive` (a marker such as
+    /// [`primitives::ENSURE_MARKER`]).
+    #[inline]
+    pub fn has_primitive(&self, primitive: &'static Primitive) -> bool {
+        self.primitive.is_some_and(|p| std::ptr::eq(p, primitive))
     }
 }
 

@@ -4,7 +4,8 @@
 //! - [`classes`]: the class table (classes and metaclasses by index).
 //! - [`method`]: runtime methods, lowered from the compiler's threaded code.
 //! - [`interpreter`]: the trampoline, frames, and one handler per op.
-//! - [`primitives`]: primitives by Pharo's numbers.
+//! - [`primitives`]: the primitive table (numbered and named primitives),
+//!   by class and concern, and the arithmetic the fast paths share.
 //! - [`loader`]: installs Tonel packages (classes and methods) at run time.
 //!
 //! This is the runtime half of issue 4; build.rs will bake the same
