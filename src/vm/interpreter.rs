@@ -14,7 +14,7 @@
 
 use super::classes::{self, ClassIndex};
 use super::method::{CacheEntry, Instr, MethodRef, Quick};
-use super::primitives::{self, Prim, Primitive};
+use super::primitives::{self, float, small_integer, Immediate, Prim, Primitive};
 use super::process::Frame;
 use super::{ErrorKind, Vm, VmError};
 use crate::memory::{self, class_index_of};
@@ -751,41 +751,45 @@ fn as_float(o: Oop) -> Option<f64> {
     })
 }
 
-/// A float result that is immediate (a boxed one takes the ordinary send).
-fn small_float(f: f64) -> Option<Oop> {
-    Oop::small_float(f)
-}
-
+/// A special send's operation for two SmallIntegers, then for two floats
+/// (if it has one), each keeping its result when it is an [`Immediate`].
 macro_rules! special_sends {
-    ($($name:ident => $int:expr, $float:expr;)*) => {
+    ($($name:ident => $int:path $(, $float:path)?;)*) => {
         $(pub(crate) extern "C-unwind" fn $name(vm: &mut Vm, ip: Ip) -> Ip {
-            special_send(vm, ip, $int, $float)
+            special_send(
+                vm,
+                ip,
+                |vm, a, b| $int(a, b).immediate(&vm.universe),
+                float_op!($($float)?),
+            )
         })*
     };
 }
 
+macro_rules! float_op {
+    () => {
+        None
+    };
+    ($float:path) => {
+        Some(|vm, a, b| $float(a, b).immediate(&vm.universe))
+    };
+}
+
 special_sends! {
-    send_add => |_, a, b| a.checked_add(b).and_then(Oop::small_integer), Some(|_, a, b| small_float(a + b));
-    send_subtract => |_, a, b| a.checked_sub(b).and_then(Oop::small_integer), Some(|_, a, b| small_float(a - b));
-    send_multiply => |_, a, b| a.checked_mul(b).and_then(Oop::small_integer), Some(|_, a, b| small_float(a * b));
-    send_less => |vm, a, b| Some(vm.universe.boolean(a < b)), Some(|vm, a, b| Some(vm.universe.boolean(a < b)));
-    send_greater => |vm, a, b| Some(vm.universe.boolean(a > b)), Some(|vm, a, b| Some(vm.universe.boolean(a > b)));
-    send_less_or_equal => |vm, a, b| Some(vm.universe.boolean(a <= b)), Some(|vm, a, b| Some(vm.universe.boolean(a <= b)));
-    send_greater_or_equal => |vm, a, b| Some(vm.universe.boolean(a >= b)), Some(|vm, a, b| Some(vm.universe.boolean(a >= b)));
-    send_numbers_equal => |vm, a, b| Some(vm.universe.boolean(a == b)), Some(|vm, a, b| Some(vm.universe.boolean(a == b)));
-    send_not_equal => |vm, a, b| Some(vm.universe.boolean(a != b)), Some(|vm, a, b| Some(vm.universe.boolean(a != b)));
-    send_divide => |_, a, b| (b != 0 && a % b == 0).then(|| a / b).and_then(Oop::small_integer),
-        Some(|_, a, b| if b == 0.0 { None } else { small_float(a / b) });
-    send_modulo => |_, a, b| (b != 0).then(|| {
-        let r = a % b;
-        if r != 0 && (r < 0) != (b < 0) { r + b } else { r }
-    }).and_then(Oop::small_integer), None;
-    send_floor_divide => |_, a, b| (b != 0).then(|| {
-        let q = a / b;
-        if a % b != 0 && (a < 0) != (b < 0) { q - 1 } else { q }
-    }).and_then(Oop::small_integer), None;
-    send_bit_and => |_, a, b| Oop::small_integer(a & b), None;
-    send_bit_or => |_, a, b| Oop::small_integer(a | b), None;
+    send_add => small_integer::add, float::add;
+    send_subtract => small_integer::subtract, float::subtract;
+    send_multiply => small_integer::multiply, float::multiply;
+    send_less => small_integer::less, float::less;
+    send_greater => small_integer::greater, float::greater;
+    send_less_or_equal => small_integer::less_or_equal, float::less_or_equal;
+    send_greater_or_equal => small_integer::greater_or_equal, float::greater_or_equal;
+    send_numbers_equal => small_integer::equal, float::equal;
+    send_not_equal => small_integer::not_equal, float::not_equal;
+    send_divide => small_integer::divide, float::divide;
+    send_modulo => small_integer::modulo;
+    send_floor_divide => small_integer::floor_divide;
+    send_bit_and => small_integer::bit_and;
+    send_bit_or => small_integer::bit_or;
 }
 
 /// `=`: numbers inline as the other special sends; and two byte strings
@@ -990,23 +994,26 @@ fn branch(ip: Ip, taken: bool) -> Ip {
 }
 
 macro_rules! compare_and_jumps {
-    ($($if_true:ident, $if_false:ident, $op:tt, $equality:literal;)*) => {
+    ($($if_true:ident, $if_false:ident => $int:path, $float:path, $equality:literal;)*) => {
         $(pub(crate) extern "C-unwind" fn $if_true(vm: &mut Vm, ip: Ip) -> Ip {
-            compare_and_jump(vm, ip, |a, b| a $op b, |a, b| a $op b, $equality, true)
+            compare_and_jump(vm, ip, $int, $float, $equality, true)
         }
         pub(crate) extern "C-unwind" fn $if_false(vm: &mut Vm, ip: Ip) -> Ip {
-            compare_and_jump(vm, ip, |a, b| a $op b, |a, b| a $op b, $equality, false)
+            compare_and_jump(vm, ip, $int, $float, $equality, false)
         })*
     };
 }
 
 compare_and_jumps! {
-    less_jump_if_true, less_jump_if_false, <, false;
-    greater_jump_if_true, greater_jump_if_false, >, false;
-    less_or_equal_jump_if_true, less_or_equal_jump_if_false, <=, false;
-    greater_or_equal_jump_if_true, greater_or_equal_jump_if_false, >=, false;
-    equal_jump_if_true, equal_jump_if_false, ==, true;
-    not_equal_jump_if_true, not_equal_jump_if_false, !=, false;
+    less_jump_if_true, less_jump_if_false => small_integer::less, float::less, false;
+    greater_jump_if_true, greater_jump_if_false => small_integer::greater, float::greater, false;
+    less_or_equal_jump_if_true, less_or_equal_jump_if_false =>
+        small_integer::less_or_equal, float::less_or_equal, false;
+    greater_or_equal_jump_if_true, greater_or_equal_jump_if_false =>
+        small_integer::greater_or_equal, float::greater_or_equal, false;
+    equal_jump_if_true, equal_jump_if_false => small_integer::equal, float::equal, true;
+    not_equal_jump_if_true, not_equal_jump_if_false =>
+        small_integer::not_equal, float::not_equal, false;
 }
 
 /// Jump targets are relative to the jump instruction.

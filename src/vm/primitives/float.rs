@@ -1,8 +1,10 @@
 //! Float arithmetic and comparison: each operation once, as a plain
 //! function on the values, and Pharo's Float primitives made of them
 //! (41-59, the same again as SmallFloat64's 541-559, and 40, `asFloat` of
-//! an integer). The primitives box the results that are not
-//! SmallFloat64s.
+//! an integer). The interpreter's special sends and fused
+//! compare-and-jumps call the same functions and keep a result only when
+//! it is a SmallFloat64 ([`Immediate`](super::Immediate)); the primitives
+//! box the others.
 
 use super::{failure, int, top, Prim, Primitive, BAD_ARGUMENT, BAD_RECEIVER};
 use crate::memory::Space;
@@ -177,7 +179,22 @@ pub fn not_equal(a: f64, b: f64) -> bool {
 mod tests {
     use super::*;
     use crate::object::{classes, Oop};
-    use crate::vm::primitives::numbered;
+    use crate::vm::primitives::{numbered, Immediate};
+
+    #[test]
+    fn results_are_immediate_when_they_fit_a_small_float() {
+        let vm = Vm::new();
+        let u = &vm.universe;
+        assert_eq!(add(1.5, 2.25).immediate(u), Oop::small_float(3.75));
+        assert_eq!(subtract(0.5, 0.5).immediate(u), Oop::small_float(0.0));
+        assert_eq!(multiply(1e30, 1e30).immediate(u), None);
+        assert_eq!(multiply(1e-30, 1e-30).immediate(u), None);
+        assert_eq!(add(f64::MAX, f64::MAX).immediate(u), None);
+        assert_eq!(divide(1.0, 4.0).immediate(u), Oop::small_float(0.25));
+        assert_eq!(divide(1.0, 0.0), None);
+        assert_eq!(divide(1.0, -0.0), None);
+        assert!(divide(0.0, f64::NAN).is_some_and(f64::is_nan));
+    }
 
     #[test]
     fn comparisons_follow_ieee() {

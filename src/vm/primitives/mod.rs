@@ -20,7 +20,9 @@
 //! resolves to none: the method body runs.
 //!
 //! The arithmetic and comparisons are plain functions on values
-//! ([`small_integer::add`], [`float::less`]...).
+//! ([`small_integer::add`], [`float::less`]...), shared by the primitives
+//! and by the interpreter's inline fast paths (special sends, fused
+//! compare-and-jump), which keep a result when it is an [`Immediate`].
 
 mod allocation;
 pub(crate) mod blocks;
@@ -39,7 +41,7 @@ pub use exceptions::{ENSURE_MARKER, HANDLER_MARKER};
 pub use strings::STRING_EQUALS;
 
 use super::interpreter::Ip;
-use super::Vm;
+use super::{Universe, Vm};
 use crate::object::Oop;
 
 pub enum Prim {
@@ -266,6 +268,49 @@ fn int(v: i64) -> Prim {
     }
 }
 
+/// An operation's result as the interpreter's fast paths answer it inline:
+/// an immediate object (a SmallInteger, a SmallFloat64, true or false), or
+/// None when it is not one (an overflow, a float that needs boxing, an
+/// undefined result), for the full send to handle.
+pub trait Immediate {
+    fn immediate(self, universe: &Universe) -> Option<Oop>;
+}
+
+impl Immediate for i64 {
+    #[inline(always)]
+    fn immediate(self, _: &Universe) -> Option<Oop> {
+        Oop::small_integer(self)
+    }
+}
+
+impl Immediate for Option<i64> {
+    #[inline(always)]
+    fn immediate(self, _: &Universe) -> Option<Oop> {
+        self.and_then(Oop::small_integer)
+    }
+}
+
+impl Immediate for f64 {
+    #[inline(always)]
+    fn immediate(self, _: &Universe) -> Option<Oop> {
+        Oop::small_float(self)
+    }
+}
+
+impl Immediate for Option<f64> {
+    #[inline(always)]
+    fn immediate(self, _: &Universe) -> Option<Oop> {
+        self.and_then(Oop::small_float)
+    }
+}
+
+impl Immediate for bool {
+    #[inline(always)]
+    fn immediate(self, universe: &Universe) -> Option<Oop> {
+        Some(universe.boolean(self))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -361,5 +406,23 @@ PrimitiveProbe >> identity: x [ <primitive: 110> ^ #body ]
                 .unwrap_or_else(|e| panic!("{source}: {e}"));
             assert_eq!(vm.describe(value), answer, "{source}");
         }
+    }
+
+    #[test]
+    fn immediates_are_small_integers_small_floats_and_booleans() {
+        let vm = Vm::new();
+        let universe = &vm.universe;
+        assert_eq!(7i64.immediate(universe), Oop::small_integer(7));
+        assert_eq!(
+            Oop::SMALL_INTEGER_MAX.immediate(universe),
+            Oop::small_integer(Oop::SMALL_INTEGER_MAX)
+        );
+        assert_eq!((Oop::SMALL_INTEGER_MAX + 1).immediate(universe), None);
+        assert_eq!(None::<i64>.immediate(universe), None);
+        assert_eq!(1.5f64.immediate(universe), Oop::small_float(1.5));
+        assert_eq!(1e300f64.immediate(universe), None);
+        assert_eq!(None::<f64>.immediate(universe), None);
+        assert_eq!(true.immediate(universe), Some(universe.true_object));
+        assert_eq!(false.immediate(universe), Some(universe.false_object));
     }
 }

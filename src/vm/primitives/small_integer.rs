@@ -1,8 +1,10 @@
 //! SmallInteger arithmetic, comparison and bit operations: each operation
 //! once, as a plain function on the values, and Pharo's primitives 1-17
-//! made of them. When a result is not a SmallInteger the primitives fail,
-//! and the Smalltalk fallback handles the rest (a LargeInteger, a
-//! Fraction, ZeroDivide).
+//! made of them. The interpreter's special sends (`+`, `<`, `\\`...) and
+//! fused compare-and-jumps call the same functions, keeping a result only
+//! when it is a SmallInteger ([`Immediate`](super::Immediate)); the
+//! primitives fail instead, and the Smalltalk fallback handles the rest
+//! (a LargeInteger, a Fraction, ZeroDivide).
 //!
 //! The operands are SmallInteger values. An operation answers the exact
 //! integer, or None where it has none (a zero divisor, an inexact
