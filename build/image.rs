@@ -310,12 +310,15 @@ fn method_tokens(
 ) -> TokenStream {
     let (class, class_side, selector) = (&m.class_name, m.class_side, &m.selector);
     let selector_symbol = selector_symbol as u32;
+    // Resolved at compile time, to the entry of the VM's primitive table
+    // (None for a primitive it does not have).
+    let args = m.units[0].num_args as usize;
     let primitive = match &m.primitive {
-        Some(PrimitiveIndex::Number(n)) => quote!(#n),
+        Some(PrimitiveIndex::Number(n)) => quote!(crate::vm::primitives::numbered(#n, #args)),
         Some(PrimitiveIndex::Named { name, module }) => {
-            quote!(crate::vm::primitives::named(#module, #name))
+            quote!(crate::vm::primitives::named(#module, #name, #args))
         }
-        None => quote!(0),
+        None => quote!(None),
     };
     let error_slot = match m.primitive_error_slot {
         Some(s) => quote!(Some(#s)),

@@ -80,7 +80,9 @@ pub struct MethodDescription {
     pub selector: &'static str,
     /// Its selector, a static Symbol (the index of its header).
     pub selector_symbol: u32,
-    pub primitive: u32,
+    /// Its primitive's entry in the primitive table (resolved at compile
+    /// time: build.rs writes `primitives::numbered(60, 1)`...), or none.
+    pub primitive: Option<&'static crate::vm::primitives::Primitive>,
     pub primitive_error_slot: Option<u16>,
     /// Its code units (the block bodies after the method's).
     pub units: &'static [UnitDescription],

@@ -19,14 +19,11 @@
 
 use super::classes::ClassIndex;
 use super::interpreter::Ip;
-use super::primitives::{failure, Prim, BAD_RECEIVER};
+use super::primitives::{self, Prim};
 use super::unwind::Action;
 use super::{ErrorKind, Vm, VmError};
 use crate::memory::{self, class_index_of};
 use crate::object::Oop;
-
-/// The Pharo primitive number marking `on:do:`.
-pub const HANDLER_MARKER: u32 = 199;
 
 /// A signal being handled.
 #[derive(Clone, Copy, Debug)]
@@ -79,7 +76,7 @@ impl Vm {
 
     /// The innermost signal record of an exception being handled (an
     /// `outer` inside a handler makes a second one for the same exception).
-    fn signal_of(&self, exception: Oop) -> Option<Signal> {
+    pub(super) fn signal_of(&self, exception: Oop) -> Option<Signal> {
         self.process
             .signals
             .iter()
@@ -96,7 +93,10 @@ impl Vm {
         for i in (0..start).rev() {
             let f = self.process.frames[i];
             let m = &self.universe.methods[f.method as usize];
-            if f.unit != 0 || m.primitive != HANDLER_MARKER || m.units[0].num_args != 2 {
+            if f.unit != 0
+                || !m.has_primitive(primitives::HANDLER_MARKER)
+                || m.units[0].num_args != 2
+            {
                 continue;
             }
             let active = f.base + 3;
@@ -136,10 +136,10 @@ impl Vm {
                 .flatten()
                 .and_then(Oop::as_small_integer);
             return match arity {
-                Some(0) => super::primitives::call(self, 201, 0, continuation),
+                Some(0) => primitives::blocks::value(self, 0, continuation),
                 Some(1) => {
                     self.process.stack.push(exception);
-                    super::primitives::call(self, 202, 1, continuation)
+                    primitives::blocks::value(self, 1, continuation)
                 }
                 _ => {
                     self.process.stack.push(exception);
@@ -155,7 +155,7 @@ impl Vm {
     }
 
     /// Finishes the handling of `signal` by unwinding with `action`.
-    fn finish(&mut self, signal: Signal, target: u64, action: Action) -> Ip {
+    pub(super) fn finish(&mut self, signal: Signal, target: u64, action: Action) -> Ip {
         self.process.signals.retain(|s| s.id < signal.id);
         self.unwind(target, action)
     }
@@ -178,66 +178,10 @@ pub(crate) extern "C-unwind" fn handler_completed(vm: &mut Vm, _ip: Ip) -> Ip {
     vm.finish(signal, signal.handler, Action::Return(value))
 }
 
-/// The exception primitives (receiver: the exception).
-pub(crate) fn primitive(vm: &mut Vm, name: u32, args: usize, return_ip: Ip) -> Prim {
-    use super::primitives::named_numbers::*;
-    let len = vm.process.stack.len();
-    let exception = vm.process.stack[len - args - 1];
-    let arg = if args > 0 {
-        vm.process.stack[len - 1]
-    } else {
-        vm.universe.nil
-    };
-    match name {
-        SIGNAL => vm.signal(exception, None, return_ip),
-        OUTER => match vm.signal_of(exception) {
-            Some(s) => {
-                let Some(below) = vm.process.frames.iter().position(|f| f.id == s.handler) else {
-                    return failure(BAD_RECEIVER);
-                };
-                vm.signal(exception, Some(below), return_ip)
-            }
-            None => vm.signal(exception, None, return_ip),
-        },
-        RETURN => match vm.signal_of(exception) {
-            Some(s) => Prim::Continue(vm.finish(s, s.handler, Action::Return(arg))),
-            None => failure(BAD_RECEIVER),
-        },
-        RETRY => match vm.signal_of(exception) {
-            Some(s) => Prim::Continue(vm.finish(s, s.handler, Action::Restart)),
-            None => failure(BAD_RECEIVER),
-        },
-        RESUME => match vm.signal_of(exception) {
-            Some(s) if s.frames <= vm.process.frames.len() => {
-                // The handler is done: it may catch again.
-                if let Some(h) = vm.process.frames.iter().find(|f| f.id == s.handler) {
-                    let active = h.base + 3;
-                    vm.process.stack[active] = vm.universe.true_object;
-                }
-                let signaller = vm.process.frames[s.frames - 1].id;
-                let action = Action::Resume {
-                    value: arg,
-                    height: s.resume_height,
-                    ip: s.resume_ip,
-                };
-                Prim::Continue(vm.finish(s, signaller, action))
-            }
-            _ => failure(BAD_RECEIVER),
-        },
-        UNHANDLED => {
-            let description =
-                memory::bytes(&vm.heap, arg).map(|b| String::from_utf8_lossy(b).into_owned());
-            let message = description.unwrap_or_else(|| vm.describe(exception));
-            Prim::Continue(vm.fail_unhandled(message))
-        }
-        _ => failure(BAD_RECEIVER),
-    }
-}
-
 impl Vm {
     /// An unhandled Smalltalk error: stops the computation with the
     /// Smalltalk stack from the signalling method outwards.
-    fn fail_unhandled(&mut self, message: String) -> Ip {
+    pub(super) fn fail_unhandled(&mut self, message: String) -> Ip {
         // Drop the frames of the exception's own methods (defaultAction...).
         let exception_class: Option<ClassIndex> = self.universe.classes.index_of("Exception");
         let mut frames = self.process.frames.len();

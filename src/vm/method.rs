@@ -20,6 +20,7 @@ use zag_compiler::zag_ast::PrimitiveIndex;
 
 use super::classes::ClassIndex;
 use super::interpreter::{self as run, Handler, Ip};
+use super::primitives::{self, Primitive};
 use super::Vm;
 use crate::object::Oop;
 
@@ -30,10 +31,9 @@ pub struct Method {
     pub selector: Oop,
     /// The class the method is installed in (super sends start above it).
     pub class: ClassIndex,
-    /// Pharo primitive number, 0 for none.
-    pub primitive: u32,
-    /// The function that runs it (resolved from the number).
-    pub primitive_fn: super::primitives::PrimitiveFn,
+    /// Its primitive, an entry of the primitive table (resolved when the
+    /// method was lowered or described), or none.
+    pub primitive: Option<&'static Primitive>,
     pub primitive_error_slot: Option<u16>,
     /// How the method answers without an activation, if it is that simple
     /// (its [`MethodInfo`] says the same in fixed layout).
@@ -147,7 +147,7 @@ impl MethodInfo {
         if quick_shape != Self::QUICK_NONE {
             flags |= Self::QUICK;
         }
-        if method.primitive != 0 {
+        if method.primitive.is_some() {
             flags |= Self::PRIMITIVE;
         }
         if flags == 0 {
@@ -272,10 +272,11 @@ pub fn lower(
         .iter()
         .map(|l| literal_object(vm, l, class))
         .collect::<Result<Vec<Oop>, String>>()?;
+    let args = threaded.units[0].num_args as usize;
     let primitive = match &threaded.primitive {
-        None => 0,
-        Some(PrimitiveIndex::Number(n)) => *n,
-        Some(PrimitiveIndex::Named { name, module }) => super::primitives::named(module, name),
+        None => None,
+        Some(PrimitiveIndex::Number(n)) => primitives::numbered(*n, args),
+        Some(PrimitiveIndex::Named { name, module }) => primitives::named(module, name, args),
     };
     let selector = vm.intern(&threaded.selector);
     let plan = lowering::lower(threaded);
@@ -346,7 +347,7 @@ impl Method {
         vm: &Vm,
         selector: Oop,
         class: ClassIndex,
-        primitive: u32,
+        primitive: Option<&'static Primitive>,
         primitive_error_slot: Option<u16>,
         quick: Quick,
         units: Vec<Unit>,
@@ -356,7 +357,6 @@ impl Method {
             selector,
             class,
             primitive,
-            primitive_fn: super::primitives::function_for(primitive),
             primitive_error_slot,
             quick,
             units,
@@ -364,6 +364,13 @@ impl Method {
             object: vm.universe.nil,
             ast_object: vm.universe.nil,
         }
+    }
+
+    /// Whether its primitive is `primitive` (a marker such as
+    /// [`primitives::ENSURE_MARKER`]).
+    #[inline]
+    pub fn has_primitive(&self, primitive: &'static Primitive) -> bool {
+        self.primitive.is_some_and(|p| std::ptr::eq(p, primitive))
     }
 }
 

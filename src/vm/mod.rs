@@ -10,8 +10,10 @@
 //! - [`interpreter`]: the trampoline and the handlers, by concern.
 //! - [`method`]: methods, units and instructions; run-time lowering.
 //! - [`classes`], [`method_dictionary`]: the class table and lookups.
-//! - [`primitives`], [`exceptions`], [`unwind`], [`reflection`]: what the
-//!   kernel's primitives and markers do.
+//! - [`primitives`]: the primitive table (numbered and named primitives),
+//!   by class and concern, and the arithmetic the fast paths share.
+//! - [`exceptions`], [`unwind`], [`reflection`]: signals and handlers,
+//!   unwinding, contexts and methods as objects.
 //! - [`loader`]: installs Tonel packages (classes and methods) at run time.
 
 pub mod abi;

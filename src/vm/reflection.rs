@@ -15,9 +15,8 @@
 
 use super::classes;
 use super::method::MethodRef;
-use super::primitives::{failure, named_numbers::*, Prim, BAD_ARGUMENT, BAD_RECEIVER};
 use super::Vm;
-use crate::memory::{self, Space};
+use crate::memory;
 use crate::object::{Format, Oop};
 
 impl Vm {
@@ -59,7 +58,7 @@ impl Vm {
     }
 
     /// The registry index of a CompiledMethod object.
-    fn method_index(&self, object: Oop) -> Option<MethodRef> {
+    pub(super) fn method_index(&self, object: Oop) -> Option<MethodRef> {
         let slot = self.slot_in(classes::COMPILED_METHOD, "index")?;
         let index = memory::slot(object, slot)?.as_small_integer()?;
         (0..self.universe.methods.len() as i64)
@@ -92,162 +91,10 @@ impl Vm {
     }
 
     /// The frame a Context object names, if it is still active.
-    fn frame_position(&self, context: Oop) -> Option<usize> {
+    pub(super) fn frame_position(&self, context: Oop) -> Option<usize> {
         let slot = self.slot_of("Context", "frame")?;
         let id = memory::slot(context, slot)?.as_small_integer()? as u64;
         self.process.frames.iter().rposition(|f| f.id == id)
-    }
-}
-
-/// The reflection primitives.
-pub(crate) fn primitive(vm: &mut Vm, name: u32, args: usize) -> Prim {
-    let len = vm.process.stack.len();
-    let receiver = vm.process.stack[len - args - 1];
-    let arg = if args > 0 {
-        vm.process.stack[len - 1]
-    } else {
-        vm.universe.nil
-    };
-    match name {
-        // Behavior>>compiledMethodAt: aSymbol (this class's own methods).
-        COMPILED_METHOD_AT => {
-            let Some(class) = vm.universe.classes.index_of_object(receiver) else {
-                return failure(BAD_RECEIVER);
-            };
-            match vm
-                .universe
-                .classes
-                .get(class)
-                .and_then(|c| c.methods.get(arg))
-            {
-                Some(m) => Prim::Value(vm.universe.methods[m as usize].object),
-                None => failure(BAD_ARGUMENT),
-            }
-        }
-        // Behavior>>selectors: an Array of Symbols.
-        SELECTORS => {
-            let Some(class) = vm.universe.classes.index_of_object(receiver) else {
-                return failure(BAD_RECEIVER);
-            };
-            let mut selectors: Vec<Oop> = vm
-                .universe
-                .classes
-                .get(class)
-                .map_or(Vec::new(), |c| c.methods.selectors());
-            selectors.sort_by_key(|s| vm.symbol_text(*s));
-            Prim::Value(vm.new_array(Space::Young, &selectors))
-        }
-        // Behavior>>instSize: the number of named instance variables.
-        INST_SIZE => match vm.universe.classes.index_of_object(receiver) {
-            Some(class) => Prim::Value(
-                Oop::small_integer(
-                    vm.universe
-                        .classes
-                        .get(class)
-                        .map_or(0, |c| c.inst_vars.len()) as i64,
-                )
-                .expect("small"),
-            ),
-            None => failure(BAD_RECEIVER),
-        },
-        // Behavior>>instVarNames: the names this class adds (Symbols).
-        INST_VAR_NAMES => {
-            let Some(class) = vm.universe.classes.index_of_object(receiver) else {
-                return failure(BAD_RECEIVER);
-            };
-            let inherited = vm
-                .universe
-                .classes
-                .get(class)
-                .and_then(|c| c.superclass)
-                .and_then(|s| vm.universe.classes.get(s))
-                .map_or(0, |s| s.inst_vars.len());
-            let names: Vec<String> = vm.universe.classes.get(class).map_or(Vec::new(), |c| {
-                c.inst_vars
-                    .iter()
-                    .skip(inherited)
-                    .map(str::to_string)
-                    .collect()
-            });
-            let symbols: Vec<Oop> = names.iter().map(|n| vm.intern(n)).collect();
-            Prim::Value(vm.new_array(Space::Young, &symbols))
-        }
-        // Behavior>>subclasses: the direct subclasses, by name.
-        SUBCLASSES => {
-            let Some(class) = vm.universe.classes.index_of_object(receiver) else {
-                return failure(BAD_RECEIVER);
-            };
-            let mut subclasses: Vec<(String, Oop)> = vm
-                .universe
-                .classes
-                .iter()
-                .filter(|(_, c)| c.superclass == Some(class))
-                .map(|(_, c)| (c.name.clone(), c.object))
-                .collect();
-            subclasses.sort_by(|a, b| a.0.cmp(&b.0));
-            let objects: Vec<Oop> = subclasses.into_iter().map(|(_, o)| o).collect();
-            Prim::Value(vm.new_array(Space::Young, &objects))
-        }
-        // Behavior>>packageName.
-        PACKAGE_NAME => match vm.universe.classes.index_of_object(receiver) {
-            Some(class) => {
-                let name = vm
-                    .universe
-                    .classes
-                    .get(class)
-                    .map_or(String::new(), |c| c.package.clone());
-                Prim::Value(vm.new_string(Space::Young, &name))
-            }
-            None => failure(BAD_RECEIVER),
-        },
-        // CompiledMethod>>sourceCode: printed from the AST.
-        METHOD_SOURCE => match vm.method_index(receiver) {
-            Some(m) => {
-                let text = match &vm.universe.methods[m as usize].source {
-                    super::method::MethodSource::Ast(ast) => {
-                        zag_compiler::printer::print_method(ast)
-                    }
-                    super::method::MethodSource::Image(text) => text.to_string(),
-                };
-                Prim::Value(vm.new_string(Space::Young, &text))
-            }
-            None => failure(BAD_RECEIVER),
-        },
-        // CompiledMethod>>methodClass
-        METHOD_CLASS => match vm.method_index(receiver) {
-            Some(m) => Prim::Value(
-                vm.universe
-                    .class_object(vm.universe.methods[m as usize].class),
-            ),
-            None => failure(BAD_RECEIVER),
-        },
-        // CompiledMethod>>numArgs
-        METHOD_NUM_ARGS => match vm.method_index(receiver) {
-            Some(m) => Prim::Value(
-                Oop::small_integer(vm.universe.methods[m as usize].units[0].num_args as i64)
-                    .expect("small"),
-            ),
-            None => failure(BAD_RECEIVER),
-        },
-        // CompiledMethod>>ast: the AST as RB*Node objects.
-        METHOD_AST => match vm.method_index(receiver) {
-            Some(m) => match vm.method_ast_object(m) {
-                Ok(ast) => Prim::Value(ast),
-                Err(_) => failure(BAD_RECEIVER),
-            },
-            None => failure(BAD_RECEIVER),
-        },
-        // Context>>sender: the context of the frame below, or nil.
-        CONTEXT_SENDER => match vm.frame_position(receiver) {
-            Some(0) | None => Prim::Value(vm.universe.nil),
-            Some(position) => Prim::Value(vm.make_context(position - 1)),
-        },
-        // Context>>isDead
-        CONTEXT_IS_DEAD => {
-            let dead = vm.frame_position(receiver).is_none();
-            Prim::Value(vm.universe.boolean(dead))
-        }
-        _ => failure(BAD_RECEIVER),
     }
 }
 

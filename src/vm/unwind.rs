@@ -15,9 +15,6 @@ use super::Vm;
 use crate::memory;
 use crate::object::Oop;
 
-/// The Pharo primitive number marking `ensure:` and `ifCurtailed:`.
-pub const ENSURE_MARKER: u32 = 198;
-
 /// What to do once the frames above the target are gone.
 #[derive(Clone, Copy, Debug)]
 pub enum Action {
@@ -78,7 +75,7 @@ impl Vm {
             let f = self.process.frames[i];
             let m = &self.universe.methods[f.method as usize];
             f.unit == 0
-                && m.primitive == ENSURE_MARKER
+                && m.has_primitive(super::primitives::ENSURE_MARKER)
                 && self.process.stack[f.base + 1 + m.units[0].num_args as usize]
                     == self.universe.nil
         });
@@ -105,7 +102,7 @@ impl Vm {
             }
             self.process.stack.push(block);
             let continuation = self.universe.continuations.continue_unwind();
-            return match super::primitives::call(self, 201, 0, continuation) {
+            return match super::primitives::blocks::value(self, 0, continuation) {
                 super::primitives::Prim::Continue(ip) => ip,
                 _ => self.fail("an ensure: or ifCurtailed: argument is not a block"),
             };

@@ -61,23 +61,26 @@ pub(super) fn branch(ip: Ip, taken: bool) -> Ip {
 }
 
 macro_rules! compare_and_jumps {
-    ($($if_true:ident, $if_false:ident, $op:tt, $equality:literal;)*) => {
+    ($($if_true:ident, $if_false:ident => $int:path, $float:path, $equality:literal;)*) => {
         $(pub(crate) extern "C-unwind" fn $if_true(vm: &mut Vm, ip: Ip) -> Ip {
-            compare_and_jump(vm, ip, |a, b| a $op b, |a, b| a $op b, $equality, true)
+            compare_and_jump(vm, ip, $int, $float, $equality, true)
         }
         pub(crate) extern "C-unwind" fn $if_false(vm: &mut Vm, ip: Ip) -> Ip {
-            compare_and_jump(vm, ip, |a, b| a $op b, |a, b| a $op b, $equality, false)
+            compare_and_jump(vm, ip, $int, $float, $equality, false)
         })*
     };
 }
 
 compare_and_jumps! {
-    less_jump_if_true, less_jump_if_false, <, false;
-    greater_jump_if_true, greater_jump_if_false, >, false;
-    less_or_equal_jump_if_true, less_or_equal_jump_if_false, <=, false;
-    greater_or_equal_jump_if_true, greater_or_equal_jump_if_false, >=, false;
-    equal_jump_if_true, equal_jump_if_false, ==, true;
-    not_equal_jump_if_true, not_equal_jump_if_false, !=, false;
+    less_jump_if_true, less_jump_if_false => small_integer::less, float::less, false;
+    greater_jump_if_true, greater_jump_if_false => small_integer::greater, float::greater, false;
+    less_or_equal_jump_if_true, less_or_equal_jump_if_false =>
+        small_integer::less_or_equal, float::less_or_equal, false;
+    greater_or_equal_jump_if_true, greater_or_equal_jump_if_false =>
+        small_integer::greater_or_equal, float::greater_or_equal, false;
+    equal_jump_if_true, equal_jump_if_false => small_integer::equal, float::equal, true;
+    not_equal_jump_if_true, not_equal_jump_if_false =>
+        small_integer::not_equal, float::not_equal, false;
 }
 
 /// Jump targets are relative to the jump instruction.

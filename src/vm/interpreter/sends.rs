@@ -1,7 +1,9 @@
 //! Sends: the inline cache, invoking what a lookup found (a quick
 //! method's answer, a primitive, or an activation), `doesNotUnderstand:`,
 //! and the send handlers, among them the special sends that do the
-//! arithmetic and comparisons of SmallIntegers and SmallFloat64s inline.
+//! arithmetic and comparisons of SmallIntegers and SmallFloat64s inline
+//! (with the operations of `primitives::small_integer` and
+//! `primitives::float`, which the primitives use too).
 
 use super::*;
 
@@ -98,11 +100,15 @@ impl Vm {
     /// with the failure code in its `error:` temporary.
     #[inline(never)]
     fn invoke_primitive(&mut self, method: MethodRef, args: usize, return_ip: Ip) -> Ip {
-        let (primitive, primitive_fn, error_slot) = {
+        let (primitive, error_slot) = {
             let m = &self.universe.methods[method as usize];
-            (m.primitive, m.primitive_fn, m.primitive_error_slot)
+            (m.primitive, m.primitive_error_slot)
         };
-        let code = match primitive_fn(self, primitive, args, return_ip) {
+        // (The method info's PRIMITIVE flag says it has one.)
+        let Some(primitive) = primitive else {
+            return self.activate_method(method, args, return_ip);
+        };
+        let code = match (primitive.function)(self, args, return_ip) {
             Prim::Value(v) => {
                 let receiver_at = self.process.stack.len() - args - 1;
                 self.process.stack.truncate(receiver_at + 1);
@@ -304,41 +310,45 @@ pub(super) fn as_float(o: Oop) -> Option<f64> {
     })
 }
 
-/// A float result that is immediate (a boxed one takes the ordinary send).
-pub(super) fn small_float(f: f64) -> Option<Oop> {
-    Oop::small_float(f)
-}
-
+/// A special send's operation for two SmallIntegers, then for two floats
+/// (if it has one), each keeping its result when it is an [`Immediate`].
 macro_rules! special_sends {
-    ($($name:ident => $int:expr, $float:expr;)*) => {
+    ($($name:ident => $int:path $(, $float:path)?;)*) => {
         $(pub(crate) extern "C-unwind" fn $name(vm: &mut Vm, ip: Ip) -> Ip {
-            special_send(vm, ip, $int, $float)
+            special_send(
+                vm,
+                ip,
+                |vm, a, b| $int(a, b).immediate(&vm.universe),
+                float_op!($($float)?),
+            )
         })*
     };
 }
 
+macro_rules! float_op {
+    () => {
+        None
+    };
+    ($float:path) => {
+        Some(|vm, a, b| $float(a, b).immediate(&vm.universe))
+    };
+}
+
 special_sends! {
-    send_add => |_, a, b| a.checked_add(b).and_then(Oop::small_integer), Some(|_, a, b| small_float(a + b));
-    send_subtract => |_, a, b| a.checked_sub(b).and_then(Oop::small_integer), Some(|_, a, b| small_float(a - b));
-    send_multiply => |_, a, b| a.checked_mul(b).and_then(Oop::small_integer), Some(|_, a, b| small_float(a * b));
-    send_less => |vm, a, b| Some(vm.universe.boolean(a < b)), Some(|vm, a, b| Some(vm.universe.boolean(a < b)));
-    send_greater => |vm, a, b| Some(vm.universe.boolean(a > b)), Some(|vm, a, b| Some(vm.universe.boolean(a > b)));
-    send_less_or_equal => |vm, a, b| Some(vm.universe.boolean(a <= b)), Some(|vm, a, b| Some(vm.universe.boolean(a <= b)));
-    send_greater_or_equal => |vm, a, b| Some(vm.universe.boolean(a >= b)), Some(|vm, a, b| Some(vm.universe.boolean(a >= b)));
-    send_numbers_equal => |vm, a, b| Some(vm.universe.boolean(a == b)), Some(|vm, a, b| Some(vm.universe.boolean(a == b)));
-    send_not_equal => |vm, a, b| Some(vm.universe.boolean(a != b)), Some(|vm, a, b| Some(vm.universe.boolean(a != b)));
-    send_divide => |_, a, b| (b != 0 && a % b == 0).then(|| a / b).and_then(Oop::small_integer),
-        Some(|_, a, b| if b == 0.0 { None } else { small_float(a / b) });
-    send_modulo => |_, a, b| (b != 0).then(|| {
-        let r = a % b;
-        if r != 0 && (r < 0) != (b < 0) { r + b } else { r }
-    }).and_then(Oop::small_integer), None;
-    send_floor_divide => |_, a, b| (b != 0).then(|| {
-        let q = a / b;
-        if a % b != 0 && (a < 0) != (b < 0) { q - 1 } else { q }
-    }).and_then(Oop::small_integer), None;
-    send_bit_and => |_, a, b| Oop::small_integer(a & b), None;
-    send_bit_or => |_, a, b| Oop::small_integer(a | b), None;
+    send_add => small_integer::add, float::add;
+    send_subtract => small_integer::subtract, float::subtract;
+    send_multiply => small_integer::multiply, float::multiply;
+    send_less => small_integer::less, float::less;
+    send_greater => small_integer::greater, float::greater;
+    send_less_or_equal => small_integer::less_or_equal, float::less_or_equal;
+    send_greater_or_equal => small_integer::greater_or_equal, float::greater_or_equal;
+    send_numbers_equal => small_integer::equal, float::equal;
+    send_not_equal => small_integer::not_equal, float::not_equal;
+    send_divide => small_integer::divide, float::divide;
+    send_modulo => small_integer::modulo;
+    send_floor_divide => small_integer::floor_divide;
+    send_bit_and => small_integer::bit_and;
+    send_bit_or => small_integer::bit_or;
 }
 
 /// `=`: numbers inline as the other special sends; and two byte strings
@@ -363,10 +373,10 @@ pub(super) fn cached_string_equality(vm: &Vm, ip: Ip) -> Option<bool> {
     let n = vm.process.stack.len();
     let (a, b) = (vm.process.stack[n - 2], vm.process.stack[n - 1]);
     let method = vm.cache_hit(instr(ip), class_index_of(a))?;
-    if vm.universe.methods[method as usize].primitive != primitives::named_numbers::STRING_EQUALS {
+    if !vm.universe.methods[method as usize].has_primitive(primitives::STRING_EQUALS) {
         return None;
     }
-    primitives::strings_equal(&vm.heap, a, b)
+    primitives::strings::equal(&vm.heap, a, b)
 }
 
 /// `==` is never looked up, as in Pharo (whose compiler gives it a

@@ -35,7 +35,7 @@ fn run_code(make: impl FnOnce(&mut Vm) -> Vec<Instr>, temps: u16) -> (Vm, Result
         &vm,
         selector,
         classes::UNDEFINED_OBJECT,
-        0,
+        None,
         None,
         Quick::No,
         vec![unit],

@@ -1,0 +1,86 @@
+//! Making objects: `basicNew` (70) and `basicNew:` (71) on a class, and
+//! `shallowCopy` (148). An allocation too large to be real fails, for the
+//! Smalltalk side to report, instead of aborting.
+
+use super::{failure, top, Prim, Primitive, BAD_ARGUMENT, BAD_RECEIVER};
+use crate::memory;
+use crate::object::{Format, Oop};
+use crate::vm::Vm;
+
+pub(super) const PRIMITIVES: &[Primitive] = &[
+    Primitive::numbered(70, 0, |vm, _, _| {
+        let [class] = top(vm);
+        basic_new(vm, class, None)
+    }),
+    Primitive::numbered(71, 1, |vm, _, _| {
+        let [class, size] = top(vm);
+        match size.as_small_integer() {
+            Some(n) if n >= 0 => basic_new(vm, class, Some(n as usize)),
+            _ => failure(BAD_ARGUMENT),
+        }
+    }),
+    Primitive::numbered(148, 0, |vm, _, _| {
+        let [object] = top(vm);
+        shallow_copy(vm, object)
+    }),
+];
+
+/// `basicNew` (no size) and `basicNew:` on a class object.
+fn basic_new(vm: &mut Vm, class_object: Oop, size: Option<usize>) -> Prim {
+    let Some(index) = vm.universe.classes.index_of_object(class_object) else {
+        return failure(BAD_RECEIVER);
+    };
+    let class = vm
+        .universe
+        .classes
+        .get(index)
+        .expect("indexed class exists");
+    let fixed = class.inst_vars.len();
+    use zag_compiler::tonel::Layout;
+    let nil = vm.universe.nil.bits();
+    // Pointer slots start nil, bytes zero.
+    let (format, slots, fill) = match (class.layout, size) {
+        (Layout::Fixed, None) if fixed == 0 => (Format::Empty, 0, nil),
+        (Layout::Fixed, None) => (Format::Fixed, fixed, nil),
+        (Layout::Variable, n) if fixed == 0 => (Format::Indexable, n.unwrap_or(0), nil),
+        (Layout::Variable, n) => (Format::FixedIndexable, fixed + n.unwrap_or(0), nil),
+        (Layout::Bytes, n) => {
+            let (format, slots) = memory::byte_shape(n.unwrap_or(0));
+            (format, slots, 0)
+        }
+        _ => return failure(BAD_RECEIVER),
+    };
+    if slots > MAX_NEW_SLOTS {
+        return failure(BAD_ARGUMENT);
+    }
+    Prim::Value(vm.allocate(index, format, slots, fill))
+}
+
+/// Bound on one allocation (128 Mi slots, 1 GiB): larger is a failure the
+/// Smalltalk side reports, not an abort.
+const MAX_NEW_SLOTS: usize = 1 << 27;
+
+/// `shallowCopy` (148): a new object of the same class, format and size
+/// with the same contents. Immediates copy to themselves.
+fn shallow_copy(vm: &mut Vm, object: Oop) -> Prim {
+    if !object.is_pointer() {
+        return Prim::Value(object);
+    }
+    // SAFETY: a pointer Oop is a live object.
+    let (header, slots) = unsafe { (memory::header(object), memory::slot_count(object)) };
+    if matches!(header.format(), Format::CompiledMethod(_)) || slots > MAX_NEW_SLOTS {
+        return failure(BAD_RECEIVER);
+    }
+    // The original stays on the stack (a root) across the allocation.
+    let copy = vm.allocate(header.class_index(), header.format(), slots, 0);
+    let object = *vm.process.stack.last().expect("the receiver");
+    // SAFETY: both objects have `slots` words after their headers.
+    unsafe {
+        std::ptr::copy_nonoverlapping(
+            (object.bits() as *const u64).add(1),
+            (copy.bits() as *mut u64).add(1),
+            slots,
+        )
+    };
+    Prim::Value(copy)
+}

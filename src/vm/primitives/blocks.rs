@@ -1,0 +1,89 @@
+//! Block evaluation: `value` to `value:value:value:value:` (201-205) and
+//! `valueWithArguments:` (206) activate the closure's code.
+
+use super::{
+    failure, top, Prim, Primitive, BAD_ARGUMENT, BAD_NUMBER_OF_ARGUMENTS, BAD_RECEIVER, GENERIC,
+};
+use crate::memory::{self, class_index_of};
+use crate::object::Oop;
+use crate::vm::classes;
+use crate::vm::interpreter::{Ip, CLOSURE_METHOD, CLOSURE_NUM_ARGS, CLOSURE_UNIT};
+use crate::vm::Vm;
+
+pub(super) const PRIMITIVES: &[Primitive] = &[
+    Primitive::numbered(201, 0, value),
+    Primitive::numbered(202, 1, value),
+    Primitive::numbered(203, 2, value),
+    Primitive::numbered(204, 3, value),
+    Primitive::numbered(205, 4, value),
+    Primitive::numbered(206, 1, |vm, _, return_ip| {
+        let [closure, arguments] = top(vm);
+        value_with_arguments(vm, closure, arguments, return_ip)
+    }),
+];
+
+/// `value`, `value:`... (201-205): activates the code of the closure
+/// under its `args` arguments on the stack. Every field is checked:
+/// Smalltalk code can assign a closure's variables.
+pub(crate) fn value(vm: &mut Vm, args: usize, return_ip: Ip) -> Prim {
+    let closure = vm.process.stack[vm.process.stack.len() - args - 1];
+    if class_index_of(closure) != classes::BLOCK_CLOSURE {
+        return failure(BAD_RECEIVER);
+    }
+    let field = |i| memory::slot(closure, i).and_then(Oop::as_small_integer);
+    let (Some(method), Some(unit), Some(num_args)) = (
+        field(CLOSURE_METHOD),
+        field(CLOSURE_UNIT),
+        field(CLOSURE_NUM_ARGS),
+    ) else {
+        return failure(BAD_RECEIVER);
+    };
+    let code = usize::try_from(method)
+        .ok()
+        .and_then(|m| vm.universe.methods.get(m))
+        .and_then(|m| {
+            usize::try_from(unit)
+                .ok()
+                .filter(|u| *u > 0)
+                .and_then(|u| m.units.get(u))
+        });
+    match code {
+        Some(u) if u.num_args as i64 == num_args => {}
+        Some(_) | None => return failure(BAD_RECEIVER),
+    }
+    if num_args as usize != args {
+        return failure(BAD_NUMBER_OF_ARGUMENTS);
+    }
+    Prim::Continue(vm.activate(method as u32, unit as u16, args, return_ip, Some(closure)))
+}
+
+/// BlockClosure>>valueWithArguments: anArray. Fails, leaving the stack
+/// as it was, unless anArray is an Array of the block's arity.
+fn value_with_arguments(vm: &mut Vm, closure: Oop, arguments: Oop, return_ip: Ip) -> Prim {
+    if class_index_of(closure) != classes::BLOCK_CLOSURE {
+        return failure(BAD_RECEIVER);
+    }
+    if class_index_of(arguments) != classes::ARRAY {
+        return failure(BAD_ARGUMENT);
+    }
+    let count = memory::slot_count(arguments);
+    let arity = memory::slot(closure, CLOSURE_NUM_ARGS).and_then(Oop::as_small_integer);
+    if arity != Some(count as i64) {
+        return failure(BAD_NUMBER_OF_ARGUMENTS);
+    }
+    if !vm.process.stack.has_room_for(count) {
+        return failure(GENERIC);
+    }
+    vm.process.stack.pop();
+    for i in 0..count {
+        let v = memory::slot(arguments, i).expect("in bounds");
+        vm.process.stack.push(v);
+    }
+    let answer = value(vm, count, return_ip);
+    if let Prim::Fail(_) = answer {
+        let len = vm.process.stack.len();
+        vm.process.stack.truncate(len - count);
+        vm.process.stack.push(arguments);
+    }
+    answer
+}

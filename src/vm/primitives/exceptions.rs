@@ -1,0 +1,84 @@
+//! The entry points of exceptions and unwinding (the machinery is
+//! `vm::exceptions` and `vm::unwind`): Pharo's markers, primitives that
+//! always fail so that the body runs, and by which the unwinder and the
+//! handler search recognise their frames (`ensure:` and `ifCurtailed:`,
+//! 198; `on:do:`, 199); and the VM's `signal`, `outer`, `return:`,
+//! `retry`, `resumeUnchecked:` and `unhandled:` (receiver: the exception).
+
+use super::{entry, failure, top, Prim, Primitive, PrimitiveFn, BAD_RECEIVER, UNSUPPORTED};
+use crate::memory;
+use crate::vm::unwind::Action;
+
+pub(super) const PRIMITIVES: &[Primitive] = &[
+    ENSURE,
+    HANDLER,
+    Primitive::named("primitiveSignal", 0, |vm, _, return_ip| {
+        let [exception] = top(vm);
+        vm.signal(exception, None, return_ip)
+    }),
+    // `outer` (and so `pass`): the handlers outside the current one.
+    Primitive::named("primitiveOuter", 0, |vm, _, return_ip| {
+        let [exception] = top(vm);
+        match vm.signal_of(exception) {
+            Some(s) => {
+                let Some(below) = vm.process.frames.iter().position(|f| f.id == s.handler) else {
+                    return failure(BAD_RECEIVER);
+                };
+                vm.signal(exception, Some(below), return_ip)
+            }
+            None => vm.signal(exception, None, return_ip),
+        }
+    }),
+    Primitive::named("primitiveReturn", 1, |vm, _, _| {
+        let [exception, value] = top(vm);
+        match vm.signal_of(exception) {
+            Some(s) => Prim::Continue(vm.finish(s, s.handler, Action::Return(value))),
+            None => failure(BAD_RECEIVER),
+        }
+    }),
+    Primitive::named("primitiveRetry", 0, |vm, _, _| {
+        let [exception] = top(vm);
+        match vm.signal_of(exception) {
+            Some(s) => Prim::Continue(vm.finish(s, s.handler, Action::Restart)),
+            None => failure(BAD_RECEIVER),
+        }
+    }),
+    Primitive::named("primitiveResume", 1, |vm, _, _| {
+        let [exception, value] = top(vm);
+        match vm.signal_of(exception) {
+            Some(s) if s.frames <= vm.process.frames.len() => {
+                // The handler is done: it may catch again.
+                if let Some(h) = vm.process.frames.iter().find(|f| f.id == s.handler) {
+                    let active = h.base + 3;
+                    vm.process.stack[active] = vm.universe.true_object;
+                }
+                let signaller = vm.process.frames[s.frames - 1].id;
+                let action = Action::Resume {
+                    value,
+                    height: s.resume_height,
+                    ip: s.resume_ip,
+                };
+                Prim::Continue(vm.finish(s, signaller, action))
+            }
+            _ => failure(BAD_RECEIVER),
+        }
+    }),
+    // `unhandled: description`: stops the program with the description.
+    Primitive::named("primitiveUnhandledError", 1, |vm, _, _| {
+        let [exception, description] = top(vm);
+        let description =
+            memory::bytes(&vm.heap, description).map(|b| String::from_utf8_lossy(b).into_owned());
+        let message = description.unwrap_or_else(|| vm.describe(exception));
+        Prim::Continue(vm.fail_unhandled(message))
+    }),
+];
+
+/// A marker fails, so the method's body runs.
+const MARKER: PrimitiveFn = |_, _, _| failure(UNSUPPORTED);
+const ENSURE: Primitive = Primitive::numbered(198, 1, MARKER);
+const HANDLER: Primitive = Primitive::numbered(199, 2, MARKER);
+
+/// The primitive marking `ensure:` and `ifCurtailed:`.
+pub const ENSURE_MARKER: &Primitive = entry(ENSURE);
+/// The primitive marking `on:do:`.
+pub const HANDLER_MARKER: &Primitive = entry(HANDLER);

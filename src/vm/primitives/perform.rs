@@ -1,0 +1,69 @@
+//! Sending a message named at run time: `perform:` with its arguments
+//! (83, any count of them after the selector) and
+//! `perform:withArguments:` (84).
+
+use super::{
+    failure, top, Arity, Key, Prim, Primitive, BAD_ARGUMENT, BAD_NUMBER_OF_ARGUMENTS, GENERIC,
+};
+use crate::memory::{self, class_index_of};
+use crate::vm::classes;
+use crate::vm::interpreter::Ip;
+use crate::vm::Vm;
+
+pub(super) const PRIMITIVES: &[Primitive] = &[
+    Primitive {
+        key: Key::Number(83),
+        arity: Arity::AtLeast(1),
+        function: perform,
+    },
+    Primitive::numbered(84, 2, perform_with_arguments),
+];
+
+/// `perform: selector with: ...` (83): sends the selector with the
+/// arguments that follow it. Fails when the count does not match.
+fn perform(vm: &mut Vm, args: usize, return_ip: Ip) -> Prim {
+    let at = vm.process.stack.len() - args;
+    let selector = vm.process.stack[at];
+    if class_index_of(selector) != classes::BYTE_SYMBOL {
+        return failure(BAD_ARGUMENT);
+    }
+    let text = vm.symbol_text(selector);
+    if selector_arity(&text) != args - 1 {
+        return failure(BAD_NUMBER_OF_ARGUMENTS);
+    }
+    vm.process.stack.remove(at);
+    Prim::Continue(vm.send_selector(selector, args - 1, return_ip, None, None))
+}
+
+/// `perform: selector withArguments: anArray` (84).
+fn perform_with_arguments(vm: &mut Vm, _: usize, return_ip: Ip) -> Prim {
+    let [receiver, selector, arguments] = top(vm);
+    if class_index_of(selector) != classes::BYTE_SYMBOL
+        || class_index_of(arguments) != classes::ARRAY
+    {
+        return failure(BAD_ARGUMENT);
+    }
+    let count = memory::slot_count(arguments);
+    if selector_arity(&vm.symbol_text(selector)) != count {
+        return failure(BAD_NUMBER_OF_ARGUMENTS);
+    }
+    if !vm.process.stack.has_room_for(count) {
+        return failure(GENERIC);
+    }
+    let len = vm.process.stack.len();
+    vm.process.stack.truncate(len - 3);
+    vm.process.stack.push(receiver);
+    for i in 0..count {
+        let v = memory::slot(arguments, i).expect("in bounds");
+        vm.process.stack.push(v);
+    }
+    Prim::Continue(vm.send_selector(selector, count, return_ip, None, None))
+}
+
+/// The number of arguments a selector takes.
+fn selector_arity(selector: &str) -> usize {
+    match selector.bytes().next() {
+        Some(b) if crate::vm::is_binary_selector_char(b) => 1,
+        _ => selector.bytes().filter(|&b| b == b':').count(),
+    }
+}

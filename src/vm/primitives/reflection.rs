@@ -1,0 +1,164 @@
+//! The entry points of reflection (the machinery is `vm::reflection`):
+//! classes (`compiledMethodAt:`, `selectors`, `instSize`, `instVarNames`,
+//! `subclasses`, `packageName`), CompiledMethods (`sourceCode`,
+//! `methodClass`, `numArgs`, `ast`) and Contexts (`sender`, `isDead`).
+
+use super::{failure, top, Prim, Primitive, BAD_ARGUMENT, BAD_RECEIVER};
+use crate::memory::Space;
+use crate::object::Oop;
+use crate::vm::classes::ClassIndex;
+use crate::vm::method::{MethodRef, MethodSource};
+use crate::vm::Vm;
+
+pub(super) const PRIMITIVES: &[Primitive] = &[
+    // Behavior>>compiledMethodAt: aSymbol (this class's own methods).
+    Primitive::named("primitiveCompiledMethodAt", 1, |vm, _, _| {
+        let [receiver, selector] = top(vm);
+        let Some(class) = vm.universe.classes.index_of_object(receiver) else {
+            return failure(BAD_RECEIVER);
+        };
+        match vm
+            .universe
+            .classes
+            .get(class)
+            .and_then(|c| c.methods.get(selector))
+        {
+            Some(m) => Prim::Value(vm.universe.methods[m as usize].object),
+            None => failure(BAD_ARGUMENT),
+        }
+    }),
+    // Behavior>>selectors: an Array of Symbols.
+    Primitive::named("primitiveSelectors", 0, |vm, _, _| {
+        with_class(vm, |vm, class| {
+            let mut selectors: Vec<Oop> = vm
+                .universe
+                .classes
+                .get(class)
+                .map_or(Vec::new(), |c| c.methods.selectors());
+            selectors.sort_by_key(|s| vm.symbol_text(*s));
+            vm.new_array(Space::Young, &selectors)
+        })
+    }),
+    // Behavior>>instSize: the number of named instance variables.
+    Primitive::named("primitiveInstSize", 0, |vm, _, _| {
+        with_class(vm, |vm, class| {
+            let size = vm
+                .universe
+                .classes
+                .get(class)
+                .map_or(0, |c| c.inst_vars.len());
+            Oop::small_integer(size as i64).expect("small")
+        })
+    }),
+    // Behavior>>instVarNames: the names this class adds (Symbols).
+    Primitive::named("primitiveInstVarNames", 0, |vm, _, _| {
+        with_class(vm, |vm, class| {
+            let inherited = vm
+                .universe
+                .classes
+                .get(class)
+                .and_then(|c| c.superclass)
+                .and_then(|s| vm.universe.classes.get(s))
+                .map_or(0, |s| s.inst_vars.len());
+            let names: Vec<String> = vm.universe.classes.get(class).map_or(Vec::new(), |c| {
+                c.inst_vars
+                    .iter()
+                    .skip(inherited)
+                    .map(str::to_string)
+                    .collect()
+            });
+            let symbols: Vec<Oop> = names.iter().map(|n| vm.intern(n)).collect();
+            vm.new_array(Space::Young, &symbols)
+        })
+    }),
+    // Behavior>>subclasses: the direct subclasses, by name.
+    Primitive::named("primitiveSubclasses", 0, |vm, _, _| {
+        with_class(vm, |vm, class| {
+            let mut subclasses: Vec<(String, Oop)> = vm
+                .universe
+                .classes
+                .iter()
+                .filter(|(_, c)| c.superclass == Some(class))
+                .map(|(_, c)| (c.name.clone(), c.object))
+                .collect();
+            subclasses.sort_by(|a, b| a.0.cmp(&b.0));
+            let objects: Vec<Oop> = subclasses.into_iter().map(|(_, o)| o).collect();
+            vm.new_array(Space::Young, &objects)
+        })
+    }),
+    // Behavior>>packageName.
+    Primitive::named("primitivePackageName", 0, |vm, _, _| {
+        with_class(vm, |vm, class| {
+            let name = vm
+                .universe
+                .classes
+                .get(class)
+                .map_or(String::new(), |c| c.package.clone());
+            vm.new_string(Space::Young, &name)
+        })
+    }),
+    // CompiledMethod>>sourceCode: printed from the AST.
+    Primitive::named("primitiveMethodSource", 0, |vm, _, _| {
+        with_method(vm, |vm, m| {
+            let text = match &vm.universe.methods[m as usize].source {
+                MethodSource::Ast(ast) => zag_compiler::printer::print_method(ast),
+                MethodSource::Image(text) => text.to_string(),
+            };
+            Some(vm.new_string(Space::Young, &text))
+        })
+    }),
+    // CompiledMethod>>methodClass
+    Primitive::named("primitiveMethodClass", 0, |vm, _, _| {
+        with_method(vm, |vm, m| {
+            Some(
+                vm.universe
+                    .class_object(vm.universe.methods[m as usize].class),
+            )
+        })
+    }),
+    // CompiledMethod>>numArgs
+    Primitive::named("primitiveMethodNumArgs", 0, |vm, _, _| {
+        with_method(vm, |vm, m| {
+            Oop::small_integer(vm.universe.methods[m as usize].units[0].num_args as i64)
+        })
+    }),
+    // CompiledMethod>>ast: the AST as RB*Node objects.
+    Primitive::named("primitiveMethodAst", 0, |vm, _, _| {
+        with_method(vm, |vm, m| vm.method_ast_object(m).ok())
+    }),
+    // Context>>sender: the context of the frame below, or nil.
+    Primitive::named("primitiveContextSender", 0, |vm, _, _| {
+        let [context] = top(vm);
+        match vm.frame_position(context) {
+            Some(0) | None => Prim::Value(vm.universe.nil),
+            Some(position) => Prim::Value(vm.make_context(position - 1)),
+        }
+    }),
+    // Context>>isDead
+    Primitive::named("primitiveContextIsDead", 0, |vm, _, _| {
+        let [context] = top(vm);
+        let dead = vm.frame_position(context).is_none();
+        Prim::Value(vm.universe.boolean(dead))
+    }),
+];
+
+/// A primitive of a class (the receiver, a class object): `answer`'s
+/// value for its index; fails for any other receiver.
+fn with_class(vm: &mut Vm, answer: impl FnOnce(&mut Vm, ClassIndex) -> Oop) -> Prim {
+    let [receiver] = top(vm);
+    match vm.universe.classes.index_of_object(receiver) {
+        Some(class) => Prim::Value(answer(vm, class)),
+        None => failure(BAD_RECEIVER),
+    }
+}
+
+/// A primitive of a CompiledMethod (the receiver): `answer`'s value for
+/// its place in the registry; fails for any other receiver, or when
+/// `answer` has none.
+fn with_method(vm: &mut Vm, answer: impl FnOnce(&mut Vm, MethodRef) -> Option<Oop>) -> Prim {
+    let [receiver] = top(vm);
+    match vm.method_index(receiver).and_then(|m| answer(vm, m)) {
+        Some(value) => Prim::Value(value),
+        None => failure(BAD_RECEIVER),
+    }
+}
