@@ -13,6 +13,9 @@ mod image;
 use std::path::{Path, PathBuf};
 
 fn main() {
+    if std::env::var_os("CARGO_FEATURE_JIT").is_some() {
+        link_for_llvm();
+    }
     let root =
         PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let mut folders = vec![root.join("pharo-export")];
@@ -41,6 +44,29 @@ fn main() {
     write(&out, &source);
     if let Some(keep) = std::env::var_os("ZAG_KEEP_IMAGE_SOURCE") {
         write(Path::new(&keep), &source);
+    }
+}
+
+/// With the JIT, LLVM is linked in statically. So that start-up does not
+/// pay for it (`zag eval '3 + 4'` stays a few million instructions):
+/// - the binary is not position-independent, so the loader relocates
+///   none of LLVM's pointers (nor the image's) at start-up;
+/// - libstdc++ is linked statically when the C++ compiler has its archive,
+///   so the loader binds none of LLVM's C++ symbols by name either (and
+///   the binary needs no libstdc++ at run time).
+fn link_for_llvm() {
+    println!("cargo:rustc-link-arg-bins=-no-pie");
+    let archive = ["c++", "g++", "cc"].iter().find_map(|compiler| {
+        let out = std::process::Command::new(compiler)
+            .arg("-print-file-name=libstdc++.a")
+            .output()
+            .ok()?;
+        let path = PathBuf::from(String::from_utf8(out.stdout).ok()?.trim());
+        path.is_absolute().then_some(path)
+    });
+    if let Some(dir) = archive.as_deref().and_then(Path::parent) {
+        println!("cargo:rustc-link-search=native={}", dir.display());
+        println!("cargo:rustc-link-lib=static:+verbatim=libstdc++.a");
     }
 }
 

@@ -10,6 +10,8 @@
 //! - [`vm`]: classes and method dictionaries, methods and their threaded
 //!   instructions, the interpreter, primitives, exceptions and unwinding,
 //!   reflection, and the loader that files code in at run time;
+//! - `jit` (cargo feature `jit`, on by default): hot methods compiled
+//!   from their threaded code to machine code with LLVM;
 //! - [`image`]: the image build.rs generated from `pharo-export/` (static
 //!   objects, static code, class descriptions) and the start-up that turns
 //!   it into a running VM.
@@ -18,6 +20,8 @@
 //! is the `zag-compiler` crate, shared with build.rs as well.
 
 pub mod image;
+#[cfg(feature = "jit")]
+pub mod jit;
 pub mod memory;
 pub mod vm;
 

@@ -25,6 +25,17 @@ struct Cli {
     /// collection at every allocation), to test the collector.
     #[arg(long, global = true)]
     full_gc: bool,
+    /// Compile a method to machine code (LLVM) once it has run more than N
+    /// times (0: at its first call). The JIT is off unless this is given.
+    #[arg(long, global = true, value_name = "N")]
+    jit_threshold: Option<u64>,
+    /// Run everything in the interpreter (no machine code).
+    #[arg(long, global = true)]
+    no_jit: bool,
+    /// After the command, print what the JIT compiled (methods, refusals
+    /// and their reasons, compile times) to standard error.
+    #[arg(long, global = true)]
+    jit_stats: bool,
     /// File in the Tonel packages under PATH before the command (a folder
     /// of packages loads them all, superclasses first). Repeatable.
     #[arg(long, global = true, value_name = "PATH")]
@@ -81,6 +92,8 @@ fn main() -> ExitCode {
         load: cli.load,
         stats: cli.stats,
         full_gc: cli.full_gc,
+        jit_threshold: cli::jit_threshold(cli.jit_threshold, cli.no_jit),
+        jit_stats: cli.jit_stats,
     };
     match cli.command {
         None => cli::repl::run(&options),

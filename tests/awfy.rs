@@ -77,3 +77,13 @@ fn all_twelve_benchmarks_run_and_verify() {
 fn all_twelve_benchmarks_run_and_verify_under_gc_stress() {
     run_all(&["--gc-stress", "1"]);
 }
+
+#[test]
+fn all_twelve_benchmarks_run_and_verify_with_every_method_compiled() {
+    run_all(&["--jit-threshold", "0"]);
+}
+
+#[test]
+fn all_twelve_benchmarks_run_and_verify_with_the_jit_under_gc_stress() {
+    run_all(&["--jit-threshold", "0", "--gc-stress", "1"]);
+}

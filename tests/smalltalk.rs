@@ -1,7 +1,8 @@
 //! Runs the Smalltalk tests baked into the image (the SUnit TestCases of
 //! `pharo-export/Kernel-Tests`) through `zag test`, once normally, once
-//! collecting garbage at every allocation, and once with frequent
-//! old-space collections.
+//! collecting garbage at every allocation, once with frequent old-space
+//! collections, and with every method compiled by the JIT at its first
+//! call (also under GC stress).
 
 mod common;
 
@@ -81,4 +82,17 @@ fn smalltalk_tests_pass_with_frequent_old_space_collections() {
     let stats = check(&["--gc-stress", "50", "--full-gc"]);
     let full = number_before(&stats, " old-space collections").expect("statistics");
     assert!(full > 100, "only {full} full collections");
+}
+
+#[test]
+fn smalltalk_tests_pass_with_every_method_compiled_by_the_jit() {
+    let stats = check(&["--jit-threshold", "0", "--jit-stats"]);
+    let compiled = number_before(&stats, " methods (").expect("JIT statistics");
+    assert!(compiled > 500, "only {compiled} methods compiled:\n{stats}");
+    assert!(stats.contains(", 0 refused"), "{stats}");
+}
+
+#[test]
+fn smalltalk_tests_pass_with_the_jit_under_gc_stress() {
+    check(&["--jit-threshold", "0", "--gc-stress", "1"]);
 }

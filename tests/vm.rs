@@ -101,11 +101,19 @@ fn vm_with(gc_stress: Option<u32>) -> Vm {
 }
 
 /// Runs `test` on a VM collecting normally and on one collecting the
-/// nursery at every allocation and old space after every scavenge: results
-/// must not depend on when collections happen.
-fn in_both_gc_modes(test: impl Fn(Vm)) {
-    test(vm_with(None));
-    test(vm_with(Some(1)));
+/// nursery at every allocation and old space after every scavenge, each
+/// interpreting and with the JIT compiling every method at its first call:
+/// results must depend neither on when collections happen nor on what is
+/// compiled.
+fn in_every_mode(test: impl Fn(Vm)) {
+    for gc_stress in [None, Some(1)] {
+        test(vm_with(gc_stress));
+        if cfg!(feature = "jit") {
+            let mut vm = vm_with(gc_stress);
+            vm.universe.set_jit_threshold(Some(0));
+            test(vm);
+        }
+    }
 }
 
 fn eval(vm: &mut Vm, source: &str) -> String {
@@ -130,7 +138,7 @@ fn describe(vm: &Vm, v: Oop) -> String {
 
 #[test]
 fn arithmetic_and_comparisons() {
-    in_both_gc_modes(|mut vm| {
+    in_every_mode(|mut vm| {
         assert_eq!(eval(&mut vm, "3 + 4"), "7");
         assert_eq!(eval(&mut vm, "| a | a := 6. a * 7 - 2"), "40");
         assert_eq!(eval(&mut vm, "17 // 5"), "3");
@@ -144,7 +152,7 @@ fn arithmetic_and_comparisons() {
 
 #[test]
 fn failed_primitives_run_the_method_body_with_the_error_code() {
-    in_both_gc_modes(|mut vm| {
+    in_every_mode(|mut vm| {
         // The error code is the Symbol of Pharo's primitive error table...
         assert_eq!(eval(&mut vm, "3 + nil"), "{#failed #'bad argument'}");
         // ...or nil for a generic failure, like overflowing SmallInteger range.
@@ -164,7 +172,7 @@ fn failed_primitives_run_the_method_body_with_the_error_code() {
 
 #[test]
 fn messages_not_understood_reach_does_not_understand() {
-    in_both_gc_modes(|mut vm| {
+    in_every_mode(|mut vm| {
         assert_eq!(eval(&mut vm, "3 foo: 4 bar: 5"), "{#dnu #foo:bar: {4 5}}");
         assert_eq!(eval(&mut vm, "nil zork"), "{#dnu #zork {}}");
     });
@@ -205,7 +213,7 @@ fn unhandled_errors_carry_a_smalltalk_stack_trace() {
 
 #[test]
 fn objects_instance_variables_class_side_and_super() {
-    in_both_gc_modes(|mut vm| {
+    in_every_mode(|mut vm| {
         assert_eq!(
             eval(&mut vm, "((Point x: 1 y: 2) + (Point x: 10 y: 20)) y"),
             "22"
@@ -225,7 +233,7 @@ fn objects_instance_variables_class_side_and_super() {
 
 #[test]
 fn closures_and_non_local_return() {
-    in_both_gc_modes(|mut vm| {
+    in_every_mode(|mut vm| {
         assert_eq!(eval(&mut vm, "[:a :b | a + b] value: 1 value: 2"), "3");
         assert_eq!(
             eval(
@@ -242,7 +250,7 @@ fn closures_and_non_local_return() {
 
 #[test]
 fn returning_to_a_dead_home_is_block_cannot_return() {
-    in_both_gc_modes(|mut vm| {
+    in_every_mode(|mut vm| {
         let mut import = Import::default();
         import.add_source(SourceFile::new(
             "Escaper.class.st",
@@ -256,7 +264,7 @@ fn returning_to_a_dead_home_is_block_cannot_return() {
 
 #[test]
 fn deep_recursion_works_and_runaway_recursion_is_a_clean_error() {
-    in_both_gc_modes(|mut vm| {
+    in_every_mode(|mut vm| {
         assert_eq!(eval(&mut vm, "nil recurse: 100000"), "100000");
         assert_eq!(
             eval(
@@ -278,7 +286,7 @@ fn deep_recursion_works_and_runaway_recursion_is_a_clean_error() {
 
 #[test]
 fn redefining_a_method_invalidates_inline_caches() {
-    in_both_gc_modes(|mut vm| {
+    in_every_mode(|mut vm| {
         let run = |vm: &mut Vm| eval(vm, "(Point x: 1 y: 2) sum");
         assert_eq!(run(&mut vm), "3");
         // A method whose send site caches `sum` (the do-its are compiled
@@ -304,7 +312,7 @@ fn redefining_a_method_invalidates_inline_caches() {
 
 #[test]
 fn methods_count_their_invocations() {
-    in_both_gc_modes(|mut vm| {
+    in_every_mode(|mut vm| {
         eval(&mut vm, "10 fib");
         let fib = vm
             .universe
@@ -363,10 +371,41 @@ fn a_unit_can_be_given_other_code_in_one_vm() {
     assert_eq!(eval(&mut other, detect), "2");
 }
 
+#[cfg(feature = "jit")]
+#[test]
+fn hot_methods_are_compiled_and_run_as_machine_code() {
+    let mut vm = vm_with(None);
+    vm.universe.set_jit_threshold(Some(3));
+    let fib = method_named(&vm, "SmallInteger", "fib") as usize;
+    let interpreted_entry = vm.universe.infos[fib].entry.get();
+    assert_eq!(eval(&mut vm, "2 fib"), "1");
+    // 3 invocations so far: not compiled yet.
+    assert_eq!(vm.universe.infos[fib].entry.get(), interpreted_entry);
+    assert_eq!(eval(&mut vm, "20 fib"), "6765");
+    let entry = vm.universe.infos[fib].entry.get();
+    assert_ne!(entry, interpreted_entry, "fib was compiled");
+    // The entry instruction is still the method entry, but its handler is
+    // the unit's machine code.
+    // SAFETY: the entry of a registered method's unit 0.
+    let first = unsafe { &*entry };
+    assert_eq!(
+        first.plan_handler(),
+        Some(zag_compiler::lowering::Handler::method_entry_chained)
+    );
+    assert_ne!(
+        first.handler as usize,
+        unsafe { (*interpreted_entry).handler } as usize
+    );
+    assert_eq!(vm.universe.jit.stats.methods, 1);
+    assert!(vm.universe.jit.stats.refused.is_empty());
+    // And it counts on: 20 fib is 21891 calls of fib.
+    assert_eq!(vm.universe.infos[fib].invocations.get(), 3 + 21891);
+}
+
 #[test]
 fn quick_methods_answer_without_a_frame() {
     use zag::vm::method::Quick;
-    in_both_gc_modes(|mut vm| {
+    in_every_mode(|mut vm| {
         let quick = |vm: &Vm, selector: &str| {
             let m = vm
                 .universe
@@ -413,7 +452,7 @@ fn quick_methods_answer_without_a_frame() {
 
 #[test]
 fn non_boolean_conditions_are_errors() {
-    in_both_gc_modes(|mut vm| {
+    in_every_mode(|mut vm| {
         let err = vm.evaluate("3 ifTrue: [ 4 ]").unwrap_err();
         assert_eq!(
             err.message,

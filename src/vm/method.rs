@@ -170,10 +170,12 @@ impl MethodInfo {
         self.flags == Self::PLAIN
     }
 
-    /// Counts one more invocation.
+    /// Counts one more invocation; answers the count.
     #[inline]
-    pub fn count_invocation(&self) {
-        self.invocations.set(self.invocations.get() + 1);
+    pub fn count_invocation(&self) -> u64 {
+        let count = self.invocations.get() + 1;
+        self.invocations.set(count);
+        count
     }
 }
 

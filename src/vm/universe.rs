@@ -51,6 +51,13 @@ pub struct Universe {
     /// instructions name by number, and each one's number.
     pub(crate) bindings: Vec<Oop>,
     pub(crate) binding_numbers: HashMap<u64, u32>,
+    /// The invocation count at which the method entry has a method
+    /// compiled by the JIT (its threshold plus one); never when there is
+    /// no JIT or it is off.
+    pub jit_trigger: u64,
+    /// The JIT's state (LLVM, made when the first method turns hot).
+    #[cfg(feature = "jit")]
+    pub jit: crate::jit::Jit,
     /// The last activation id and signal id handed out: ids are unique
     /// across Processes, so a block's home or a signal met in another
     /// Process is never mistaken for one of this Process's.
@@ -111,6 +118,9 @@ impl Universe {
             },
             bindings: Vec::new(),
             binding_numbers: HashMap::new(),
+            jit_trigger: u64::MAX,
+            #[cfg(feature = "jit")]
+            jit: Default::default(),
             last_activation: 0,
             last_signal: 0,
             continuations: Continuations::new(),
@@ -118,6 +128,16 @@ impl Universe {
             started: std::time::Instant::now(),
             environment: Default::default(),
         }
+    }
+
+    /// Has methods compiled by the JIT once their method entry has run
+    /// more than `threshold` times (0: at their first call), or never
+    /// (None, and always when zag is built without the JIT).
+    pub fn set_jit_threshold(&mut self, threshold: Option<u64>) {
+        self.jit_trigger = match threshold {
+            Some(n) if cfg!(feature = "jit") => n.saturating_add(1),
+            _ => u64::MAX,
+        };
     }
 
     /// What sends need of `method`.

@@ -214,7 +214,7 @@ impl Vm {
 pub(crate) extern "C-unwind" fn method_entry(vm: &mut Vm, ip: Ip) -> Ip {
     let i = instr(ip);
     // Registration put the method's index in `a`.
-    vm.universe.info(i.a).count_invocation();
+    let invocations = vm.universe.info(i.a).count_invocation();
     if i.operand != vm.process.sent_selector.bits() {
         let (expected, got) = (
             vm.symbol_text(i.operand_oop()),
@@ -224,7 +224,22 @@ pub(crate) extern "C-unwind" fn method_entry(vm: &mut Vm, ip: Ip) -> Ip {
             "method entry expected #{expected} but was sent #{got}"
         ));
     }
+    if invocations == vm.universe.jit_trigger {
+        turned_hot(vm, i.a);
+    }
     next(ip)
+}
+
+/// The method just passed the JIT's threshold: it is compiled, and its
+/// next activation runs native code (this one goes on interpreted; a
+/// method the JIT refuses stays interpreted).
+#[cold]
+#[inline(never)]
+fn turned_hot(vm: &mut Vm, method: MethodRef) {
+    #[cfg(feature = "jit")]
+    let _ = crate::jit::compile_method(vm, method);
+    #[cfg(not(feature = "jit"))]
+    let _ = (vm, method);
 }
 
 /// `PushSelf; ReturnTop`.

@@ -1,0 +1,264 @@
+//! The JIT: a method that turns hot is translated from its threaded code
+//! to LLVM IR (inkwell, LLVM 19), compiled to machine code, and installed
+//! in this VM only.
+//!
+//! - When: the method entry counts invocations; at the VM's threshold
+//!   (`Universe::jit_threshold`, none by default) the method's units are
+//!   compiled. A method that cannot be compiled (a refusal) stays
+//!   interpreted, and the reason is counted.
+//! - What: [`translate`] makes one function per code unit with the
+//!   handler contract (`extern "C-unwind" fn(&mut Vm, Ip) -> Ip`).
+//! - How it is installed: the VM gets its own copy of the unit's
+//!   instructions (`Universe::replace_code`), in which the unit's entries
+//!   (its start, jump targets, return addresses) have the native function
+//!   as their handler and the other instructions keep the interpreter's.
+//!   Every path that starts the unit then runs native code, a frame
+//!   returning into the unit re-enters it at the right instruction, and the
+//!   static image's code is untouched.
+//! - LLVM is set up only when the first method turns hot, so start-up does
+//!   not pay for it.
+
+mod translate;
+
+use std::time::{Duration, Instant};
+
+use inkwell::context::Context;
+use inkwell::execution_engine::ExecutionEngine;
+use inkwell::module::Module;
+use inkwell::passes::PassBuilderOptions;
+use inkwell::targets::{CodeModel, InitializationConfig, RelocMode, Target, TargetMachine};
+use inkwell::OptimizationLevel;
+use zag_compiler::lowering::Handler as H;
+
+use crate::vm::interpreter::Handler;
+use crate::vm::method::{Instr, MethodRef};
+use crate::vm::Vm;
+
+/// What the JIT did, for `--jit-stats`.
+#[derive(Debug, Default, Clone)]
+pub struct Stats {
+    pub methods: usize,
+    pub units: usize,
+    pub refused: Vec<(String, String)>,
+    pub compile_times: Vec<Duration>,
+}
+
+impl Stats {
+    pub fn compile_time(&self) -> Duration {
+        self.compile_times.iter().sum()
+    }
+
+    /// A summary, one line per figure.
+    pub fn report(&self) -> String {
+        let mut times = self.compile_times.clone();
+        times.sort();
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        let median = times.get(times.len() / 2).copied().unwrap_or_default();
+        let max = times.last().copied().unwrap_or_default();
+        let mut text = format!(
+            "jit: {} methods ({} units) compiled, {} refused\n\
+             jit: compile time {:.1} ms in all, median {:.2} ms, max {:.2} ms",
+            self.methods,
+            self.units,
+            self.refused.len(),
+            ms(self.compile_time()),
+            ms(median),
+            ms(max)
+        );
+        for (method, why) in self.refused.iter().take(20) {
+            text.push_str(&format!("\njit: refused {method}: {why}"));
+        }
+        text
+    }
+}
+
+/// A VM's JIT: LLVM (made when first needed) and what it compiled.
+#[derive(Default)]
+pub struct Jit {
+    llvm: Option<Llvm>,
+    pub stats: Stats,
+}
+
+/// LLVM's state: the context, the target, and the execution engine that
+/// owns every compiled module (and so the machine code).
+struct Llvm {
+    // Declared before the context, which it borrows: dropped first.
+    engine: Option<ExecutionEngine<'static>>,
+    machine: TargetMachine,
+    context: Box<Context>,
+    next_module: usize,
+}
+
+impl Llvm {
+    fn new() -> Result<Llvm, String> {
+        Target::initialize_native(&InitializationConfig::default())?;
+        let triple = TargetMachine::get_default_triple();
+        let target = Target::from_triple(&triple).map_err(|e| e.to_string())?;
+        let machine = target
+            .create_target_machine(
+                &triple,
+                &TargetMachine::get_host_cpu_name().to_string(),
+                &TargetMachine::get_host_cpu_features().to_string(),
+                OptimizationLevel::Less,
+                RelocMode::Default,
+                CodeModel::JITDefault,
+            )
+            .ok_or("LLVM has no target machine for this host")?;
+        Ok(Llvm {
+            engine: None,
+            machine,
+            context: Box::new(Context::create()),
+            next_module: 0,
+        })
+    }
+
+    /// The context, for as long as the engine that borrows it.
+    fn context(&self) -> &'static Context {
+        // SAFETY: the context is boxed (it never moves) and outlives every
+        // module and the engine: they are dropped before it (field order).
+        unsafe { &*(self.context.as_ref() as *const Context) }
+    }
+
+    /// Optimizes and compiles `module`; answers the address of each of
+    /// `functions`.
+    fn compile(
+        &mut self,
+        module: Module<'static>,
+        functions: &[String],
+    ) -> Result<Vec<usize>, String> {
+        if cfg!(debug_assertions) {
+            module
+                .verify()
+                .map_err(|e| format!("LLVM's verifier: {e}"))?;
+        }
+        module
+            .run_passes(
+                "early-cse,instcombine,simplifycfg",
+                &self.machine,
+                PassBuilderOptions::create(),
+            )
+            .map_err(|e| e.to_string())?;
+        match &self.engine {
+            Some(engine) => engine
+                .add_module(&module)
+                .map_err(|()| "the module is in the engine already".to_string())?,
+            None => {
+                let engine = module
+                    .create_jit_execution_engine(OptimizationLevel::Less)
+                    .map_err(|e| e.to_string())?;
+                self.engine = Some(engine);
+            }
+        }
+        let engine = self.engine.as_ref().expect("made above");
+        functions
+            .iter()
+            .map(|name| {
+                engine
+                    .get_function_address(name)
+                    .map_err(|e| format!("{name}: {e}"))
+            })
+            .collect()
+    }
+}
+
+/// The interpreter's handler stays on special sends' copies without the
+/// chaining mark, so that a delegated special send answers its successor
+/// rather than running it.
+fn unchained_copy(code: &[Instr]) -> Box<[Instr]> {
+    code.iter()
+        .map(|&i| {
+            let special_send = matches!(
+                i.plan_handler(),
+                Some(
+                    H::send_add
+                        | H::send_subtract
+                        | H::send_multiply
+                        | H::send_divide
+                        | H::send_less
+                        | H::send_greater
+                        | H::send_less_or_equal
+                        | H::send_greater_or_equal
+                        | H::send_equal
+                        | H::send_not_equal
+                        | H::send_modulo
+                        | H::send_floor_divide
+                        | H::send_bit_and
+                        | H::send_bit_or
+                        | H::send_identical
+                )
+            );
+            Instr {
+                b: if special_send { 0 } else { i.b },
+                ..i
+            }
+        })
+        .collect()
+}
+
+/// Compiles every unit of `method` and installs the code in this VM. On a
+/// refusal nothing is installed and the method stays interpreted.
+pub fn compile_method(vm: &mut Vm, method: MethodRef) -> Result<(), String> {
+    let started = Instant::now();
+    let mut jit = std::mem::take(&mut vm.universe.jit);
+    let result = compile_units(vm, &mut jit, method);
+    let name = || {
+        let m = &vm.universe.methods[method as usize];
+        format!(
+            "{}>>{}",
+            vm.universe.classes.name(m.class),
+            vm.symbol_text(m.selector)
+        )
+    };
+    match &result {
+        Ok(units) => {
+            jit.stats.methods += 1;
+            jit.stats.units += units;
+            jit.stats.compile_times.push(started.elapsed());
+        }
+        Err(why) => jit.stats.refused.push((name(), why.clone())),
+    }
+    vm.universe.jit = jit;
+    result.map(|_| ())
+}
+
+fn compile_units(vm: &mut Vm, jit: &mut Jit, method: MethodRef) -> Result<usize, String> {
+    if jit.llvm.is_none() {
+        jit.llvm = Some(Llvm::new()?);
+    }
+    let llvm = jit.llvm.as_mut().expect("made above");
+    let context = llvm.context();
+    let module = context.create_module(&format!("m{}", llvm.next_module));
+    llvm.next_module += 1;
+    let units = vm.universe.methods[method as usize].units.len();
+    let mut copies = Vec::with_capacity(units);
+    let mut names = Vec::with_capacity(units);
+    for unit in 0..units {
+        let copy = unchained_copy(&vm.universe.methods[method as usize].units[unit].code);
+        let name = format!("{}_m{method}_u{unit}", module.get_name().to_string_lossy());
+        let input = translate::UnitInput {
+            code: &copy,
+            copy: copy.as_ptr() as usize,
+            nil: vm.universe.nil,
+            true_object: vm.universe.true_object,
+            false_object: vm.universe.false_object,
+        };
+        translate::translate(context, &module, &name, &input)?;
+        copies.push(copy);
+        names.push(name);
+    }
+    let addresses = llvm.compile(module, &names)?;
+    for (unit, (mut copy, address)) in copies.into_iter().zip(addresses).enumerate() {
+        // SAFETY: the function was made with the handler's signature and
+        // calling convention (C), and lives as long as the engine, which
+        // lives as long as the VM.
+        let native: Handler = unsafe { std::mem::transmute::<usize, Handler>(address) };
+        let entries = translate::entries(&copy);
+        for (instr, entry) in copy.iter_mut().zip(entries) {
+            if entry {
+                instr.handler = native;
+            }
+        }
+        vm.universe.replace_code(method, unit as u16, copy);
+    }
+    Ok(units)
+}

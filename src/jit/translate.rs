@@ -1,0 +1,747 @@
+//! One code unit's threaded instructions → one LLVM function with the
+//! handler contract: `fn(vm, ip) -> next ip`.
+//!
+//! The function runs on the interpreter's frames and value stack and is
+//! the handler of the unit's *entries* in the VM's copy of the unit: its
+//! first instruction, every jump target, and every instruction where
+//! control may come back after an instruction that the function hands to
+//! the interpreter's handler (a return address). It starts by dispatching
+//! on `ip` to the entry's block.
+//!
+//! Straight-line instructions are done natively: pushes, stores, pops,
+//! jumps, SmallInteger arithmetic and comparisons (with tag and overflow
+//! checks), comparisons fused with their conditional jump, identity and
+//! nil tests. Within a block the operand stack is kept in SSA values; it
+//! is written back to the value stack (and its length set) before
+//! anything that leaves the block, so nothing lives only in a register
+//! across a call that may collect garbage or run Smalltalk.
+//!
+//! Every other instruction is delegated: the function calls the
+//! interpreter's handler of that instruction (its unchained variant) with
+//! the instruction's address in the copy, and dispatches on the answer: an
+//! entry of this unit continues natively, anything else (a callee's first
+//! instruction, a caller's return address, null) goes back to the
+//! trampoline. Non-local return, unwinding, exceptions, `thisContext`,
+//! sends and primitives thereby keep the interpreter's semantics exactly.
+
+use inkwell::basic_block::BasicBlock;
+use inkwell::builder::Builder;
+use inkwell::context::Context;
+use inkwell::intrinsics::Intrinsic;
+use inkwell::module::Module;
+use inkwell::types::{IntType, PointerType};
+use inkwell::values::{FunctionValue, IntValue, PhiValue, PointerValue};
+use inkwell::{AddressSpace, IntPredicate};
+use zag_compiler::lowering::Handler as H;
+
+use crate::object::Oop;
+use crate::vm::abi;
+use crate::vm::interpreter::function;
+use crate::vm::method::Instr;
+
+/// What the translation needs of a unit and its VM.
+pub(super) struct UnitInput<'a> {
+    /// The unit's instructions, as the VM's copy holds them.
+    pub code: &'a [Instr],
+    /// The copy's address (instruction pointers are compared with it).
+    pub copy: usize,
+    pub nil: Oop,
+    pub true_object: Oop,
+    pub false_object: Oop,
+}
+
+/// Where control goes after instruction `i`, for the analysis of entries.
+fn successors(code: &[Instr], i: usize) -> Vec<usize> {
+    let kind = plan_kind(&code[i]);
+    let target = |at: usize| (at as i64 + code[at].a as i32 as i64) as usize;
+    match kind {
+        H::jump => vec![target(i)],
+        H::jump_if_true | H::jump_if_false | H::jump_if_nil | H::jump_if_not_nil => {
+            vec![i + 1, target(i)]
+        }
+        // A comparison fused with the jump after it: the jump's target, the
+        // instruction after the jump, and the jump itself (where the
+        // ordinary send, when the comparison is not inline, returns).
+        k if is_compare_and_jump(k) => vec![i + 1, i + 2, target(i + 1)],
+        // Fused assignments continue after the pop they include.
+        H::pop_into_temp | H::pop_into_temp_chained => vec![i + 2],
+        _ => vec![i + 1],
+    }
+}
+
+fn plan_kind(i: &Instr) -> H {
+    i.plan_handler().expect("unit code records plan handlers")
+}
+
+fn is_compare_and_jump(kind: H) -> bool {
+    matches!(
+        kind,
+        H::less_jump_if_true
+            | H::less_jump_if_false
+            | H::greater_jump_if_true
+            | H::greater_jump_if_false
+            | H::less_or_equal_jump_if_true
+            | H::less_or_equal_jump_if_false
+            | H::greater_or_equal_jump_if_true
+            | H::greater_or_equal_jump_if_false
+            | H::equal_jump_if_true
+            | H::equal_jump_if_false
+            | H::not_equal_jump_if_true
+            | H::not_equal_jump_if_false
+            | H::identical_jump_if_true
+            | H::identical_jump_if_false
+    )
+}
+
+/// Whether the function does `kind` itself (without calling its handler
+/// on the common path).
+fn is_native(kind: H) -> bool {
+    use H::*;
+    matches!(
+        kind,
+        push_self
+            | push_self_chained
+            | push_constant
+            | push_constant_chained
+            | push_temp
+            | push_temp_chained
+            | store_temp
+            | store_temp_chained
+            | pop
+            | pop_chained
+            | dup
+            | dup_chained
+            | pop_into_temp
+            | pop_into_temp_chained
+            | jump
+            | jump_if_nil
+            | jump_if_not_nil
+    )
+}
+
+/// The instructions where the function may be entered: the first, every
+/// jump target, and every instruction control may come back to after a
+/// delegated one (its successor, and the one after that, since fused
+/// handlers skip the instruction they include).
+pub(super) fn entries(code: &[Instr]) -> Vec<bool> {
+    let n = code.len();
+    let mut entry = vec![false; n];
+    if n > 0 {
+        entry[0] = true;
+    }
+    let mut mark = |at: usize| {
+        if at < n {
+            entry[at] = true;
+        }
+    };
+    for i in 0..n {
+        let kind = plan_kind(&code[i]);
+        let succ = successors(code, i);
+        let branches = succ.len() > 1 || succ != [i + 1];
+        if branches {
+            succ.iter().for_each(|&s| mark(s));
+        }
+        if !is_native(kind) {
+            mark(i + 1);
+            mark(i + 2);
+        }
+    }
+    entry
+}
+
+/// The handler the function calls for `kind`: the unchained variant, so
+/// that the handler answers its successor instead of running it.
+fn delegate_for(kind: H) -> H {
+    let base = kind.name().trim_end_matches("_chained");
+    H::ALL
+        .iter()
+        .copied()
+        .find(|h| h.name() == base)
+        .unwrap_or(kind)
+}
+
+struct Translator<'ctx, 'a> {
+    context: &'ctx Context,
+    module: &'a Module<'ctx>,
+    b: Builder<'ctx>,
+    function: FunctionValue<'ctx>,
+    i64: IntType<'ctx>,
+    ptr: PointerType<'ctx>,
+    vm: PointerValue<'ctx>,
+    input: &'a UnitInput<'a>,
+    blocks: Vec<Option<BasicBlock<'ctx>>>,
+    dispatch: PhiValue<'ctx>,
+    dispatch_block: BasicBlock<'ctx>,
+    // The registers as loaded at the block's start, and the operand stack
+    // above `len` held in SSA values.
+    first: PointerValue<'ctx>,
+    len: IntValue<'ctx>,
+    base: IntValue<'ctx>,
+    len_changed: bool,
+    stack: Vec<IntValue<'ctx>>,
+    terminated: bool,
+}
+
+type Result<T> = std::result::Result<T, String>;
+
+fn llvm<T, E: std::fmt::Display>(r: std::result::Result<T, E>) -> Result<T> {
+    r.map_err(|e| format!("LLVM: {e}"))
+}
+
+/// Translates the unit into a function named `name` in `module`.
+pub(super) fn translate<'ctx>(
+    context: &'ctx Context,
+    module: &Module<'ctx>,
+    name: &str,
+    input: &UnitInput,
+) -> Result<FunctionValue<'ctx>> {
+    let ptr = context.ptr_type(AddressSpace::default());
+    let i64 = context.i64_type();
+    let fn_type = ptr.fn_type(&[ptr.into(), ptr.into()], false);
+    let function = module.add_function(name, fn_type, None);
+    let b = context.create_builder();
+    let entry = context.append_basic_block(function, "entry");
+    let dispatch_block = context.append_basic_block(function, "dispatch");
+    b.position_at_end(dispatch_block);
+    let dispatch = llvm(b.build_phi(ptr, "ip"))?;
+    let vm = function
+        .get_nth_param(0)
+        .expect("two parameters")
+        .into_pointer_value();
+    let entries = entries(input.code);
+    let blocks = entries
+        .iter()
+        .enumerate()
+        .map(|(i, &e)| e.then(|| context.append_basic_block(function, &format!("i{i}"))))
+        .collect();
+    let null_ptr = ptr.const_null();
+    let zero = i64.const_zero();
+    let mut t = Translator {
+        context,
+        module,
+        b,
+        function,
+        i64,
+        ptr,
+        vm,
+        input,
+        blocks,
+        dispatch,
+        dispatch_block,
+        first: null_ptr,
+        len: zero,
+        base: zero,
+        len_changed: false,
+        stack: Vec::new(),
+        terminated: true,
+    };
+    // entry: dispatch on the ip the trampoline passed.
+    t.b.position_at_end(entry);
+    let ip = function
+        .get_nth_param(1)
+        .expect("two parameters")
+        .into_pointer_value();
+    t.dispatch.add_incoming(&[(&ip, entry)]);
+    llvm(t.b.build_unconditional_branch(dispatch_block))?;
+    t.build_dispatch()?;
+    for i in 0..input.code.len() {
+        if let Some(block) = t.blocks[i] {
+            if !t.terminated {
+                t.flush()?;
+                llvm(t.b.build_unconditional_branch(block))?;
+            }
+            t.b.position_at_end(block);
+            t.start_block()?;
+        }
+        if t.terminated {
+            // Not reachable in straight line from an entry (the fused pair
+            // partner, or dead code): the interpreter's handler stays.
+            continue;
+        }
+        t.instruction(i)?;
+    }
+    if !t.terminated {
+        return Err("a unit falls off its end".into());
+    }
+    Ok(function)
+}
+
+impl<'ctx> Translator<'ctx, '_> {
+    /// `dispatch`: the block of the entry `ip` names, or return `ip` to the
+    /// trampoline when it is no entry of this unit.
+    fn build_dispatch(&mut self) -> Result<()> {
+        self.b.position_at_end(self.dispatch_block);
+        let ip = self.dispatch.as_basic_value().into_pointer_value();
+        let at = llvm(self.b.build_ptr_to_int(ip, self.i64, "at"))?;
+        let offset = llvm(self.b.build_int_sub(
+            at,
+            self.i64.const_int(self.input.copy as u64, false),
+            "offset",
+        ))?;
+        let shift = (abi::INSTR_SIZE as u64).trailing_zeros() as u64;
+        let index = llvm(self.b.build_right_shift(
+            offset,
+            self.i64.const_int(shift, false),
+            false,
+            "index",
+        ))?;
+        let leave = self.context.append_basic_block(self.function, "leave");
+        let cases: Vec<_> = self
+            .blocks
+            .iter()
+            .enumerate()
+            .filter_map(|(i, b)| b.map(|b| (self.i64.const_int(i as u64, false), b)))
+            .collect();
+        llvm(self.b.build_switch(index, leave, &cases))?;
+        self.b.position_at_end(leave);
+        llvm(self.b.build_return(Some(&ip)))?;
+        Ok(())
+    }
+
+    /// The address of the VM's field at `offset`.
+    fn field(&self, offset: usize) -> Result<PointerValue<'ctx>> {
+        let i8 = self.context.i8_type();
+        // SAFETY (of the IR): the offsets are the Vm's own (`vm::abi`).
+        llvm(unsafe {
+            self.b
+                .build_gep(i8, self.vm, &[self.i64.const_int(offset as u64, false)], "")
+        })
+    }
+
+    /// Loads the registers at the start of an entry's block.
+    fn start_block(&mut self) -> Result<()> {
+        let first = llvm(
+            self.b
+                .build_load(self.ptr, self.field(abi::STACK_FIRST)?, "first"),
+        )?;
+        self.first = first.into_pointer_value();
+        self.len = llvm(
+            self.b
+                .build_load(self.i64, self.field(abi::STACK_LEN)?, "len"),
+        )?
+        .into_int_value();
+        self.base =
+            llvm(self.b.build_load(self.i64, self.field(abi::BASE)?, "base"))?.into_int_value();
+        self.len_changed = false;
+        self.stack.clear();
+        self.terminated = false;
+        Ok(())
+    }
+
+    fn slot(&self, index: IntValue<'ctx>) -> Result<PointerValue<'ctx>> {
+        // SAFETY (of the IR): the index is inside the value stack's block.
+        llvm(unsafe { self.b.build_gep(self.i64, self.first, &[index], "") })
+    }
+
+    fn load_slot(&self, index: IntValue<'ctx>) -> Result<IntValue<'ctx>> {
+        Ok(llvm(self.b.build_load(self.i64, self.slot(index)?, ""))?.into_int_value())
+    }
+
+    fn constant(&self, value: u64) -> IntValue<'ctx> {
+        self.i64.const_int(value, false)
+    }
+
+    fn add(&self, a: IntValue<'ctx>, b: u64) -> Result<IntValue<'ctx>> {
+        llvm(self.b.build_int_add(a, self.constant(b), ""))
+    }
+
+    /// The stack index of frame slot `slot` (arguments, temporaries).
+    fn frame_slot(&self, slot: u32) -> Result<IntValue<'ctx>> {
+        self.add(self.base, 1 + slot as u64)
+    }
+
+    fn push(&mut self, value: IntValue<'ctx>) {
+        self.stack.push(value);
+    }
+
+    fn pop(&mut self) -> Result<IntValue<'ctx>> {
+        if let Some(v) = self.stack.pop() {
+            return Ok(v);
+        }
+        self.len = llvm(self.b.build_int_sub(self.len, self.constant(1), "len"))?;
+        self.len_changed = true;
+        self.load_slot(self.len)
+    }
+
+    fn top(&mut self) -> Result<IntValue<'ctx>> {
+        let v = self.pop()?;
+        self.push(v);
+        Ok(v)
+    }
+
+    /// Writes `values` above `len` and sets the stack's length.
+    fn write_stack(
+        &self,
+        len: IntValue<'ctx>,
+        values: &[IntValue<'ctx>],
+        changed: bool,
+    ) -> Result<()> {
+        for (j, v) in values.iter().enumerate() {
+            let at = self.add(len, j as u64)?;
+            llvm(self.b.build_store(self.slot(at)?, *v))?;
+        }
+        if changed || !values.is_empty() {
+            let new_len = self.add(len, values.len() as u64)?;
+            llvm(self.b.build_store(self.field(abi::STACK_LEN)?, new_len))?;
+        }
+        Ok(())
+    }
+
+    /// Writes the operand stack back to the value stack.
+    fn flush(&mut self) -> Result<()> {
+        self.write_stack(self.len, &self.stack, self.len_changed)?;
+        self.len = self.add(self.len, self.stack.len() as u64)?;
+        self.len_changed = false;
+        self.stack.clear();
+        Ok(())
+    }
+
+    fn block(&self, i: usize) -> Result<BasicBlock<'ctx>> {
+        self.blocks
+            .get(i)
+            .copied()
+            .flatten()
+            .ok_or_else(|| format!("instruction {i} is not an entry"))
+    }
+
+    fn goto(&mut self, i: usize) -> Result<()> {
+        self.flush()?;
+        llvm(self.b.build_unconditional_branch(self.block(i)?))?;
+        self.terminated = true;
+        Ok(())
+    }
+
+    /// The address of instruction `i` in the copy.
+    fn ip(&self, i: usize) -> Result<PointerValue<'ctx>> {
+        let at = self.constant((self.input.copy + i * abi::INSTR_SIZE) as u64);
+        llvm(self.b.build_int_to_ptr(at, self.ptr, "ip"))
+    }
+
+    /// Calls the interpreter's handler of instruction `i` (the operand
+    /// stack written back first) and dispatches on its answer.
+    fn call_handler(&mut self, i: usize) -> Result<()> {
+        let kind = delegate_for(plan_kind(&self.input.code[i]));
+        let handler = function(kind) as usize as u64;
+        let fn_type = self.ptr.fn_type(&[self.ptr.into(), self.ptr.into()], false);
+        let callee = llvm(
+            self.b
+                .build_int_to_ptr(self.constant(handler), self.ptr, "handler"),
+        )?;
+        let ip = self.ip(i)?;
+        let call = llvm(self.b.build_indirect_call(
+            fn_type,
+            callee,
+            &[self.vm.into(), ip.into()],
+            "next",
+        ))?;
+        let next = match call.try_as_basic_value() {
+            inkwell::values::ValueKind::Basic(v) => v.into_pointer_value(),
+            _ => return Err("a handler answers a pointer".into()),
+        };
+        let here = self.b.get_insert_block().expect("positioned");
+        self.dispatch.add_incoming(&[(&next, here)]);
+        llvm(self.b.build_unconditional_branch(self.dispatch_block))?;
+        self.terminated = true;
+        Ok(())
+    }
+
+    fn delegate(&mut self, i: usize) -> Result<()> {
+        self.flush()?;
+        self.call_handler(i)
+    }
+
+    /// A branch on `condition` to the entries `then` and `otherwise`.
+    fn branch(&mut self, condition: IntValue<'ctx>, then: usize, otherwise: usize) -> Result<()> {
+        self.flush()?;
+        llvm(self.b.build_conditional_branch(
+            condition,
+            self.block(then)?,
+            self.block(otherwise)?,
+        ))?;
+        self.terminated = true;
+        Ok(())
+    }
+
+    fn jump_target(&self, at: usize) -> usize {
+        (at as i64 + self.input.code[at].a as i32 as i64) as usize
+    }
+
+    fn is_small_integer(&self, v: IntValue<'ctx>) -> Result<IntValue<'ctx>> {
+        let tag = llvm(self.b.build_and(v, self.constant(0b111), ""))?;
+        llvm(
+            self.b
+                .build_int_compare(IntPredicate::EQ, tag, self.constant(0b001), ""),
+        )
+    }
+
+    fn both_small_integers(&self, a: IntValue<'ctx>, b: IntValue<'ctx>) -> Result<IntValue<'ctx>> {
+        let (x, y) = (self.is_small_integer(a)?, self.is_small_integer(b)?);
+        llvm(self.b.build_and(x, y, ""))
+    }
+
+    fn new_block(&self, name: &str) -> BasicBlock<'ctx> {
+        self.context.append_basic_block(self.function, name)
+    }
+
+    fn instruction(&mut self, i: usize) -> Result<()> {
+        let instr = &self.input.code[i];
+        let kind = plan_kind(instr);
+        use H::*;
+        match kind {
+            push_self | push_self_chained => {
+                let v = self.load_slot(self.base)?;
+                self.push(v);
+            }
+            push_constant | push_constant_chained => self.push(self.constant(instr.operand)),
+            push_temp | push_temp_chained => {
+                let v = self.load_slot(self.frame_slot(instr.a)?)?;
+                self.push(v);
+            }
+            store_temp | store_temp_chained => {
+                let v = self.top()?;
+                llvm(self.b.build_store(self.slot(self.frame_slot(instr.a)?)?, v))?;
+            }
+            pop | pop_chained => {
+                self.pop()?;
+            }
+            dup | dup_chained => {
+                let v = self.top()?;
+                self.push(v);
+            }
+            pop_into_temp | pop_into_temp_chained => {
+                let v = self.pop()?;
+                llvm(self.b.build_store(self.slot(self.frame_slot(instr.a)?)?, v))?;
+                // The pop after it is part of the pair.
+                self.goto(i + 2)?;
+            }
+            jump => self.goto(self.jump_target(i))?,
+            jump_if_nil | jump_if_not_nil => {
+                let v = self.pop()?;
+                let nil = self.constant(self.input.nil.bits());
+                let is_nil = llvm(self.b.build_int_compare(IntPredicate::EQ, v, nil, ""))?;
+                let (target, next) = (self.jump_target(i), i + 1);
+                if kind == jump_if_nil {
+                    self.branch(is_nil, target, next)?;
+                } else {
+                    self.branch(is_nil, next, target)?;
+                }
+            }
+            jump_if_true | jump_if_false => self.boolean_jump(i, kind == jump_if_true)?,
+            send_add | send_subtract | send_multiply => self.arithmetic(i, kind)?,
+            send_less
+            | send_greater
+            | send_less_or_equal
+            | send_greater_or_equal
+            | send_equal
+            | send_not_equal => self.comparison(i, kind)?,
+            send_bit_and | send_bit_or => self.bitwise(i, kind)?,
+            send_identical => {
+                let b = self.pop()?;
+                let a = self.pop()?;
+                let same = llvm(self.b.build_int_compare(IntPredicate::EQ, a, b, ""))?;
+                let v = self.boolean(same)?;
+                self.push(v);
+                self.goto(i + 1)?;
+            }
+            k if is_compare_and_jump(k) => self.compare_and_jump(i, k)?,
+            _ => self.delegate(i)?,
+        }
+        Ok(())
+    }
+
+    /// The Boolean object for an `i1`.
+    fn boolean(&self, condition: IntValue<'ctx>) -> Result<IntValue<'ctx>> {
+        let t = self.constant(self.input.true_object.bits());
+        let f = self.constant(self.input.false_object.bits());
+        Ok(llvm(self.b.build_select(condition, t, f, ""))?.into_int_value())
+    }
+
+    /// `jump_if_true`/`jump_if_false`: true and false branch natively; any
+    /// other value goes to the handler, which reports it.
+    fn boolean_jump(&mut self, i: usize, when: bool) -> Result<()> {
+        self.flush()?;
+        let top = self.add(self.len, u64::MAX)?; // len - 1
+        let v = self.load_slot(top)?;
+        let t = self.constant(self.input.true_object.bits());
+        let f = self.constant(self.input.false_object.bits());
+        let is_true = llvm(self.b.build_int_compare(IntPredicate::EQ, v, t, ""))?;
+        let is_false = llvm(self.b.build_int_compare(IntPredicate::EQ, v, f, ""))?;
+        let (on_true, on_false) = if when {
+            (self.jump_target(i), i + 1)
+        } else {
+            (i + 1, self.jump_target(i))
+        };
+        let true_block = self.new_block("true");
+        let not_true = self.new_block("not_true");
+        let false_block = self.new_block("false");
+        let neither = self.new_block("not_boolean");
+        llvm(
+            self.b
+                .build_conditional_branch(is_true, true_block, not_true),
+        )?;
+        self.b.position_at_end(not_true);
+        llvm(
+            self.b
+                .build_conditional_branch(is_false, false_block, neither),
+        )?;
+        for (block, target) in [(true_block, on_true), (false_block, on_false)] {
+            self.b.position_at_end(block);
+            llvm(self.b.build_store(self.field(abi::STACK_LEN)?, top))?;
+            llvm(self.b.build_unconditional_branch(self.block(target)?))?;
+        }
+        self.b.position_at_end(neither);
+        self.call_handler(i)
+    }
+
+    /// Pops the two operands of a special send; on the slow path they are
+    /// written back and the handler runs.
+    fn operands(&mut self) -> Result<(IntValue<'ctx>, IntValue<'ctx>)> {
+        let b = self.pop()?;
+        let a = self.pop()?;
+        Ok((a, b))
+    }
+
+    /// Branches to `slow` (the handler, with the operands back on the
+    /// stack) unless `fast`; continues in a new block on the fast path.
+    fn unless_fast(
+        &mut self,
+        i: usize,
+        fast: IntValue<'ctx>,
+        a: IntValue<'ctx>,
+        b: IntValue<'ctx>,
+    ) -> Result<()> {
+        let fast_block = self.new_block("fast");
+        let slow_block = self.new_block("slow");
+        llvm(
+            self.b
+                .build_conditional_branch(fast, fast_block, slow_block),
+        )?;
+        self.b.position_at_end(slow_block);
+        let mut values = self.stack.clone();
+        values.extend([a, b]);
+        self.write_stack(self.len, &values, true)?;
+        self.call_handler(i)?;
+        self.terminated = false;
+        self.b.position_at_end(fast_block);
+        Ok(())
+    }
+
+    /// `+ - *` of two SmallIntegers without overflow, on the tagged words:
+    /// `a + (b - 1)`, `a - (b - 1)`, `((a - 1) >> 3) * (b - 1) + 1`.
+    fn arithmetic(&mut self, i: usize, kind: H) -> Result<()> {
+        let (a, b) = self.operands()?;
+        let ints = self.both_small_integers(a, b)?;
+        let untagged_b = llvm(self.b.build_int_sub(b, self.constant(1), ""))?;
+        let (name, x) = match kind {
+            H::send_add => ("llvm.sadd.with.overflow", a),
+            H::send_subtract => ("llvm.ssub.with.overflow", a),
+            _ => {
+                let untagged_a = llvm(self.b.build_int_sub(a, self.constant(1), ""))?;
+                let shift = self.constant(3);
+                (
+                    "llvm.smul.with.overflow",
+                    llvm(self.b.build_right_shift(untagged_a, shift, true, ""))?,
+                )
+            }
+        };
+        let intrinsic = Intrinsic::find(name).ok_or("no overflow intrinsic")?;
+        let declaration = intrinsic
+            .get_declaration(self.module, &[self.i64.into()])
+            .ok_or("no overflow intrinsic declaration")?;
+        let result = llvm(
+            self.b
+                .build_call(declaration, &[x.into(), untagged_b.into()], ""),
+        )?;
+        let pair = match result.try_as_basic_value() {
+            inkwell::values::ValueKind::Basic(v) => v.into_struct_value(),
+            _ => return Err("an overflow intrinsic answers a pair".into()),
+        };
+        let value = llvm(self.b.build_extract_value(pair, 0, ""))?.into_int_value();
+        let overflow = llvm(self.b.build_extract_value(pair, 1, ""))?.into_int_value();
+        let no_overflow = llvm(self.b.build_not(overflow, ""))?;
+        let fast = llvm(self.b.build_and(ints, no_overflow, ""))?;
+        self.unless_fast(i, fast, a, b)?;
+        let value = if kind == H::send_multiply {
+            llvm(self.b.build_or(value, self.constant(1), ""))?
+        } else {
+            value
+        };
+        self.push(value);
+        self.goto(i + 1)
+    }
+
+    /// Comparisons of two SmallIntegers: the tagged words compare as the
+    /// values do.
+    fn comparison(&mut self, i: usize, kind: H) -> Result<()> {
+        let (a, b) = self.operands()?;
+        let ints = self.both_small_integers(a, b)?;
+        self.unless_fast(i, ints, a, b)?;
+        let condition = self.compare(kind, a, b)?;
+        let v = self.boolean(condition)?;
+        self.push(v);
+        self.goto(i + 1)
+    }
+
+    fn compare(&self, kind: H, a: IntValue<'ctx>, b: IntValue<'ctx>) -> Result<IntValue<'ctx>> {
+        use H::*;
+        let predicate = match kind {
+            send_less | less_jump_if_true | less_jump_if_false => IntPredicate::SLT,
+            send_greater | greater_jump_if_true | greater_jump_if_false => IntPredicate::SGT,
+            send_less_or_equal | less_or_equal_jump_if_true | less_or_equal_jump_if_false => {
+                IntPredicate::SLE
+            }
+            send_greater_or_equal
+            | greater_or_equal_jump_if_true
+            | greater_or_equal_jump_if_false => IntPredicate::SGE,
+            send_not_equal | not_equal_jump_if_true | not_equal_jump_if_false => IntPredicate::NE,
+            _ => IntPredicate::EQ,
+        };
+        llvm(self.b.build_int_compare(predicate, a, b, ""))
+    }
+
+    /// `bitAnd:`/`bitOr:` of two SmallIntegers keep the tag as they are.
+    fn bitwise(&mut self, i: usize, kind: H) -> Result<()> {
+        let (a, b) = self.operands()?;
+        let ints = self.both_small_integers(a, b)?;
+        self.unless_fast(i, ints, a, b)?;
+        let v = if kind == H::send_bit_and {
+            llvm(self.b.build_and(a, b, ""))?
+        } else {
+            llvm(self.b.build_or(a, b, ""))?
+        };
+        self.push(v);
+        self.goto(i + 1)
+    }
+
+    /// A comparison fused with the conditional jump after it.
+    fn compare_and_jump(&mut self, i: usize, kind: H) -> Result<()> {
+        use H::*;
+        let when = matches!(
+            kind,
+            less_jump_if_true
+                | greater_jump_if_true
+                | less_or_equal_jump_if_true
+                | greater_or_equal_jump_if_true
+                | equal_jump_if_true
+                | not_equal_jump_if_true
+                | identical_jump_if_true
+        );
+        let (target, after) = (self.jump_target(i + 1), i + 2);
+        let (a, b) = self.operands()?;
+        let identity = matches!(kind, identical_jump_if_true | identical_jump_if_false);
+        if !identity {
+            let ints = self.both_small_integers(a, b)?;
+            self.unless_fast(i, ints, a, b)?;
+        }
+        let condition = if identity {
+            llvm(self.b.build_int_compare(IntPredicate::EQ, a, b, ""))?
+        } else {
+            self.compare(kind, a, b)?
+        };
+        if when {
+            self.branch(condition, target, after)
+        } else {
+            self.branch(condition, after, target)
+        }
+    }
+}
