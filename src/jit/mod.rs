@@ -238,6 +238,7 @@ fn compile_units(vm: &mut Vm, jit: &mut Jit, method: MethodRef) -> Result<usize,
         let input = translate::UnitInput {
             code: &copy,
             copy: copy.as_ptr() as usize,
+            info: vm.universe.info(method) as *const _ as usize,
             nil: vm.universe.nil,
             true_object: vm.universe.true_object,
             false_object: vm.universe.false_object,

@@ -45,6 +45,8 @@ pub(super) struct UnitInput<'a> {
     pub code: &'a [Instr],
     /// The copy's address (instruction pointers are compared with it).
     pub copy: usize,
+    /// The method's info (its invocation counter), which never moves.
+    pub info: usize,
     pub nil: Oop,
     pub true_object: Oop,
     pub false_object: Oop,
@@ -99,7 +101,9 @@ fn is_native(kind: H) -> bool {
     use H::*;
     matches!(
         kind,
-        push_self
+        method_entry
+            | method_entry_chained
+            | push_self
             | push_self_chained
             | push_constant
             | push_constant_chained
@@ -544,8 +548,126 @@ impl<'ctx> Translator<'ctx, '_> {
                 self.goto(i + 1)?;
             }
             k if is_compare_and_jump(k) => self.compare_and_jump(i, k)?,
+            method_entry | method_entry_chained => self.method_entry(i)?,
+            return_top => {
+                let v = self.pop()?;
+                self.return_value(v)?;
+            }
+            return_self => {
+                let v = self.load_slot(self.base)?;
+                self.return_value(v)?;
+            }
+            return_temp => {
+                let v = self.load_slot(self.frame_slot(instr.a)?)?;
+                self.return_value(v)?;
+            }
+            return_constant => self.return_value(self.constant(instr.operand))?,
             _ => self.delegate(i)?,
         }
+        Ok(())
+    }
+
+    fn field_at(&self, address: PointerValue<'ctx>, offset: usize) -> Result<PointerValue<'ctx>> {
+        let i8 = self.context.i8_type();
+        // SAFETY (of the IR): `offset` is a field of the record at `address`.
+        llvm(unsafe {
+            self.b
+                .build_gep(i8, address, &[self.constant(offset as u64)], "")
+        })
+    }
+
+    /// The method entry: checks the selector and counts the invocation
+    /// (the handler reports a wrong selector).
+    fn method_entry(&mut self, i: usize) -> Result<()> {
+        let selector = llvm(
+            self.b
+                .build_load(self.i64, self.field(abi::SENT_SELECTOR)?, "sent"),
+        )?
+        .into_int_value();
+        let expected = self.constant(self.input.code[i].operand);
+        let right = llvm(
+            self.b
+                .build_int_compare(IntPredicate::EQ, selector, expected, ""),
+        )?;
+        let counted = self.new_block("counted");
+        let wrong = self.new_block("wrong_selector");
+        llvm(self.b.build_conditional_branch(right, counted, wrong))?;
+        self.b.position_at_end(wrong);
+        // (Written back on this path only: the other goes on with them.)
+        self.write_stack(self.len, &self.stack.clone(), self.len_changed)?;
+        self.call_handler(i)?;
+        self.terminated = false;
+        self.b.position_at_end(counted);
+        let info = llvm(self.b.build_int_to_ptr(
+            self.constant(self.input.info as u64),
+            self.ptr,
+            "info",
+        ))?;
+        let counter = self.field_at(info, abi::METHOD_INFO_INVOCATIONS)?;
+        let count = llvm(self.b.build_load(self.i64, counter, "count"))?.into_int_value();
+        llvm(self.b.build_store(counter, self.add(count, 1)?))?;
+        Ok(())
+    }
+
+    /// Returns `value` from the current frame, as `Vm::return_from_frame`
+    /// does: pops the frame, and continues at its return address (natively
+    /// when that is an entry of this unit), or answers null to Rust.
+    fn return_value(&mut self, value: IntValue<'ctx>) -> Result<()> {
+        // The frame's operands go with it.
+        self.stack.clear();
+        self.len_changed = false;
+        let frames = llvm(
+            self.b
+                .build_load(self.ptr, self.field(abi::FRAMES_FIRST)?, "frames"),
+        )?
+        .into_pointer_value();
+        let count = llvm(
+            self.b
+                .build_load(self.i64, self.field(abi::FRAMES_LEN)?, "frames_len"),
+        )?
+        .into_int_value();
+        let last = self.add(count, u64::MAX)?;
+        let offset = llvm(
+            self.b
+                .build_int_mul(last, self.constant(abi::FRAME_SIZE as u64), ""),
+        )?;
+        let i8 = self.context.i8_type();
+        // SAFETY (of the IR): the current frame, inside the frame block.
+        let frame = llvm(unsafe { self.b.build_gep(i8, frames, &[offset], "frame") })?;
+        let load = |offset: usize, name: &str| -> Result<IntValue<'ctx>> {
+            Ok(llvm(
+                self.b
+                    .build_load(self.i64, self.field_at(frame, offset)?, name),
+            )?
+            .into_int_value())
+        };
+        let frame_base = load(abi::FRAME_BASE, "frame_base")?;
+        let caller_base = load(abi::FRAME_CALLER_BASE, "caller_base")?;
+        let return_ip = llvm(self.b.build_load(
+            self.ptr,
+            self.field_at(frame, abi::FRAME_RETURN_IP)?,
+            "return_ip",
+        ))?
+        .into_pointer_value();
+        llvm(self.b.build_store(self.field(abi::FRAMES_LEN)?, last))?;
+        llvm(self.b.build_store(self.field(abi::BASE)?, caller_base))?;
+        let to_rust = self.new_block("to_rust");
+        let to_caller = self.new_block("to_caller");
+        let is_null = llvm(self.b.build_is_null(return_ip, ""))?;
+        llvm(self.b.build_conditional_branch(is_null, to_rust, to_caller))?;
+        self.b.position_at_end(to_rust);
+        llvm(self.b.build_store(self.field(abi::RESULT)?, value))?;
+        llvm(self.b.build_store(self.field(abi::STACK_LEN)?, frame_base))?;
+        llvm(self.b.build_return(Some(&self.ptr.const_null())))?;
+        self.b.position_at_end(to_caller);
+        llvm(self.b.build_store(self.slot(frame_base)?, value))?;
+        llvm(
+            self.b
+                .build_store(self.field(abi::STACK_LEN)?, self.add(frame_base, 1)?),
+        )?;
+        self.dispatch.add_incoming(&[(&return_ip, to_caller)]);
+        llvm(self.b.build_unconditional_branch(self.dispatch_block))?;
+        self.terminated = true;
         Ok(())
     }
 

@@ -16,7 +16,7 @@
 //!   frame is the last live one.
 //! - `BASE`: the current frame's base (the stack index of its receiver).
 //! - `SENT_SELECTOR`: the selector of the send being activated, which the
-//!   method entry checks.
+//!   method entry checks; `RESULT`: what a return to Rust answers.
 //! - A method's [`MethodInfo`] (flags, quick shape and operand, unit 0's
 //!   frame and entry, invocation count) is at a fixed address for the
 //!   life of the VM: `&vm.universe.infos[method]`; so is each send site's
@@ -43,6 +43,7 @@ pub const FRAMES_FIRST: usize = FRAMES + Block::<Frame>::FIRST_OFFSET;
 pub const FRAMES_LEN: usize = FRAMES + Block::<Frame>::LEN_OFFSET;
 pub const BASE: usize = PROCESS + offset_of!(Process, base);
 pub const SENT_SELECTOR: usize = PROCESS + offset_of!(Process, sent_selector);
+pub const RESULT: usize = PROCESS + offset_of!(Process, result);
 
 /// An activation record ([`Frame`]).
 pub const FRAME_SIZE: usize = size_of::<Frame>();
