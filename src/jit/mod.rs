@@ -161,6 +161,22 @@ impl Llvm {
     }
 }
 
+/// A send whose inline cache held `method` for the receiver's class (the
+/// machine code checked it): invokes it as the interpreter does. Answers
+/// where to go on: the callee's first instruction, or `return_ip` when it
+/// answered at once.
+pub(crate) extern "C-unwind" fn invoke_cached(
+    vm: &mut Vm,
+    method: u64,
+    args: u64,
+    return_ip: crate::vm::interpreter::Ip,
+    selector: u64,
+) -> crate::vm::interpreter::Ip {
+    // SAFETY: the operand of a send is its selector, an object.
+    vm.process.sent_selector = unsafe { crate::object::Oop::from_bits(selector) };
+    vm.invoke(method as MethodRef, args as usize, return_ip)
+}
+
 /// The interpreter's handler stays on special sends' copies without the
 /// chaining mark, so that a delegated special send answers its successor
 /// rather than running it.
@@ -239,6 +255,7 @@ fn compile_units(vm: &mut Vm, jit: &mut Jit, method: MethodRef) -> Result<usize,
             code: &copy,
             copy: copy.as_ptr() as usize,
             info: vm.universe.info(method) as *const _ as usize,
+            caches: vm.universe.caches.as_ptr() as usize,
             nil: vm.universe.nil,
             true_object: vm.universe.true_object,
             false_object: vm.universe.false_object,

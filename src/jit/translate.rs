@@ -34,6 +34,7 @@ use inkwell::values::{FunctionValue, IntValue, PhiValue, PointerValue};
 use inkwell::{AddressSpace, IntPredicate};
 use zag_compiler::lowering::Handler as H;
 
+use crate::object::classes;
 use crate::object::Oop;
 use crate::vm::abi;
 use crate::vm::interpreter::function;
@@ -47,6 +48,8 @@ pub(super) struct UnitInput<'a> {
     pub copy: usize,
     /// The method's info (its invocation counter), which never moves.
     pub info: usize,
+    /// The VM's inline caches: a block that never moves.
+    pub caches: usize,
     pub nil: Oop,
     pub true_object: Oop,
     pub false_object: Oop,
@@ -425,7 +428,7 @@ impl<'ctx> Translator<'ctx, '_> {
     /// stack written back first) and dispatches on its answer.
     fn call_handler(&mut self, i: usize) -> Result<()> {
         let kind = delegate_for(plan_kind(&self.input.code[i]));
-        let handler = function(kind) as usize as u64;
+        let handler = function(kind) as *const () as u64;
         let fn_type = self.ptr.fn_type(&[self.ptr.into(), self.ptr.into()], false);
         let callee = llvm(
             self.b
@@ -562,6 +565,14 @@ impl<'ctx> Translator<'ctx, '_> {
                 self.return_value(v)?;
             }
             return_constant => self.return_value(self.constant(instr.operand))?,
+            send => self.send(i)?,
+            push_inst_var | push_inst_var_chained => {
+                let receiver = self.load_slot(self.base)?;
+                let fast = self.has_slot(receiver, instr.a)?;
+                self.unless_fast(i, fast, &[])?;
+                let v = self.load_field(receiver, instr.a as u64)?;
+                self.push(v);
+            }
             _ => self.delegate(i)?,
         }
         Ok(())
@@ -671,6 +682,185 @@ impl<'ctx> Translator<'ctx, '_> {
         Ok(())
     }
 
+    /// Whether `object` is a pointer with more than `index` slots (a slot
+    /// count of 255 means more, counted in the word before the header).
+    fn has_slot(&self, object: IntValue<'ctx>, index: u32) -> Result<IntValue<'ctx>> {
+        let pointer = self.is_pointer(object)?;
+        let has = self.new_block("has_slot");
+        let no = self.new_block("no_slot");
+        let join = self.new_block("slot_known");
+        let from = self.b.get_insert_block().expect("positioned");
+        llvm(self.b.build_conditional_branch(pointer, has, no))?;
+        self.b.position_at_end(has);
+        let header = self.load_field(object, u64::MAX)?;
+        let count = llvm(
+            self.b
+                .build_right_shift(header, self.constant(56), false, ""),
+        )?;
+        let enough = llvm(self.b.build_int_compare(
+            IntPredicate::UGT,
+            count,
+            self.constant(index as u64),
+            "",
+        ))?;
+        llvm(self.b.build_unconditional_branch(join))?;
+        self.b.position_at_end(no);
+        llvm(self.b.build_unconditional_branch(join))?;
+        self.b.position_at_end(join);
+        let phi = llvm(self.b.build_phi(self.context.bool_type(), "has"))?;
+        phi.add_incoming(&[(&enough, has), (&self.context.bool_type().const_zero(), no)]);
+        let _ = from;
+        Ok(phi.as_basic_value().into_int_value())
+    }
+
+    fn is_pointer(&self, v: IntValue<'ctx>) -> Result<IntValue<'ctx>> {
+        let tag = llvm(self.b.build_and(v, self.constant(0b111), ""))?;
+        llvm(
+            self.b
+                .build_int_compare(IntPredicate::EQ, tag, self.constant(0), ""),
+        )
+    }
+
+    /// Word `index` after the header of `object` (`u64::MAX`: the header).
+    fn load_field(&self, object: IntValue<'ctx>, index: u64) -> Result<IntValue<'ctx>> {
+        let address = self.add(object, index.wrapping_add(1).wrapping_mul(8))?;
+        let p = llvm(self.b.build_int_to_ptr(address, self.ptr, ""))?;
+        Ok(llvm(self.b.build_load(self.i64, p, ""))?.into_int_value())
+    }
+
+    fn address(&self, at: IntValue<'ctx>) -> Result<PointerValue<'ctx>> {
+        llvm(self.b.build_int_to_ptr(at, self.ptr, ""))
+    }
+
+    fn load_as(
+        &self,
+        width: IntType<'ctx>,
+        at: IntValue<'ctx>,
+        offset: usize,
+    ) -> Result<IntValue<'ctx>> {
+        let p = self.address(self.add(at, offset as u64)?)?;
+        let v = llvm(self.b.build_load(width, p, ""))?.into_int_value();
+        if width == self.i64 {
+            return Ok(v);
+        }
+        llvm(self.b.build_int_z_extend(v, self.i64, ""))
+    }
+
+    /// The class index of `v`: from its tag, or from its header.
+    fn class_of(&self, v: IntValue<'ctx>) -> Result<IntValue<'ctx>> {
+        let pointer = self.is_pointer(v)?;
+        let object = self.new_block("object");
+        let immediate = self.new_block("immediate");
+        let join = self.new_block("class_known");
+        llvm(self.b.build_conditional_branch(pointer, object, immediate))?;
+        self.b.position_at_end(object);
+        let header = self.load_field(v, u64::MAX)?;
+        let index = llvm(self.b.build_and(header, self.constant((1 << 22) - 1), ""))?;
+        llvm(self.b.build_unconditional_branch(join))?;
+        self.b.position_at_end(immediate);
+        let tag = llvm(self.b.build_and(v, self.constant(0b111), ""))?;
+        let is_int =
+            llvm(
+                self.b
+                    .build_int_compare(IntPredicate::EQ, tag, self.constant(0b001), ""),
+            )?;
+        let is_char =
+            llvm(
+                self.b
+                    .build_int_compare(IntPredicate::EQ, tag, self.constant(0b010), ""),
+            )?;
+        let c = |k: u32| self.constant(k as u64);
+        let other =
+            llvm(
+                self.b
+                    .build_select(is_char, c(classes::CHARACTER), c(classes::SMALL_FLOAT), ""),
+            )?
+            .into_int_value();
+        let tagged = llvm(
+            self.b
+                .build_select(is_int, c(classes::SMALL_INTEGER), other, ""),
+        )?
+        .into_int_value();
+        llvm(self.b.build_unconditional_branch(join))?;
+        self.b.position_at_end(join);
+        let phi = llvm(self.b.build_phi(self.i64, "class"))?;
+        phi.add_incoming(&[(&index, object), (&tagged, immediate)]);
+        Ok(phi.as_basic_value().into_int_value())
+    }
+
+    /// A send: the inline cache checked natively; on a hit the method is
+    /// invoked through `jit::invoke_cached` (no lookup), which answers the
+    /// callee's first instruction (run natively when it is this unit, as in
+    /// a recursion, else from the trampoline) or, for a quick method or a
+    /// primitive that answered, the return address, where this function
+    /// goes on. A miss is the handler's (lookup, DNU).
+    fn send(&mut self, i: usize) -> Result<()> {
+        let instr = self.input.code[i];
+        let args = instr.a as u64;
+        self.flush()?;
+        let receiver_at = llvm(self.b.build_int_sub(
+            self.len,
+            self.constant(args + 1),
+            "receiver_at",
+        ))?;
+        let receiver = self.load_slot(receiver_at)?;
+        let class = self.class_of(receiver)?;
+        let entry =
+            self.constant((self.input.caches + instr.site as usize * abi::CACHE_ENTRY_SIZE) as u64);
+        let i32 = self.context.i32_type();
+        let cached = self.load_as(i32, entry, abi::CACHE_ENTRY_CLASS)?;
+        let hit = llvm(
+            self.b
+                .build_int_compare(IntPredicate::EQ, cached, class, "hit"),
+        )?;
+        let slow = self.new_block("send_slow");
+        let on_hit = self.new_block("cache_hit");
+        llvm(self.b.build_conditional_branch(hit, on_hit, slow))?;
+        // The handler does everything the native path does not.
+        self.b.position_at_end(slow);
+        self.call_handler(i)?;
+        // A hit: the method is invoked as the interpreter invokes it (a
+        // quick method answers, a primitive runs, a plain method gets its
+        // frame), without looking it up again.
+        self.b.position_at_end(on_hit);
+        let method = self.load_as(i32, entry, abi::CACHE_ENTRY_METHOD)?;
+        let invoke = self.constant(super::invoke_cached as *const () as u64);
+        let invoke = llvm(self.b.build_int_to_ptr(invoke, self.ptr, "invoke"))?;
+        let fn_type = self.ptr.fn_type(
+            &[
+                self.ptr.into(),
+                self.i64.into(),
+                self.i64.into(),
+                self.ptr.into(),
+                self.i64.into(),
+            ],
+            false,
+        );
+        let return_ip = self.ip(i + 1)?;
+        let selector = self.constant(instr.operand);
+        let call = llvm(self.b.build_indirect_call(
+            fn_type,
+            invoke,
+            &[
+                self.vm.into(),
+                method.into(),
+                self.constant(args).into(),
+                return_ip.into(),
+                selector.into(),
+            ],
+            "next",
+        ))?;
+        let next = match call.try_as_basic_value() {
+            inkwell::values::ValueKind::Basic(v) => v.into_pointer_value(),
+            _ => return Err("invoke answers a pointer".into()),
+        };
+        let here = self.b.get_insert_block().expect("positioned");
+        self.dispatch.add_incoming(&[(&next, here)]);
+        llvm(self.b.build_unconditional_branch(self.dispatch_block))?;
+        self.terminated = true;
+        Ok(())
+    }
+
     /// The Boolean object for an `i1`.
     fn boolean(&self, condition: IntValue<'ctx>) -> Result<IntValue<'ctx>> {
         let t = self.constant(self.input.true_object.bits());
@@ -729,8 +919,7 @@ impl<'ctx> Translator<'ctx, '_> {
         &mut self,
         i: usize,
         fast: IntValue<'ctx>,
-        a: IntValue<'ctx>,
-        b: IntValue<'ctx>,
+        operands: &[IntValue<'ctx>],
     ) -> Result<()> {
         let fast_block = self.new_block("fast");
         let slow_block = self.new_block("slow");
@@ -740,7 +929,7 @@ impl<'ctx> Translator<'ctx, '_> {
         )?;
         self.b.position_at_end(slow_block);
         let mut values = self.stack.clone();
-        values.extend([a, b]);
+        values.extend_from_slice(operands);
         self.write_stack(self.len, &values, true)?;
         self.call_handler(i)?;
         self.terminated = false;
@@ -782,7 +971,7 @@ impl<'ctx> Translator<'ctx, '_> {
         let overflow = llvm(self.b.build_extract_value(pair, 1, ""))?.into_int_value();
         let no_overflow = llvm(self.b.build_not(overflow, ""))?;
         let fast = llvm(self.b.build_and(ints, no_overflow, ""))?;
-        self.unless_fast(i, fast, a, b)?;
+        self.unless_fast(i, fast, &[a, b])?;
         let value = if kind == H::send_multiply {
             llvm(self.b.build_or(value, self.constant(1), ""))?
         } else {
@@ -797,7 +986,7 @@ impl<'ctx> Translator<'ctx, '_> {
     fn comparison(&mut self, i: usize, kind: H) -> Result<()> {
         let (a, b) = self.operands()?;
         let ints = self.both_small_integers(a, b)?;
-        self.unless_fast(i, ints, a, b)?;
+        self.unless_fast(i, ints, &[a, b])?;
         let condition = self.compare(kind, a, b)?;
         let v = self.boolean(condition)?;
         self.push(v);
@@ -825,7 +1014,7 @@ impl<'ctx> Translator<'ctx, '_> {
     fn bitwise(&mut self, i: usize, kind: H) -> Result<()> {
         let (a, b) = self.operands()?;
         let ints = self.both_small_integers(a, b)?;
-        self.unless_fast(i, ints, a, b)?;
+        self.unless_fast(i, ints, &[a, b])?;
         let v = if kind == H::send_bit_and {
             llvm(self.b.build_and(a, b, ""))?
         } else {
@@ -853,7 +1042,7 @@ impl<'ctx> Translator<'ctx, '_> {
         let identity = matches!(kind, identical_jump_if_true | identical_jump_if_false);
         if !identity {
             let ints = self.both_small_integers(a, b)?;
-            self.unless_fast(i, ints, a, b)?;
+            self.unless_fast(i, ints, &[a, b])?;
         }
         let condition = if identity {
             llvm(self.b.build_int_compare(IntPredicate::EQ, a, b, ""))?

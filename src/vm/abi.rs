@@ -28,7 +28,7 @@ use super::block::Block;
 use super::method::{CacheEntry, Instr, MethodInfo};
 use super::process::{Frame, Process};
 use super::stack::Stack;
-use super::Vm;
+use super::{Universe, Vm};
 use crate::object::Oop;
 
 pub use super::interpreter::{Handler, Ip};
@@ -44,6 +44,12 @@ pub const FRAMES_LEN: usize = FRAMES + Block::<Frame>::LEN_OFFSET;
 pub const BASE: usize = PROCESS + offset_of!(Process, base);
 pub const SENT_SELECTOR: usize = PROCESS + offset_of!(Process, sent_selector);
 pub const RESULT: usize = PROCESS + offset_of!(Process, result);
+/// Set when a push found the value stack's block full (a `bool`).
+pub const STACK_OVERFLOWED: usize =
+    PROCESS + offset_of!(Process, stack) + offset_of!(Stack, overflowed);
+/// The last activation id handed out (the universe's, unique across
+/// Processes).
+pub const LAST_ACTIVATION: usize = offset_of!(Vm, universe) + offset_of!(Universe, last_activation);
 
 /// An activation record ([`Frame`]).
 pub const FRAME_SIZE: usize = size_of::<Frame>();

@@ -17,6 +17,9 @@ use super::unwind::Continuations;
 use crate::memory::{self, class_index_of};
 use crate::object::Oop;
 
+/// `#[repr(C)]`: generated code finds `last_activation` at a fixed offset
+/// (`vm::abi`).
+#[repr(C)]
 pub struct Universe {
     pub classes: ClassTable,
     /// Every method ever installed; a [`method::MethodRef`] indexes it.
