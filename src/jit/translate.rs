@@ -191,6 +191,10 @@ struct Translator<'ctx, 'a> {
 
 type Result<T> = std::result::Result<T, String>;
 
+/// How deep machine code nests calls into callees' code before it hands
+/// them to the trampoline instead (each level is a few Rust frames).
+const MAX_NATIVE_DEPTH: u64 = 200;
+
 fn llvm<T, E: std::fmt::Display>(r: std::result::Result<T, E>) -> Result<T> {
     r.map_err(|e| format!("LLVM: {e}"))
 }
@@ -427,6 +431,17 @@ impl<'ctx> Translator<'ctx, '_> {
     /// Calls the interpreter's handler of instruction `i` (the operand
     /// stack written back first) and dispatches on its answer.
     fn call_handler(&mut self, i: usize) -> Result<()> {
+        let next = self.handler_call(i)?;
+        let here = self.b.get_insert_block().expect("positioned");
+        self.dispatch.add_incoming(&[(&next, here)]);
+        llvm(self.b.build_unconditional_branch(self.dispatch_block))?;
+        self.terminated = true;
+        Ok(())
+    }
+
+    /// Calls the interpreter's handler of instruction `i`; answers what it
+    /// answers.
+    fn handler_call(&mut self, i: usize) -> Result<PointerValue<'ctx>> {
         let kind = delegate_for(plan_kind(&self.input.code[i]));
         let handler = function(kind) as *const () as u64;
         let fn_type = self.ptr.fn_type(&[self.ptr.into(), self.ptr.into()], false);
@@ -441,15 +456,10 @@ impl<'ctx> Translator<'ctx, '_> {
             &[self.vm.into(), ip.into()],
             "next",
         ))?;
-        let next = match call.try_as_basic_value() {
-            inkwell::values::ValueKind::Basic(v) => v.into_pointer_value(),
-            _ => return Err("a handler answers a pointer".into()),
-        };
-        let here = self.b.get_insert_block().expect("positioned");
-        self.dispatch.add_incoming(&[(&next, here)]);
-        llvm(self.b.build_unconditional_branch(self.dispatch_block))?;
-        self.terminated = true;
-        Ok(())
+        match call.try_as_basic_value() {
+            inkwell::values::ValueKind::Basic(v) => Ok(v.into_pointer_value()),
+            _ => Err("a handler answers a pointer".into()),
+        }
     }
 
     fn delegate(&mut self, i: usize) -> Result<()> {
@@ -818,7 +828,8 @@ impl<'ctx> Translator<'ctx, '_> {
         llvm(self.b.build_conditional_branch(hit, on_hit, slow))?;
         // The handler does everything the native path does not.
         self.b.position_at_end(slow);
-        self.call_handler(i)?;
+        let next = self.handler_call(i)?;
+        self.enter(next)?;
         // A hit: the method is invoked as the interpreter invokes it (a
         // quick method answers, a primitive runs, a plain method gets its
         // frame), without looking it up again.
@@ -854,8 +865,75 @@ impl<'ctx> Translator<'ctx, '_> {
             inkwell::values::ValueKind::Basic(v) => v.into_pointer_value(),
             _ => return Err("invoke answers a pointer".into()),
         };
-        let here = self.b.get_insert_block().expect("positioned");
-        self.dispatch.add_incoming(&[(&next, here)]);
+        self.enter(next)
+    }
+
+    /// Goes on at `next`, which a send answered: natively when it is in
+    /// this unit (the return address, or this unit's start in a
+    /// recursion); else, while calls are nested less than
+    /// [`MAX_NATIVE_DEPTH`] deep, by calling its handler (the callee's
+    /// machine code, when it is compiled) and going on where that answers,
+    /// usually the return address; else from the trampoline.
+    fn enter(&mut self, next: PointerValue<'ctx>) -> Result<()> {
+        let from = self.b.get_insert_block().expect("positioned");
+        let at = llvm(self.b.build_ptr_to_int(next, self.i64, ""))?;
+        let offset = llvm(
+            self.b
+                .build_int_sub(at, self.constant(self.input.copy as u64), ""),
+        )?;
+        let size = (self.input.code.len() * abi::INSTR_SIZE) as u64;
+        let here =
+            llvm(
+                self.b
+                    .build_int_compare(IntPredicate::ULT, offset, self.constant(size), ""),
+            )?;
+        let elsewhere = self.new_block("elsewhere");
+        let nest = self.new_block("nest");
+        llvm(
+            self.b
+                .build_conditional_branch(here, self.dispatch_block, elsewhere),
+        )?;
+        self.dispatch.add_incoming(&[(&next, from)]);
+        self.b.position_at_end(elsewhere);
+        let depth = llvm(
+            self.b
+                .build_load(self.i64, self.field(abi::NATIVE_DEPTH)?, "depth"),
+        )?
+        .into_int_value();
+        let shallow = llvm(self.b.build_int_compare(
+            IntPredicate::ULT,
+            depth,
+            self.constant(MAX_NATIVE_DEPTH),
+            "",
+        ))?;
+        // (Null, the end of the computation or an error, goes back up.)
+        let somewhere = llvm(self.b.build_is_not_null(next, ""))?;
+        let nests = llvm(self.b.build_and(shallow, somewhere, ""))?;
+        llvm(
+            self.b
+                .build_conditional_branch(nests, nest, self.dispatch_block),
+        )?;
+        self.dispatch.add_incoming(&[(&next, elsewhere)]);
+        self.b.position_at_end(nest);
+        llvm(
+            self.b
+                .build_store(self.field(abi::NATIVE_DEPTH)?, self.add(depth, 1)?),
+        )?;
+        let handler = llvm(self.b.build_load(self.ptr, next, "callee"))?.into_pointer_value();
+        let fn_type = self.ptr.fn_type(&[self.ptr.into(), self.ptr.into()], false);
+        let call = llvm(self.b.build_indirect_call(
+            fn_type,
+            handler,
+            &[self.vm.into(), next.into()],
+            "back",
+        ))?;
+        let back = match call.try_as_basic_value() {
+            inkwell::values::ValueKind::Basic(v) => v.into_pointer_value(),
+            _ => return Err("a handler answers a pointer".into()),
+        };
+        llvm(self.b.build_store(self.field(abi::NATIVE_DEPTH)?, depth))?;
+        let after = self.b.get_insert_block().expect("positioned");
+        self.dispatch.add_incoming(&[(&back, after)]);
         llvm(self.b.build_unconditional_branch(self.dispatch_block))?;
         self.terminated = true;
         Ok(())

@@ -44,6 +44,8 @@ pub const FRAMES_LEN: usize = FRAMES + Block::<Frame>::LEN_OFFSET;
 pub const BASE: usize = PROCESS + offset_of!(Process, base);
 pub const SENT_SELECTOR: usize = PROCESS + offset_of!(Process, sent_selector);
 pub const RESULT: usize = PROCESS + offset_of!(Process, result);
+/// Calls nested by machine code (a `u64`).
+pub const NATIVE_DEPTH: usize = PROCESS + offset_of!(Process, native_depth);
 /// Set when a push found the value stack's block full (a `bool`).
 pub const STACK_OVERFLOWED: usize =
     PROCESS + offset_of!(Process, stack) + offset_of!(Stack, overflowed);

@@ -59,6 +59,10 @@ pub struct Process {
     pub(crate) sent_selector: Oop,
     /// What the computation answers when control returns to Rust.
     pub(crate) result: Oop,
+    /// How many calls machine code has nested into the code of the
+    /// methods it sends to (bounded: past the bound, sends go back to the
+    /// trampoline, so the Rust stack stays small).
+    pub(crate) native_depth: u64,
     // The rest of the state.
     pub(crate) error: Option<VmError>,
     /// A stack overflow is being signalled and handled: activations may
@@ -78,6 +82,7 @@ impl Process {
             base: 0,
             sent_selector: nil,
             result: nil,
+            native_depth: 0,
             error: None,
             handling_overflow: false,
             unwinds: Vec::new(),
