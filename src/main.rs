@@ -36,6 +36,11 @@ struct Cli {
     /// and their reasons, compile times) to standard error.
     #[arg(long, global = true)]
     jit_stats: bool,
+    /// Print the LLVM IR of METHOD (`Class>>selector`, `Class class>>selector`)
+    /// to standard error when the JIT compiles it, before and after
+    /// optimization.
+    #[arg(long, global = true, value_name = "METHOD")]
+    dump_ir: Option<String>,
     /// File in the Tonel packages under PATH before the command (a folder
     /// of packages loads them all, superclasses first). Repeatable.
     #[arg(long, global = true, value_name = "PATH")]
@@ -94,6 +99,7 @@ fn main() -> ExitCode {
         full_gc: cli.full_gc,
         jit_threshold: cli::jit_threshold(cli.jit_threshold, cli.no_jit),
         jit_stats: cli.jit_stats,
+        dump_ir: cli.dump_ir,
     };
     match cli.command {
         None => cli::repl::run(&options),

@@ -57,6 +57,7 @@ pub struct VmOptions {
     /// None: no JIT.
     pub jit_threshold: Option<u64>,
     pub jit_stats: bool,
+    pub dump_ir: Option<String>,
 }
 
 impl VmOptions {
@@ -72,6 +73,14 @@ impl VmOptions {
         };
         vm.universe.arguments = arguments;
         vm.universe.set_jit_threshold(self.jit_threshold);
+        #[cfg(feature = "jit")]
+        {
+            vm.universe.jit.dump_ir = self.dump_ir.clone();
+        }
+        #[cfg(not(feature = "jit"))]
+        if self.dump_ir.is_some() || self.jit_threshold.is_some() {
+            eprintln!("zag: this zag was built without the JIT; everything is interpreted");
+        }
         vm.set_gc_stress(self.gc_stress);
         if self.full_gc {
             vm.heap.set_full_collection_threshold(Some(0));

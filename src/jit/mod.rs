@@ -77,6 +77,10 @@ impl Stats {
 pub struct Jit {
     llvm: Option<Llvm>,
     pub stats: Stats,
+    /// `Class>>selector` (or `Class class>>selector`) of a method whose
+    /// LLVM IR is printed to standard error, before and after optimization,
+    /// when it is compiled (`--dump-ir`).
+    pub dump_ir: Option<String>,
 }
 
 /// LLVM's state: the context, the target, and the execution engine that
@@ -120,24 +124,37 @@ impl Llvm {
     }
 
     /// Optimizes and compiles `module`; answers the address of each of
-    /// `functions`.
+    /// `functions`. `dump` names the method when its IR is to be printed.
     fn compile(
         &mut self,
         module: Module<'static>,
         functions: &[String],
+        dump: Option<&str>,
     ) -> Result<Vec<usize>, String> {
         if cfg!(debug_assertions) {
             module
                 .verify()
                 .map_err(|e| format!("LLVM's verifier: {e}"))?;
         }
+        if let Some(method) = dump {
+            eprintln!(
+                "; {method}: LLVM IR before optimization\n{}",
+                module.print_to_string()
+            );
+        }
         module
             .run_passes(
-                "early-cse,instcombine,simplifycfg",
+                "early-cse,instcombine<no-verify-fixpoint>,simplifycfg",
                 &self.machine,
                 PassBuilderOptions::create(),
             )
             .map_err(|e| e.to_string())?;
+        if let Some(method) = dump {
+            eprintln!(
+                "; {method}: LLVM IR after optimization\n{}",
+                module.print_to_string()
+            );
+        }
         match &self.engine {
             Some(engine) => engine
                 .add_module(&module)
@@ -216,8 +233,7 @@ fn unchained_copy(code: &[Instr]) -> Box<[Instr]> {
 pub fn compile_method(vm: &mut Vm, method: MethodRef) -> Result<(), String> {
     let started = Instant::now();
     let mut jit = std::mem::take(&mut vm.universe.jit);
-    let result = compile_units(vm, &mut jit, method);
-    let name = || {
+    let name = {
         let m = &vm.universe.methods[method as usize];
         format!(
             "{}>>{}",
@@ -225,19 +241,26 @@ pub fn compile_method(vm: &mut Vm, method: MethodRef) -> Result<(), String> {
             vm.symbol_text(m.selector)
         )
     };
+    let dump = (jit.dump_ir.as_deref() == Some(name.as_str())).then_some(name.as_str());
+    let result = compile_units(vm, &mut jit, method, dump);
     match &result {
         Ok(units) => {
             jit.stats.methods += 1;
             jit.stats.units += units;
             jit.stats.compile_times.push(started.elapsed());
         }
-        Err(why) => jit.stats.refused.push((name(), why.clone())),
+        Err(why) => jit.stats.refused.push((name, why.clone())),
     }
     vm.universe.jit = jit;
     result.map(|_| ())
 }
 
-fn compile_units(vm: &mut Vm, jit: &mut Jit, method: MethodRef) -> Result<usize, String> {
+fn compile_units(
+    vm: &mut Vm,
+    jit: &mut Jit,
+    method: MethodRef,
+    dump: Option<&str>,
+) -> Result<usize, String> {
     if jit.llvm.is_none() {
         jit.llvm = Some(Llvm::new()?);
     }
@@ -264,7 +287,7 @@ fn compile_units(vm: &mut Vm, jit: &mut Jit, method: MethodRef) -> Result<usize,
         copies.push(copy);
         names.push(name);
     }
-    let addresses = llvm.compile(module, &names)?;
+    let addresses = llvm.compile(module, &names, dump)?;
     for (unit, (mut copy, address)) in copies.into_iter().zip(addresses).enumerate() {
         // SAFETY: the function was made with the handler's signature and
         // calling convention (C), and lives as long as the engine, which
