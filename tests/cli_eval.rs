@@ -241,3 +241,33 @@ fn a_stack_overflow_is_a_smalltalk_error() {
         "#('stack overflow' #(#ensured) #again)\n"
     );
 }
+
+#[cfg(feature = "jit")]
+#[test]
+fn the_jit_compiles_on_request_and_shows_what_it_did() {
+    let out = zag(&[
+        "--jit-threshold",
+        "0",
+        "--jit-stats",
+        "--dump-ir",
+        "Integer>>factorial",
+        "eval",
+        "20 factorial",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(stdout.trim(), "2432902008176640000");
+    for expected in [
+        "; Integer>>factorial: LLVM IR before optimization",
+        "; Integer>>factorial: LLVM IR after optimization",
+        "define ptr @",
+        " refused",
+        "jit: compile time",
+    ] {
+        assert!(stderr.contains(expected), "no {expected:?} in:\n{stderr}");
+    }
+    // Without the options, nothing is compiled and nothing is said.
+    let quiet = zag(&["eval", "20 factorial"]);
+    assert!(quiet.stderr.is_empty());
+}

@@ -139,7 +139,7 @@ impl Llvm {
         if let Some(method) = dump {
             eprintln!(
                 "; {method}: LLVM IR before optimization\n{}",
-                module.print_to_string()
+                module.print_to_string().to_string_lossy()
             );
         }
         module
@@ -152,7 +152,7 @@ impl Llvm {
         if let Some(method) = dump {
             eprintln!(
                 "; {method}: LLVM IR after optimization\n{}",
-                module.print_to_string()
+                module.print_to_string().to_string_lossy()
             );
         }
         match &self.engine {
