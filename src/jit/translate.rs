@@ -1049,14 +1049,86 @@ impl<'ctx> Translator<'ctx, '_> {
         let overflow = llvm(self.b.build_extract_value(pair, 1, ""))?.into_int_value();
         let no_overflow = llvm(self.b.build_not(overflow, ""))?;
         let fast = llvm(self.b.build_and(ints, no_overflow, ""))?;
-        self.unless_fast(i, fast, &[a, b])?;
-        let value = if kind == H::send_multiply {
-            llvm(self.b.build_or(value, self.constant(1), ""))?
-        } else {
-            value
-        };
+        let value = self.int_or_float(i, kind, fast, a, b, |t| {
+            if kind == H::send_multiply {
+                llvm(t.b.build_or(value, t.constant(1), ""))
+            } else {
+                Ok(value)
+            }
+        })?;
         self.push(value);
         self.goto(i + 1)
+    }
+
+    /// The answer of a special send: `integers` when `fast` (two
+    /// SmallIntegers, no overflow), else what the interpreter's inline
+    /// path answers (floats: `jit::special_inline`), else the handler's
+    /// (operands written back).
+    fn int_or_float(
+        &mut self,
+        i: usize,
+        kind: H,
+        fast: IntValue<'ctx>,
+        a: IntValue<'ctx>,
+        b: IntValue<'ctx>,
+        integers: impl FnOnce(&Self) -> Result<IntValue<'ctx>>,
+    ) -> Result<IntValue<'ctx>> {
+        let Some(answer) = crate::vm::interpreter::special_answer(kind.name()) else {
+            self.unless_fast(i, fast, &[a, b])?;
+            return integers(self);
+        };
+        let int_block = self.new_block("int");
+        let other = self.new_block("not_int");
+        let slow = self.new_block("slow");
+        let join = self.new_block("answered");
+        llvm(self.b.build_conditional_branch(fast, int_block, other))?;
+        self.b.position_at_end(other);
+        let helper = self.constant(super::special_inline as *const () as u64);
+        let helper = llvm(self.b.build_int_to_ptr(helper, self.ptr, "special_inline"))?;
+        let fn_type = self.i64.fn_type(
+            &[
+                self.ptr.into(),
+                self.i64.into(),
+                self.i64.into(),
+                self.i64.into(),
+            ],
+            false,
+        );
+        let call = llvm(self.b.build_indirect_call(
+            fn_type,
+            helper,
+            &[
+                self.vm.into(),
+                self.constant(answer as usize as u64).into(),
+                a.into(),
+                b.into(),
+            ],
+            "inline",
+        ))?;
+        let inline = match call.try_as_basic_value() {
+            inkwell::values::ValueKind::Basic(v) => v.into_int_value(),
+            _ => return Err("special_inline answers a word".into()),
+        };
+        let answered =
+            llvm(
+                self.b
+                    .build_int_compare(IntPredicate::NE, inline, self.constant(0), ""),
+            )?;
+        llvm(self.b.build_conditional_branch(answered, join, slow))?;
+        self.b.position_at_end(slow);
+        let mut values = self.stack.clone();
+        values.extend([a, b]);
+        self.write_stack(self.len, &values, true)?;
+        self.call_handler(i)?;
+        self.terminated = false;
+        self.b.position_at_end(int_block);
+        let value = integers(self)?;
+        let int_end = self.b.get_insert_block().expect("positioned");
+        llvm(self.b.build_unconditional_branch(join))?;
+        self.b.position_at_end(join);
+        let phi = llvm(self.b.build_phi(self.i64, "answer"))?;
+        phi.add_incoming(&[(&value, int_end), (&inline, other)]);
+        Ok(phi.as_basic_value().into_int_value())
     }
 
     /// Comparisons of two SmallIntegers: the tagged words compare as the
@@ -1064,9 +1136,10 @@ impl<'ctx> Translator<'ctx, '_> {
     fn comparison(&mut self, i: usize, kind: H) -> Result<()> {
         let (a, b) = self.operands()?;
         let ints = self.both_small_integers(a, b)?;
-        self.unless_fast(i, ints, &[a, b])?;
-        let condition = self.compare(kind, a, b)?;
-        let v = self.boolean(condition)?;
+        let v = self.int_or_float(i, kind, ints, a, b, |t| {
+            let condition = t.compare(kind, a, b)?;
+            t.boolean(condition)
+        })?;
         self.push(v);
         self.goto(i + 1)
     }

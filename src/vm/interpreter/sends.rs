@@ -266,24 +266,39 @@ pub(super) fn special_send(
 ) -> Ip {
     let n = vm.process.stack.len();
     let (a, b) = (vm.process.stack[n - 2], vm.process.stack[n - 1]);
-    let result = match (a.as_small_integer(), b.as_small_integer()) {
-        (Some(x), Some(y)) => integers(vm, x, y),
-        // Floats, or a float and a SmallInteger (which converts exactly
-        // when it fits 53 bits, as Pharo's asFloat does).
-        _ => match (floats, as_float(a), as_float(b)) {
-            (Some(op), Some(x), Some(y)) if a.is_small_float() || b.is_small_float() => {
-                op(vm, x, y)
-            }
-            _ => None,
-        },
-    };
-    match result {
+    match inline_answer(vm, a, b, integers, floats) {
         Some(r) => {
             vm.process.stack.truncate(n - 1);
             vm.process.stack[n - 2] = r;
             continue_after(vm, ip)
         }
         None => send(vm, ip),
+    }
+}
+
+/// A special send's inline answer for its receiver and argument.
+pub(crate) type SpecialAnswer = fn(&Vm, Oop, Oop) -> Option<Oop>;
+
+/// What a special send of `a` and `b` answers inline: for two
+/// SmallIntegers, or floats (or a float and a SmallInteger, which converts
+/// exactly when it fits 53 bits, as Pharo's asFloat does), when the result
+/// is an immediate; None for an ordinary send.
+#[inline(always)]
+fn inline_answer(
+    vm: &Vm,
+    a: Oop,
+    b: Oop,
+    integers: IntegerOp,
+    floats: Option<FloatOp>,
+) -> Option<Oop> {
+    match (a.as_small_integer(), b.as_small_integer()) {
+        (Some(x), Some(y)) => integers(vm, x, y),
+        _ => match (floats, as_float(a), as_float(b)) {
+            (Some(op), Some(x), Some(y)) if a.is_small_float() || b.is_small_float() => {
+                op(vm, x, y)
+            }
+            _ => None,
+        },
     }
 }
 
@@ -322,6 +337,24 @@ macro_rules! special_sends {
                 float_op!($($float)?),
             )
         })*
+
+        /// How the special send named `name` answers inline (see
+        /// `inline_answer`), for machine code that does the SmallInteger
+        /// case itself and calls this for the rest; `send_equal` is
+        /// `send_numbers_equal` there (its strings need the send site).
+        pub(crate) fn special_answer(name: &str) -> Option<SpecialAnswer> {
+            let name = if name == "send_equal" { "send_numbers_equal" } else { name };
+            match name {
+                $(stringify!($name) => Some(|vm, a, b| inline_answer(
+                    vm,
+                    a,
+                    b,
+                    |vm, a, b| $int(a, b).immediate(&vm.universe),
+                    float_op!($($float)?),
+                )),)*
+                _ => None,
+            }
+        }
     };
 }
 
