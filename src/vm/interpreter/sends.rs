@@ -277,6 +277,7 @@ pub(super) fn special_send(
 }
 
 /// A special send's inline answer for its receiver and argument.
+#[cfg(feature = "jit")]
 pub(crate) type SpecialAnswer = fn(&Vm, Oop, Oop) -> Option<Oop>;
 
 /// What a special send of `a` and `b` answers inline: for two
@@ -342,6 +343,7 @@ macro_rules! special_sends {
         /// `inline_answer`), for machine code that does the SmallInteger
         /// case itself and calls this for the rest; `send_equal` is
         /// `send_numbers_equal` there (its strings need the send site).
+        #[cfg(feature = "jit")]
         pub(crate) fn special_answer(name: &str) -> Option<SpecialAnswer> {
             let name = if name == "send_equal" { "send_numbers_equal" } else { name };
             match name {
