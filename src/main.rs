@@ -26,7 +26,7 @@ struct Cli {
     #[arg(long, global = true)]
     full_gc: bool,
     /// Compile a method to machine code (LLVM) once it has run more than N
-    /// times (0: at its first call). The JIT is off unless this is given.
+    /// times (0: at its first call); 1000 when not given.
     #[arg(long, global = true, value_name = "N")]
     jit_threshold: Option<u64>,
     /// Run everything in the interpreter (no machine code).

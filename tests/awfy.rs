@@ -79,6 +79,11 @@ fn all_twelve_benchmarks_run_and_verify_under_gc_stress() {
 }
 
 #[test]
+fn all_twelve_benchmarks_run_and_verify_interpreted() {
+    run_all(&["--no-jit"]);
+}
+
+#[test]
 fn all_twelve_benchmarks_run_and_verify_with_every_method_compiled() {
     run_all(&["--jit-threshold", "0"]);
 }

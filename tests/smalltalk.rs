@@ -85,6 +85,11 @@ fn smalltalk_tests_pass_with_frequent_old_space_collections() {
 }
 
 #[test]
+fn smalltalk_tests_pass_interpreted() {
+    check(&["--no-jit"]);
+}
+
+#[test]
 fn smalltalk_tests_pass_with_every_method_compiled_by_the_jit() {
     let stats = check(&["--jit-threshold", "0", "--jit-stats"]);
     let compiled = number_before(&stats, " methods (").expect("JIT statistics");
