@@ -29,8 +29,11 @@ use inkwell::builder::Builder;
 use inkwell::context::Context;
 use inkwell::intrinsics::Intrinsic;
 use inkwell::module::Module;
-use inkwell::types::{IntType, PointerType};
-use inkwell::values::{FunctionValue, IntValue, PhiValue, PointerValue};
+use inkwell::types::{FunctionType, IntType, PointerType};
+use inkwell::values::{
+    BasicMetadataValueEnum, BasicValueEnum, FunctionValue, IntValue, PhiValue, PointerValue,
+    ValueKind,
+};
 use inkwell::{AddressSpace, IntPredicate};
 use zag_compiler::lowering::Handler as H;
 
@@ -443,22 +446,42 @@ impl<'ctx> Translator<'ctx, '_> {
     /// answers.
     fn handler_call(&mut self, i: usize) -> Result<PointerValue<'ctx>> {
         let kind = delegate_for(plan_kind(&self.input.code[i]));
-        let handler = function(kind) as *const () as u64;
-        let fn_type = self.ptr.fn_type(&[self.ptr.into(), self.ptr.into()], false);
-        let callee = llvm(
-            self.b
-                .build_int_to_ptr(self.constant(handler), self.ptr, "handler"),
-        )?;
+        let handler = self.function_at(function(kind) as *const () as u64)?;
         let ip = self.ip(i)?;
-        let call = llvm(self.b.build_indirect_call(
-            fn_type,
-            callee,
+        let next = self.call(
+            handler,
+            self.handler_type(),
             &[self.vm.into(), ip.into()],
             "next",
-        ))?;
+        )?;
+        Ok(next.into_pointer_value())
+    }
+
+    /// A handler's type: `fn(vm, ip) -> ip`.
+    fn handler_type(&self) -> FunctionType<'ctx> {
+        self.ptr.fn_type(&[self.ptr.into(), self.ptr.into()], false)
+    }
+
+    /// The function at `address` (a Rust function's).
+    fn function_at(&self, address: u64) -> Result<PointerValue<'ctx>> {
+        llvm(
+            self.b
+                .build_int_to_ptr(self.constant(address), self.ptr, "function"),
+        )
+    }
+
+    /// Calls `callee`, of type `fn_type`; answers what it answers.
+    fn call(
+        &self,
+        callee: PointerValue<'ctx>,
+        fn_type: FunctionType<'ctx>,
+        args: &[BasicMetadataValueEnum<'ctx>],
+        name: &str,
+    ) -> Result<BasicValueEnum<'ctx>> {
+        let call = llvm(self.b.build_indirect_call(fn_type, callee, args, name))?;
         match call.try_as_basic_value() {
-            inkwell::values::ValueKind::Basic(v) => Ok(v.into_pointer_value()),
-            _ => Err("a handler answers a pointer".into()),
+            ValueKind::Basic(v) => Ok(v),
+            _ => Err(format!("{name}: the function answers nothing")),
         }
     }
 
@@ -835,8 +858,7 @@ impl<'ctx> Translator<'ctx, '_> {
         // frame), without looking it up again.
         self.b.position_at_end(on_hit);
         let method = self.load_as(i32, entry, abi::CACHE_ENTRY_METHOD)?;
-        let invoke = self.constant(super::invoke_cached as *const () as u64);
-        let invoke = llvm(self.b.build_int_to_ptr(invoke, self.ptr, "invoke"))?;
+        let invoke = self.function_at(super::invoke_cached as *const () as u64)?;
         let fn_type = self.ptr.fn_type(
             &[
                 self.ptr.into(),
@@ -849,22 +871,16 @@ impl<'ctx> Translator<'ctx, '_> {
         );
         let return_ip = self.ip(i + 1)?;
         let selector = self.constant(instr.operand);
-        let call = llvm(self.b.build_indirect_call(
-            fn_type,
-            invoke,
-            &[
-                self.vm.into(),
-                method.into(),
-                self.constant(args).into(),
-                return_ip.into(),
-                selector.into(),
-            ],
-            "next",
-        ))?;
-        let next = match call.try_as_basic_value() {
-            inkwell::values::ValueKind::Basic(v) => v.into_pointer_value(),
-            _ => return Err("invoke answers a pointer".into()),
-        };
+        let args = [
+            self.vm.into(),
+            method.into(),
+            self.constant(args).into(),
+            return_ip.into(),
+            selector.into(),
+        ];
+        let next = self
+            .call(invoke, fn_type, &args, "next")?
+            .into_pointer_value();
         self.enter(next)
     }
 
@@ -920,17 +936,14 @@ impl<'ctx> Translator<'ctx, '_> {
                 .build_store(self.field(abi::NATIVE_DEPTH)?, self.add(depth, 1)?),
         )?;
         let handler = llvm(self.b.build_load(self.ptr, next, "callee"))?.into_pointer_value();
-        let fn_type = self.ptr.fn_type(&[self.ptr.into(), self.ptr.into()], false);
-        let call = llvm(self.b.build_indirect_call(
-            fn_type,
-            handler,
-            &[self.vm.into(), next.into()],
-            "back",
-        ))?;
-        let back = match call.try_as_basic_value() {
-            inkwell::values::ValueKind::Basic(v) => v.into_pointer_value(),
-            _ => return Err("a handler answers a pointer".into()),
-        };
+        let back = self
+            .call(
+                handler,
+                self.handler_type(),
+                &[self.vm.into(), next.into()],
+                "back",
+            )?
+            .into_pointer_value();
         llvm(self.b.build_store(self.field(abi::NATIVE_DEPTH)?, depth))?;
         let after = self.b.get_insert_block().expect("positioned");
         self.dispatch.add_incoming(&[(&back, after)]);
@@ -1042,7 +1055,7 @@ impl<'ctx> Translator<'ctx, '_> {
                 .build_call(declaration, &[x.into(), untagged_b.into()], ""),
         )?;
         let pair = match result.try_as_basic_value() {
-            inkwell::values::ValueKind::Basic(v) => v.into_struct_value(),
+            ValueKind::Basic(v) => v.into_struct_value(),
             _ => return Err("an overflow intrinsic answers a pair".into()),
         };
         let value = llvm(self.b.build_extract_value(pair, 0, ""))?.into_int_value();
@@ -1083,8 +1096,7 @@ impl<'ctx> Translator<'ctx, '_> {
         let join = self.new_block("answered");
         llvm(self.b.build_conditional_branch(fast, int_block, other))?;
         self.b.position_at_end(other);
-        let helper = self.constant(super::special_inline as *const () as u64);
-        let helper = llvm(self.b.build_int_to_ptr(helper, self.ptr, "special_inline"))?;
+        let helper = self.function_at(super::special_inline as *const () as u64)?;
         let fn_type = self.i64.fn_type(
             &[
                 self.ptr.into(),
@@ -1094,21 +1106,19 @@ impl<'ctx> Translator<'ctx, '_> {
             ],
             false,
         );
-        let call = llvm(self.b.build_indirect_call(
-            fn_type,
-            helper,
-            &[
-                self.vm.into(),
-                self.constant(answer as usize as u64).into(),
-                a.into(),
-                b.into(),
-            ],
-            "inline",
-        ))?;
-        let inline = match call.try_as_basic_value() {
-            inkwell::values::ValueKind::Basic(v) => v.into_int_value(),
-            _ => return Err("special_inline answers a word".into()),
-        };
+        let inline = self
+            .call(
+                helper,
+                fn_type,
+                &[
+                    self.vm.into(),
+                    self.constant(answer as usize as u64).into(),
+                    a.into(),
+                    b.into(),
+                ],
+                "inline",
+            )?
+            .into_int_value();
         let answered =
             llvm(
                 self.b
