@@ -722,7 +722,6 @@ impl<'ctx> Translator<'ctx, '_> {
         let has = self.new_block("has_slot");
         let no = self.new_block("no_slot");
         let join = self.new_block("slot_known");
-        let from = self.b.get_insert_block().expect("positioned");
         llvm(self.b.build_conditional_branch(pointer, has, no))?;
         self.b.position_at_end(has);
         let header = self.load_field(object, u64::MAX)?;
@@ -742,7 +741,6 @@ impl<'ctx> Translator<'ctx, '_> {
         self.b.position_at_end(join);
         let phi = llvm(self.b.build_phi(self.context.bool_type(), "has"))?;
         phi.add_incoming(&[(&enough, has), (&self.context.bool_type().const_zero(), no)]);
-        let _ = from;
         Ok(phi.as_basic_value().into_int_value())
     }
 
