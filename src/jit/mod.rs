@@ -28,7 +28,6 @@ use inkwell::module::Module;
 use inkwell::passes::PassBuilderOptions;
 use inkwell::targets::{CodeModel, InitializationConfig, RelocMode, Target, TargetMachine};
 use inkwell::OptimizationLevel;
-use zag_compiler::lowering::Handler as H;
 
 use crate::vm::interpreter::Handler;
 use crate::vm::method::{Instr, MethodRef};
@@ -216,26 +215,10 @@ pub(crate) extern "C" fn special_inline(vm: &Vm, answer: usize, a: u64, b: u64) 
 fn unchained_copy(code: &[Instr]) -> Box<[Instr]> {
     code.iter()
         .map(|&i| {
-            let special_send = matches!(
-                i.plan_handler(),
-                Some(
-                    H::send_add
-                        | H::send_subtract
-                        | H::send_multiply
-                        | H::send_divide
-                        | H::send_less
-                        | H::send_greater
-                        | H::send_less_or_equal
-                        | H::send_greater_or_equal
-                        | H::send_equal
-                        | H::send_not_equal
-                        | H::send_modulo
-                        | H::send_floor_divide
-                        | H::send_bit_and
-                        | H::send_bit_or
-                        | H::send_identical
-                )
-            );
+            // The special sends are the handlers named `send_...`.
+            let special_send = i
+                .plan_handler()
+                .is_some_and(|h| h.name().starts_with("send_"));
             Instr {
                 b: if special_send { 0 } else { i.b },
                 ..i

@@ -637,10 +637,7 @@ impl<'ctx> Translator<'ctx, '_> {
         let wrong = self.new_block("wrong_selector");
         llvm(self.b.build_conditional_branch(right, counted, wrong))?;
         self.b.position_at_end(wrong);
-        // (Written back on this path only: the other goes on with them.)
-        self.write_stack(self.len, &self.stack.clone(), self.len_changed)?;
-        self.call_handler(i)?;
-        self.terminated = false;
+        self.side_exit(i, &[])?;
         self.b.position_at_end(counted);
         let info = llvm(self.b.build_int_to_ptr(
             self.constant(self.input.info as u64),
@@ -1017,12 +1014,22 @@ impl<'ctx> Translator<'ctx, '_> {
                 .build_conditional_branch(fast, fast_block, slow_block),
         )?;
         self.b.position_at_end(slow_block);
+        self.side_exit(i, operands)?;
+        self.b.position_at_end(fast_block);
+        Ok(())
+    }
+
+    /// In the current (side) block: writes the operand stack back with
+    /// `operands` above it and runs instruction `i`'s handler, leaving the
+    /// translator's state as it was for the main path, which goes on with
+    /// the operand stack in SSA values.
+    fn side_exit(&mut self, i: usize, operands: &[IntValue<'ctx>]) -> Result<()> {
         let mut values = self.stack.clone();
         values.extend_from_slice(operands);
-        self.write_stack(self.len, &values, true)?;
+        let changed = self.len_changed || !operands.is_empty();
+        self.write_stack(self.len, &values, changed)?;
         self.call_handler(i)?;
         self.terminated = false;
-        self.b.position_at_end(fast_block);
         Ok(())
     }
 
@@ -1124,11 +1131,7 @@ impl<'ctx> Translator<'ctx, '_> {
             )?;
         llvm(self.b.build_conditional_branch(answered, join, slow))?;
         self.b.position_at_end(slow);
-        let mut values = self.stack.clone();
-        values.extend([a, b]);
-        self.write_stack(self.len, &values, true)?;
-        self.call_handler(i)?;
-        self.terminated = false;
+        self.side_exit(i, &[a, b])?;
         self.b.position_at_end(int_block);
         let value = integers(self)?;
         let int_end = self.b.get_insert_block().expect("positioned");
