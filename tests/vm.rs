@@ -402,6 +402,42 @@ fn hot_methods_are_compiled_and_run_as_machine_code() {
     assert_eq!(vm.universe.infos[fib].invocations.get(), 3 + 21891);
 }
 
+#[cfg(feature = "jit")]
+#[test]
+fn a_hot_loop_goes_on_in_machine_code_in_the_same_activation() {
+    for gc_stress in [None, Some(1)] {
+        let mut vm = vm_with(gc_stress);
+        vm.universe.set_jit_threshold(Some(100));
+        // One activation of the DoIt: its loop's back-edges make it hot,
+        // and the activation switches to the machine code mid-loop.
+        let sum = "| s | s := 0. 1 to: 5000 do: [:i | s := s + (i \\\\ 7)]. s";
+        assert_eq!(eval(&mut vm, sum), "14997");
+        let stats = &vm.universe.jit.stats;
+        assert_eq!(stats.compiled, ["UndefinedObject>>DoIt"]);
+        assert_eq!(stats.on_stack_replacements, 1);
+        // A loop inside a block, in a method that runs once.
+        let nested = "| s | s := 0. #(1 2) do: [:k | 1 to: 300 do: [:i | s := s + k]]. s";
+        assert_eq!(eval(&mut vm, nested), "900");
+    }
+}
+
+#[cfg(feature = "jit")]
+#[test]
+fn a_hot_block_compiles_its_home_method() {
+    let mut vm = vm_with(None);
+    vm.universe.set_jit_threshold(Some(50));
+    // The DoIt runs once and has no loop; its blocks run 200 times each,
+    // counted on the DoIt.
+    let source = "| s b | s := 0. b := [:x | s := s + x]. \
+                  (Array new: 200) do: [:e | b value: 2]. s";
+    assert_eq!(eval(&mut vm, source), "400");
+    let compiled = &vm.universe.jit.stats.compiled;
+    assert!(
+        compiled.iter().any(|m| m == "UndefinedObject>>DoIt"),
+        "{compiled:?}"
+    );
+}
+
 #[test]
 fn quick_methods_answer_without_a_frame() {
     use zag::vm::method::Quick;

@@ -95,6 +95,7 @@ pub struct Header(u64);
 const CLASS_INDEX_BITS: u32 = 22;
 const CLASS_INDEX_MASK: u64 = (1 << CLASS_INDEX_BITS) - 1;
 const IMMUTABLE_BIT: u64 = 1 << 23;
+
 const FORMAT_SHIFT: u32 = 24;
 const FORMAT_MASK: u64 = 0x1F;
 const REMEMBERED_BIT: u64 = 1 << 29;
@@ -113,6 +114,8 @@ impl Header {
     /// Slot counts from this value up are stored in an overflow word.
     pub const OVERFLOW_SLOTS: u64 = 255;
     pub const MAX_HASH: u32 = HASH_MASK as u32;
+    /// The immutable bit, for code that tests headers itself (the JIT).
+    pub const IMMUTABLE_BIT: u64 = IMMUTABLE_BIT;
 
     /// A header; `slots` above 254 must be given as
     /// [`Header::OVERFLOW_SLOTS`] with the real count in the preceding word.

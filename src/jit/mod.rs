@@ -38,8 +38,13 @@ use crate::vm::Vm;
 pub struct Stats {
     pub methods: usize,
     pub units: usize,
+    /// `Class>>selector` of each method compiled, in order.
+    pub compiled: Vec<String>,
     pub refused: Vec<(String, String)>,
     pub compile_times: Vec<Duration>,
+    /// Activations that went on in machine code at a loop's back-edge
+    /// (on-stack replacement).
+    pub on_stack_replacements: usize,
 }
 
 impl Stats {
@@ -55,11 +60,12 @@ impl Stats {
         let median = times.get(times.len() / 2).copied().unwrap_or_default();
         let max = times.last().copied().unwrap_or_default();
         let mut text = format!(
-            "jit: {} methods ({} units) compiled, {} refused\n\
+            "jit: {} methods ({} units) compiled, {} refused, {} on-stack replacements\n\
              jit: compile time {:.1} ms in all, median {:.2} ms, max {:.2} ms",
             self.methods,
             self.units,
             self.refused.len(),
+            self.on_stack_replacements,
             ms(self.compile_time()),
             ms(median),
             ms(max)
@@ -143,7 +149,7 @@ impl Llvm {
         }
         module
             .run_passes(
-                "early-cse,instcombine<no-verify-fixpoint>,simplifycfg",
+                "early-cse,simplifycfg",
                 &self.machine,
                 PassBuilderOptions::create(),
             )
@@ -209,6 +215,19 @@ pub(crate) extern "C" fn special_inline(vm: &Vm, answer: usize, a: u64, b: u64) 
     answer(vm, a, b).map_or(0, |v| v.bits())
 }
 
+/// The write barrier, for machine code that stored `value` (a young
+/// object) into `object`.
+pub(crate) extern "C" fn remember(vm: &mut Vm, object: u64, value: u64) {
+    // SAFETY: machine code passes the Oops it stored.
+    let (object, value) = unsafe {
+        (
+            crate::object::Oop::from_bits(object),
+            crate::object::Oop::from_bits(value),
+        )
+    };
+    vm.heap.write_barrier(object, value);
+}
+
 /// The interpreter's handler stays on special sends' copies without the
 /// chaining mark, so that a delegated special send answers its successor
 /// rather than running it.
@@ -245,6 +264,7 @@ pub fn compile_method(vm: &mut Vm, method: MethodRef) -> Result<(), String> {
     match &result {
         Ok(units) => {
             jit.stats.methods += 1;
+            jit.stats.compiled.push(name);
             jit.stats.units += units;
             jit.stats.compile_times.push(started.elapsed());
         }
@@ -278,6 +298,9 @@ fn compile_units(
             copy: copy.as_ptr() as usize,
             info: vm.universe.info(method) as *const _ as usize,
             caches: vm.universe.caches.as_ptr() as usize,
+            infos: vm.universe.infos.as_ptr() as usize,
+            bindings: &vm.universe.bindings,
+            nursery: vm.heap.nursery_range(),
             nil: vm.universe.nil,
             true_object: vm.universe.true_object,
             false_object: vm.universe.false_object,

@@ -37,11 +37,13 @@ use inkwell::values::{
 use inkwell::{AddressSpace, IntPredicate};
 use zag_compiler::lowering::Handler as H;
 
-use crate::object::classes;
 use crate::object::Oop;
 use crate::vm::abi;
 use crate::vm::interpreter::function;
 use crate::vm::method::Instr;
+
+mod sends;
+mod variables;
 
 /// What the translation needs of a unit and its VM.
 pub(super) struct UnitInput<'a> {
@@ -53,6 +55,12 @@ pub(super) struct UnitInput<'a> {
     pub info: usize,
     /// The VM's inline caches: a block that never moves.
     pub caches: usize,
+    /// The VM's method infos (`Universe::infos`): a block that never moves.
+    pub infos: usize,
+    /// The VM's bindings (Associations in old space, which never move).
+    pub bindings: &'a [Oop],
+    /// The VM's nursery (young objects), for the write barrier.
+    pub nursery: std::ops::Range<u64>,
     pub nil: Oop,
     pub true_object: Oop,
     pub false_object: Oop,
@@ -63,7 +71,7 @@ fn successors(code: &[Instr], i: usize) -> Vec<usize> {
     let kind = plan_kind(&code[i]);
     let target = |at: usize| (at as i64 + code[at].a as i32 as i64) as usize;
     match kind {
-        H::jump => vec![target(i)],
+        H::jump | H::jump_back => vec![target(i)],
         H::jump_if_true | H::jump_if_false | H::jump_if_nil | H::jump_if_not_nil => {
             vec![i + 1, target(i)]
         }
@@ -72,7 +80,10 @@ fn successors(code: &[Instr], i: usize) -> Vec<usize> {
         // ordinary send, when the comparison is not inline, returns).
         k if is_compare_and_jump(k) => vec![i + 1, i + 2, target(i + 1)],
         // Fused assignments continue after the pop they include.
-        H::pop_into_temp | H::pop_into_temp_chained => vec![i + 2],
+        H::pop_into_temp
+        | H::pop_into_temp_chained
+        | H::pop_into_inst_var
+        | H::pop_into_inst_var_chained => vec![i + 2],
         _ => vec![i + 1],
     }
 }
@@ -124,6 +135,7 @@ fn is_native(kind: H) -> bool {
             | pop_into_temp
             | pop_into_temp_chained
             | jump
+            | jump_back
             | jump_if_nil
             | jump_if_not_nil
     )
@@ -554,7 +566,7 @@ impl<'ctx> Translator<'ctx, '_> {
                 // The pop after it is part of the pair.
                 self.goto(i + 2)?;
             }
-            jump => self.goto(self.jump_target(i))?,
+            jump | jump_back => self.goto(self.jump_target(i))?,
             jump_if_nil | jump_if_not_nil => {
                 let v = self.pop()?;
                 let nil = self.constant(self.input.nil.bits());
@@ -599,13 +611,10 @@ impl<'ctx> Translator<'ctx, '_> {
             }
             return_constant => self.return_value(self.constant(instr.operand))?,
             send => self.send(i)?,
-            push_inst_var | push_inst_var_chained => {
-                let receiver = self.load_slot(self.base)?;
-                let fast = self.has_slot(receiver, instr.a)?;
-                self.unless_fast(i, fast, &[])?;
-                let v = self.load_field(receiver, instr.a as u64)?;
-                self.push(v);
-            }
+            push_inst_var | push_inst_var_chained => self.push_inst_var(i)?,
+            store_inst_var | store_inst_var_chained => self.store_inst_var(i, false)?,
+            pop_into_inst_var | pop_into_inst_var_chained => self.store_inst_var(i, true)?,
+            push_binding | push_binding_chained => self.push_binding(i)?,
             _ => self.delegate(i)?,
         }
         Ok(())
@@ -714,7 +723,26 @@ impl<'ctx> Translator<'ctx, '_> {
 
     /// Whether `object` is a pointer with more than `index` slots (a slot
     /// count of 255 means more, counted in the word before the header).
-    fn has_slot(&self, object: IntValue<'ctx>, index: u32) -> Result<IntValue<'ctx>> {
+    fn has_slot(&self, object: IntValue<'ctx>, index: IntValue<'ctx>) -> Result<IntValue<'ctx>> {
+        self.slot_check(object, index, false)
+    }
+
+    /// Whether `object` has slot `index` (see [`Self::has_slot`]) and may
+    /// be written (it is not read-only: static objects are read-only).
+    fn has_writable_slot(
+        &self,
+        object: IntValue<'ctx>,
+        index: IntValue<'ctx>,
+    ) -> Result<IntValue<'ctx>> {
+        self.slot_check(object, index, true)
+    }
+
+    fn slot_check(
+        &self,
+        object: IntValue<'ctx>,
+        index: IntValue<'ctx>,
+        writable: bool,
+    ) -> Result<IntValue<'ctx>> {
         let pointer = self.is_pointer(object)?;
         let has = self.new_block("has_slot");
         let no = self.new_block("no_slot");
@@ -726,12 +754,23 @@ impl<'ctx> Translator<'ctx, '_> {
             self.b
                 .build_right_shift(header, self.constant(56), false, ""),
         )?;
-        let enough = llvm(self.b.build_int_compare(
-            IntPredicate::UGT,
-            count,
-            self.constant(index as u64),
-            "",
-        ))?;
+        let mut enough = llvm(
+            self.b
+                .build_int_compare(IntPredicate::UGT, count, index, ""),
+        )?;
+        if writable {
+            let immutable = llvm(self.b.build_and(
+                header,
+                self.constant(crate::object::Header::IMMUTABLE_BIT),
+                "",
+            ))?;
+            let mutable =
+                llvm(
+                    self.b
+                        .build_int_compare(IntPredicate::EQ, immutable, self.constant(0), ""),
+                )?;
+            enough = llvm(self.b.build_and(enough, mutable, ""))?;
+        }
         llvm(self.b.build_unconditional_branch(join))?;
         self.b.position_at_end(no);
         llvm(self.b.build_unconditional_branch(join))?;
@@ -772,179 +811,6 @@ impl<'ctx> Translator<'ctx, '_> {
             return Ok(v);
         }
         llvm(self.b.build_int_z_extend(v, self.i64, ""))
-    }
-
-    /// The class index of `v`: from its tag, or from its header.
-    fn class_of(&self, v: IntValue<'ctx>) -> Result<IntValue<'ctx>> {
-        let pointer = self.is_pointer(v)?;
-        let object = self.new_block("object");
-        let immediate = self.new_block("immediate");
-        let join = self.new_block("class_known");
-        llvm(self.b.build_conditional_branch(pointer, object, immediate))?;
-        self.b.position_at_end(object);
-        let header = self.load_field(v, u64::MAX)?;
-        let index = llvm(self.b.build_and(header, self.constant((1 << 22) - 1), ""))?;
-        llvm(self.b.build_unconditional_branch(join))?;
-        self.b.position_at_end(immediate);
-        let tag = llvm(self.b.build_and(v, self.constant(0b111), ""))?;
-        let is_int =
-            llvm(
-                self.b
-                    .build_int_compare(IntPredicate::EQ, tag, self.constant(0b001), ""),
-            )?;
-        let is_char =
-            llvm(
-                self.b
-                    .build_int_compare(IntPredicate::EQ, tag, self.constant(0b010), ""),
-            )?;
-        let c = |k: u32| self.constant(k as u64);
-        let other =
-            llvm(
-                self.b
-                    .build_select(is_char, c(classes::CHARACTER), c(classes::SMALL_FLOAT), ""),
-            )?
-            .into_int_value();
-        let tagged = llvm(
-            self.b
-                .build_select(is_int, c(classes::SMALL_INTEGER), other, ""),
-        )?
-        .into_int_value();
-        llvm(self.b.build_unconditional_branch(join))?;
-        self.b.position_at_end(join);
-        let phi = llvm(self.b.build_phi(self.i64, "class"))?;
-        phi.add_incoming(&[(&index, object), (&tagged, immediate)]);
-        Ok(phi.as_basic_value().into_int_value())
-    }
-
-    /// A send: the inline cache checked natively; on a hit the method is
-    /// invoked through `jit::invoke_cached` (no lookup), which answers the
-    /// callee's first instruction (run natively when it is this unit, as in
-    /// a recursion, else from the trampoline) or, for a quick method or a
-    /// primitive that answered, the return address, where this function
-    /// goes on. A miss is the handler's (lookup, DNU).
-    fn send(&mut self, i: usize) -> Result<()> {
-        let instr = self.input.code[i];
-        let args = instr.a as u64;
-        self.flush()?;
-        let receiver_at = llvm(self.b.build_int_sub(
-            self.len,
-            self.constant(args + 1),
-            "receiver_at",
-        ))?;
-        let receiver = self.load_slot(receiver_at)?;
-        let class = self.class_of(receiver)?;
-        let entry =
-            self.constant((self.input.caches + instr.site as usize * abi::CACHE_ENTRY_SIZE) as u64);
-        let i32 = self.context.i32_type();
-        let cached = self.load_as(i32, entry, abi::CACHE_ENTRY_CLASS)?;
-        let hit = llvm(
-            self.b
-                .build_int_compare(IntPredicate::EQ, cached, class, "hit"),
-        )?;
-        let slow = self.new_block("send_slow");
-        let on_hit = self.new_block("cache_hit");
-        llvm(self.b.build_conditional_branch(hit, on_hit, slow))?;
-        // The handler does everything the native path does not.
-        self.b.position_at_end(slow);
-        let next = self.handler_call(i)?;
-        self.enter(next)?;
-        // A hit: the method is invoked as the interpreter invokes it (a
-        // quick method answers, a primitive runs, a plain method gets its
-        // frame), without looking it up again.
-        self.b.position_at_end(on_hit);
-        let method = self.load_as(i32, entry, abi::CACHE_ENTRY_METHOD)?;
-        let invoke = self.function_at(super::invoke_cached as *const () as u64)?;
-        let fn_type = self.ptr.fn_type(
-            &[
-                self.ptr.into(),
-                self.i64.into(),
-                self.i64.into(),
-                self.ptr.into(),
-                self.i64.into(),
-            ],
-            false,
-        );
-        let return_ip = self.ip(i + 1)?;
-        let selector = self.constant(instr.operand);
-        let args = [
-            self.vm.into(),
-            method.into(),
-            self.constant(args).into(),
-            return_ip.into(),
-            selector.into(),
-        ];
-        let next = self
-            .call(invoke, fn_type, &args, "next")?
-            .into_pointer_value();
-        self.enter(next)
-    }
-
-    /// Goes on at `next`, which a send answered: natively when it is in
-    /// this unit (the return address, or this unit's start in a
-    /// recursion); else, while calls are nested less than
-    /// [`MAX_NATIVE_DEPTH`] deep, by calling its handler (the callee's
-    /// machine code, when it is compiled) and going on where that answers,
-    /// usually the return address; else from the trampoline.
-    fn enter(&mut self, next: PointerValue<'ctx>) -> Result<()> {
-        let from = self.b.get_insert_block().expect("positioned");
-        let at = llvm(self.b.build_ptr_to_int(next, self.i64, ""))?;
-        let offset = llvm(
-            self.b
-                .build_int_sub(at, self.constant(self.input.copy as u64), ""),
-        )?;
-        let size = (self.input.code.len() * abi::INSTR_SIZE) as u64;
-        let here =
-            llvm(
-                self.b
-                    .build_int_compare(IntPredicate::ULT, offset, self.constant(size), ""),
-            )?;
-        let elsewhere = self.new_block("elsewhere");
-        let nest = self.new_block("nest");
-        llvm(
-            self.b
-                .build_conditional_branch(here, self.dispatch_block, elsewhere),
-        )?;
-        self.dispatch.add_incoming(&[(&next, from)]);
-        self.b.position_at_end(elsewhere);
-        let depth = llvm(
-            self.b
-                .build_load(self.i64, self.field(abi::NATIVE_DEPTH)?, "depth"),
-        )?
-        .into_int_value();
-        let shallow = llvm(self.b.build_int_compare(
-            IntPredicate::ULT,
-            depth,
-            self.constant(MAX_NATIVE_DEPTH),
-            "",
-        ))?;
-        // (Null, the end of the computation or an error, goes back up.)
-        let somewhere = llvm(self.b.build_is_not_null(next, ""))?;
-        let nests = llvm(self.b.build_and(shallow, somewhere, ""))?;
-        llvm(
-            self.b
-                .build_conditional_branch(nests, nest, self.dispatch_block),
-        )?;
-        self.dispatch.add_incoming(&[(&next, elsewhere)]);
-        self.b.position_at_end(nest);
-        llvm(
-            self.b
-                .build_store(self.field(abi::NATIVE_DEPTH)?, self.add(depth, 1)?),
-        )?;
-        let handler = llvm(self.b.build_load(self.ptr, next, "callee"))?.into_pointer_value();
-        let back = self
-            .call(
-                handler,
-                self.handler_type(),
-                &[self.vm.into(), next.into()],
-                "back",
-            )?
-            .into_pointer_value();
-        llvm(self.b.build_store(self.field(abi::NATIVE_DEPTH)?, depth))?;
-        let after = self.b.get_insert_block().expect("positioned");
-        self.dispatch.add_incoming(&[(&back, after)]);
-        llvm(self.b.build_unconditional_branch(self.dispatch_block))?;
-        self.terminated = true;
-        Ok(())
     }
 
     /// The Boolean object for an `i1`.

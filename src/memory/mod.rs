@@ -220,6 +220,13 @@ impl Heap {
         Self::words_for(slots) <= LARGE_OBJECT_WORDS
     }
 
+    /// The nursery's addresses (it never moves), for code that tests
+    /// youth itself (the JIT's write barrier).
+    pub fn nursery_range(&self) -> std::ops::Range<u64> {
+        let start = self.nursery.as_ptr() as u64;
+        start..start + (self.nursery.len() * 8) as u64
+    }
+
     pub fn is_young(&self, oop: Oop) -> bool {
         let start = self.nursery.as_ptr() as u64;
         let end = start + (self.nursery.len() * 8) as u64;

@@ -30,6 +30,9 @@ pub struct Universe {
     /// Code that [`Universe::replace_code`] replaced, kept because frames
     /// may still be running it.
     retired_code: Vec<method::Code>,
+    /// Where each code that `replace_code` replaced starts, by where it
+    /// ends (for activations still running it to find their place).
+    replaced_code: std::collections::BTreeMap<usize, usize>,
     /// Symbols made at run time (old space).
     pub(crate) symbols: HashMap<String, Oop>,
     /// The image's static Symbols and the table of their names.
@@ -104,6 +107,7 @@ impl Universe {
             methods: Vec::new(),
             infos: Block::new(MAX_METHODS),
             retired_code: Vec::new(),
+            replaced_code: std::collections::BTreeMap::new(),
             symbols: HashMap::new(),
             static_symbols: (&[], &[]),
             globals: HashMap::new(),
@@ -160,12 +164,22 @@ impl Universe {
             &mut self.methods[method as usize].units[unit as usize].code,
             method::Code::Owned(code),
         );
+        let range = old.as_ptr_range();
+        self.replaced_code
+            .insert(range.end as usize, range.start as usize);
         if matches!(old, method::Code::Owned(_)) {
             self.retired_code.push(old);
         }
         if unit == 0 {
             self.infos[method as usize].entry.set(entry);
         }
+    }
+
+    /// The start of the replaced code (see `replace_code`) that holds
+    /// instruction `ip`, if any.
+    pub fn replaced_code_start(&self, ip: *const Instr) -> Option<*const Instr> {
+        let (_, &start) = self.replaced_code.range(ip as usize + 1..).next()?;
+        (start <= ip as usize).then_some(start as *const Instr)
     }
 
     /// Every object the universe refers to (roots of a full collection).

@@ -53,7 +53,7 @@ macro_rules! for_each_handler {
             equal_jump_if_true, equal_jump_if_false,
             not_equal_jump_if_true, not_equal_jump_if_false,
             identical_jump_if_true, identical_jump_if_false,
-            jump, jump_if_true, jump_if_false, jump_if_nil, jump_if_not_nil,
+            jump, jump_back, jump_if_true, jump_if_false, jump_if_nil, jump_if_not_nil,
             make_array, push_closure, return_top, non_local_return,
         }
     };
@@ -296,6 +296,8 @@ fn lower_unit<'a>(
             Op::SuperSend { selector, args } => {
                 Instruction::send(H::super_send, *selector, *args, 0)
             }
+            // A loop's back-edge counts towards the JIT's threshold.
+            Op::Jump(t) if (*t as i64 + shift as i64) < here => plain(H::jump_back, target(t), 0),
             Op::Jump(t) => plain(H::jump, target(t), 0),
             Op::JumpIfTrue(t) => plain(H::jump_if_true, target(t), 0),
             Op::JumpIfFalse(t) => plain(H::jump_if_false, target(t), 0),

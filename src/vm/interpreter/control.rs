@@ -93,6 +93,49 @@ pub(crate) extern "C-unwind" fn jump(_vm: &mut Vm, ip: Ip) -> Ip {
     jump_target(ip)
 }
 
+/// A loop's back-edge: counts towards the JIT's threshold on the frame's
+/// method, as an invocation does.
+pub(crate) extern "C-unwind" fn jump_back(vm: &mut Vm, ip: Ip) -> Ip {
+    let target = jump_target(ip);
+    let frame = vm.frame();
+    let (method, unit) = (frame.method, frame.unit);
+    let count = vm.universe.info(method).count_invocation();
+    if count < vm.universe.jit_trigger {
+        return target;
+    }
+    hot_back_edge(vm, method, unit, ip, target, count)
+}
+
+/// A back-edge in a hot method: the method is compiled when it just
+/// turned hot, and an activation still running the code its unit had
+/// before goes on at the same instruction of the unit's code now (its
+/// machine code: on-stack replacement).
+#[cold]
+#[inline(never)]
+fn hot_back_edge(vm: &mut Vm, method: MethodRef, unit: u16, ip: Ip, target: Ip, count: u64) -> Ip {
+    if count == vm.universe.jit_trigger {
+        turned_hot(vm, method);
+    }
+    let code = &vm.universe.methods[method as usize].units[unit as usize].code;
+    if code.as_ptr_range().contains(&ip) {
+        return target;
+    }
+    match vm.universe.replaced_code_start(ip) {
+        Some(start) => {
+            let index = (target as usize - start as usize) / std::mem::size_of::<Instr>();
+            let Some(now) = code.get(index).map(|i| i as Ip) else {
+                return target;
+            };
+            #[cfg(feature = "jit")]
+            {
+                vm.universe.jit.stats.on_stack_replacements += 1;
+            }
+            now
+        }
+        None => target,
+    }
+}
+
 pub(super) fn jump_if_boolean(vm: &mut Vm, ip: Ip, when: bool) -> Ip {
     let v = vm.pop();
     if v == vm.universe.true_object {

@@ -23,6 +23,14 @@ impl Vm {
         return_ip: Ip,
         closure: Option<Oop>,
     ) -> Ip {
+        // A block's activation counts towards the JIT's threshold on its
+        // home method.
+        if closure.is_some() {
+            let count = self.universe.info(method).count_invocation();
+            if count == self.universe.jit_trigger {
+                turned_hot(self, method);
+            }
+        }
         let u = &self.universe.methods[method as usize].units[unit as usize];
         let entry = Entry {
             code: u.code.as_ptr(),
@@ -235,7 +243,7 @@ pub(crate) extern "C-unwind" fn method_entry(vm: &mut Vm, ip: Ip) -> Ip {
 /// method the JIT refuses stays interpreted).
 #[cold]
 #[inline(never)]
-fn turned_hot(vm: &mut Vm, method: MethodRef) {
+pub(super) fn turned_hot(vm: &mut Vm, method: MethodRef) {
     #[cfg(feature = "jit")]
     let _ = crate::jit::compile_method(vm, method);
     #[cfg(not(feature = "jit"))]

@@ -1,0 +1,529 @@
+//! Sends in machine code. The site's inline cache is checked inline; on
+//! a hit the cached method is invoked without a lookup:
+//!
+//! - a plain method gets its frame pushed inline (as `Vm::push_frame`
+//!   does) and its entry's handler called directly: the callee's machine
+//!   code when it is compiled, the interpreter's chained handlers when it
+//!   is not;
+//! - a quick method without arguments (a getter, a constant, `^self`)
+//!   answers inline;
+//! - anything else (primitives, setters, a frame that does not fit) goes
+//!   through `jit::invoke_cached`, which invokes as the interpreter does.
+//!
+//! A miss is the send handler's (lookup, doesNotUnderstand:). Whatever the
+//! callee answers, the function goes on natively when it is the send's
+//! return address, and through its dispatch otherwise.
+
+use inkwell::values::{IntValue, PointerValue};
+use inkwell::IntPredicate;
+
+use super::{llvm, Result, Translator, MAX_NATIVE_DEPTH};
+use crate::object::classes;
+use crate::vm::abi;
+use crate::vm::interpreter::{MAX_FRAMES, MAX_STACK_SLOTS};
+use crate::vm::method::MethodInfo;
+
+impl<'ctx> Translator<'ctx, '_> {
+    /// The class index of `v`: from its tag, or from its header.
+    fn class_of(&self, v: IntValue<'ctx>) -> Result<IntValue<'ctx>> {
+        let pointer = self.is_pointer(v)?;
+        let object = self.new_block("object");
+        let immediate = self.new_block("immediate");
+        let join = self.new_block("class_known");
+        llvm(self.b.build_conditional_branch(pointer, object, immediate))?;
+        self.b.position_at_end(object);
+        let header = self.load_field(v, u64::MAX)?;
+        let index = llvm(self.b.build_and(header, self.constant((1 << 22) - 1), ""))?;
+        llvm(self.b.build_unconditional_branch(join))?;
+        self.b.position_at_end(immediate);
+        let tag = llvm(self.b.build_and(v, self.constant(0b111), ""))?;
+        let is_int =
+            llvm(
+                self.b
+                    .build_int_compare(IntPredicate::EQ, tag, self.constant(0b001), ""),
+            )?;
+        let is_char =
+            llvm(
+                self.b
+                    .build_int_compare(IntPredicate::EQ, tag, self.constant(0b010), ""),
+            )?;
+        let c = |k: u32| self.constant(k as u64);
+        let other =
+            llvm(
+                self.b
+                    .build_select(is_char, c(classes::CHARACTER), c(classes::SMALL_FLOAT), ""),
+            )?
+            .into_int_value();
+        let tagged = llvm(
+            self.b
+                .build_select(is_int, c(classes::SMALL_INTEGER), other, ""),
+        )?
+        .into_int_value();
+        llvm(self.b.build_unconditional_branch(join))?;
+        self.b.position_at_end(join);
+        let phi = llvm(self.b.build_phi(self.i64, "class"))?;
+        phi.add_incoming(&[(&index, object), (&tagged, immediate)]);
+        Ok(phi.as_basic_value().into_int_value())
+    }
+
+    /// A send (see the module's comment).
+    pub(super) fn send(&mut self, i: usize) -> Result<()> {
+        let instr = self.input.code[i];
+        let args = instr.a as u64;
+        self.flush()?;
+        let receiver_at = llvm(self.b.build_int_sub(
+            self.len,
+            self.constant(args + 1),
+            "receiver_at",
+        ))?;
+        let receiver = self.load_slot(receiver_at)?;
+        let class = self.class_of(receiver)?;
+        let entry =
+            self.constant((self.input.caches + instr.site as usize * abi::CACHE_ENTRY_SIZE) as u64);
+        let i32 = self.context.i32_type();
+        let i16 = self.context.i16_type();
+        let cached = self.load_as(i32, entry, abi::CACHE_ENTRY_CLASS)?;
+        let hit = llvm(
+            self.b
+                .build_int_compare(IntPredicate::EQ, cached, class, "hit"),
+        )?;
+        let miss = self.new_block("send_miss");
+        let on_hit = self.new_block("cache_hit");
+        let plain = self.new_block("plain");
+        let not_plain = self.new_block("not_plain");
+        let invoke = self.new_block("invoke");
+        llvm(self.b.build_conditional_branch(hit, on_hit, miss))?;
+
+        self.b.position_at_end(miss);
+        let next = self.handler_call(i)?;
+        self.enter(next, Some(i + 1))?;
+
+        self.b.position_at_end(on_hit);
+        let method = self.load_as(i32, entry, abi::CACHE_ENTRY_METHOD)?;
+        let info = llvm(self.b.build_int_mul(
+            method,
+            self.constant(abi::METHOD_INFO_SIZE as u64),
+            "",
+        ))?;
+        let info = llvm(self.b.build_int_add(
+            info,
+            self.constant(self.input.infos as u64),
+            "info",
+        ))?;
+        let flags = self.load_as(i16, info, abi::METHOD_INFO_FLAGS)?;
+        let is_plain = llvm(self.b.build_int_compare(
+            IntPredicate::EQ,
+            flags,
+            self.constant(MethodInfo::PLAIN as u64),
+            "",
+        ))?;
+        llvm(self.b.build_conditional_branch(is_plain, plain, not_plain))?;
+
+        self.b.position_at_end(plain);
+        self.activate_inline(i, method, info, receiver_at, invoke)?;
+
+        self.b.position_at_end(not_plain);
+        match args {
+            0 => self.answer_quick_inline(i, info, flags, receiver, receiver_at, invoke)?,
+            1 => self.set_inline(i, info, flags, receiver, receiver_at, invoke)?,
+            _ => {
+                llvm(self.b.build_unconditional_branch(invoke))?;
+            }
+        }
+
+        self.b.position_at_end(invoke);
+        let helper = self.function_at(crate::jit::invoke_cached as *const () as u64)?;
+        let fn_type = self.ptr.fn_type(
+            &[
+                self.ptr.into(),
+                self.i64.into(),
+                self.i64.into(),
+                self.ptr.into(),
+                self.i64.into(),
+            ],
+            false,
+        );
+        let return_ip = self.ip(i + 1)?;
+        let selector = self.constant(instr.operand);
+        let call_args = [
+            self.vm.into(),
+            method.into(),
+            self.constant(args).into(),
+            return_ip.into(),
+            selector.into(),
+        ];
+        let next = self
+            .call(helper, fn_type, &call_args, "next")?
+            .into_pointer_value();
+        self.enter(next, Some(i + 1))
+    }
+
+    /// A plain method's activation, as `Vm::push_frame` does it for a
+    /// method (the receiver and arguments are on the stack): unless the
+    /// frame would not fit (then `otherwise`, where the interpreter reports
+    /// the overflow), its temporaries are set to nil, its frame record is
+    /// pushed, and its first instruction runs.
+    fn activate_inline(
+        &mut self,
+        i: usize,
+        method: IntValue<'ctx>,
+        info: IntValue<'ctx>,
+        receiver_at: IntValue<'ctx>,
+        otherwise: inkwell::basic_block::BasicBlock<'ctx>,
+    ) -> Result<()> {
+        let i16 = self.context.i16_type();
+        let i8 = self.context.i8_type();
+        let len = self.len;
+        let num_temps = self.load_as(i16, info, abi::METHOD_INFO_NUM_TEMPS)?;
+        let max_stack = self.load_as(i16, info, abi::METHOD_INFO_MAX_STACK)?;
+        let need = llvm(self.b.build_int_add(len, num_temps, ""))?;
+        let need = llvm(self.b.build_int_add(need, max_stack, ""))?;
+        let need = self.add(need, 8)?;
+        let fits = llvm(self.b.build_int_compare(
+            IntPredicate::ULE,
+            need,
+            self.constant(MAX_STACK_SLOTS as u64),
+            "",
+        ))?;
+        let overflowed = llvm(self.b.build_load(
+            i8,
+            self.field(abi::STACK_OVERFLOWED)?,
+            "overflowed",
+        ))?
+        .into_int_value();
+        let clear =
+            llvm(
+                self.b
+                    .build_int_compare(IntPredicate::EQ, overflowed, i8.const_zero(), ""),
+            )?;
+        let frames_len = llvm(self.b.build_load(
+            self.i64,
+            self.field(abi::FRAMES_LEN)?,
+            "frames_len",
+        ))?
+        .into_int_value();
+        let room = llvm(self.b.build_int_compare(
+            IntPredicate::ULT,
+            frames_len,
+            self.constant(MAX_FRAMES as u64),
+            "",
+        ))?;
+        let ok = llvm(self.b.build_and(fits, clear, ""))?;
+        let ok = llvm(self.b.build_and(ok, room, ""))?;
+        let push = self.new_block("push_frame");
+        llvm(self.b.build_conditional_branch(ok, push, otherwise))?;
+
+        self.b.position_at_end(push);
+        // The temporaries start as nil.
+        let nil = self.constant(self.input.nil.bits());
+        let fill = self.new_block("nil_temps");
+        let filled = self.new_block("temps_set");
+        let before = self.b.get_insert_block().expect("positioned");
+        let any =
+            llvm(
+                self.b
+                    .build_int_compare(IntPredicate::NE, num_temps, self.constant(0), ""),
+            )?;
+        llvm(self.b.build_conditional_branch(any, fill, filled))?;
+        self.b.position_at_end(fill);
+        let k = llvm(self.b.build_phi(self.i64, "k"))?;
+        let k_value = k.as_basic_value().into_int_value();
+        let at = llvm(self.b.build_int_add(len, k_value, ""))?;
+        llvm(self.b.build_store(self.slot(at)?, nil))?;
+        let k_next = self.add(k_value, 1)?;
+        k.add_incoming(&[(&self.constant(0), before), (&k_next, fill)]);
+        let more = llvm(
+            self.b
+                .build_int_compare(IntPredicate::ULT, k_next, num_temps, ""),
+        )?;
+        llvm(self.b.build_conditional_branch(more, fill, filled))?;
+        self.b.position_at_end(filled);
+
+        let last = self.field(abi::LAST_ACTIVATION)?;
+        let id = llvm(self.b.build_load(self.i64, last, "last_activation"))?.into_int_value();
+        let id = self.add(id, 1)?;
+        llvm(self.b.build_store(last, id))?;
+        let frames = llvm(
+            self.b
+                .build_load(self.ptr, self.field(abi::FRAMES_FIRST)?, "frames"),
+        )?
+        .into_pointer_value();
+        let offset = llvm(self.b.build_int_mul(
+            frames_len,
+            self.constant(abi::FRAME_SIZE as u64),
+            "",
+        ))?;
+        // SAFETY (of the IR): the next frame record, inside the frame block
+        // (the count was checked against its capacity above).
+        let frame = llvm(unsafe { self.b.build_gep(i8, frames, &[offset], "frame") })?;
+        let i32 = self.context.i32_type();
+        let method32 = llvm(self.b.build_int_truncate(method, i32, ""))?;
+        llvm(
+            self.b
+                .build_store(self.field_at(frame, abi::FRAME_METHOD)?, method32),
+        )?;
+        llvm(
+            self.b
+                .build_store(self.field_at(frame, abi::FRAME_UNIT)?, i16.const_zero()),
+        )?;
+        llvm(
+            self.b
+                .build_store(self.field_at(frame, abi::FRAME_BASE)?, receiver_at),
+        )?;
+        llvm(
+            self.b
+                .build_store(self.field_at(frame, abi::FRAME_RETURN_IP)?, self.ip(i + 1)?),
+        )?;
+        llvm(self.b.build_store(self.field_at(frame, abi::FRAME_ID)?, id))?;
+        llvm(
+            self.b
+                .build_store(self.field_at(frame, abi::FRAME_HOME)?, id),
+        )?;
+        llvm(
+            self.b
+                .build_store(self.field_at(frame, abi::FRAME_CALLER_BASE)?, self.base),
+        )?;
+        llvm(
+            self.b
+                .build_store(self.field(abi::FRAMES_LEN)?, self.add(frames_len, 1)?),
+        )?;
+        llvm(self.b.build_store(self.field(abi::BASE)?, receiver_at))?;
+        let new_len = llvm(self.b.build_int_add(len, num_temps, ""))?;
+        llvm(self.b.build_store(self.field(abi::STACK_LEN)?, new_len))?;
+        let selector = self.constant(self.input.code[i].operand);
+        llvm(
+            self.b
+                .build_store(self.field(abi::SENT_SELECTOR)?, selector),
+        )?;
+        let address = self.add(info, abi::METHOD_INFO_ENTRY as u64)?;
+        let entry = llvm(
+            self.b
+                .build_load(self.ptr, self.address(address)?, "callee_entry"),
+        )?
+        .into_pointer_value();
+        self.enter(entry, Some(i + 1))
+    }
+
+    /// A quick method's answer for a send without arguments, as
+    /// `Vm::invoke` gives it: the receiver's instance variable (when it has
+    /// the slot), a constant, or the receiver. Any other method goes to
+    /// `otherwise`.
+    fn answer_quick_inline(
+        &mut self,
+        i: usize,
+        info: IntValue<'ctx>,
+        flags: IntValue<'ctx>,
+        receiver: IntValue<'ctx>,
+        receiver_at: IntValue<'ctx>,
+        otherwise: inkwell::basic_block::BasicBlock<'ctx>,
+    ) -> Result<()> {
+        let i16 = self.context.i16_type();
+        let is_quick = llvm(self.b.build_int_compare(
+            IntPredicate::EQ,
+            flags,
+            self.constant(MethodInfo::QUICK as u64),
+            "",
+        ))?;
+        let quick = self.new_block("quick");
+        let inst_var = self.new_block("quick_inst_var");
+        let load = self.new_block("quick_load");
+        let constant = self.new_block("quick_constant");
+        let answered = self.new_block("quick_answered");
+        let receiver_block = self.new_block("quick_self");
+        llvm(self.b.build_conditional_branch(is_quick, quick, otherwise))?;
+        self.b.position_at_end(quick);
+        let shape = self.load_as(i16, info, abi::METHOD_INFO_QUICK_SHAPE)?;
+        let operand = self.load_as(self.i64, info, abi::METHOD_INFO_QUICK_OPERAND)?;
+        let case = |shape: u16| self.constant(shape as u64);
+        llvm(self.b.build_switch(
+            shape,
+            otherwise,
+            &[
+                (case(MethodInfo::QUICK_RETURN_INST_VAR), inst_var),
+                (case(MethodInfo::QUICK_RETURN_CONSTANT), constant),
+                (case(MethodInfo::QUICK_RETURN_SELF), receiver_block),
+            ],
+        ))?;
+        self.b.position_at_end(inst_var);
+        let has = self.has_slot(receiver, operand)?;
+        llvm(self.b.build_conditional_branch(has, load, otherwise))?;
+        self.b.position_at_end(load);
+        let slot = self.add(operand, 1)?;
+        let address = llvm(self.b.build_int_mul(slot, self.constant(8), ""))?;
+        let address = llvm(self.b.build_int_add(receiver, address, ""))?;
+        let value = llvm(
+            self.b
+                .build_load(self.i64, self.address(address)?, "inst_var"),
+        )?
+        .into_int_value();
+        let load_end = self.b.get_insert_block().expect("positioned");
+        llvm(self.b.build_unconditional_branch(answered))?;
+        self.b.position_at_end(constant);
+        llvm(self.b.build_unconditional_branch(answered))?;
+        self.b.position_at_end(receiver_block);
+        llvm(self.b.build_unconditional_branch(answered))?;
+        self.b.position_at_end(answered);
+        let phi = llvm(self.b.build_phi(self.i64, "quick_answer"))?;
+        phi.add_incoming(&[
+            (&value, load_end),
+            (&operand, constant),
+            (&receiver, receiver_block),
+        ]);
+        self.count_invocation(info)?;
+        llvm(self.b.build_store(
+            self.slot(receiver_at)?,
+            phi.as_basic_value().into_int_value(),
+        ))?;
+        llvm(self.b.build_unconditional_branch(self.block(i + 1)?))?;
+        Ok(())
+    }
+
+    /// A quick setter's store for a send with one argument, as
+    /// `Vm::invoke` does it: the argument into the receiver's slot (when it
+    /// has the slot and is not read-only), answering the receiver. Any
+    /// other method goes to `otherwise`.
+    fn set_inline(
+        &mut self,
+        i: usize,
+        info: IntValue<'ctx>,
+        flags: IntValue<'ctx>,
+        receiver: IntValue<'ctx>,
+        receiver_at: IntValue<'ctx>,
+        otherwise: inkwell::basic_block::BasicBlock<'ctx>,
+    ) -> Result<()> {
+        let i16 = self.context.i16_type();
+        let is_quick = llvm(self.b.build_int_compare(
+            IntPredicate::EQ,
+            flags,
+            self.constant(MethodInfo::QUICK as u64),
+            "",
+        ))?;
+        let quick = self.new_block("quick");
+        let setter = self.new_block("quick_setter");
+        let store = self.new_block("quick_store");
+        llvm(self.b.build_conditional_branch(is_quick, quick, otherwise))?;
+        self.b.position_at_end(quick);
+        let shape = self.load_as(i16, info, abi::METHOD_INFO_QUICK_SHAPE)?;
+        let is_setter = llvm(self.b.build_int_compare(
+            IntPredicate::EQ,
+            shape,
+            self.constant(MethodInfo::QUICK_STORE_INST_VAR as u64),
+            "",
+        ))?;
+        llvm(
+            self.b
+                .build_conditional_branch(is_setter, setter, otherwise),
+        )?;
+        self.b.position_at_end(setter);
+        let index = self.load_as(self.i64, info, abi::METHOD_INFO_QUICK_OPERAND)?;
+        let writable = self.has_writable_slot(receiver, index)?;
+        llvm(self.b.build_conditional_branch(writable, store, otherwise))?;
+        self.b.position_at_end(store);
+        let value = self.load_slot(self.add(receiver_at, 1)?)?;
+        self.store_field(receiver, index, value)?;
+        self.count_invocation(info)?;
+        llvm(
+            self.b
+                .build_store(self.field(abi::STACK_LEN)?, self.add(receiver_at, 1)?),
+        )?;
+        llvm(self.b.build_unconditional_branch(self.block(i + 1)?))?;
+        Ok(())
+    }
+
+    /// Adds one to the invocation count in the method info at `info`.
+    fn count_invocation(&self, info: IntValue<'ctx>) -> Result<()> {
+        let counter = self.address(self.add(info, abi::METHOD_INFO_INVOCATIONS as u64)?)?;
+        let count = llvm(self.b.build_load(self.i64, counter, "count"))?.into_int_value();
+        llvm(self.b.build_store(counter, self.add(count, 1)?))?;
+        Ok(())
+    }
+
+    /// Goes on at `next`, which a send answered: natively when it is in
+    /// this unit (the return address, or this unit's start in a
+    /// recursion); else, while calls are nested less than
+    /// [`MAX_NATIVE_DEPTH`] deep, by calling its handler (the callee's
+    /// machine code, when it is compiled) and going on where that answers:
+    /// straight to `continuation`'s block when it answers that instruction
+    /// (the usual return), through the dispatch otherwise; else from the
+    /// trampoline.
+    pub(super) fn enter(
+        &mut self,
+        next: PointerValue<'ctx>,
+        continuation: Option<usize>,
+    ) -> Result<()> {
+        let from = self.b.get_insert_block().expect("positioned");
+        let at = llvm(self.b.build_ptr_to_int(next, self.i64, ""))?;
+        let offset = llvm(
+            self.b
+                .build_int_sub(at, self.constant(self.input.copy as u64), ""),
+        )?;
+        let size = (self.input.code.len() * abi::INSTR_SIZE) as u64;
+        let here =
+            llvm(
+                self.b
+                    .build_int_compare(IntPredicate::ULT, offset, self.constant(size), ""),
+            )?;
+        let elsewhere = self.new_block("elsewhere");
+        let nest = self.new_block("nest");
+        llvm(
+            self.b
+                .build_conditional_branch(here, self.dispatch_block, elsewhere),
+        )?;
+        self.dispatch.add_incoming(&[(&next, from)]);
+        self.b.position_at_end(elsewhere);
+        let depth = llvm(
+            self.b
+                .build_load(self.i64, self.field(abi::NATIVE_DEPTH)?, "depth"),
+        )?
+        .into_int_value();
+        let shallow = llvm(self.b.build_int_compare(
+            IntPredicate::ULT,
+            depth,
+            self.constant(MAX_NATIVE_DEPTH),
+            "",
+        ))?;
+        // (Null, the end of the computation or an error, goes back up.)
+        let somewhere = llvm(self.b.build_is_not_null(next, ""))?;
+        let nests = llvm(self.b.build_and(shallow, somewhere, ""))?;
+        llvm(
+            self.b
+                .build_conditional_branch(nests, nest, self.dispatch_block),
+        )?;
+        self.dispatch.add_incoming(&[(&next, elsewhere)]);
+        self.b.position_at_end(nest);
+        llvm(
+            self.b
+                .build_store(self.field(abi::NATIVE_DEPTH)?, self.add(depth, 1)?),
+        )?;
+        let handler = llvm(self.b.build_load(self.ptr, next, "callee"))?.into_pointer_value();
+        let back = self
+            .call(
+                handler,
+                self.handler_type(),
+                &[self.vm.into(), next.into()],
+                "back",
+            )?
+            .into_pointer_value();
+        llvm(self.b.build_store(self.field(abi::NATIVE_DEPTH)?, depth))?;
+        if let Some(c) = continuation {
+            let expected = self.ip(c)?;
+            let returned = llvm(self.b.build_int_compare(
+                IntPredicate::EQ,
+                llvm(self.b.build_ptr_to_int(back, self.i64, ""))?,
+                llvm(self.b.build_ptr_to_int(expected, self.i64, ""))?,
+                "returned",
+            ))?;
+            let other = self.new_block("returned_elsewhere");
+            llvm(
+                self.b
+                    .build_conditional_branch(returned, self.block(c)?, other),
+            )?;
+            self.b.position_at_end(other);
+        }
+        let after = self.b.get_insert_block().expect("positioned");
+        self.dispatch.add_incoming(&[(&back, after)]);
+        llvm(self.b.build_unconditional_branch(self.dispatch_block))?;
+        self.terminated = true;
+        Ok(())
+    }
+}
