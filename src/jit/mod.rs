@@ -86,6 +86,31 @@ pub struct Jit {
     /// LLVM IR is printed to standard error, before and after optimization,
     /// when it is compiled (`--dump-ir`).
     pub dump_ir: Option<String>,
+    /// Where each unit's machine code starts, and its name, for profilers
+    /// (`ZAG_PERF_MAP`: see [`Jit::write_perf_map`]).
+    code_starts: Vec<(usize, String)>,
+}
+
+impl Jit {
+    /// With `ZAG_PERF_MAP` set in the environment, writes
+    /// `/tmp/perf-PID.map` (the format `perf` reads to name JIT code):
+    /// each unit's start, its length (up to the next unit's start, as
+    /// MCJIT does not say), and `Class>>selector` with the unit number.
+    fn write_perf_map(&self) {
+        if std::env::var_os("ZAG_PERF_MAP").is_none() {
+            return;
+        }
+        let mut starts = self.code_starts.clone();
+        starts.sort();
+        let mut text = String::new();
+        for (k, (start, name)) in starts.iter().enumerate() {
+            let end = starts.get(k + 1).map_or(start + 4096, |(next, _)| *next);
+            let len = (end - start).min(1 << 16);
+            text.push_str(&format!("{start:x} {len:x} {name}\n"));
+        }
+        let path = format!("/tmp/perf-{}.map", std::process::id());
+        let _ = std::fs::write(path, text);
+    }
 }
 
 /// LLVM's state: the context, the target, and the execution engine that
@@ -260,7 +285,7 @@ pub fn compile_method(vm: &mut Vm, method: MethodRef) -> Result<(), String> {
         )
     };
     let dump = (jit.dump_ir.as_deref() == Some(name.as_str())).then_some(name.as_str());
-    let result = compile_units(vm, &mut jit, method, dump);
+    let result = compile_units(vm, &mut jit, method, &name, dump);
     match &result {
         Ok(units) => {
             jit.stats.methods += 1;
@@ -278,6 +303,7 @@ fn compile_units(
     vm: &mut Vm,
     jit: &mut Jit,
     method: MethodRef,
+    method_name: &str,
     dump: Option<&str>,
 ) -> Result<usize, String> {
     if jit.llvm.is_none() {
@@ -315,6 +341,8 @@ fn compile_units(
         // calling convention (C), and lives as long as the engine, which
         // lives as long as the VM.
         let native: Handler = unsafe { std::mem::transmute::<usize, Handler>(address) };
+        jit.code_starts
+            .push((address, format!("{method_name} unit {unit}")));
         let entries = translate::entries(&copy);
         for (instr, entry) in copy.iter_mut().zip(entries) {
             if entry {
@@ -323,5 +351,6 @@ fn compile_units(
         }
         vm.universe.replace_code(method, unit as u16, copy);
     }
+    jit.write_perf_map();
     Ok(units)
 }

@@ -263,6 +263,8 @@ pub(super) fn translate<'ctx>(
     };
     // entry: dispatch on the ip the trampoline passed.
     t.b.position_at_end(entry);
+    // The value stack's block never moves: its address is loaded once.
+    t.first = llvm(t.b.build_load(ptr, t.field(abi::STACK_FIRST)?, "first"))?.into_pointer_value();
     let ip = function
         .get_nth_param(1)
         .expect("two parameters")
@@ -336,11 +338,6 @@ impl<'ctx> Translator<'ctx, '_> {
 
     /// Loads the registers at the start of an entry's block.
     fn start_block(&mut self) -> Result<()> {
-        let first = llvm(
-            self.b
-                .build_load(self.ptr, self.field(abi::STACK_FIRST)?, "first"),
-        )?;
-        self.first = first.into_pointer_value();
         self.len = llvm(
             self.b
                 .build_load(self.i64, self.field(abi::STACK_LEN)?, "len"),
@@ -529,6 +526,10 @@ impl<'ctx> Translator<'ctx, '_> {
     fn both_small_integers(&self, a: IntValue<'ctx>, b: IntValue<'ctx>) -> Result<IntValue<'ctx>> {
         let (x, y) = (self.is_small_integer(a)?, self.is_small_integer(b)?);
         llvm(self.b.build_and(x, y, ""))
+    }
+
+    fn current_block(&self) -> BasicBlock<'ctx> {
+        self.b.get_insert_block().expect("the builder is positioned")
     }
 
     fn new_block(&self, name: &str) -> BasicBlock<'ctx> {

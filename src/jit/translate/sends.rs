@@ -94,9 +94,13 @@ impl<'ctx> Translator<'ctx, '_> {
         let invoke = self.new_block("invoke");
         llvm(self.b.build_conditional_branch(hit, on_hit, miss))?;
 
+        // Every way of invoking answers where to go on: `go_on`.
+        let go_on = self.new_block("go_on");
+        let mut answers = Vec::new();
         self.b.position_at_end(miss);
         let next = self.handler_call(i)?;
-        self.enter(next, Some(i + 1))?;
+        answers.push((next, self.current_block()));
+        llvm(self.b.build_unconditional_branch(go_on))?;
 
         self.b.position_at_end(on_hit);
         let method = self.load_as(i32, entry, abi::CACHE_ENTRY_METHOD)?;
@@ -120,7 +124,9 @@ impl<'ctx> Translator<'ctx, '_> {
         llvm(self.b.build_conditional_branch(is_plain, plain, not_plain))?;
 
         self.b.position_at_end(plain);
-        self.activate_inline(i, method, info, receiver_at, invoke)?;
+        let entry = self.activate_inline(i, method, info, receiver_at, invoke)?;
+        answers.push((entry, self.current_block()));
+        llvm(self.b.build_unconditional_branch(go_on))?;
 
         self.b.position_at_end(not_plain);
         match args {
@@ -155,14 +161,22 @@ impl<'ctx> Translator<'ctx, '_> {
         let next = self
             .call(helper, fn_type, &call_args, "next")?
             .into_pointer_value();
-        self.enter(next, Some(i + 1))
+        answers.push((next, self.current_block()));
+        llvm(self.b.build_unconditional_branch(go_on))?;
+
+        self.b.position_at_end(go_on);
+        let phi = llvm(self.b.build_phi(self.ptr, "callee"))?;
+        for (value, block) in &answers {
+            phi.add_incoming(&[(value, *block)]);
+        }
+        self.enter(phi.as_basic_value().into_pointer_value(), Some(i + 1))
     }
 
     /// A plain method's activation, as `Vm::push_frame` does it for a
     /// method (the receiver and arguments are on the stack): unless the
     /// frame would not fit (then `otherwise`, where the interpreter reports
     /// the overflow), its temporaries are set to nil, its frame record is
-    /// pushed, and its first instruction runs.
+    /// pushed. Answers the callee's first instruction.
     fn activate_inline(
         &mut self,
         i: usize,
@@ -170,7 +184,7 @@ impl<'ctx> Translator<'ctx, '_> {
         info: IntValue<'ctx>,
         receiver_at: IntValue<'ctx>,
         otherwise: inkwell::basic_block::BasicBlock<'ctx>,
-    ) -> Result<()> {
+    ) -> Result<PointerValue<'ctx>> {
         let i16 = self.context.i16_type();
         let i8 = self.context.i8_type();
         let len = self.len;
@@ -301,7 +315,7 @@ impl<'ctx> Translator<'ctx, '_> {
                 .build_load(self.ptr, self.address(address)?, "callee_entry"),
         )?
         .into_pointer_value();
-        self.enter(entry, Some(i + 1))
+        Ok(entry)
     }
 
     /// A quick method's answer for a send without arguments, as
