@@ -343,7 +343,7 @@ fn compile_units(
         let native: Handler = unsafe { std::mem::transmute::<usize, Handler>(address) };
         jit.code_starts
             .push((address, format!("{method_name} unit {unit}")));
-        let entries = translate::entries(&copy);
+        let entries = translate::entries(&copy)?;
         for (instr, entry) in copy.iter_mut().zip(entries) {
             if entry {
                 instr.handler = native;

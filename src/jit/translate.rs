@@ -42,8 +42,13 @@ use crate::vm::abi;
 use crate::vm::interpreter::function;
 use crate::vm::method::Instr;
 
+mod analysis;
+mod flow;
 mod sends;
 mod variables;
+
+pub(super) use analysis::entries;
+use analysis::stack_depths;
 
 /// What the translation needs of a unit and its VM.
 pub(super) struct UnitInput<'a> {
@@ -64,28 +69,6 @@ pub(super) struct UnitInput<'a> {
     pub nil: Oop,
     pub true_object: Oop,
     pub false_object: Oop,
-}
-
-/// Where control goes after instruction `i`, for the analysis of entries.
-fn successors(code: &[Instr], i: usize) -> Vec<usize> {
-    let kind = plan_kind(&code[i]);
-    let target = |at: usize| (at as i64 + code[at].a as i32 as i64) as usize;
-    match kind {
-        H::jump | H::jump_back => vec![target(i)],
-        H::jump_if_true | H::jump_if_false | H::jump_if_nil | H::jump_if_not_nil => {
-            vec![i + 1, target(i)]
-        }
-        // A comparison fused with the jump after it: the jump's target, the
-        // instruction after the jump, and the jump itself (where the
-        // ordinary send, when the comparison is not inline, returns).
-        k if is_compare_and_jump(k) => vec![i + 1, i + 2, target(i + 1)],
-        // Fused assignments continue after the pop they include.
-        H::pop_into_temp
-        | H::pop_into_temp_chained
-        | H::pop_into_inst_var
-        | H::pop_into_inst_var_chained => vec![i + 2],
-        _ => vec![i + 1],
-    }
 }
 
 fn plan_kind(i: &Instr) -> H {
@@ -141,36 +124,6 @@ fn is_native(kind: H) -> bool {
     )
 }
 
-/// The instructions where the function may be entered: the first, every
-/// jump target, and every instruction control may come back to after a
-/// delegated one (its successor, and the one after that, since fused
-/// handlers skip the instruction they include).
-pub(super) fn entries(code: &[Instr]) -> Vec<bool> {
-    let n = code.len();
-    let mut entry = vec![false; n];
-    if n > 0 {
-        entry[0] = true;
-    }
-    let mut mark = |at: usize| {
-        if at < n {
-            entry[at] = true;
-        }
-    };
-    for i in 0..n {
-        let kind = plan_kind(&code[i]);
-        let succ = successors(code, i);
-        let branches = succ.len() > 1 || succ != [i + 1];
-        if branches {
-            succ.iter().for_each(|&s| mark(s));
-        }
-        if !is_native(kind) {
-            mark(i + 1);
-            mark(i + 2);
-        }
-    }
-    entry
-}
-
 /// The handler the function calls for `kind`: the unchained variant, so
 /// that the handler answers its successor instead of running it.
 fn delegate_for(kind: H) -> H {
@@ -191,11 +144,16 @@ struct Translator<'ctx, 'a> {
     ptr: PointerType<'ctx>,
     vm: PointerValue<'ctx>,
     input: &'a UnitInput<'a>,
-    blocks: Vec<Option<BasicBlock<'ctx>>>,
+    /// Each entry's body (where control within the function arrives,
+    /// with the state in SSA values) and landing (where the dispatch
+    /// arrives: it loads the state from the VM).
+    bodies: Vec<Option<Body<'ctx>>>,
+    landings: Vec<Option<BasicBlock<'ctx>>>,
     dispatch: PhiValue<'ctx>,
     dispatch_block: BasicBlock<'ctx>,
-    // The registers as loaded at the block's start, and the operand stack
-    // above `len` held in SSA values.
+    // The value stack's first slot, the frame's base, the stack's length
+    // below the operands held in SSA values (`len_changed`: the VM's
+    // length may differ), and those operands.
     first: PointerValue<'ctx>,
     len: IntValue<'ctx>,
     base: IntValue<'ctx>,
@@ -205,6 +163,16 @@ struct Translator<'ctx, 'a> {
 }
 
 type Result<T> = std::result::Result<T, String>;
+
+/// The start of an entry's code: phis for the frame's base, the stack's
+/// length below the operands, and the operands (as many as the stack
+/// depth there).
+struct Body<'ctx> {
+    block: BasicBlock<'ctx>,
+    base: PhiValue<'ctx>,
+    len: PhiValue<'ctx>,
+    operands: Vec<PhiValue<'ctx>>,
+}
 
 /// How deep machine code nests calls into callees' code before it hands
 /// them to the trampoline instead (each level is a few Rust frames).
@@ -234,12 +202,31 @@ pub(super) fn translate<'ctx>(
         .get_nth_param(0)
         .expect("two parameters")
         .into_pointer_value();
-    let entries = entries(input.code);
-    let blocks = entries
-        .iter()
-        .enumerate()
-        .map(|(i, &e)| e.then(|| context.append_basic_block(function, &format!("i{i}"))))
-        .collect();
+    let depths = stack_depths(input.code)?;
+    let entries = entries(input.code)?;
+    let mut bodies = Vec::with_capacity(entries.len());
+    let mut landings = Vec::with_capacity(entries.len());
+    for (i, &entry) in entries.iter().enumerate() {
+        let depth = depths[i].filter(|_| entry);
+        bodies.push(match depth {
+            Some(depth) => {
+                let block = context.append_basic_block(function, &format!("i{i}"));
+                b.position_at_end(block);
+                Some(Body {
+                    block,
+                    base: llvm(b.build_phi(i64, "base"))?,
+                    len: llvm(b.build_phi(i64, "len"))?,
+                    operands: (0..depth)
+                        .map(|k| llvm(b.build_phi(i64, &format!("operand{k}"))))
+                        .collect::<Result<_>>()?,
+                })
+            }
+            None => None,
+        });
+        landings.push(
+            depth.map(|_| context.append_basic_block(function, &format!("land{i}"))),
+        );
+    }
     let null_ptr = ptr.const_null();
     let zero = i64.const_zero();
     let mut t = Translator {
@@ -251,7 +238,8 @@ pub(super) fn translate<'ctx>(
         ptr,
         vm,
         input,
-        blocks,
+        bodies,
+        landings,
         dispatch,
         dispatch_block,
         first: null_ptr,
@@ -272,14 +260,13 @@ pub(super) fn translate<'ctx>(
     t.dispatch.add_incoming(&[(&ip, entry)]);
     llvm(t.b.build_unconditional_branch(dispatch_block))?;
     t.build_dispatch()?;
+    t.build_landings()?;
     for i in 0..input.code.len() {
-        if let Some(block) = t.blocks[i] {
+        if t.bodies[i].is_some() {
             if !t.terminated {
-                t.flush()?;
-                llvm(t.b.build_unconditional_branch(block))?;
+                t.jump_to(i)?;
             }
-            t.b.position_at_end(block);
-            t.start_block()?;
+            t.start_body(i)?;
         }
         if t.terminated {
             // Not reachable in straight line from an entry (the fused pair
@@ -315,7 +302,7 @@ impl<'ctx> Translator<'ctx, '_> {
         ))?;
         let leave = self.context.append_basic_block(self.function, "leave");
         let cases: Vec<_> = self
-            .blocks
+            .landings
             .iter()
             .enumerate()
             .filter_map(|(i, b)| b.map(|b| (self.i64.const_int(i as u64, false), b)))
@@ -334,21 +321,6 @@ impl<'ctx> Translator<'ctx, '_> {
             self.b
                 .build_gep(i8, self.vm, &[self.i64.const_int(offset as u64, false)], "")
         })
-    }
-
-    /// Loads the registers at the start of an entry's block.
-    fn start_block(&mut self) -> Result<()> {
-        self.len = llvm(
-            self.b
-                .build_load(self.i64, self.field(abi::STACK_LEN)?, "len"),
-        )?
-        .into_int_value();
-        self.base =
-            llvm(self.b.build_load(self.i64, self.field(abi::BASE)?, "base"))?.into_int_value();
-        self.len_changed = false;
-        self.stack.clear();
-        self.terminated = false;
-        Ok(())
     }
 
     fn slot(&self, index: IntValue<'ctx>) -> Result<PointerValue<'ctx>> {
@@ -419,21 +391,6 @@ impl<'ctx> Translator<'ctx, '_> {
         Ok(())
     }
 
-    fn block(&self, i: usize) -> Result<BasicBlock<'ctx>> {
-        self.blocks
-            .get(i)
-            .copied()
-            .flatten()
-            .ok_or_else(|| format!("instruction {i} is not an entry"))
-    }
-
-    fn goto(&mut self, i: usize) -> Result<()> {
-        self.flush()?;
-        llvm(self.b.build_unconditional_branch(self.block(i)?))?;
-        self.terminated = true;
-        Ok(())
-    }
-
     /// The address of instruction `i` in the copy.
     fn ip(&self, i: usize) -> Result<PointerValue<'ctx>> {
         let at = self.constant((self.input.copy + i * abi::INSTR_SIZE) as u64);
@@ -499,18 +456,6 @@ impl<'ctx> Translator<'ctx, '_> {
         self.call_handler(i)
     }
 
-    /// A branch on `condition` to the entries `then` and `otherwise`.
-    fn branch(&mut self, condition: IntValue<'ctx>, then: usize, otherwise: usize) -> Result<()> {
-        self.flush()?;
-        llvm(self.b.build_conditional_branch(
-            condition,
-            self.block(then)?,
-            self.block(otherwise)?,
-        ))?;
-        self.terminated = true;
-        Ok(())
-    }
-
     fn jump_target(&self, at: usize) -> usize {
         (at as i64 + self.input.code[at].a as i32 as i64) as usize
     }
@@ -565,9 +510,9 @@ impl<'ctx> Translator<'ctx, '_> {
                 let v = self.pop()?;
                 llvm(self.b.build_store(self.slot(self.frame_slot(instr.a)?)?, v))?;
                 // The pop after it is part of the pair.
-                self.goto(i + 2)?;
+                self.jump_to(i + 2)?;
             }
-            jump | jump_back => self.goto(self.jump_target(i))?,
+            jump | jump_back => self.jump_to(self.jump_target(i))?,
             jump_if_nil | jump_if_not_nil => {
                 let v = self.pop()?;
                 let nil = self.constant(self.input.nil.bits());
@@ -594,7 +539,7 @@ impl<'ctx> Translator<'ctx, '_> {
                 let same = llvm(self.b.build_int_compare(IntPredicate::EQ, a, b, ""))?;
                 let v = self.boolean(same)?;
                 self.push(v);
-                self.goto(i + 1)?;
+                self.jump_to(i + 1)?;
             }
             k if is_compare_and_jump(k) => self.compare_and_jump(i, k)?,
             method_entry | method_entry_chained => self.method_entry(i)?,
@@ -824,9 +769,7 @@ impl<'ctx> Translator<'ctx, '_> {
     /// `jump_if_true`/`jump_if_false`: true and false branch natively; any
     /// other value goes to the handler, which reports it.
     fn boolean_jump(&mut self, i: usize, when: bool) -> Result<()> {
-        self.flush()?;
-        let top = self.add(self.len, u64::MAX)?; // len - 1
-        let v = self.load_slot(top)?;
+        let v = self.pop()?;
         let t = self.constant(self.input.true_object.bits());
         let f = self.constant(self.input.false_object.bits());
         let is_true = llvm(self.b.build_int_compare(IntPredicate::EQ, v, t, ""))?;
@@ -851,11 +794,12 @@ impl<'ctx> Translator<'ctx, '_> {
         )?;
         for (block, target) in [(true_block, on_true), (false_block, on_false)] {
             self.b.position_at_end(block);
-            llvm(self.b.build_store(self.field(abi::STACK_LEN)?, top))?;
-            llvm(self.b.build_unconditional_branch(self.block(target)?))?;
+            self.with_state(self.len, self.stack.clone(), |t| t.jump_to(target))?;
         }
         self.b.position_at_end(neither);
-        self.call_handler(i)
+        self.side_exit(i, &[v])?;
+        self.terminated = true;
+        Ok(())
     }
 
     /// Pops the two operands of a special send; on the slow path they are
@@ -942,7 +886,7 @@ impl<'ctx> Translator<'ctx, '_> {
             }
         })?;
         self.push(value);
-        self.goto(i + 1)
+        self.jump_to(i + 1)
     }
 
     /// The answer of a special send: `integers` when `fast` (two
@@ -1019,7 +963,7 @@ impl<'ctx> Translator<'ctx, '_> {
             t.boolean(condition)
         })?;
         self.push(v);
-        self.goto(i + 1)
+        self.jump_to(i + 1)
     }
 
     fn compare(&self, kind: H, a: IntValue<'ctx>, b: IntValue<'ctx>) -> Result<IntValue<'ctx>> {
@@ -1050,7 +994,7 @@ impl<'ctx> Translator<'ctx, '_> {
             llvm(self.b.build_or(a, b, ""))?
         };
         self.push(v);
-        self.goto(i + 1)
+        self.jump_to(i + 1)
     }
 
     /// A comparison fused with the conditional jump after it.

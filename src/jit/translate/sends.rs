@@ -384,12 +384,8 @@ impl<'ctx> Translator<'ctx, '_> {
             (&receiver, receiver_block),
         ]);
         self.count_invocation(info)?;
-        llvm(self.b.build_store(
-            self.slot(receiver_at)?,
-            phi.as_basic_value().into_int_value(),
-        ))?;
-        llvm(self.b.build_unconditional_branch(self.block(i + 1)?))?;
-        Ok(())
+        let answer = phi.as_basic_value().into_int_value();
+        self.with_state(receiver_at, vec![answer], |t| t.jump_to(i + 1))
     }
 
     /// A quick setter's store for a send with one argument, as
@@ -436,12 +432,7 @@ impl<'ctx> Translator<'ctx, '_> {
         let value = self.load_slot(self.add(receiver_at, 1)?)?;
         self.store_field(receiver, index, value)?;
         self.count_invocation(info)?;
-        llvm(
-            self.b
-                .build_store(self.field(abi::STACK_LEN)?, self.add(receiver_at, 1)?),
-        )?;
-        llvm(self.b.build_unconditional_branch(self.block(i + 1)?))?;
-        Ok(())
+        self.with_state(receiver_at, vec![receiver], |t| t.jump_to(i + 1))
     }
 
     /// Adds one to the invocation count in the method info at `info`.
@@ -530,7 +521,7 @@ impl<'ctx> Translator<'ctx, '_> {
             let other = self.new_block("returned_elsewhere");
             llvm(
                 self.b
-                    .build_conditional_branch(returned, self.block(c)?, other),
+                    .build_conditional_branch(returned, self.landing(c)?, other),
             )?;
             self.b.position_at_end(other);
         }

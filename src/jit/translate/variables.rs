@@ -35,7 +35,7 @@ impl<'ctx> Translator<'ctx, '_> {
         self.unless_fast(i, fast, operands)?;
         self.store_field(receiver, self.constant(index), value)?;
         if pops {
-            self.goto(i + 2)?;
+            self.jump_to(i + 2)?;
         }
         Ok(())
     }
