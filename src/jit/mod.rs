@@ -224,22 +224,6 @@ pub(crate) extern "C-unwind" fn invoke_cached(
     vm.invoke(method as MethodRef, args as usize, return_ip)
 }
 
-/// A special send's inline answer for `a` and `b` (`answer` is a
-/// `SpecialAnswer`: the interpreter's, for floats), or 0 when there is
-/// none (then the send's handler runs). It allocates nothing.
-pub(crate) extern "C" fn special_inline(vm: &Vm, answer: usize, a: u64, b: u64) -> u64 {
-    // SAFETY: the machine code passes a `SpecialAnswer` it was compiled
-    // with, and the operands of a special send (Oops).
-    let answer: crate::vm::interpreter::SpecialAnswer = unsafe { std::mem::transmute(answer) };
-    let (a, b) = unsafe {
-        (
-            crate::object::Oop::from_bits(a),
-            crate::object::Oop::from_bits(b),
-        )
-    };
-    answer(vm, a, b).map_or(0, |v| v.bits())
-}
-
 /// The write barrier, for machine code that stored `value` (a young
 /// object) into `object`.
 pub(crate) extern "C" fn remember(vm: &mut Vm, object: u64, value: u64) {

@@ -27,7 +27,6 @@
 use inkwell::basic_block::BasicBlock;
 use inkwell::builder::Builder;
 use inkwell::context::Context;
-use inkwell::intrinsics::Intrinsic;
 use inkwell::module::Module;
 use inkwell::types::{FunctionType, IntType, PointerType};
 use inkwell::values::{
@@ -43,6 +42,7 @@ use crate::vm::interpreter::function;
 use crate::vm::method::Instr;
 
 mod analysis;
+mod arithmetic;
 mod flow;
 mod sends;
 mod variables;
@@ -223,9 +223,7 @@ pub(super) fn translate<'ctx>(
             }
             None => None,
         });
-        landings.push(
-            depth.map(|_| context.append_basic_block(function, &format!("land{i}"))),
-        );
+        landings.push(depth.map(|_| context.append_basic_block(function, &format!("land{i}"))));
     }
     let null_ptr = ptr.const_null();
     let zero = i64.const_zero();
@@ -460,21 +458,10 @@ impl<'ctx> Translator<'ctx, '_> {
         (at as i64 + self.input.code[at].a as i32 as i64) as usize
     }
 
-    fn is_small_integer(&self, v: IntValue<'ctx>) -> Result<IntValue<'ctx>> {
-        let tag = llvm(self.b.build_and(v, self.constant(0b111), ""))?;
-        llvm(
-            self.b
-                .build_int_compare(IntPredicate::EQ, tag, self.constant(0b001), ""),
-        )
-    }
-
-    fn both_small_integers(&self, a: IntValue<'ctx>, b: IntValue<'ctx>) -> Result<IntValue<'ctx>> {
-        let (x, y) = (self.is_small_integer(a)?, self.is_small_integer(b)?);
-        llvm(self.b.build_and(x, y, ""))
-    }
-
     fn current_block(&self) -> BasicBlock<'ctx> {
-        self.b.get_insert_block().expect("the builder is positioned")
+        self.b
+            .get_insert_block()
+            .expect("the builder is positioned")
     }
 
     fn new_block(&self, name: &str) -> BasicBlock<'ctx> {
@@ -533,6 +520,7 @@ impl<'ctx> Translator<'ctx, '_> {
             | send_equal
             | send_not_equal => self.comparison(i, kind)?,
             send_bit_and | send_bit_or => self.bitwise(i, kind)?,
+            send_divide => self.divide(i)?,
             send_identical => {
                 let b = self.pop()?;
                 let a = self.pop()?;
@@ -802,14 +790,6 @@ impl<'ctx> Translator<'ctx, '_> {
         Ok(())
     }
 
-    /// Pops the two operands of a special send; on the slow path they are
-    /// written back and the handler runs.
-    fn operands(&mut self) -> Result<(IntValue<'ctx>, IntValue<'ctx>)> {
-        let b = self.pop()?;
-        let a = self.pop()?;
-        Ok((a, b))
-    }
-
     /// Branches to `slow` (the handler, with the operands back on the
     /// stack) unless `fast`; continues in a new block on the fast path.
     fn unless_fast(
@@ -842,190 +822,5 @@ impl<'ctx> Translator<'ctx, '_> {
         self.call_handler(i)?;
         self.terminated = false;
         Ok(())
-    }
-
-    /// `+ - *` of two SmallIntegers without overflow, on the tagged words:
-    /// `a + (b - 1)`, `a - (b - 1)`, `((a - 1) >> 3) * (b - 1) + 1`.
-    fn arithmetic(&mut self, i: usize, kind: H) -> Result<()> {
-        let (a, b) = self.operands()?;
-        let ints = self.both_small_integers(a, b)?;
-        let untagged_b = llvm(self.b.build_int_sub(b, self.constant(1), ""))?;
-        let (name, x) = match kind {
-            H::send_add => ("llvm.sadd.with.overflow", a),
-            H::send_subtract => ("llvm.ssub.with.overflow", a),
-            _ => {
-                let untagged_a = llvm(self.b.build_int_sub(a, self.constant(1), ""))?;
-                let shift = self.constant(3);
-                (
-                    "llvm.smul.with.overflow",
-                    llvm(self.b.build_right_shift(untagged_a, shift, true, ""))?,
-                )
-            }
-        };
-        let intrinsic = Intrinsic::find(name).ok_or("no overflow intrinsic")?;
-        let declaration = intrinsic
-            .get_declaration(self.module, &[self.i64.into()])
-            .ok_or("no overflow intrinsic declaration")?;
-        let result = llvm(
-            self.b
-                .build_call(declaration, &[x.into(), untagged_b.into()], ""),
-        )?;
-        let pair = match result.try_as_basic_value() {
-            ValueKind::Basic(v) => v.into_struct_value(),
-            _ => return Err("an overflow intrinsic answers a pair".into()),
-        };
-        let value = llvm(self.b.build_extract_value(pair, 0, ""))?.into_int_value();
-        let overflow = llvm(self.b.build_extract_value(pair, 1, ""))?.into_int_value();
-        let no_overflow = llvm(self.b.build_not(overflow, ""))?;
-        let fast = llvm(self.b.build_and(ints, no_overflow, ""))?;
-        let value = self.int_or_float(i, kind, fast, a, b, |t| {
-            if kind == H::send_multiply {
-                llvm(t.b.build_or(value, t.constant(1), ""))
-            } else {
-                Ok(value)
-            }
-        })?;
-        self.push(value);
-        self.jump_to(i + 1)
-    }
-
-    /// The answer of a special send: `integers` when `fast` (two
-    /// SmallIntegers, no overflow), else what the interpreter's inline
-    /// path answers (floats: `jit::special_inline`), else the handler's
-    /// (operands written back).
-    fn int_or_float(
-        &mut self,
-        i: usize,
-        kind: H,
-        fast: IntValue<'ctx>,
-        a: IntValue<'ctx>,
-        b: IntValue<'ctx>,
-        integers: impl FnOnce(&Self) -> Result<IntValue<'ctx>>,
-    ) -> Result<IntValue<'ctx>> {
-        let Some(answer) = crate::vm::interpreter::special_answer(kind.name()) else {
-            self.unless_fast(i, fast, &[a, b])?;
-            return integers(self);
-        };
-        let int_block = self.new_block("int");
-        let other = self.new_block("not_int");
-        let slow = self.new_block("slow");
-        let join = self.new_block("answered");
-        llvm(self.b.build_conditional_branch(fast, int_block, other))?;
-        self.b.position_at_end(other);
-        let helper = self.function_at(super::special_inline as *const () as u64)?;
-        let fn_type = self.i64.fn_type(
-            &[
-                self.ptr.into(),
-                self.i64.into(),
-                self.i64.into(),
-                self.i64.into(),
-            ],
-            false,
-        );
-        let inline = self
-            .call(
-                helper,
-                fn_type,
-                &[
-                    self.vm.into(),
-                    self.constant(answer as usize as u64).into(),
-                    a.into(),
-                    b.into(),
-                ],
-                "inline",
-            )?
-            .into_int_value();
-        let answered =
-            llvm(
-                self.b
-                    .build_int_compare(IntPredicate::NE, inline, self.constant(0), ""),
-            )?;
-        llvm(self.b.build_conditional_branch(answered, join, slow))?;
-        self.b.position_at_end(slow);
-        self.side_exit(i, &[a, b])?;
-        self.b.position_at_end(int_block);
-        let value = integers(self)?;
-        let int_end = self.b.get_insert_block().expect("positioned");
-        llvm(self.b.build_unconditional_branch(join))?;
-        self.b.position_at_end(join);
-        let phi = llvm(self.b.build_phi(self.i64, "answer"))?;
-        phi.add_incoming(&[(&value, int_end), (&inline, other)]);
-        Ok(phi.as_basic_value().into_int_value())
-    }
-
-    /// Comparisons of two SmallIntegers: the tagged words compare as the
-    /// values do.
-    fn comparison(&mut self, i: usize, kind: H) -> Result<()> {
-        let (a, b) = self.operands()?;
-        let ints = self.both_small_integers(a, b)?;
-        let v = self.int_or_float(i, kind, ints, a, b, |t| {
-            let condition = t.compare(kind, a, b)?;
-            t.boolean(condition)
-        })?;
-        self.push(v);
-        self.jump_to(i + 1)
-    }
-
-    fn compare(&self, kind: H, a: IntValue<'ctx>, b: IntValue<'ctx>) -> Result<IntValue<'ctx>> {
-        use H::*;
-        let predicate = match kind {
-            send_less | less_jump_if_true | less_jump_if_false => IntPredicate::SLT,
-            send_greater | greater_jump_if_true | greater_jump_if_false => IntPredicate::SGT,
-            send_less_or_equal | less_or_equal_jump_if_true | less_or_equal_jump_if_false => {
-                IntPredicate::SLE
-            }
-            send_greater_or_equal
-            | greater_or_equal_jump_if_true
-            | greater_or_equal_jump_if_false => IntPredicate::SGE,
-            send_not_equal | not_equal_jump_if_true | not_equal_jump_if_false => IntPredicate::NE,
-            _ => IntPredicate::EQ,
-        };
-        llvm(self.b.build_int_compare(predicate, a, b, ""))
-    }
-
-    /// `bitAnd:`/`bitOr:` of two SmallIntegers keep the tag as they are.
-    fn bitwise(&mut self, i: usize, kind: H) -> Result<()> {
-        let (a, b) = self.operands()?;
-        let ints = self.both_small_integers(a, b)?;
-        self.unless_fast(i, ints, &[a, b])?;
-        let v = if kind == H::send_bit_and {
-            llvm(self.b.build_and(a, b, ""))?
-        } else {
-            llvm(self.b.build_or(a, b, ""))?
-        };
-        self.push(v);
-        self.jump_to(i + 1)
-    }
-
-    /// A comparison fused with the conditional jump after it.
-    fn compare_and_jump(&mut self, i: usize, kind: H) -> Result<()> {
-        use H::*;
-        let when = matches!(
-            kind,
-            less_jump_if_true
-                | greater_jump_if_true
-                | less_or_equal_jump_if_true
-                | greater_or_equal_jump_if_true
-                | equal_jump_if_true
-                | not_equal_jump_if_true
-                | identical_jump_if_true
-        );
-        let (target, after) = (self.jump_target(i + 1), i + 2);
-        let (a, b) = self.operands()?;
-        let identity = matches!(kind, identical_jump_if_true | identical_jump_if_false);
-        if !identity {
-            let ints = self.both_small_integers(a, b)?;
-            self.unless_fast(i, ints, &[a, b])?;
-        }
-        let condition = if identity {
-            llvm(self.b.build_int_compare(IntPredicate::EQ, a, b, ""))?
-        } else {
-            self.compare(kind, a, b)?
-        };
-        if when {
-            self.branch(condition, target, after)
-        } else {
-            self.branch(condition, after, target)
-        }
     }
 }

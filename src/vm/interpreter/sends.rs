@@ -276,10 +276,6 @@ pub(super) fn special_send(
     }
 }
 
-/// A special send's inline answer for its receiver and argument.
-#[cfg(feature = "jit")]
-pub(crate) type SpecialAnswer = fn(&Vm, Oop, Oop) -> Option<Oop>;
-
 /// What a special send of `a` and `b` answers inline: for two
 /// SmallIntegers, or floats (or a float and a SmallInteger, which converts
 /// exactly when it fits 53 bits, as Pharo's asFloat does), when the result
@@ -338,25 +334,6 @@ macro_rules! special_sends {
                 float_op!($($float)?),
             )
         })*
-
-        /// How the special send named `name` answers inline (see
-        /// `inline_answer`), for machine code that does the SmallInteger
-        /// case itself and calls this for the rest; `send_equal` is
-        /// `send_numbers_equal` there (its strings need the send site).
-        #[cfg(feature = "jit")]
-        pub(crate) fn special_answer(name: &str) -> Option<SpecialAnswer> {
-            let name = if name == "send_equal" { "send_numbers_equal" } else { name };
-            match name {
-                $(stringify!($name) => Some(|vm, a, b| inline_answer(
-                    vm,
-                    a,
-                    b,
-                    |vm, a, b| $int(a, b).immediate(&vm.universe),
-                    float_op!($($float)?),
-                )),)*
-                _ => None,
-            }
-        }
     };
 }
 
