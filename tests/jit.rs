@@ -201,6 +201,12 @@ fn random_programs_answer_the_same_compiled_and_interpreted() {
     let mut interpreted = zag::image::boot().unwrap();
     let mut compiled = zag::image::boot().unwrap();
     compiled.universe.set_jit_threshold(Some(0));
+    // Methods compiled once their send sites' caches are warm, so that the
+    // compiled sends take the guesses those caches give (see
+    // `jit::speculation`), with whatever receivers the programs pass (every
+    // fourth program: each VM costs as much again).
+    let mut warm = zag::image::boot().unwrap();
+    warm.universe.set_jit_threshold(Some(2));
     let mut errors = 0;
     for i in 0..count {
         let program = generator.program();
@@ -210,11 +216,17 @@ fn random_programs_answer_the_same_compiled_and_interpreted() {
         let expected = outcome(&mut interpreted, &program);
         let got = outcome(&mut compiled, &program);
         assert_eq!(got, expected, "program {i} (seed {seed}): {program}");
+        if i % 4 == 0 {
+            let got = outcome(&mut warm, &program);
+            assert_eq!(got, expected, "program {i} (seed {seed}, warm): {program}");
+        }
         errors += expected.starts_with("error:") as u64;
     }
     let stats = &compiled.universe.jit.stats;
     assert!(stats.methods as u64 >= count, "{}", stats.report());
     assert!(stats.refused.is_empty(), "{}", stats.report());
+    let warm_stats = &warm.universe.jit.stats;
+    assert!(warm_stats.guessed_sends > 0, "{}", warm_stats.report());
     // The programs mostly run to their end.
     assert!(errors < count / 2, "{errors} of {count} programs failed");
     eprintln!(

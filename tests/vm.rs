@@ -310,6 +310,50 @@ fn redefining_a_method_invalidates_inline_caches() {
     });
 }
 
+/// Compiled sends answer quick methods inline and push plain methods'
+/// frames with their size built in, for the class their inline cache held
+/// when they were compiled; a redefinition must end those guesses.
+#[cfg(feature = "jit")]
+#[test]
+fn guesses_from_the_inline_caches_end_when_a_method_is_redefined() {
+    let load = |vm: &mut Vm, source: &str| {
+        let mut import = Import::default();
+        import.add_source(SourceFile::new(
+            "Point.extension.st",
+            format!("Extension {{ #name : 'Point' }}\n{source}\n"),
+        ));
+        loader::load(vm, &import).unwrap();
+    };
+    for gc_stress in [None, Some(1)] {
+        let mut vm = vm_with(gc_stress);
+        vm.universe.set_jit_threshold(Some(3));
+        load(
+            &mut vm,
+            "Point >> probe [ ^ self x + self sum + self origin ]\n\
+             Point >> poke: v [ ^ (self x: v) x ]",
+        );
+        for _ in 0..6 {
+            assert_eq!(eval(&mut vm, "(Point x: 1 y: 2) probe"), "4");
+            assert_eq!(eval(&mut vm, "(Point x: 1 y: 2) poke: 9"), "9");
+        }
+        let compiled = &vm.universe.jit.stats.compiled;
+        for method in ["Point>>probe", "Point>>poke:"] {
+            assert!(compiled.iter().any(|m| m == method), "{compiled:?}");
+        }
+        // x, sum, origin; x:, x.
+        assert!(vm.universe.jit.stats.guessed_sends >= 5);
+        // Another class at the same sites: the guesses do not hold.
+        assert_eq!(eval(&mut vm, "(Point3D x: 1 y: 2) probe"), "104");
+        load(
+            &mut vm,
+            "Point >> x [ ^ 42 ]\nPoint >> sum [ ^ x * 100 ]\nPoint >> origin [ ^ 7 ]",
+        );
+        assert_eq!(eval(&mut vm, "(Point x: 1 y: 2) probe"), "149");
+        assert_eq!(eval(&mut vm, "(Point x: 1 y: 2) poke: 9"), "42");
+        assert_eq!(eval(&mut vm, "(Point3D x: 1 y: 2) probe"), "249");
+    }
+}
+
 #[test]
 fn methods_count_their_invocations() {
     in_every_mode(|mut vm| {

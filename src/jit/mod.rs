@@ -18,6 +18,7 @@
 //! - LLVM is set up only when the first method turns hot, so start-up does
 //!   not pay for it.
 
+mod speculation;
 mod translate;
 
 use std::time::{Duration, Instant};
@@ -42,6 +43,8 @@ pub struct Stats {
     pub compiled: Vec<String>,
     pub refused: Vec<(String, String)>,
     pub compile_times: Vec<Duration>,
+    /// Send sites compiled with a guess from their inline cache.
+    pub guessed_sends: usize,
     /// Activations that went on in machine code at a loop's back-edge
     /// (on-stack replacement).
     pub on_stack_replacements: usize,
@@ -60,12 +63,14 @@ impl Stats {
         let median = times.get(times.len() / 2).copied().unwrap_or_default();
         let max = times.last().copied().unwrap_or_default();
         let mut text = format!(
-            "jit: {} methods ({} units) compiled, {} refused, {} on-stack replacements\n\
+            "jit: {} methods ({} units) compiled, {} refused, {} on-stack replacements, \
+             {} sends with a guess from their cache\n\
              jit: compile time {:.1} ms in all, median {:.2} ms, max {:.2} ms",
             self.methods,
             self.units,
             self.refused.len(),
             self.on_stack_replacements,
+            self.guessed_sends,
             ms(self.compile_time()),
             ms(median),
             ms(max)
@@ -300,6 +305,7 @@ fn compile_units(
     let units = vm.universe.methods[method as usize].units.len();
     let mut copies = Vec::with_capacity(units);
     let mut names = Vec::with_capacity(units);
+    let mut guesses = 0;
     for unit in 0..units {
         let copy = unchained_copy(&vm.universe.methods[method as usize].units[unit].code);
         let name = format!("{}_m{method}_u{unit}", module.get_name().to_string_lossy());
@@ -311,11 +317,14 @@ fn compile_units(
             infos: vm.universe.infos.as_ptr() as usize,
             bindings: &vm.universe.bindings,
             nursery: vm.heap.nursery_range(),
+            speculations: speculation::speculations(vm, &copy),
+            epoch: vm.universe.epoch,
             nil: vm.universe.nil,
             true_object: vm.universe.true_object,
             false_object: vm.universe.false_object,
         };
         translate::translate(context, &module, &name, &input)?;
+        guesses += input.speculations.iter().flatten().count();
         copies.push(copy);
         names.push(name);
     }
@@ -336,5 +345,6 @@ fn compile_units(
         vm.universe.replace_code(method, unit as u16, copy);
     }
     jit.write_perf_map();
+    jit.stats.guessed_sends += guesses;
     Ok(units)
 }

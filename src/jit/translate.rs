@@ -66,6 +66,10 @@ pub(super) struct UnitInput<'a> {
     pub bindings: &'a [Oop],
     /// The VM's nursery (young objects), for the write barrier.
     pub nursery: std::ops::Range<u64>,
+    /// What each send's inline cache held (by instruction), and the
+    /// lookup epoch those guesses are valid in.
+    pub speculations: Vec<Option<super::speculation::Speculation>>,
+    pub epoch: u32,
     pub nil: Oop,
     pub true_object: Oop,
     pub false_object: Oop,
@@ -354,6 +358,20 @@ impl<'ctx> Translator<'ctx, '_> {
         self.len = llvm(self.b.build_int_sub(self.len, self.constant(1), "len"))?;
         self.len_changed = true;
         self.load_slot(self.len)
+    }
+
+    /// The operand `depth` below the top (0: the top), without popping.
+    fn peek(&self, depth: usize) -> Result<IntValue<'ctx>> {
+        let held = self.stack.len();
+        if depth < held {
+            return Ok(self.stack[held - 1 - depth]);
+        }
+        let at = llvm(self.b.build_int_sub(
+            self.len,
+            self.constant((depth - held + 1) as u64),
+            "",
+        ))?;
+        self.load_slot(at)
     }
 
     fn top(&mut self) -> Result<IntValue<'ctx>> {

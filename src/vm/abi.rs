@@ -52,6 +52,9 @@ pub const STACK_OVERFLOWED: usize =
 /// The last activation id handed out (the universe's, unique across
 /// Processes).
 pub const LAST_ACTIVATION: usize = offset_of!(Vm, universe) + offset_of!(Universe, last_activation);
+/// The lookup epoch (a `u32`), which changes whenever lookups are
+/// invalidated.
+pub const EPOCH: usize = offset_of!(Vm, universe) + offset_of!(Universe, epoch);
 
 /// An activation record ([`Frame`]).
 pub const FRAME_SIZE: usize = size_of::<Frame>();

@@ -10,6 +10,12 @@
 //! - anything else (primitives, setters, a frame that does not fit) goes
 //!   through `jit::invoke_cached`, which invokes as the interpreter does.
 //!
+//! Where the site's cache held a method when the unit was compiled (see
+//! `jit::speculation`), the send first checks that guess (the receiver's
+//! class, and no lookup invalidated since): a quick method then answers
+//! from the operands in registers, a plain method's frame has its size
+//! built in.
+//!
 //! A miss is the send handler's (lookup, doesNotUnderstand:). Whatever the
 //! callee answers, the function goes on natively when it is the send's
 //! return address, and through its dispatch otherwise.
@@ -18,6 +24,7 @@ use inkwell::values::{IntValue, PointerValue};
 use inkwell::IntPredicate;
 
 use super::{llvm, Result, Translator, MAX_NATIVE_DEPTH};
+use crate::jit::speculation::{Shape, Speculation};
 use crate::object::classes;
 use crate::vm::abi;
 use crate::vm::interpreter::{MAX_FRAMES, MAX_STACK_SLOTS};
@@ -68,16 +75,80 @@ impl<'ctx> Translator<'ctx, '_> {
 
     /// A send (see the module's comment).
     pub(super) fn send(&mut self, i: usize) -> Result<()> {
+        let args = self.input.code[i].a as usize;
+        let receiver = self.peek(args)?;
+        let speculation = self.input.speculations.get(i).copied().flatten();
+        let go_on = self.new_block("go_on");
+        let mut answers = Vec::new();
+        match speculation {
+            Some(s) if s.shape.is_quick() => {
+                // Answered from the operands in registers: nothing is
+                // written to the stack unless the guess fails.
+                let class = self.class_of(receiver)?;
+                let speculated = self.new_block("speculated");
+                let generic = self.new_block("generic");
+                let holds = self.speculation_holds(&s, class)?;
+                llvm(self.b.build_conditional_branch(holds, speculated, generic))?;
+                self.b.position_at_end(speculated);
+                self.answer_speculated(i, &s, receiver, generic)?;
+                self.b.position_at_end(generic);
+                self.flush()?;
+                self.generic_send(i, receiver, class, go_on, answers)
+            }
+            Some(s) => {
+                self.flush()?;
+                let class = self.class_of(receiver)?;
+                let speculated = self.new_block("speculated");
+                let generic = self.new_block("generic");
+                let holds = self.speculation_holds(&s, class)?;
+                llvm(self.b.build_conditional_branch(holds, speculated, generic))?;
+                self.b.position_at_end(speculated);
+                let receiver_at = self.receiver_at(args)?;
+                let method = self.constant(s.method as u64);
+                let info = self.constant(self.info_address(s.method));
+                let entry =
+                    self.activate_inline(i, method, info, receiver_at, Some(&s), generic)?;
+                answers.push((entry, self.current_block()));
+                llvm(self.b.build_unconditional_branch(go_on))?;
+                self.b.position_at_end(generic);
+                self.generic_send(i, receiver, class, go_on, answers)
+            }
+            None => {
+                self.flush()?;
+                let class = self.class_of(receiver)?;
+                self.generic_send(i, receiver, class, go_on, answers)
+            }
+        }
+    }
+
+    /// The stack index of the receiver of a send with `args` arguments,
+    /// the operand stack written back.
+    fn receiver_at(&self, args: usize) -> Result<IntValue<'ctx>> {
+        llvm(
+            self.b
+                .build_int_sub(self.len, self.constant(args as u64 + 1), "receiver_at"),
+        )
+    }
+
+    /// The address of `method`'s info.
+    fn info_address(&self, method: crate::vm::method::MethodRef) -> u64 {
+        (self.input.infos + method as usize * abi::METHOD_INFO_SIZE) as u64
+    }
+
+    /// A send through the site's inline cache (see the module's comment),
+    /// the operand stack written back. `go_on` is where every way of
+    /// invoking goes with where to go on, also those in `answers` already.
+    fn generic_send(
+        &mut self,
+        i: usize,
+        receiver: IntValue<'ctx>,
+        class: IntValue<'ctx>,
+        go_on: inkwell::basic_block::BasicBlock<'ctx>,
+        mut answers: Vec<(PointerValue<'ctx>, inkwell::basic_block::BasicBlock<'ctx>)>,
+    ) -> Result<()> {
         let instr = self.input.code[i];
         let args = instr.a as u64;
-        self.flush()?;
-        let receiver_at = llvm(self.b.build_int_sub(
-            self.len,
-            self.constant(args + 1),
-            "receiver_at",
-        ))?;
-        let receiver = self.load_slot(receiver_at)?;
-        let class = self.class_of(receiver)?;
+        let receiver_at = self.receiver_at(args as usize)?;
         let entry =
             self.constant((self.input.caches + instr.site as usize * abi::CACHE_ENTRY_SIZE) as u64);
         let i32 = self.context.i32_type();
@@ -94,9 +165,6 @@ impl<'ctx> Translator<'ctx, '_> {
         let invoke = self.new_block("invoke");
         llvm(self.b.build_conditional_branch(hit, on_hit, miss))?;
 
-        // Every way of invoking answers where to go on: `go_on`.
-        let go_on = self.new_block("go_on");
-        let mut answers = Vec::new();
         self.b.position_at_end(miss);
         let next = self.handler_call(i)?;
         answers.push((next, self.current_block()));
@@ -124,7 +192,7 @@ impl<'ctx> Translator<'ctx, '_> {
         llvm(self.b.build_conditional_branch(is_plain, plain, not_plain))?;
 
         self.b.position_at_end(plain);
-        let entry = self.activate_inline(i, method, info, receiver_at, invoke)?;
+        let entry = self.activate_inline(i, method, info, receiver_at, None, invoke)?;
         answers.push((entry, self.current_block()));
         llvm(self.b.build_unconditional_branch(go_on))?;
 
@@ -183,13 +251,25 @@ impl<'ctx> Translator<'ctx, '_> {
         method: IntValue<'ctx>,
         info: IntValue<'ctx>,
         receiver_at: IntValue<'ctx>,
+        known: Option<&Speculation>,
         otherwise: inkwell::basic_block::BasicBlock<'ctx>,
     ) -> Result<PointerValue<'ctx>> {
         let i16 = self.context.i16_type();
         let i8 = self.context.i8_type();
         let len = self.len;
-        let num_temps = self.load_as(i16, info, abi::METHOD_INFO_NUM_TEMPS)?;
-        let max_stack = self.load_as(i16, info, abi::METHOD_INFO_MAX_STACK)?;
+        let (num_temps, max_stack) = match known.map(|s| s.shape) {
+            Some(Shape::Plain {
+                num_temps,
+                max_stack,
+            }) => (
+                self.constant(num_temps as u64),
+                self.constant(max_stack as u64),
+            ),
+            _ => (
+                self.load_as(i16, info, abi::METHOD_INFO_NUM_TEMPS)?,
+                self.load_as(i16, info, abi::METHOD_INFO_MAX_STACK)?,
+            ),
+        };
         let need = llvm(self.b.build_int_add(len, num_temps, ""))?;
         let need = llvm(self.b.build_int_add(need, max_stack, ""))?;
         let need = self.add(need, 8)?;
@@ -228,30 +308,7 @@ impl<'ctx> Translator<'ctx, '_> {
         llvm(self.b.build_conditional_branch(ok, push, otherwise))?;
 
         self.b.position_at_end(push);
-        // The temporaries start as nil.
-        let nil = self.constant(self.input.nil.bits());
-        let fill = self.new_block("nil_temps");
-        let filled = self.new_block("temps_set");
-        let before = self.b.get_insert_block().expect("positioned");
-        let any =
-            llvm(
-                self.b
-                    .build_int_compare(IntPredicate::NE, num_temps, self.constant(0), ""),
-            )?;
-        llvm(self.b.build_conditional_branch(any, fill, filled))?;
-        self.b.position_at_end(fill);
-        let k = llvm(self.b.build_phi(self.i64, "k"))?;
-        let k_value = k.as_basic_value().into_int_value();
-        let at = llvm(self.b.build_int_add(len, k_value, ""))?;
-        llvm(self.b.build_store(self.slot(at)?, nil))?;
-        let k_next = self.add(k_value, 1)?;
-        k.add_incoming(&[(&self.constant(0), before), (&k_next, fill)]);
-        let more = llvm(
-            self.b
-                .build_int_compare(IntPredicate::ULT, k_next, num_temps, ""),
-        )?;
-        llvm(self.b.build_conditional_branch(more, fill, filled))?;
-        self.b.position_at_end(filled);
+        self.nil_temporaries(len, num_temps)?;
 
         let last = self.field(abi::LAST_ACTIVATION)?;
         let id = llvm(self.b.build_load(self.i64, last, "last_activation"))?.into_int_value();
@@ -433,6 +490,105 @@ impl<'ctx> Translator<'ctx, '_> {
         self.store_field(receiver, index, value)?;
         self.count_invocation(info)?;
         self.with_state(receiver_at, vec![receiver], |t| t.jump_to(i + 1))
+    }
+
+    /// Whether the guess `s` holds for a receiver of class `class`: the
+    /// class is the one the cache held, and no lookup was invalidated
+    /// since (a method defined or redefined, a class changed).
+    fn speculation_holds(&self, s: &Speculation, class: IntValue<'ctx>) -> Result<IntValue<'ctx>> {
+        let same_class = llvm(self.b.build_int_compare(
+            IntPredicate::EQ,
+            class,
+            self.constant(s.class as u64),
+            "",
+        ))?;
+        let i32 = self.context.i32_type();
+        let epoch =
+            llvm(self.b.build_load(i32, self.field(abi::EPOCH)?, "epoch"))?.into_int_value();
+        let same_epoch = llvm(self.b.build_int_compare(
+            IntPredicate::EQ,
+            epoch,
+            i32.const_int(self.input.epoch as u64, false),
+            "",
+        ))?;
+        llvm(self.b.build_and(same_class, same_epoch, "guess_holds"))
+    }
+
+    /// The answer of the quick method `s` guessed (its receiver's class
+    /// checked), from the operands in registers: a getter's slot, a
+    /// setter's store, a constant or the receiver; a receiver without the
+    /// slot (or read-only, for a setter) goes to `otherwise`.
+    fn answer_speculated(
+        &mut self,
+        i: usize,
+        s: &Speculation,
+        receiver: IntValue<'ctx>,
+        otherwise: inkwell::basic_block::BasicBlock<'ctx>,
+    ) -> Result<()> {
+        let args = self.input.code[i].a as usize;
+        let answer = match s.shape {
+            Shape::Constant(bits) => self.constant(bits),
+            Shape::Receiver => receiver,
+            Shape::Getter(index) => {
+                let has = self.has_slot(receiver, self.constant(index))?;
+                let load = self.new_block("getter");
+                llvm(self.b.build_conditional_branch(has, load, otherwise))?;
+                self.b.position_at_end(load);
+                self.load_field(receiver, index)?
+            }
+            Shape::Setter(index) => {
+                let value = self.peek(0)?;
+                let writable = self.has_writable_slot(receiver, self.constant(index))?;
+                let store = self.new_block("setter");
+                llvm(self.b.build_conditional_branch(writable, store, otherwise))?;
+                self.b.position_at_end(store);
+                self.store_field(receiver, self.constant(index), value)?;
+                receiver
+            }
+            Shape::Plain { .. } => return Err("a plain method has no quick answer".into()),
+        };
+        self.count_invocation(self.constant(self.info_address(s.method)))?;
+        self.with_state(self.len, self.stack.clone(), |t| {
+            for _ in 0..=args {
+                t.pop()?;
+            }
+            t.push(answer);
+            t.jump_to(i + 1)
+        })
+    }
+
+    /// Sets the `count` temporaries from stack index `from` on to nil: in
+    /// a loop, unless the count is a small constant.
+    fn nil_temporaries(&mut self, from: IntValue<'ctx>, count: IntValue<'ctx>) -> Result<()> {
+        let nil = self.constant(self.input.nil.bits());
+        if let Some(n) = count.get_zero_extended_constant().filter(|&n| n <= 8) {
+            for k in 0..n {
+                llvm(self.b.build_store(self.slot(self.add(from, k)?)?, nil))?;
+            }
+            return Ok(());
+        }
+        let fill = self.new_block("nil_temps");
+        let filled = self.new_block("temps_set");
+        let before = self.current_block();
+        let any = llvm(
+            self.b
+                .build_int_compare(IntPredicate::NE, count, self.constant(0), ""),
+        )?;
+        llvm(self.b.build_conditional_branch(any, fill, filled))?;
+        self.b.position_at_end(fill);
+        let k = llvm(self.b.build_phi(self.i64, "k"))?;
+        let k_value = k.as_basic_value().into_int_value();
+        let at = llvm(self.b.build_int_add(from, k_value, ""))?;
+        llvm(self.b.build_store(self.slot(at)?, nil))?;
+        let k_next = self.add(k_value, 1)?;
+        k.add_incoming(&[(&self.constant(0), before), (&k_next, fill)]);
+        let more = llvm(
+            self.b
+                .build_int_compare(IntPredicate::ULT, k_next, count, ""),
+        )?;
+        llvm(self.b.build_conditional_branch(more, fill, filled))?;
+        self.b.position_at_end(filled);
+        Ok(())
     }
 
     /// Adds one to the invocation count in the method info at `info`.
