@@ -330,18 +330,30 @@ fn guesses_from_the_inline_caches_end_when_a_method_is_redefined() {
         load(
             &mut vm,
             "Point >> probe [ ^ self x + self sum + self origin ]\n\
-             Point >> poke: v [ ^ (self x: v) x ]",
+             Point >> poke: v [ ^ (self x: v) x ]\n\
+             Point >> sumOf: a [ | s | s := 0. 1 to: a size do: [ :i | \
+                a at: i put: i. s := s + (a at: i) ]. ^ s ]",
         );
         for _ in 0..6 {
             assert_eq!(eval(&mut vm, "(Point x: 1 y: 2) probe"), "4");
             assert_eq!(eval(&mut vm, "(Point x: 1 y: 2) poke: 9"), "9");
+            assert_eq!(
+                eval(&mut vm, "(Point x: 1 y: 2) sumOf: (Array new: 10)"),
+                "55"
+            );
         }
+        // Array's primitives guessed: a read-only Array refuses the stores.
+        assert_eq!(eval(&mut vm, "(Point x: 1 y: 2) sumOf: #(5 6 7)"), "18");
+        assert_eq!(
+            eval(&mut vm, "(Point x: 1 y: 2) sumOf: (Array new: 300)"),
+            "45150"
+        );
         let compiled = &vm.universe.jit.stats.compiled;
         for method in ["Point>>probe", "Point>>poke:"] {
             assert!(compiled.iter().any(|m| m == method), "{compiled:?}");
         }
-        // x, sum, origin; x:, x.
-        assert!(vm.universe.jit.stats.guessed_sends >= 5);
+        // x, sum, origin; x:, x; size, at:put:, at:.
+        assert!(vm.universe.jit.stats.guessed_sends >= 8);
         // Another class at the same sites: the guesses do not hold.
         assert_eq!(eval(&mut vm, "(Point3D x: 1 y: 2) probe"), "104");
         load(

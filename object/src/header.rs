@@ -114,8 +114,11 @@ impl Header {
     /// Slot counts from this value up are stored in an overflow word.
     pub const OVERFLOW_SLOTS: u64 = 255;
     pub const MAX_HASH: u32 = HASH_MASK as u32;
-    /// The immutable bit, for code that tests headers itself (the JIT).
+    /// The immutable bit and the format's place, for code that tests
+    /// headers itself (the JIT).
     pub const IMMUTABLE_BIT: u64 = IMMUTABLE_BIT;
+    pub const FORMAT_SHIFT: u32 = FORMAT_SHIFT;
+    pub const FORMAT_MASK: u64 = FORMAT_MASK;
 
     /// A header; `slots` above 254 must be given as
     /// [`Header::OVERFLOW_SLOTS`] with the real count in the preceding word.

@@ -8,7 +8,9 @@
 
 use zag_compiler::lowering::Handler as H;
 
+use crate::object::classes;
 use crate::vm::method::{Instr, MethodInfo, MethodRef};
+use crate::vm::primitives::Key;
 use crate::vm::Vm;
 
 /// A send site's guess: for receivers of `class`, `method`, which is of
@@ -33,18 +35,27 @@ pub enum Shape {
     /// receiver.
     Setter(u64),
     /// Runs its code in a frame of this size.
-    Plain { num_temps: u16, max_stack: u16 },
+    Plain {
+        num_temps: u16,
+        max_stack: u16,
+    },
+    /// The indexing primitives on an Array: `size` (62), `at:` (60) and
+    /// `at:put:` (61).
+    ArraySize,
+    ArrayAt,
+    ArrayAtPut,
 }
 
 impl Shape {
+    /// Whether the send answers without a frame (from the operands).
     pub fn is_quick(self) -> bool {
         !matches!(self, Shape::Plain { .. })
     }
 }
 
 /// The guess of each instruction of `code` that is an ordinary send whose
-/// site's cache holds a quick or plain method (primitives are left to
-/// the cache check at run time).
+/// site's cache holds a quick or plain method, or an Array's indexing
+/// primitive (other primitives are left to the cache check at run time).
 pub fn speculations(vm: &Vm, code: &[Instr]) -> Vec<Option<Speculation>> {
     code.iter()
         .map(|instr| {
@@ -71,6 +82,9 @@ pub fn speculations(vm: &Vm, code: &[Instr]) -> Vec<Option<Speculation>> {
                 (MethodInfo::QUICK, MethodInfo::QUICK_STORE_INST_VAR, 1) => {
                     Shape::Setter(info.quick_operand)
                 }
+                (flags, _, args) if flags & MethodInfo::PRIMITIVE != 0 => {
+                    array_primitive(vm, entry.class, entry.method, args)?
+                }
                 _ => return None,
             };
             Some(Speculation {
@@ -80,4 +94,19 @@ pub fn speculations(vm: &Vm, code: &[Instr]) -> Vec<Option<Speculation>> {
             })
         })
         .collect()
+}
+
+/// The shape of `method` when it is one of the Array indexing primitives
+/// and the receivers are Arrays.
+fn array_primitive(vm: &Vm, class: u32, method: MethodRef, args: u32) -> Option<Shape> {
+    if class != classes::ARRAY {
+        return None;
+    }
+    let primitive = vm.universe.methods.get(method as usize)?.primitive?;
+    match (primitive.key, args) {
+        (Key::Number(62), 0) => Some(Shape::ArraySize),
+        (Key::Number(60), 1) => Some(Shape::ArrayAt),
+        (Key::Number(61), 2) => Some(Shape::ArrayAtPut),
+        _ => None,
+    }
 }

@@ -38,7 +38,7 @@ fn has_float_operation(kind: H) -> bool {
 }
 
 impl<'ctx> Translator<'ctx, '_> {
-    fn is_small_integer(&self, v: IntValue<'ctx>) -> Result<IntValue<'ctx>> {
+    pub(super) fn is_small_integer(&self, v: IntValue<'ctx>) -> Result<IntValue<'ctx>> {
         let tag = llvm(self.b.build_and(v, self.constant(0b111), ""))?;
         llvm(
             self.b

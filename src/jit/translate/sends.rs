@@ -545,9 +545,31 @@ impl<'ctx> Translator<'ctx, '_> {
                 self.store_field(receiver, self.constant(index), value)?;
                 receiver
             }
+            Shape::ArraySize => {
+                let count = self.array_size(receiver, otherwise)?;
+                self.small_integer(count)?
+            }
+            Shape::ArrayAt => {
+                let index = self.peek(0)?;
+                let at = self.array_index(receiver, index, false, otherwise)?;
+                self.load_word(at)?
+            }
+            Shape::ArrayAtPut => {
+                let (index, value) = (self.peek(1)?, self.peek(0)?);
+                let at = self.array_index(receiver, index, true, otherwise)?;
+                llvm(self.b.build_store(self.address(at)?, value))?;
+                self.remember_if_needed(receiver, value)?;
+                value
+            }
             Shape::Plain { .. } => return Err("a plain method has no quick answer".into()),
         };
-        self.count_invocation(self.constant(self.info_address(s.method)))?;
+        if matches!(
+            s.shape,
+            Shape::Receiver | Shape::Constant(_) | Shape::Getter(_) | Shape::Setter(_)
+        ) {
+            // As `Vm::invoke`: quick methods count their invocations.
+            self.count_invocation(self.constant(self.info_address(s.method)))?;
+        }
         self.with_state(self.len, self.stack.clone(), |t| {
             for _ in 0..=args {
                 t.pop()?;

@@ -3,10 +3,15 @@
 //! read-only; otherwise its handler runs, which reports the error or sends
 //! `attemptToAssign:withIndex:`) and the generational write barrier.
 
+use inkwell::basic_block::BasicBlock;
 use inkwell::values::IntValue;
 use inkwell::IntPredicate;
 
 use super::{llvm, Result, Translator};
+use crate::object::{Format, Header};
+
+/// The format of objects with indexable pointer slots only (Array).
+const INDEXABLE_FORMAT: u64 = Format::Indexable.code();
 
 /// The value slot of an Association (a binding).
 const BINDING_VALUE: u64 = 1;
@@ -72,6 +77,16 @@ impl<'ctx> Translator<'ctx, '_> {
         )?;
         let at = llvm(self.b.build_int_add(object, offset, ""))?;
         llvm(self.b.build_store(self.address(at)?, value))?;
+        self.remember_if_needed(object, value)
+    }
+
+    /// The write barrier after storing `value` into `object`: remembers
+    /// `object` when it is old and `value` young.
+    pub(super) fn remember_if_needed(
+        &mut self,
+        object: IntValue<'ctx>,
+        value: IntValue<'ctx>,
+    ) -> Result<()> {
         let value_young = self.is_young(value)?;
         let object_young = self.is_young(object)?;
         let object_old = llvm(self.b.build_not(object_young, ""))?;
@@ -108,5 +123,130 @@ impl<'ctx> Translator<'ctx, '_> {
         ))?;
         let pointer = self.is_pointer(v)?;
         llvm(self.b.build_and(inside, pointer, ""))
+    }
+
+    /// The number of slots of `object`, a pointer (a count of 255 in the
+    /// header means the count is in the word before it).
+    fn slot_count(&self, object: IntValue<'ctx>) -> Result<IntValue<'ctx>> {
+        let header = self.load_field(object, u64::MAX)?;
+        let field = llvm(
+            self.b
+                .build_right_shift(header, self.constant(56), false, ""),
+        )?;
+        let overflow = llvm(self.b.build_int_compare(
+            IntPredicate::EQ,
+            field,
+            self.constant(Header::OVERFLOW_SLOTS),
+            "",
+        ))?;
+        let before = llvm(self.b.build_int_sub(object, self.constant(8), ""))?;
+        // (Loaded only when the header says so.)
+        let large = self.new_block("large");
+        let join = self.new_block("counted");
+        let from = self.current_block();
+        llvm(self.b.build_conditional_branch(overflow, large, join))?;
+        self.b.position_at_end(large);
+        let word = self.load_word(before)?;
+        let count = llvm(
+            self.b
+                .build_and(word, self.constant(!crate::object::OVERFLOW_MARK), ""),
+        )?;
+        llvm(self.b.build_unconditional_branch(join))?;
+        self.b.position_at_end(join);
+        let phi = llvm(self.b.build_phi(self.i64, "slots"))?;
+        phi.add_incoming(&[(&field, from), (&count, large)]);
+        Ok(phi.as_basic_value().into_int_value())
+    }
+
+    /// The number of elements of `array` (an object of class Array, as the
+    /// caller checked), when it has Array's format (indexable slots only);
+    /// otherwise to `otherwise`.
+    pub(super) fn array_size(
+        &mut self,
+        array: IntValue<'ctx>,
+        otherwise: BasicBlock<'ctx>,
+    ) -> Result<IntValue<'ctx>> {
+        let header = self.load_field(array, u64::MAX)?;
+        let shift = self.constant(Header::FORMAT_SHIFT as u64);
+        let format = llvm(self.b.build_right_shift(header, shift, false, ""))?;
+        let format = llvm(
+            self.b
+                .build_and(format, self.constant(Header::FORMAT_MASK), ""),
+        )?;
+        let indexable = llvm(self.b.build_int_compare(
+            IntPredicate::EQ,
+            format,
+            self.constant(INDEXABLE_FORMAT),
+            "",
+        ))?;
+        let array_block = self.new_block("array");
+        llvm(
+            self.b
+                .build_conditional_branch(indexable, array_block, otherwise),
+        )?;
+        self.b.position_at_end(array_block);
+        self.slot_count(array)
+    }
+
+    /// The address of element `index` (an Oop) of `array` (of class
+    /// Array), when it is a SmallInteger within bounds (and, `for_store`,
+    /// the array is not read-only); otherwise to `otherwise`.
+    pub(super) fn array_index(
+        &mut self,
+        array: IntValue<'ctx>,
+        index: IntValue<'ctx>,
+        for_store: bool,
+        otherwise: BasicBlock<'ctx>,
+    ) -> Result<IntValue<'ctx>> {
+        let is_int = self.is_small_integer(index)?;
+        let int_block = self.new_block("index");
+        llvm(
+            self.b
+                .build_conditional_branch(is_int, int_block, otherwise),
+        )?;
+        self.b.position_at_end(int_block);
+        if for_store {
+            let header = self.load_field(array, u64::MAX)?;
+            let immutable = llvm(self.b.build_and(
+                header,
+                self.constant(Header::IMMUTABLE_BIT),
+                "",
+            ))?;
+            let mutable =
+                llvm(
+                    self.b
+                        .build_int_compare(IntPredicate::EQ, immutable, self.constant(0), ""),
+                )?;
+            let writable = self.new_block("writable");
+            llvm(
+                self.b
+                    .build_conditional_branch(mutable, writable, otherwise),
+            )?;
+            self.b.position_at_end(writable);
+        }
+        let count = self.array_size(array, otherwise)?;
+        let i = llvm(self.b.build_right_shift(index, self.constant(3), true, "i"))?;
+        let offset = llvm(self.b.build_int_sub(i, self.constant(1), ""))?;
+        let inside = llvm(
+            self.b
+                .build_int_compare(IntPredicate::ULT, offset, count, ""),
+        )?;
+        let element = self.new_block("element");
+        llvm(self.b.build_conditional_branch(inside, element, otherwise))?;
+        self.b.position_at_end(element);
+        // Element i (1-based) is the word i after the header.
+        let bytes = llvm(self.b.build_left_shift(i, self.constant(3), ""))?;
+        llvm(self.b.build_int_add(array, bytes, "element"))
+    }
+
+    /// A SmallInteger for `value` (which fits).
+    pub(super) fn small_integer(&self, value: IntValue<'ctx>) -> Result<IntValue<'ctx>> {
+        let shifted = llvm(self.b.build_left_shift(value, self.constant(3), ""))?;
+        llvm(self.b.build_or(shifted, self.constant(1), ""))
+    }
+
+    /// The word at address `at`.
+    pub(super) fn load_word(&self, at: IntValue<'ctx>) -> Result<IntValue<'ctx>> {
+        Ok(llvm(self.b.build_load(self.i64, self.address(at)?, ""))?.into_int_value())
     }
 }
