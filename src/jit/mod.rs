@@ -229,6 +229,29 @@ pub(crate) extern "C-unwind" fn invoke_cached(
     vm.invoke(method as MethodRef, args as usize, return_ip)
 }
 
+/// `=` of `a` and `b` at the send (or fused compare-and-jump) at `ip`
+/// when they are byte strings and the site's cache holds the string
+/// comparison for the receiver's class, as the interpreter answers it: 0
+/// for no answer (then the send runs), 1 for false, 2 for true.
+pub(crate) extern "C" fn string_equality(
+    vm: &Vm,
+    ip: crate::vm::interpreter::Ip,
+    a: u64,
+    b: u64,
+) -> u64 {
+    // SAFETY: machine code passes the operands, Oops.
+    let (a, b) = unsafe {
+        (
+            crate::object::Oop::from_bits(a),
+            crate::object::Oop::from_bits(b),
+        )
+    };
+    match crate::vm::interpreter::cached_string_equality(vm, ip, a, b) {
+        None => 0,
+        Some(equal) => 1 + equal as u64,
+    }
+}
+
 /// The write barrier, for machine code that stored `value` (a young
 /// object) into `object`.
 pub(crate) extern "C" fn remember(vm: &mut Vm, object: u64, value: u64) {

@@ -130,7 +130,21 @@ impl<'ctx> Translator<'ctx, '_> {
         llvm(self.b.build_conditional_branch(fast, int_block, other))?;
         self.b.position_at_end(other);
         let (floats, x, y) = self.float_operands(a, b)?;
-        llvm(self.b.build_conditional_branch(floats, float_block, slow))?;
+        let neither = self.new_block("not_float");
+        llvm(
+            self.b
+                .build_conditional_branch(floats, float_block, neither),
+        )?;
+        self.b.position_at_end(neither);
+        let strings = if kind == H::send_equal {
+            let (answered, equal) = self.string_equality(i, a, b)?;
+            let value = self.boolean(equal)?;
+            llvm(self.b.build_conditional_branch(answered, join, slow))?;
+            Some((value, self.current_block()))
+        } else {
+            llvm(self.b.build_unconditional_branch(slow))?;
+            None
+        };
         self.b.position_at_end(float_block);
         let (answered, float_value) = self.float_operation(kind, x, y)?;
         let float_end = self.current_block();
@@ -144,6 +158,9 @@ impl<'ctx> Translator<'ctx, '_> {
         self.b.position_at_end(join);
         let phi = llvm(self.b.build_phi(self.i64, "answer"))?;
         phi.add_incoming(&[(&value, int_end), (&float_value, float_end)]);
+        if let Some((equal, block)) = strings {
+            phi.add_incoming(&[(&equal, block)]);
+        }
         Ok(phi.as_basic_value().into_int_value())
     }
 
@@ -385,7 +402,20 @@ impl<'ctx> Translator<'ctx, '_> {
         llvm(self.b.build_conditional_branch(ints, int_block, other))?;
         self.b.position_at_end(other);
         let (floats, x, y) = self.float_operands(a, b)?;
-        llvm(self.b.build_conditional_branch(floats, float_block, slow))?;
+        let neither = self.new_block("not_float");
+        llvm(
+            self.b
+                .build_conditional_branch(floats, float_block, neither),
+        )?;
+        self.b.position_at_end(neither);
+        let strings = if special == send_equal {
+            let (answered, equal) = self.string_equality(i, a, b)?;
+            llvm(self.b.build_conditional_branch(answered, join, slow))?;
+            Some((equal, self.current_block()))
+        } else {
+            llvm(self.b.build_unconditional_branch(slow))?;
+            None
+        };
         self.b.position_at_end(float_block);
         let float_condition = llvm(
             self.b
@@ -400,6 +430,9 @@ impl<'ctx> Translator<'ctx, '_> {
         self.b.position_at_end(join);
         let phi = llvm(self.b.build_phi(self.context.bool_type(), "condition"))?;
         phi.add_incoming(&[(&int_condition, int_block), (&float_condition, float_block)]);
+        if let Some((equal, block)) = strings {
+            phi.add_incoming(&[(&equal, block)]);
+        }
         Ok(phi.as_basic_value().into_int_value())
     }
 
@@ -423,6 +456,44 @@ impl<'ctx> Translator<'ctx, '_> {
         self.b.position_at_end(answered_block);
         self.push(value);
         self.jump_to(i + 1)
+    }
+
+    /// `=` of byte strings as the interpreter answers it at send `i`
+    /// (`jit::string_equality`): whether it answered, and the answer.
+    fn string_equality(
+        &self,
+        i: usize,
+        a: IntValue<'ctx>,
+        b: IntValue<'ctx>,
+    ) -> Result<(IntValue<'ctx>, IntValue<'ctx>)> {
+        let helper = self.function_at(crate::jit::string_equality as *const () as u64)?;
+        let fn_type = self.i64.fn_type(
+            &[
+                self.ptr.into(),
+                self.ptr.into(),
+                self.i64.into(),
+                self.i64.into(),
+            ],
+            false,
+        );
+        let ip = self.ip(i)?;
+        let r = self
+            .call(
+                helper,
+                fn_type,
+                &[self.vm.into(), ip.into(), a.into(), b.into()],
+                "strings",
+            )?
+            .into_int_value();
+        let answered = llvm(
+            self.b
+                .build_int_compare(IntPredicate::NE, r, self.constant(0), ""),
+        )?;
+        let equal = llvm(
+            self.b
+                .build_int_compare(IntPredicate::EQ, r, self.constant(2), ""),
+        )?;
+        Ok((answered, equal))
     }
 }
 

@@ -20,7 +20,7 @@ pub(super) fn compare_and_jump(
         (Some(x), Some(y)) => Some(integers(x, y)),
         _ => match (as_float(a), as_float(b)) {
             (Some(x), Some(y)) if a.is_small_float() || b.is_small_float() => Some(floats(x, y)),
-            _ if equality => cached_string_equality(vm, ip),
+            _ if equality => cached_string_equality(vm, ip, a, b),
             _ => None,
         },
     };

@@ -369,7 +369,8 @@ special_sends! {
 /// receiver's class, so an override of `=` is still honoured.
 pub(crate) extern "C-unwind" fn send_equal(vm: &mut Vm, ip: Ip) -> Ip {
     let n = vm.process.stack.len();
-    if let Some(equal) = cached_string_equality(vm, ip) {
+    let (a, b) = (vm.process.stack[n - 2], vm.process.stack[n - 1]);
+    if let Some(equal) = cached_string_equality(vm, ip, a, b) {
         vm.process.stack.truncate(n - 1);
         vm.process.stack[n - 2] = vm.universe.boolean(equal);
         return continue_after(vm, ip);
@@ -381,9 +382,7 @@ pub(crate) extern "C-unwind" fn send_equal(vm: &mut Vm, ip: Ip) -> Ip {
 /// stack) are byte strings: their equality, when the site's inline cache
 /// says the receiver's class answers `=` with the string-comparison
 /// primitive.
-pub(super) fn cached_string_equality(vm: &Vm, ip: Ip) -> Option<bool> {
-    let n = vm.process.stack.len();
-    let (a, b) = (vm.process.stack[n - 2], vm.process.stack[n - 1]);
+pub(crate) fn cached_string_equality(vm: &Vm, ip: Ip, a: Oop, b: Oop) -> Option<bool> {
     let method = vm.cache_hit(instr(ip), class_index_of(a))?;
     if !vm.universe.methods[method as usize].has_primitive(primitives::STRING_EQUALS) {
         return None;
