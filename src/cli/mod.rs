@@ -105,7 +105,7 @@ impl VmOptions {
         }
         if self.jit_stats {
             #[cfg(feature = "jit")]
-            eprintln!("{}", vm.universe.jit.stats.report());
+            eprintln!("{}", vm.universe.jit.report());
             #[cfg(not(feature = "jit"))]
             eprintln!("jit: this zag was built without the JIT");
         }

@@ -45,6 +45,9 @@ pub struct Stats {
     pub compile_times: Vec<Duration>,
     /// Send sites compiled with a guess from their inline cache.
     pub guessed_sends: usize,
+    /// Bytes of machine code (each module's, up to the marker function
+    /// that ends it).
+    pub code_bytes: usize,
     /// Activations that went on in machine code at a loop's back-edge
     /// (on-stack replacement).
     pub on_stack_replacements: usize,
@@ -64,13 +67,14 @@ impl Stats {
         let max = times.last().copied().unwrap_or_default();
         let mut text = format!(
             "jit: {} methods ({} units) compiled, {} refused, {} on-stack replacements, \
-             {} sends with a guess from their cache\n\
+             {} sends with a guess from their cache, {:.1} KB of machine code\n\
              jit: compile time {:.1} ms in all, median {:.2} ms, max {:.2} ms",
             self.methods,
             self.units,
             self.refused.len(),
             self.on_stack_replacements,
             self.guessed_sends,
+            self.code_bytes as f64 / 1024.0,
             ms(self.compile_time()),
             ms(median),
             ms(max)
@@ -83,8 +87,9 @@ impl Stats {
 }
 
 /// A VM's JIT: LLVM (made when first needed) and what it compiled.
-#[derive(Default)]
 pub struct Jit {
+    /// When the VM was made (for the compile time's share of the run).
+    created: Instant,
     llvm: Option<Llvm>,
     pub stats: Stats,
     /// `Class>>selector` (or `Class class>>selector`) of a method whose
@@ -96,7 +101,32 @@ pub struct Jit {
     code_starts: Vec<(usize, String)>,
 }
 
+impl Default for Jit {
+    fn default() -> Jit {
+        Jit {
+            created: Instant::now(),
+            llvm: None,
+            stats: Stats::default(),
+            dump_ir: None,
+            code_starts: Vec::new(),
+        }
+    }
+}
+
 impl Jit {
+    /// `--jit-stats`: the statistics, and the compile time's share of the
+    /// time since the VM was made.
+    pub fn report(&self) -> String {
+        let run = self.created.elapsed();
+        let share = self.stats.compile_time().as_secs_f64() / run.as_secs_f64().max(1e-9);
+        format!(
+            "{}\njit: compiling took {:.1}% of the {:.2} s since the VM started",
+            self.stats.report(),
+            share * 100.0,
+            run.as_secs_f64()
+        )
+    }
+
     /// With `ZAG_PERF_MAP` set in the environment, writes
     /// `/tmp/perf-PID.map` (the format `perf` reads to name JIT code):
     /// each unit's start, its length (up to the next unit's start, as
@@ -351,7 +381,18 @@ fn compile_units(
         copies.push(copy);
         names.push(name);
     }
-    let addresses = llvm.compile(module, &names, dump)?;
+    // A function after the units marks where their machine code ends
+    // (MCJIT lays a module's functions out in order).
+    let end = format!("{}_end", module.get_name().to_string_lossy());
+    let marker = module.add_function(&end, context.void_type().fn_type(&[], false), None);
+    let builder = context.create_builder();
+    builder.position_at_end(context.append_basic_block(marker, "end"));
+    builder.build_return(None).map_err(|e| e.to_string())?;
+    names.push(end);
+    let mut addresses = llvm.compile(module, &names, dump)?;
+    let end = addresses.pop().unwrap_or_default();
+    let start = addresses.iter().copied().min().unwrap_or(end);
+    jit.stats.code_bytes += end.saturating_sub(start);
     for (unit, (mut copy, address)) in copies.into_iter().zip(addresses).enumerate() {
         // SAFETY: the function was made with the handler's signature and
         // calling convention (C), and lives as long as the engine, which
