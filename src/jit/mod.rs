@@ -65,10 +65,17 @@ impl Stats {
         let ms = |d: Duration| d.as_secs_f64() * 1000.0;
         let median = times.get(times.len() / 2).copied().unwrap_or_default();
         let max = times.last().copied().unwrap_or_default();
+        // (Each compiled method's time is recorded in the same order.)
+        let slowest = self
+            .compile_times
+            .iter()
+            .position(|&t| t == max)
+            .and_then(|k| self.compiled.get(k))
+            .map_or(String::new(), |m| format!(" ({m})"));
         let mut text = format!(
             "jit: {} methods ({} units) compiled, {} refused, {} on-stack replacements, \
              {} sends with a guess from their cache, {:.1} KB of machine code\n\
-             jit: compile time {:.1} ms in all, median {:.2} ms, max {:.2} ms",
+             jit: compile time {:.1} ms in all, median {:.2} ms, max {:.2} ms{}",
             self.methods,
             self.units,
             self.refused.len(),
@@ -77,7 +84,8 @@ impl Stats {
             self.code_bytes as f64 / 1024.0,
             ms(self.compile_time()),
             ms(median),
-            ms(max)
+            ms(max),
+            slowest
         );
         for (method, why) in self.refused.iter().take(20) {
             text.push_str(&format!("\njit: refused {method}: {why}"));

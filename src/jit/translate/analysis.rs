@@ -82,9 +82,10 @@ pub(in crate::jit) fn stack_depths(code: &[Instr]) -> Result<Vec<Option<u32>>> {
 
 /// The instructions where the function may be entered: the first, every
 /// jump target, and every instruction control may come back to after a
-/// delegated one (its successor, and the one after that, since fused
-/// handlers skip the instruction they include); only those control
-/// reaches.
+/// delegated one (its successors: fused handlers skip the instruction
+/// they include); only those control reaches. (Should control come back
+/// anywhere else, the copy's instruction there has the interpreter's
+/// handler: the activation goes on interpreted.)
 pub(in crate::jit) fn entries(code: &[Instr]) -> Result<Vec<bool>> {
     let depths = stack_depths(code)?;
     let n = code.len();
@@ -99,12 +100,8 @@ pub(in crate::jit) fn entries(code: &[Instr]) -> Result<Vec<bool>> {
     };
     for i in 0..n {
         let next: Vec<usize> = flow(code, i).iter().map(|&(s, _)| s).collect();
-        if next != [i + 1] {
+        if next != [i + 1] || !is_native(plan_kind(&code[i])) {
             next.iter().for_each(|&s| mark(s));
-        }
-        if !is_native(plan_kind(&code[i])) {
-            mark(i + 1);
-            mark(i + 2);
         }
     }
     for (e, d) in entry.iter_mut().zip(&depths) {

@@ -93,7 +93,7 @@ impl<'ctx> Translator<'ctx, '_> {
                 self.answer_speculated(i, &s, receiver, generic)?;
                 self.b.position_at_end(generic);
                 self.flush()?;
-                self.generic_send(i, receiver, class, go_on, answers)
+                self.generic_send(i, receiver, class, go_on, answers, true)
             }
             Some(s) => {
                 self.flush()?;
@@ -111,12 +111,12 @@ impl<'ctx> Translator<'ctx, '_> {
                 answers.push((entry, self.current_block()));
                 llvm(self.b.build_unconditional_branch(go_on))?;
                 self.b.position_at_end(generic);
-                self.generic_send(i, receiver, class, go_on, answers)
+                self.generic_send(i, receiver, class, go_on, answers, true)
             }
             None => {
                 self.flush()?;
                 let class = self.class_of(receiver)?;
-                self.generic_send(i, receiver, class, go_on, answers)
+                self.generic_send(i, receiver, class, go_on, answers, false)
             }
         }
     }
@@ -138,6 +138,9 @@ impl<'ctx> Translator<'ctx, '_> {
     /// A send through the site's inline cache (see the module's comment),
     /// the operand stack written back. `go_on` is where every way of
     /// invoking goes with where to go on, also those in `answers` already.
+    /// `lean` (after a guess that did not hold): a hit goes through
+    /// `jit::invoke_cached` rather than inline, which keeps the code (and
+    /// its compile time) small where the inline paths are seldom taken.
     fn generic_send(
         &mut self,
         i: usize,
@@ -145,6 +148,7 @@ impl<'ctx> Translator<'ctx, '_> {
         class: IntValue<'ctx>,
         go_on: inkwell::basic_block::BasicBlock<'ctx>,
         mut answers: Vec<(PointerValue<'ctx>, inkwell::basic_block::BasicBlock<'ctx>)>,
+        lean: bool,
     ) -> Result<()> {
         let instr = self.input.code[i];
         let args = instr.a as u64;
@@ -152,7 +156,6 @@ impl<'ctx> Translator<'ctx, '_> {
         let entry =
             self.constant((self.input.caches + instr.site as usize * abi::CACHE_ENTRY_SIZE) as u64);
         let i32 = self.context.i32_type();
-        let i16 = self.context.i16_type();
         let cached = self.load_as(i32, entry, abi::CACHE_ENTRY_CLASS)?;
         let hit = llvm(
             self.b
@@ -160,8 +163,6 @@ impl<'ctx> Translator<'ctx, '_> {
         )?;
         let miss = self.new_block("send_miss");
         let on_hit = self.new_block("cache_hit");
-        let plain = self.new_block("plain");
-        let not_plain = self.new_block("not_plain");
         let invoke = self.new_block("invoke");
         llvm(self.b.build_conditional_branch(hit, on_hit, miss))?;
 
@@ -172,37 +173,18 @@ impl<'ctx> Translator<'ctx, '_> {
 
         self.b.position_at_end(on_hit);
         let method = self.load_as(i32, entry, abi::CACHE_ENTRY_METHOD)?;
-        let info = llvm(self.b.build_int_mul(
-            method,
-            self.constant(abi::METHOD_INFO_SIZE as u64),
-            "",
-        ))?;
-        let info = llvm(self.b.build_int_add(
-            info,
-            self.constant(self.input.infos as u64),
-            "info",
-        ))?;
-        let flags = self.load_as(i16, info, abi::METHOD_INFO_FLAGS)?;
-        let is_plain = llvm(self.b.build_int_compare(
-            IntPredicate::EQ,
-            flags,
-            self.constant(MethodInfo::PLAIN as u64),
-            "",
-        ))?;
-        llvm(self.b.build_conditional_branch(is_plain, plain, not_plain))?;
-
-        self.b.position_at_end(plain);
-        let entry = self.activate_inline(i, method, info, receiver_at, None, invoke)?;
-        answers.push((entry, self.current_block()));
-        llvm(self.b.build_unconditional_branch(go_on))?;
-
-        self.b.position_at_end(not_plain);
-        match args {
-            0 => self.answer_quick_inline(i, info, flags, receiver, receiver_at, invoke)?,
-            1 => self.set_inline(i, info, flags, receiver, receiver_at, invoke)?,
-            _ => {
-                llvm(self.b.build_unconditional_branch(invoke))?;
-            }
+        if lean {
+            llvm(self.b.build_unconditional_branch(invoke))?;
+        } else {
+            self.invoke_inline(
+                i,
+                method,
+                receiver,
+                receiver_at,
+                go_on,
+                &mut answers,
+                invoke,
+            )?;
         }
 
         self.b.position_at_end(invoke);
@@ -238,6 +220,59 @@ impl<'ctx> Translator<'ctx, '_> {
             phi.add_incoming(&[(value, *block)]);
         }
         self.enter(phi.as_basic_value().into_pointer_value(), Some(i + 1))
+    }
+
+    /// A cache hit on `method`, invoked inline as the module's comment
+    /// says (a plain method's frame pushed, a quick method answered), or
+    /// through `invoke` for anything else.
+    #[allow(clippy::too_many_arguments)]
+    fn invoke_inline(
+        &mut self,
+        i: usize,
+        method: IntValue<'ctx>,
+        receiver: IntValue<'ctx>,
+        receiver_at: IntValue<'ctx>,
+        go_on: inkwell::basic_block::BasicBlock<'ctx>,
+        answers: &mut Vec<(PointerValue<'ctx>, inkwell::basic_block::BasicBlock<'ctx>)>,
+        invoke: inkwell::basic_block::BasicBlock<'ctx>,
+    ) -> Result<()> {
+        let args = self.input.code[i].a as u64;
+        let i16 = self.context.i16_type();
+        let plain = self.new_block("plain");
+        let not_plain = self.new_block("not_plain");
+        let info = llvm(self.b.build_int_mul(
+            method,
+            self.constant(abi::METHOD_INFO_SIZE as u64),
+            "",
+        ))?;
+        let info = llvm(self.b.build_int_add(
+            info,
+            self.constant(self.input.infos as u64),
+            "info",
+        ))?;
+        let flags = self.load_as(i16, info, abi::METHOD_INFO_FLAGS)?;
+        let is_plain = llvm(self.b.build_int_compare(
+            IntPredicate::EQ,
+            flags,
+            self.constant(MethodInfo::PLAIN as u64),
+            "",
+        ))?;
+        llvm(self.b.build_conditional_branch(is_plain, plain, not_plain))?;
+
+        self.b.position_at_end(plain);
+        let entry = self.activate_inline(i, method, info, receiver_at, None, invoke)?;
+        answers.push((entry, self.current_block()));
+        llvm(self.b.build_unconditional_branch(go_on))?;
+
+        self.b.position_at_end(not_plain);
+        match args {
+            0 => self.answer_quick_inline(i, info, flags, receiver, receiver_at, invoke)?,
+            1 => self.set_inline(i, info, flags, receiver, receiver_at, invoke)?,
+            _ => {
+                llvm(self.b.build_unconditional_branch(invoke))?;
+            }
+        }
+        Ok(())
     }
 
     /// A plain method's activation, as `Vm::push_frame` does it for a
