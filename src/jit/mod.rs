@@ -267,6 +267,23 @@ pub(crate) extern "C-unwind" fn invoke_cached(
     vm.invoke(method as MethodRef, args as usize, return_ip)
 }
 
+/// A send of `value`... (primitives 201-205) whose cache says the
+/// receiver's class is BlockClosure: the block's activation (its first
+/// instruction), or, when the primitive fails, `method` invoked as the
+/// interpreter invokes it.
+pub(crate) extern "C-unwind" fn value_block(
+    vm: &mut Vm,
+    method: u64,
+    args: u64,
+    return_ip: crate::vm::interpreter::Ip,
+    selector: u64,
+) -> crate::vm::interpreter::Ip {
+    match crate::vm::primitives::blocks::value(vm, args as usize, return_ip) {
+        crate::vm::primitives::Prim::Continue(ip) => ip,
+        _ => invoke_cached(vm, method, args, return_ip, selector),
+    }
+}
+
 /// `=` of `a` and `b` at the send (or fused compare-and-jump) at `ip`
 /// when they are byte strings and the site's cache holds the string
 /// comparison for the receiver's class, as the interpreter answers it: 0

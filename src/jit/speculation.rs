@@ -44,18 +44,21 @@ pub enum Shape {
     ArraySize,
     ArrayAt,
     ArrayAtPut,
+    /// `value`... (201-205) on a BlockClosure: activates the block.
+    BlockValue,
 }
 
 impl Shape {
     /// Whether the send answers without a frame (from the operands).
     pub fn is_quick(self) -> bool {
-        !matches!(self, Shape::Plain { .. })
+        !matches!(self, Shape::Plain { .. } | Shape::BlockValue)
     }
 }
 
 /// The guess of each instruction of `code` that is an ordinary send whose
-/// site's cache holds a quick or plain method, or an Array's indexing
-/// primitive (other primitives are left to the cache check at run time).
+/// site's cache holds a quick or plain method, an Array's indexing
+/// primitive or a block's `value` (other primitives are left to the cache
+/// check at run time).
 pub fn speculations(vm: &Vm, code: &[Instr]) -> Vec<Option<Speculation>> {
     code.iter()
         .map(|instr| {
@@ -83,7 +86,7 @@ pub fn speculations(vm: &Vm, code: &[Instr]) -> Vec<Option<Speculation>> {
                     Shape::Setter(info.quick_operand)
                 }
                 (flags, _, args) if flags & MethodInfo::PRIMITIVE != 0 => {
-                    array_primitive(vm, entry.class, entry.method, args)?
+                    known_primitive(vm, entry.class, entry.method, args)?
                 }
                 _ => return None,
             };
@@ -97,16 +100,17 @@ pub fn speculations(vm: &Vm, code: &[Instr]) -> Vec<Option<Speculation>> {
 }
 
 /// The shape of `method` when it is one of the Array indexing primitives
-/// and the receivers are Arrays.
-fn array_primitive(vm: &Vm, class: u32, method: MethodRef, args: u32) -> Option<Shape> {
-    if class != classes::ARRAY {
-        return None;
-    }
+/// and the receivers are Arrays, or a block's `value`... and the receivers
+/// are BlockClosures.
+fn known_primitive(vm: &Vm, class: u32, method: MethodRef, args: u32) -> Option<Shape> {
     let primitive = vm.universe.methods.get(method as usize)?.primitive?;
-    match (primitive.key, args) {
-        (Key::Number(62), 0) => Some(Shape::ArraySize),
-        (Key::Number(60), 1) => Some(Shape::ArrayAt),
-        (Key::Number(61), 2) => Some(Shape::ArrayAtPut),
+    match (class, primitive.key, args) {
+        (classes::ARRAY, Key::Number(62), 0) => Some(Shape::ArraySize),
+        (classes::ARRAY, Key::Number(60), 1) => Some(Shape::ArrayAt),
+        (classes::ARRAY, Key::Number(61), 2) => Some(Shape::ArrayAtPut),
+        (classes::BLOCK_CLOSURE, Key::Number(n), args) if n == 201 + args => {
+            Some(Shape::BlockValue)
+        }
         _ => None,
     }
 }

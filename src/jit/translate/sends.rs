@@ -103,11 +103,14 @@ impl<'ctx> Translator<'ctx, '_> {
                 let holds = self.speculation_holds(&s, class)?;
                 llvm(self.b.build_conditional_branch(holds, speculated, generic))?;
                 self.b.position_at_end(speculated);
-                let receiver_at = self.receiver_at(args)?;
                 let method = self.constant(s.method as u64);
-                let info = self.constant(self.info_address(s.method));
-                let entry =
-                    self.activate_inline(i, method, info, receiver_at, Some(&s), generic)?;
+                let entry = if s.shape == Shape::BlockValue {
+                    self.call_invoker(i, crate::jit::value_block as *const () as u64, method)?
+                } else {
+                    let receiver_at = self.receiver_at(args)?;
+                    let info = self.constant(self.info_address(s.method));
+                    self.activate_inline(i, method, info, receiver_at, Some(&s), generic)?
+                };
                 answers.push((entry, self.current_block()));
                 llvm(self.b.build_unconditional_branch(go_on))?;
                 self.b.position_at_end(generic);
@@ -119,6 +122,38 @@ impl<'ctx> Translator<'ctx, '_> {
                 self.generic_send(i, receiver, class, go_on, answers, false)
             }
         }
+    }
+
+    /// Calls `helper`, a function invoking `method` for send `i` as
+    /// `jit::invoke_cached` does (same arguments); answers where to go on.
+    fn call_invoker(
+        &self,
+        i: usize,
+        helper: u64,
+        method: IntValue<'ctx>,
+    ) -> Result<PointerValue<'ctx>> {
+        let instr = self.input.code[i];
+        let helper = self.function_at(helper)?;
+        let fn_type = self.ptr.fn_type(
+            &[
+                self.ptr.into(),
+                self.i64.into(),
+                self.i64.into(),
+                self.ptr.into(),
+                self.i64.into(),
+            ],
+            false,
+        );
+        let call_args = [
+            self.vm.into(),
+            method.into(),
+            self.constant(instr.a as u64).into(),
+            self.ip(i + 1)?.into(),
+            self.constant(instr.operand).into(),
+        ];
+        Ok(self
+            .call(helper, fn_type, &call_args, "next")?
+            .into_pointer_value())
     }
 
     /// The stack index of the receiver of a send with `args` arguments,
@@ -188,29 +223,7 @@ impl<'ctx> Translator<'ctx, '_> {
         }
 
         self.b.position_at_end(invoke);
-        let helper = self.function_at(crate::jit::invoke_cached as *const () as u64)?;
-        let fn_type = self.ptr.fn_type(
-            &[
-                self.ptr.into(),
-                self.i64.into(),
-                self.i64.into(),
-                self.ptr.into(),
-                self.i64.into(),
-            ],
-            false,
-        );
-        let return_ip = self.ip(i + 1)?;
-        let selector = self.constant(instr.operand);
-        let call_args = [
-            self.vm.into(),
-            method.into(),
-            self.constant(args).into(),
-            return_ip.into(),
-            selector.into(),
-        ];
-        let next = self
-            .call(helper, fn_type, &call_args, "next")?
-            .into_pointer_value();
+        let next = self.call_invoker(i, crate::jit::invoke_cached as *const () as u64, method)?;
         answers.push((next, self.current_block()));
         llvm(self.b.build_unconditional_branch(go_on))?;
 
@@ -596,7 +609,9 @@ impl<'ctx> Translator<'ctx, '_> {
                 self.remember_if_needed(receiver, value)?;
                 value
             }
-            Shape::Plain { .. } => return Err("a plain method has no quick answer".into()),
+            Shape::Plain { .. } | Shape::BlockValue => {
+                return Err("a send that activates code has no quick answer".into())
+            }
         };
         if matches!(
             s.shape,
