@@ -711,16 +711,7 @@ impl<'ctx> Translator<'ctx, '_> {
                 .build_int_compare(IntPredicate::UGT, count, index, ""),
         )?;
         if writable {
-            let immutable = llvm(self.b.build_and(
-                header,
-                self.constant(crate::object::Header::IMMUTABLE_BIT),
-                "",
-            ))?;
-            let mutable =
-                llvm(
-                    self.b
-                        .build_int_compare(IntPredicate::EQ, immutable, self.constant(0), ""),
-                )?;
+            let mutable = self.is_mutable(header)?;
             enough = llvm(self.b.build_and(enough, mutable, ""))?;
         }
         llvm(self.b.build_unconditional_branch(join))?;
@@ -730,6 +721,17 @@ impl<'ctx> Translator<'ctx, '_> {
         let phi = llvm(self.b.build_phi(self.context.bool_type(), "has"))?;
         phi.add_incoming(&[(&enough, has), (&self.context.bool_type().const_zero(), no)]);
         Ok(phi.as_basic_value().into_int_value())
+    }
+
+    /// Whether an object with `header` may be written (static objects and
+    /// literals are read-only).
+    fn is_mutable(&self, header: IntValue<'ctx>) -> Result<IntValue<'ctx>> {
+        let bit = self.constant(crate::object::Header::IMMUTABLE_BIT);
+        let immutable = llvm(self.b.build_and(header, bit, ""))?;
+        llvm(
+            self.b
+                .build_int_compare(IntPredicate::EQ, immutable, self.constant(0), ""),
+        )
     }
 
     fn is_pointer(&self, v: IntValue<'ctx>) -> Result<IntValue<'ctx>> {

@@ -436,23 +436,12 @@ impl<'ctx> Translator<'ctx, '_> {
         receiver_at: IntValue<'ctx>,
         otherwise: inkwell::basic_block::BasicBlock<'ctx>,
     ) -> Result<()> {
-        let i16 = self.context.i16_type();
-        let is_quick = llvm(self.b.build_int_compare(
-            IntPredicate::EQ,
-            flags,
-            self.constant(MethodInfo::QUICK as u64),
-            "",
-        ))?;
-        let quick = self.new_block("quick");
+        let (shape, operand) = self.quick_shape(info, flags, otherwise)?;
         let inst_var = self.new_block("quick_inst_var");
         let load = self.new_block("quick_load");
         let constant = self.new_block("quick_constant");
         let answered = self.new_block("quick_answered");
         let receiver_block = self.new_block("quick_self");
-        llvm(self.b.build_conditional_branch(is_quick, quick, otherwise))?;
-        self.b.position_at_end(quick);
-        let shape = self.load_as(i16, info, abi::METHOD_INFO_QUICK_SHAPE)?;
-        let operand = self.load_as(self.i64, info, abi::METHOD_INFO_QUICK_OPERAND)?;
         let case = |shape: u16| self.constant(shape as u64);
         llvm(self.b.build_switch(
             shape,
@@ -467,14 +456,7 @@ impl<'ctx> Translator<'ctx, '_> {
         let has = self.has_slot(receiver, operand)?;
         llvm(self.b.build_conditional_branch(has, load, otherwise))?;
         self.b.position_at_end(load);
-        let slot = self.add(operand, 1)?;
-        let address = llvm(self.b.build_int_mul(slot, self.constant(8), ""))?;
-        let address = llvm(self.b.build_int_add(receiver, address, ""))?;
-        let value = llvm(
-            self.b
-                .build_load(self.i64, self.address(address)?, "inst_var"),
-        )?
-        .into_int_value();
+        let value = self.load_word(self.slot_address(receiver, operand)?)?;
         let load_end = self.b.get_insert_block().expect("positioned");
         llvm(self.b.build_unconditional_branch(answered))?;
         self.b.position_at_end(constant);
@@ -493,6 +475,29 @@ impl<'ctx> Translator<'ctx, '_> {
         self.with_state(receiver_at, vec![answer], |t| t.jump_to(i + 1))
     }
 
+    /// The quick shape and operand of the method whose info is at `info`
+    /// (its `flags` loaded), which goes to `otherwise` unless it is quick.
+    fn quick_shape(
+        &self,
+        info: IntValue<'ctx>,
+        flags: IntValue<'ctx>,
+        otherwise: inkwell::basic_block::BasicBlock<'ctx>,
+    ) -> Result<(IntValue<'ctx>, IntValue<'ctx>)> {
+        let is_quick = llvm(self.b.build_int_compare(
+            IntPredicate::EQ,
+            flags,
+            self.constant(MethodInfo::QUICK as u64),
+            "",
+        ))?;
+        let quick = self.new_block("quick");
+        llvm(self.b.build_conditional_branch(is_quick, quick, otherwise))?;
+        self.b.position_at_end(quick);
+        let i16 = self.context.i16_type();
+        let shape = self.load_as(i16, info, abi::METHOD_INFO_QUICK_SHAPE)?;
+        let operand = self.load_as(self.i64, info, abi::METHOD_INFO_QUICK_OPERAND)?;
+        Ok((shape, operand))
+    }
+
     /// A quick setter's store for a send with one argument, as
     /// `Vm::invoke` does it: the argument into the receiver's slot (when it
     /// has the slot and is not read-only), answering the receiver. Any
@@ -506,19 +511,9 @@ impl<'ctx> Translator<'ctx, '_> {
         receiver_at: IntValue<'ctx>,
         otherwise: inkwell::basic_block::BasicBlock<'ctx>,
     ) -> Result<()> {
-        let i16 = self.context.i16_type();
-        let is_quick = llvm(self.b.build_int_compare(
-            IntPredicate::EQ,
-            flags,
-            self.constant(MethodInfo::QUICK as u64),
-            "",
-        ))?;
-        let quick = self.new_block("quick");
+        let (shape, index) = self.quick_shape(info, flags, otherwise)?;
         let setter = self.new_block("quick_setter");
         let store = self.new_block("quick_store");
-        llvm(self.b.build_conditional_branch(is_quick, quick, otherwise))?;
-        self.b.position_at_end(quick);
-        let shape = self.load_as(i16, info, abi::METHOD_INFO_QUICK_SHAPE)?;
         let is_setter = llvm(self.b.build_int_compare(
             IntPredicate::EQ,
             shape,
@@ -530,7 +525,6 @@ impl<'ctx> Translator<'ctx, '_> {
                 .build_conditional_branch(is_setter, setter, otherwise),
         )?;
         self.b.position_at_end(setter);
-        let index = self.load_as(self.i64, info, abi::METHOD_INFO_QUICK_OPERAND)?;
         let writable = self.has_writable_slot(receiver, index)?;
         llvm(self.b.build_conditional_branch(writable, store, otherwise))?;
         self.b.position_at_end(store);

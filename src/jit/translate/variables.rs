@@ -71,11 +71,7 @@ impl<'ctx> Translator<'ctx, '_> {
         index: IntValue<'ctx>,
         value: IntValue<'ctx>,
     ) -> Result<()> {
-        let offset = llvm(
-            self.b
-                .build_int_mul(self.add(index, 1)?, self.constant(8), ""),
-        )?;
-        let at = llvm(self.b.build_int_add(object, offset, ""))?;
+        let at = self.slot_address(object, index)?;
         llvm(self.b.build_store(self.address(at)?, value))?;
         self.remember_if_needed(object, value)
     }
@@ -207,16 +203,7 @@ impl<'ctx> Translator<'ctx, '_> {
         self.b.position_at_end(int_block);
         if for_store {
             let header = self.load_field(array, u64::MAX)?;
-            let immutable = llvm(self.b.build_and(
-                header,
-                self.constant(Header::IMMUTABLE_BIT),
-                "",
-            ))?;
-            let mutable =
-                llvm(
-                    self.b
-                        .build_int_compare(IntPredicate::EQ, immutable, self.constant(0), ""),
-                )?;
+            let mutable = self.is_mutable(header)?;
             let writable = self.new_block("writable");
             llvm(
                 self.b
@@ -237,6 +224,20 @@ impl<'ctx> Translator<'ctx, '_> {
         // Element i (1-based) is the word i after the header.
         let bytes = llvm(self.b.build_left_shift(i, self.constant(3), ""))?;
         llvm(self.b.build_int_add(array, bytes, "element"))
+    }
+
+    /// The address of slot `index` of `object` (the word `index + 1`
+    /// after its header).
+    pub(super) fn slot_address(
+        &self,
+        object: IntValue<'ctx>,
+        index: IntValue<'ctx>,
+    ) -> Result<IntValue<'ctx>> {
+        let offset = llvm(
+            self.b
+                .build_int_mul(self.add(index, 1)?, self.constant(8), ""),
+        )?;
+        llvm(self.b.build_int_add(object, offset, ""))
     }
 
     /// A SmallInteger for `value` (which fits).
