@@ -2,12 +2,15 @@
 //! to LLVM IR (inkwell, LLVM 19), compiled to machine code, and installed
 //! in this VM only.
 //!
-//! - When: the method entry counts invocations; at the VM's threshold
-//!   (`Universe::jit_threshold`, none by default) the method's units are
-//!   compiled. A method that cannot be compiled (a refusal) stays
-//!   interpreted, and the reason is counted.
+//! - When: a method's invocations, its blocks' activations and its loops'
+//!   back-edges count on its `MethodInfo`; at the VM's trigger
+//!   (`Universe::jit_trigger`, never by default) the method's units are
+//!   compiled, and an activation running a loop switches to the new code
+//!   at its next back-edge (on-stack replacement). A method that cannot be
+//!   compiled (a refusal) stays interpreted, and the reason is kept.
 //! - What: [`translate`] makes one function per code unit with the
-//!   handler contract (`extern "C-unwind" fn(&mut Vm, Ip) -> Ip`).
+//!   handler contract (`extern "C-unwind" fn(&mut Vm, Ip) -> Ip`), its
+//!   sends guessing from the inline caches ([`speculation`]).
 //! - How it is installed: the VM gets its own copy of the unit's
 //!   instructions (`Universe::replace_code`), in which the unit's entries
 //!   (its start, jump targets, return addresses) have the native function
