@@ -122,6 +122,38 @@ impl<'ctx> Translator<'ctx, '_> {
             self.unless_fast(i, fast, &[a, b])?;
             return integers(self);
         }
+        let with_strings = kind == H::send_equal;
+        self.numeric_answer(
+            i,
+            (a, b),
+            fast,
+            with_strings,
+            integers,
+            |t, x, y| t.float_operation(kind, x, y),
+            |t, equal| t.boolean(equal),
+        )
+    }
+
+    /// What every special send builds: `integers` when `fast`; else
+    /// `floats` of the operands as doubles when they are floats (see
+    /// [`Self::float_operands`]) and it answers; else, `with_strings`,
+    /// `strings` of whether two byte strings are equal when
+    /// `jit::string_equality` answers; else the handler runs (a side exit).
+    #[allow(clippy::too_many_arguments)]
+    fn numeric_answer(
+        &mut self,
+        i: usize,
+        (a, b): (IntValue<'ctx>, IntValue<'ctx>),
+        fast: IntValue<'ctx>,
+        with_strings: bool,
+        integers: impl FnOnce(&Self) -> Result<IntValue<'ctx>>,
+        floats: impl FnOnce(
+            &Self,
+            FloatValue<'ctx>,
+            FloatValue<'ctx>,
+        ) -> Result<(IntValue<'ctx>, IntValue<'ctx>)>,
+        strings: impl FnOnce(&Self, IntValue<'ctx>) -> Result<IntValue<'ctx>>,
+    ) -> Result<IntValue<'ctx>> {
         let int_block = self.new_block("int");
         let other = self.new_block("not_int");
         let float_block = self.new_block("float");
@@ -129,16 +161,16 @@ impl<'ctx> Translator<'ctx, '_> {
         let join = self.new_block("answered");
         llvm(self.b.build_conditional_branch(fast, int_block, other))?;
         self.b.position_at_end(other);
-        let (floats, x, y) = self.float_operands(a, b)?;
+        let (are_floats, x, y) = self.float_operands(a, b)?;
         let neither = self.new_block("not_float");
         llvm(
             self.b
-                .build_conditional_branch(floats, float_block, neither),
+                .build_conditional_branch(are_floats, float_block, neither),
         )?;
         self.b.position_at_end(neither);
-        let strings = if kind == H::send_equal {
+        let string_answer = if with_strings {
             let (answered, equal) = self.string_equality(i, a, b)?;
-            let value = self.boolean(equal)?;
+            let value = strings(self, equal)?;
             llvm(self.b.build_conditional_branch(answered, join, slow))?;
             Some((value, self.current_block()))
         } else {
@@ -146,7 +178,7 @@ impl<'ctx> Translator<'ctx, '_> {
             None
         };
         self.b.position_at_end(float_block);
-        let (answered, float_value) = self.float_operation(kind, x, y)?;
+        let (answered, float_value) = floats(self, x, y)?;
         let float_end = self.current_block();
         llvm(self.b.build_conditional_branch(answered, join, slow))?;
         self.b.position_at_end(slow);
@@ -156,10 +188,10 @@ impl<'ctx> Translator<'ctx, '_> {
         let int_end = self.current_block();
         llvm(self.b.build_unconditional_branch(join))?;
         self.b.position_at_end(join);
-        let phi = llvm(self.b.build_phi(self.i64, "answer"))?;
+        let phi = llvm(self.b.build_phi(value.get_type(), "answer"))?;
         phi.add_incoming(&[(&value, int_end), (&float_value, float_end)]);
-        if let Some((equal, block)) = strings {
-            phi.add_incoming(&[(&equal, block)]);
+        if let Some((v, block)) = string_answer {
+            phi.add_incoming(&[(&v, block)]);
         }
         Ok(phi.as_basic_value().into_int_value())
     }
@@ -394,46 +426,19 @@ impl<'ctx> Translator<'ctx, '_> {
             _ => send_not_equal,
         };
         let ints = self.both_small_integers(a, b)?;
-        let int_block = self.new_block("int");
-        let other = self.new_block("not_int");
-        let float_block = self.new_block("float");
-        let slow = self.new_block("slow");
-        let join = self.new_block("compared");
-        llvm(self.b.build_conditional_branch(ints, int_block, other))?;
-        self.b.position_at_end(other);
-        let (floats, x, y) = self.float_operands(a, b)?;
-        let neither = self.new_block("not_float");
-        llvm(
-            self.b
-                .build_conditional_branch(floats, float_block, neither),
-        )?;
-        self.b.position_at_end(neither);
-        let strings = if special == send_equal {
-            let (answered, equal) = self.string_equality(i, a, b)?;
-            llvm(self.b.build_conditional_branch(answered, join, slow))?;
-            Some((equal, self.current_block()))
-        } else {
-            llvm(self.b.build_unconditional_branch(slow))?;
-            None
-        };
-        self.b.position_at_end(float_block);
-        let float_condition = llvm(
-            self.b
-                .build_float_compare(float_predicate(special), x, y, ""),
-        )?;
-        llvm(self.b.build_unconditional_branch(join))?;
-        self.b.position_at_end(slow);
-        self.side_exit(i, &[a, b])?;
-        self.b.position_at_end(int_block);
-        let int_condition = self.compare(kind, a, b)?;
-        llvm(self.b.build_unconditional_branch(join))?;
-        self.b.position_at_end(join);
-        let phi = llvm(self.b.build_phi(self.context.bool_type(), "condition"))?;
-        phi.add_incoming(&[(&int_condition, int_block), (&float_condition, float_block)]);
-        if let Some((equal, block)) = strings {
-            phi.add_incoming(&[(&equal, block)]);
-        }
-        Ok(phi.as_basic_value().into_int_value())
+        let yes = self.context.bool_type().const_all_ones();
+        self.numeric_answer(
+            i,
+            (a, b),
+            ints,
+            special == send_equal,
+            |t| t.compare(kind, a, b),
+            |t, x, y| {
+                let condition = t.b.build_float_compare(float_predicate(special), x, y, "");
+                Ok((yes, llvm(condition)?))
+            },
+            |_, equal| Ok(equal),
+        )
     }
 
     /// `/`: floats as the other special sends; SmallIntegers (whose
