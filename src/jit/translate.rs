@@ -47,8 +47,7 @@ mod flow;
 mod sends;
 mod variables;
 
-pub(super) use analysis::entries;
-use analysis::stack_depths;
+use analysis::{entries, stack_depths};
 
 /// What the translation needs of a unit and its VM.
 pub(super) struct UnitInput<'a> {
@@ -186,13 +185,15 @@ fn llvm<T, E: std::fmt::Display>(r: std::result::Result<T, E>) -> Result<T> {
     r.map_err(|e| format!("LLVM: {e}"))
 }
 
-/// Translates the unit into a function named `name` in `module`.
+/// Translates the unit into a function named `name` in `module`; answers
+/// which of its instructions are the function's entries (in the copy,
+/// they get the function as their handler).
 pub(super) fn translate<'ctx>(
     context: &'ctx Context,
     module: &Module<'ctx>,
     name: &str,
     input: &UnitInput,
-) -> Result<FunctionValue<'ctx>> {
+) -> Result<Vec<bool>> {
     let ptr = context.ptr_type(AddressSpace::default());
     let i64 = context.i64_type();
     let fn_type = ptr.fn_type(&[ptr.into(), ptr.into()], false);
@@ -207,7 +208,7 @@ pub(super) fn translate<'ctx>(
         .expect("two parameters")
         .into_pointer_value();
     let depths = stack_depths(input.code)?;
-    let entries = entries(input.code)?;
+    let entries = entries(input.code, &depths);
     let mut bodies = Vec::with_capacity(entries.len());
     let mut landings = Vec::with_capacity(entries.len());
     for (i, &entry) in entries.iter().enumerate() {
@@ -280,7 +281,7 @@ pub(super) fn translate<'ctx>(
     if !t.terminated {
         return Err("a unit falls off its end".into());
     }
-    Ok(function)
+    Ok(entries)
 }
 
 impl<'ctx> Translator<'ctx, '_> {
@@ -417,7 +418,7 @@ impl<'ctx> Translator<'ctx, '_> {
     /// stack written back first) and dispatches on its answer.
     fn call_handler(&mut self, i: usize) -> Result<()> {
         let next = self.handler_call(i)?;
-        let here = self.b.get_insert_block().expect("positioned");
+        let here = self.current_block();
         self.dispatch.add_incoming(&[(&next, here)]);
         llvm(self.b.build_unconditional_branch(self.dispatch_block))?;
         self.terminated = true;

@@ -228,9 +228,7 @@ impl Heap {
     }
 
     pub fn is_young(&self, oop: Oop) -> bool {
-        let start = self.nursery.as_ptr() as u64;
-        let end = start + (self.nursery.len() * 8) as u64;
-        oop.is_pointer() && (start..end).contains(&oop.bits())
+        oop.is_pointer() && self.nursery_range().contains(&oop.bits())
     }
 
     /// Must follow every store of `value` into `object` (other than the

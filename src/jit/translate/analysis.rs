@@ -86,8 +86,7 @@ pub(in crate::jit) fn stack_depths(code: &[Instr]) -> Result<Vec<Option<u32>>> {
 /// they include); only those control reaches. (Should control come back
 /// anywhere else, the copy's instruction there has the interpreter's
 /// handler: the activation goes on interpreted.)
-pub(in crate::jit) fn entries(code: &[Instr]) -> Result<Vec<bool>> {
-    let depths = stack_depths(code)?;
+pub(in crate::jit) fn entries(code: &[Instr], depths: &[Option<u32>]) -> Vec<bool> {
     let n = code.len();
     let mut entry = vec![false; n];
     if n > 0 {
@@ -104,8 +103,8 @@ pub(in crate::jit) fn entries(code: &[Instr]) -> Result<Vec<bool>> {
             next.iter().for_each(|&s| mark(s));
         }
     }
-    for (e, d) in entry.iter_mut().zip(&depths) {
+    for (e, d) in entry.iter_mut().zip(depths) {
         *e &= d.is_some();
     }
-    Ok(entry)
+    entry
 }

@@ -1,24 +1,22 @@
-//! Sends in machine code. The site's inline cache is checked inline; on
-//! a hit the cached method is invoked without a lookup:
-//!
-//! - a plain method gets its frame pushed inline (as `Vm::push_frame`
-//!   does) and its entry's handler called directly: the callee's machine
-//!   code when it is compiled, the interpreter's chained handlers when it
-//!   is not;
-//! - a quick method without arguments (a getter, a constant, `^self`)
-//!   answers inline;
-//! - anything else (primitives, setters, a frame that does not fit) goes
-//!   through `jit::invoke_cached`, which invokes as the interpreter does.
+//! Sends in machine code.
 //!
 //! Where the site's cache held a method when the unit was compiled (see
 //! `jit::speculation`), the send first checks that guess (the receiver's
-//! class, and no lookup invalidated since): a quick method then answers
-//! from the operands in registers, a plain method's frame has its size
-//! built in.
+//! class, and no lookup invalidated since). When it holds, a quick method
+//! or an Array's indexing answers from the operands in registers, a plain
+//! method gets its frame (of known size) pushed inline, as
+//! `Vm::push_frame` does, and a block's `value` goes through one helper.
 //!
-//! A miss is the send handler's (lookup, doesNotUnderstand:). Whatever the
-//! callee answers, the function goes on natively when it is the send's
-//! return address, and through its dispatch otherwise.
+//! Otherwise the site's inline cache is checked inline: a hit invokes the
+//! cached method through `jit::invoke_cached` (the interpreter's `invoke`
+//! without the lookup), a miss is the send handler's (lookup,
+//! doesNotUnderstand:).
+//!
+//! Whatever the send answers (a callee's first instruction, or the return
+//! address when it answered at once) is entered by calling its handler:
+//! the callee's machine code when it is compiled, the interpreter's chained
+//! handlers when it is not. The function goes on natively when the call
+//! answers the send's return address, and through its dispatch otherwise.
 
 use inkwell::values::{IntValue, PointerValue};
 use inkwell::IntPredicate;
@@ -28,7 +26,6 @@ use crate::jit::speculation::{Shape, Speculation};
 use crate::object::classes;
 use crate::vm::abi;
 use crate::vm::interpreter::{MAX_FRAMES, MAX_STACK_SLOTS};
-use crate::vm::method::MethodInfo;
 
 impl<'ctx> Translator<'ctx, '_> {
     /// The class index of `v`: from its tag, or from its header.
@@ -93,7 +90,7 @@ impl<'ctx> Translator<'ctx, '_> {
                 self.answer_speculated(i, &s, receiver, generic)?;
                 self.b.position_at_end(generic);
                 self.flush()?;
-                self.generic_send(i, receiver, class, go_on, answers, true)
+                self.generic_send(i, class, go_on, answers)
             }
             Some(s) => {
                 self.flush()?;
@@ -107,19 +104,17 @@ impl<'ctx> Translator<'ctx, '_> {
                 let entry = if s.shape == Shape::BlockValue {
                     self.call_invoker(i, crate::jit::value_block as *const () as u64, method)?
                 } else {
-                    let receiver_at = self.receiver_at(args)?;
-                    let info = self.constant(self.info_address(s.method));
-                    self.activate_inline(i, method, info, receiver_at, Some(&s), generic)?
+                    self.activate_inline(i, &s, generic)?
                 };
                 answers.push((entry, self.current_block()));
                 llvm(self.b.build_unconditional_branch(go_on))?;
                 self.b.position_at_end(generic);
-                self.generic_send(i, receiver, class, go_on, answers, true)
+                self.generic_send(i, class, go_on, answers)
             }
             None => {
                 self.flush()?;
                 let class = self.class_of(receiver)?;
-                self.generic_send(i, receiver, class, go_on, answers, false)
+                self.generic_send(i, class, go_on, answers)
             }
         }
     }
@@ -173,21 +168,14 @@ impl<'ctx> Translator<'ctx, '_> {
     /// A send through the site's inline cache (see the module's comment),
     /// the operand stack written back. `go_on` is where every way of
     /// invoking goes with where to go on, also those in `answers` already.
-    /// `lean` (after a guess that did not hold): a hit goes through
-    /// `jit::invoke_cached` rather than inline, which keeps the code (and
-    /// its compile time) small where the inline paths are seldom taken.
     fn generic_send(
         &mut self,
         i: usize,
-        receiver: IntValue<'ctx>,
         class: IntValue<'ctx>,
         go_on: inkwell::basic_block::BasicBlock<'ctx>,
         mut answers: Vec<(PointerValue<'ctx>, inkwell::basic_block::BasicBlock<'ctx>)>,
-        lean: bool,
     ) -> Result<()> {
         let instr = self.input.code[i];
-        let args = instr.a as u64;
-        let receiver_at = self.receiver_at(args as usize)?;
         let entry =
             self.constant((self.input.caches + instr.site as usize * abi::CACHE_ENTRY_SIZE) as u64);
         let i32 = self.context.i32_type();
@@ -198,7 +186,6 @@ impl<'ctx> Translator<'ctx, '_> {
         )?;
         let miss = self.new_block("send_miss");
         let on_hit = self.new_block("cache_hit");
-        let invoke = self.new_block("invoke");
         llvm(self.b.build_conditional_branch(hit, on_hit, miss))?;
 
         self.b.position_at_end(miss);
@@ -208,21 +195,6 @@ impl<'ctx> Translator<'ctx, '_> {
 
         self.b.position_at_end(on_hit);
         let method = self.load_as(i32, entry, abi::CACHE_ENTRY_METHOD)?;
-        if lean {
-            llvm(self.b.build_unconditional_branch(invoke))?;
-        } else {
-            self.invoke_inline(
-                i,
-                method,
-                receiver,
-                receiver_at,
-                go_on,
-                &mut answers,
-                invoke,
-            )?;
-        }
-
-        self.b.position_at_end(invoke);
         let next = self.call_invoker(i, crate::jit::invoke_cached as *const () as u64, method)?;
         answers.push((next, self.current_block()));
         llvm(self.b.build_unconditional_branch(go_on))?;
@@ -235,89 +207,35 @@ impl<'ctx> Translator<'ctx, '_> {
         self.enter(phi.as_basic_value().into_pointer_value(), Some(i + 1))
     }
 
-    /// A cache hit on `method`, invoked inline as the module's comment
-    /// says (a plain method's frame pushed, a quick method answered), or
-    /// through `invoke` for anything else.
-    #[allow(clippy::too_many_arguments)]
-    fn invoke_inline(
-        &mut self,
-        i: usize,
-        method: IntValue<'ctx>,
-        receiver: IntValue<'ctx>,
-        receiver_at: IntValue<'ctx>,
-        go_on: inkwell::basic_block::BasicBlock<'ctx>,
-        answers: &mut Vec<(PointerValue<'ctx>, inkwell::basic_block::BasicBlock<'ctx>)>,
-        invoke: inkwell::basic_block::BasicBlock<'ctx>,
-    ) -> Result<()> {
-        let args = self.input.code[i].a as u64;
-        let i16 = self.context.i16_type();
-        let plain = self.new_block("plain");
-        let not_plain = self.new_block("not_plain");
-        let info = llvm(self.b.build_int_mul(
-            method,
-            self.constant(abi::METHOD_INFO_SIZE as u64),
-            "",
-        ))?;
-        let info = llvm(self.b.build_int_add(
-            info,
-            self.constant(self.input.infos as u64),
-            "info",
-        ))?;
-        let flags = self.load_as(i16, info, abi::METHOD_INFO_FLAGS)?;
-        let is_plain = llvm(self.b.build_int_compare(
-            IntPredicate::EQ,
-            flags,
-            self.constant(MethodInfo::PLAIN as u64),
-            "",
-        ))?;
-        llvm(self.b.build_conditional_branch(is_plain, plain, not_plain))?;
-
-        self.b.position_at_end(plain);
-        let entry = self.activate_inline(i, method, info, receiver_at, None, invoke)?;
-        answers.push((entry, self.current_block()));
-        llvm(self.b.build_unconditional_branch(go_on))?;
-
-        self.b.position_at_end(not_plain);
-        match args {
-            0 => self.answer_quick_inline(i, info, flags, receiver, receiver_at, invoke)?,
-            1 => self.set_inline(i, info, flags, receiver, receiver_at, invoke)?,
-            _ => {
-                llvm(self.b.build_unconditional_branch(invoke))?;
-            }
-        }
-        Ok(())
-    }
-
-    /// A plain method's activation, as `Vm::push_frame` does it for a
-    /// method (the receiver and arguments are on the stack): unless the
-    /// frame would not fit (then `otherwise`, where the interpreter reports
-    /// the overflow), its temporaries are set to nil, its frame record is
-    /// pushed. Answers the callee's first instruction.
+    /// The guessed plain method `s`'s activation, as `Vm::push_frame` does
+    /// it for a method (the receiver and arguments are on the stack, the
+    /// operand stack written back): unless the frame would not fit (then
+    /// `otherwise`, where the interpreter reports the overflow), its
+    /// temporaries are set to nil and its frame record is pushed. Answers
+    /// the callee's first instruction.
     fn activate_inline(
         &mut self,
         i: usize,
-        method: IntValue<'ctx>,
-        info: IntValue<'ctx>,
-        receiver_at: IntValue<'ctx>,
-        known: Option<&Speculation>,
+        s: &Speculation,
         otherwise: inkwell::basic_block::BasicBlock<'ctx>,
     ) -> Result<PointerValue<'ctx>> {
+        let Shape::Plain {
+            num_temps,
+            max_stack,
+        } = s.shape
+        else {
+            return Err("only a plain method gets a frame".into());
+        };
         let i16 = self.context.i16_type();
         let i8 = self.context.i8_type();
         let len = self.len;
-        let (num_temps, max_stack) = match known.map(|s| s.shape) {
-            Some(Shape::Plain {
-                num_temps,
-                max_stack,
-            }) => (
-                self.constant(num_temps as u64),
-                self.constant(max_stack as u64),
-            ),
-            _ => (
-                self.load_as(i16, info, abi::METHOD_INFO_NUM_TEMPS)?,
-                self.load_as(i16, info, abi::METHOD_INFO_MAX_STACK)?,
-            ),
-        };
+        let receiver_at = self.receiver_at(self.input.code[i].a as usize)?;
+        let method = self.constant(s.method as u64);
+        let info = self.constant(self.info_address(s.method));
+        let (num_temps, max_stack) = (
+            self.constant(num_temps as u64),
+            self.constant(max_stack as u64),
+        );
         let need = llvm(self.b.build_int_add(len, num_temps, ""))?;
         let need = llvm(self.b.build_int_add(need, max_stack, ""))?;
         let need = self.add(need, 8)?;
@@ -421,117 +339,6 @@ impl<'ctx> Translator<'ctx, '_> {
         )?
         .into_pointer_value();
         Ok(entry)
-    }
-
-    /// A quick method's answer for a send without arguments, as
-    /// `Vm::invoke` gives it: the receiver's instance variable (when it has
-    /// the slot), a constant, or the receiver. Any other method goes to
-    /// `otherwise`.
-    fn answer_quick_inline(
-        &mut self,
-        i: usize,
-        info: IntValue<'ctx>,
-        flags: IntValue<'ctx>,
-        receiver: IntValue<'ctx>,
-        receiver_at: IntValue<'ctx>,
-        otherwise: inkwell::basic_block::BasicBlock<'ctx>,
-    ) -> Result<()> {
-        let (shape, operand) = self.quick_shape(info, flags, otherwise)?;
-        let inst_var = self.new_block("quick_inst_var");
-        let load = self.new_block("quick_load");
-        let constant = self.new_block("quick_constant");
-        let answered = self.new_block("quick_answered");
-        let receiver_block = self.new_block("quick_self");
-        let case = |shape: u16| self.constant(shape as u64);
-        llvm(self.b.build_switch(
-            shape,
-            otherwise,
-            &[
-                (case(MethodInfo::QUICK_RETURN_INST_VAR), inst_var),
-                (case(MethodInfo::QUICK_RETURN_CONSTANT), constant),
-                (case(MethodInfo::QUICK_RETURN_SELF), receiver_block),
-            ],
-        ))?;
-        self.b.position_at_end(inst_var);
-        let has = self.has_slot(receiver, operand)?;
-        llvm(self.b.build_conditional_branch(has, load, otherwise))?;
-        self.b.position_at_end(load);
-        let value = self.load_word(self.slot_address(receiver, operand)?)?;
-        let load_end = self.b.get_insert_block().expect("positioned");
-        llvm(self.b.build_unconditional_branch(answered))?;
-        self.b.position_at_end(constant);
-        llvm(self.b.build_unconditional_branch(answered))?;
-        self.b.position_at_end(receiver_block);
-        llvm(self.b.build_unconditional_branch(answered))?;
-        self.b.position_at_end(answered);
-        let phi = llvm(self.b.build_phi(self.i64, "quick_answer"))?;
-        phi.add_incoming(&[
-            (&value, load_end),
-            (&operand, constant),
-            (&receiver, receiver_block),
-        ]);
-        self.count_invocation(info)?;
-        let answer = phi.as_basic_value().into_int_value();
-        self.with_state(receiver_at, vec![answer], |t| t.jump_to(i + 1))
-    }
-
-    /// The quick shape and operand of the method whose info is at `info`
-    /// (its `flags` loaded), which goes to `otherwise` unless it is quick.
-    fn quick_shape(
-        &self,
-        info: IntValue<'ctx>,
-        flags: IntValue<'ctx>,
-        otherwise: inkwell::basic_block::BasicBlock<'ctx>,
-    ) -> Result<(IntValue<'ctx>, IntValue<'ctx>)> {
-        let is_quick = llvm(self.b.build_int_compare(
-            IntPredicate::EQ,
-            flags,
-            self.constant(MethodInfo::QUICK as u64),
-            "",
-        ))?;
-        let quick = self.new_block("quick");
-        llvm(self.b.build_conditional_branch(is_quick, quick, otherwise))?;
-        self.b.position_at_end(quick);
-        let i16 = self.context.i16_type();
-        let shape = self.load_as(i16, info, abi::METHOD_INFO_QUICK_SHAPE)?;
-        let operand = self.load_as(self.i64, info, abi::METHOD_INFO_QUICK_OPERAND)?;
-        Ok((shape, operand))
-    }
-
-    /// A quick setter's store for a send with one argument, as
-    /// `Vm::invoke` does it: the argument into the receiver's slot (when it
-    /// has the slot and is not read-only), answering the receiver. Any
-    /// other method goes to `otherwise`.
-    fn set_inline(
-        &mut self,
-        i: usize,
-        info: IntValue<'ctx>,
-        flags: IntValue<'ctx>,
-        receiver: IntValue<'ctx>,
-        receiver_at: IntValue<'ctx>,
-        otherwise: inkwell::basic_block::BasicBlock<'ctx>,
-    ) -> Result<()> {
-        let (shape, index) = self.quick_shape(info, flags, otherwise)?;
-        let setter = self.new_block("quick_setter");
-        let store = self.new_block("quick_store");
-        let is_setter = llvm(self.b.build_int_compare(
-            IntPredicate::EQ,
-            shape,
-            self.constant(MethodInfo::QUICK_STORE_INST_VAR as u64),
-            "",
-        ))?;
-        llvm(
-            self.b
-                .build_conditional_branch(is_setter, setter, otherwise),
-        )?;
-        self.b.position_at_end(setter);
-        let writable = self.has_writable_slot(receiver, index)?;
-        llvm(self.b.build_conditional_branch(writable, store, otherwise))?;
-        self.b.position_at_end(store);
-        let value = self.load_slot(self.add(receiver_at, 1)?)?;
-        self.store_field(receiver, index, value)?;
-        self.count_invocation(info)?;
-        self.with_state(receiver_at, vec![receiver], |t| t.jump_to(i + 1))
     }
 
     /// Whether the guess `s` holds for a receiver of class `class`: the
@@ -678,7 +485,7 @@ impl<'ctx> Translator<'ctx, '_> {
         next: PointerValue<'ctx>,
         continuation: Option<usize>,
     ) -> Result<()> {
-        let from = self.b.get_insert_block().expect("positioned");
+        let from = self.current_block();
         let at = llvm(self.b.build_ptr_to_int(next, self.i64, ""))?;
         let offset = llvm(
             self.b
@@ -747,7 +554,7 @@ impl<'ctx> Translator<'ctx, '_> {
             )?;
             self.b.position_at_end(other);
         }
-        let after = self.b.get_insert_block().expect("positioned");
+        let after = self.current_block();
         self.dispatch.add_incoming(&[(&back, after)]);
         llvm(self.b.build_unconditional_branch(self.dispatch_block))?;
         self.terminated = true;
