@@ -77,46 +77,40 @@ impl<'ctx> Translator<'ctx, '_> {
         let speculation = self.input.speculations.get(i).copied().flatten();
         let go_on = self.new_block("go_on");
         let mut answers = Vec::new();
-        match speculation {
-            Some(s) if s.shape.is_quick() => {
-                // Answered from the operands in registers: nothing is
-                // written to the stack unless the guess fails.
-                let class = self.class_of(receiver)?;
-                let speculated = self.new_block("speculated");
-                let generic = self.new_block("generic");
-                let holds = self.speculation_holds(&s, class)?;
-                llvm(self.b.build_conditional_branch(holds, speculated, generic))?;
-                self.b.position_at_end(speculated);
-                self.answer_speculated(i, &s, receiver, generic)?;
-                self.b.position_at_end(generic);
-                self.flush()?;
-                self.generic_send(i, class, go_on, answers)
-            }
-            Some(s) => {
-                self.flush()?;
-                let class = self.class_of(receiver)?;
-                let speculated = self.new_block("speculated");
-                let generic = self.new_block("generic");
-                let holds = self.speculation_holds(&s, class)?;
-                llvm(self.b.build_conditional_branch(holds, speculated, generic))?;
-                self.b.position_at_end(speculated);
-                let method = self.constant(s.method as u64);
-                let entry = if s.shape == Shape::BlockValue {
-                    self.call_invoker(i, crate::jit::value_block as *const () as u64, method)?
-                } else {
-                    self.activate_inline(i, &s, generic)?
-                };
-                answers.push((entry, self.current_block()));
-                llvm(self.b.build_unconditional_branch(go_on))?;
-                self.b.position_at_end(generic);
-                self.generic_send(i, class, go_on, answers)
-            }
-            None => {
-                self.flush()?;
-                let class = self.class_of(receiver)?;
-                self.generic_send(i, class, go_on, answers)
-            }
+        let Some(s) = speculation else {
+            self.flush()?;
+            let class = self.class_of(receiver)?;
+            return self.generic_send(i, class, go_on, answers);
+        };
+        // A quick answer comes from the operands in registers: nothing is
+        // written to the stack unless the guess fails.
+        let quick = s.shape.is_quick();
+        if !quick {
+            self.flush()?;
         }
+        let class = self.class_of(receiver)?;
+        let speculated = self.new_block("speculated");
+        let generic = self.new_block("generic");
+        let holds = self.speculation_holds(&s, class)?;
+        llvm(self.b.build_conditional_branch(holds, speculated, generic))?;
+        self.b.position_at_end(speculated);
+        if quick {
+            self.answer_speculated(i, &s, receiver, generic)?;
+        } else {
+            let method = self.constant(s.method as u64);
+            let entry = if s.shape == Shape::BlockValue {
+                self.call_invoker(i, crate::jit::value_block as *const () as u64, method)?
+            } else {
+                self.activate_inline(i, &s, generic)?
+            };
+            answers.push((entry, self.current_block()));
+            llvm(self.b.build_unconditional_branch(go_on))?;
+        }
+        self.b.position_at_end(generic);
+        if quick {
+            self.flush()?;
+        }
+        self.generic_send(i, class, go_on, answers)
     }
 
     /// Calls `helper`, a function invoking `method` for send `i` as
