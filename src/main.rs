@@ -29,6 +29,12 @@ struct Cli {
     /// times (0: at its first call); 1000 when not given.
     #[arg(long, global = true, value_name = "N")]
     jit_threshold: Option<u64>,
+    /// Compile hot methods on the thread that runs Smalltalk, before their
+    /// next activation, rather than on a thread of their own while the
+    /// method goes on interpreted (always so at --jit-threshold 0 and for
+    /// the --dump-ir method).
+    #[arg(long, global = true)]
+    jit_sync: bool,
     /// Run everything in the interpreter (no machine code).
     #[arg(long, global = true)]
     no_jit: bool,
@@ -99,6 +105,7 @@ fn main() -> ExitCode {
         full_gc: cli.full_gc,
         jit_threshold: cli::jit_threshold(cli.jit_threshold, cli.no_jit),
         jit_stats: cli.jit_stats,
+        jit_sync: cli.jit_sync,
         dump_ir: cli.dump_ir,
     };
     match cli.command {

@@ -271,3 +271,21 @@ fn the_jit_compiles_on_request_and_shows_what_it_did() {
     let quiet = zag(&["eval", "20 factorial"]);
     assert!(quiet.stderr.is_empty());
 }
+
+/// `Smalltalk exit:` while the JIT's thread is compiling: the process
+/// ends as asked (LLVM's global state is torn down at exit, so the thread
+/// must have stopped first; before it did, about half of these crashed).
+#[cfg(feature = "jit")]
+#[test]
+fn exiting_while_the_jit_compiles_in_the_background_is_clean() {
+    for _ in 0..6 {
+        let out = zag(&[
+            "--jit-threshold",
+            "1",
+            "eval",
+            "1 to: 30 do: [:i | i printString. (1 to: i) asArray reverse. i factorial]. Smalltalk exit: 3",
+        ]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{stderr}");
+    }
+}

@@ -3,8 +3,10 @@
 //! edges, comparisons, branches, loops, blocks, non-local return,
 //! `ensure:`, `on:do:` with `retry`, `return:` and `resume:`, polymorphic
 //! receivers, doesNotUnderstand:, deep recursion), and each runs on a VM
-//! that interprets and on one that compiles every method at its first call;
-//! their answers (or errors) must be the same.
+//! that interprets and on one that compiles every method at its first call
+//! (and every fourth on one that compiles methods once their caches are
+//! warm, and on one that compiles them on its worker thread); their
+//! answers (or errors) must be the same.
 //!
 //! `ZAG_JIT_PROGRAMS=N` runs N programs instead of the default 2,000, and
 //! `ZAG_JIT_SEED=S` starts from another seed; `ZAG_JIT_VERBOSE=1` prints
@@ -207,6 +209,12 @@ fn random_programs_answer_the_same_compiled_and_interpreted() {
     // fourth program: each VM costs as much again).
     let mut warm = zag::image::boot().unwrap();
     warm.universe.set_jit_threshold(Some(2));
+    // And compiled on the worker thread, installed whenever the VM looks,
+    // in the middle of whatever program runs then (every fourth program,
+    // between the warm VM's).
+    let mut background = zag::image::boot().unwrap();
+    background.universe.set_jit_threshold(Some(2));
+    background.universe.jit.background = true;
     let mut errors = 0;
     for i in 0..count {
         let program = generator.program();
@@ -220,6 +228,13 @@ fn random_programs_answer_the_same_compiled_and_interpreted() {
             let got = outcome(&mut warm, &program);
             assert_eq!(got, expected, "program {i} (seed {seed}, warm): {program}");
         }
+        if i % 4 == 2 {
+            let got = outcome(&mut background, &program);
+            assert_eq!(
+                got, expected,
+                "program {i} (seed {seed}, background): {program}"
+            );
+        }
         errors += expected.starts_with("error:") as u64;
     }
     let stats = &compiled.universe.jit.stats;
@@ -227,6 +242,18 @@ fn random_programs_answer_the_same_compiled_and_interpreted() {
     assert!(stats.refused.is_empty(), "{}", stats.report());
     let warm_stats = &warm.universe.jit.stats;
     assert!(warm_stats.guessed_sends > 0, "{}", warm_stats.report());
+    zag::jit::finish_compiling(&mut background);
+    let background_stats = &background.universe.jit.stats;
+    assert!(
+        background_stats.methods > 0,
+        "{}",
+        background_stats.report()
+    );
+    assert!(
+        background_stats.refused.is_empty(),
+        "{}",
+        background_stats.report()
+    );
     // The programs mostly run to their end.
     assert!(errors < count / 2, "{errors} of {count} programs failed");
     eprintln!(

@@ -458,6 +458,57 @@ fn hot_methods_are_compiled_and_run_as_machine_code() {
     assert_eq!(vm.universe.infos[fib].invocations.get(), 3 + 21891);
 }
 
+/// In the background, a hot method goes on interpreted while the worker
+/// compiles it; the VM installs the code when it next looks (the method's
+/// count coming round again), with no help from outside.
+#[cfg(feature = "jit")]
+#[test]
+fn hot_methods_compiled_in_the_background_are_installed_as_the_vm_runs() {
+    let mut vm = vm_with(None);
+    vm.universe.jit.background = true;
+    vm.universe.set_jit_threshold(Some(3));
+    let fib = method_named(&vm, "SmallInteger", "fib") as usize;
+    let interpreted_entry = vm.universe.infos[fib].entry.get();
+    // A bound on the wait, not a timing: the worker may be slow to start.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while vm.universe.infos[fib].entry.get() == interpreted_entry {
+        assert!(std::time::Instant::now() < deadline, "fib never installed");
+        assert_eq!(eval(&mut vm, "20 fib"), "6765");
+    }
+    assert_eq!(eval(&mut vm, "20 fib"), "6765");
+    let stats = &vm.universe.jit.stats;
+    assert!(stats.compiled.iter().any(|m| m == "SmallInteger>>fib"));
+    assert!(stats.refused.is_empty(), "{:?}", stats.refused);
+    // Whatever else turned hot, waited for, is installed as well.
+    zag::jit::finish_compiling(&mut vm);
+    assert!(vm.universe.jit.report().contains("on the JIT's thread"));
+    assert!(!vm.universe.jit.report().contains("still compiling"));
+}
+
+/// A loop compiled in the background: the activation that made it hot
+/// goes on in machine code at a back-edge once the code is installed.
+#[cfg(feature = "jit")]
+#[test]
+fn a_hot_loop_goes_on_in_machine_code_once_the_worker_is_done() {
+    let mut vm = vm_with(None);
+    vm.universe.jit.background = true;
+    vm.universe.set_jit_threshold(Some(100));
+    let mut import = Import::default();
+    import.add_source(SourceFile::new(
+        "Point.extension.st",
+        "Extension { #name : 'Point' }\n\
+         Point >> spin: n [ | s | s := 0. 1 to: n do: [:i | s := s + (i \\\\ 7)]. ^ s ]\n",
+    ));
+    loader::load(&mut vm, &import).unwrap();
+    let sum = "Point new spin: 300000";
+    // A bound on the wait, not a timing: the worker may be slow to start.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while vm.universe.jit.stats.on_stack_replacements == 0 {
+        assert!(std::time::Instant::now() < deadline, "no loop went native");
+        assert_eq!(eval(&mut vm, sum), "899998");
+    }
+}
+
 #[cfg(feature = "jit")]
 #[test]
 fn a_hot_loop_goes_on_in_machine_code_in_the_same_activation() {

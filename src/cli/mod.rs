@@ -56,6 +56,8 @@ pub struct VmOptions {
     /// None: no JIT.
     pub jit_threshold: Option<u64>,
     pub jit_stats: bool,
+    /// Compile on the VM's thread (`--jit-sync`).
+    pub jit_sync: bool,
     pub dump_ir: Option<String>,
 }
 
@@ -75,9 +77,11 @@ impl VmOptions {
         #[cfg(feature = "jit")]
         {
             vm.universe.jit.dump_ir = self.dump_ir.clone();
+            // At threshold 0 every method is compiled before it first runs.
+            vm.universe.jit.background = !self.jit_sync && self.jit_threshold != Some(0);
         }
         #[cfg(not(feature = "jit"))]
-        if self.dump_ir.is_some() || self.jit_threshold.is_some() {
+        if self.dump_ir.is_some() || self.jit_threshold.is_some() || self.jit_sync {
             eprintln!("zag: this zag was built without the JIT; everything is interpreted");
         }
         vm.set_gc_stress(self.gc_stress);

@@ -4,13 +4,21 @@
 //!
 //! - When: a method's invocations, its blocks' activations and its loops'
 //!   back-edges count on its `MethodInfo`; at the VM's trigger
-//!   (`Universe::jit_trigger`, never by default) the method's units are
-//!   compiled, and an activation running a loop switches to the new code
-//!   at its next back-edge (on-stack replacement). A method that cannot be
-//!   compiled (a refusal) stays interpreted, and the reason is kept.
+//!   (`Universe::jit_trigger`, never by default) the method turns hot
+//!   ([`method_turned_hot`]), and an activation running a loop switches to
+//!   the new code at its next back-edge once it is installed (on-stack
+//!   replacement). A method that cannot be compiled (a refusal) stays
+//!   interpreted, and the reason is kept.
+//! - Where: on the VM's thread, before the method's next activation
+//!   (synchronous: the default of a `Vm`, and at threshold 0), or on the
+//!   JIT's worker thread ([`worker`]) while the VM goes on interpreting
+//!   the method (`Jit::background`: the command line's default); the VM
+//!   installs the worker's results whenever a method turns hot and every
+//!   [`POLL_INTERVAL`] counts of a method still compiling.
 //! - What: [`translate`] makes one function per code unit with the
 //!   handler contract (`extern "C-unwind" fn(&mut Vm, Ip) -> Ip`), its
-//!   sends guessing from the inline caches ([`speculation`]).
+//!   sends guessing from the inline caches ([`speculation`]); [`compiler`]
+//!   gathers what that needs of the VM into a job and runs LLVM on it.
 //! - How it is installed: the VM gets its own copy of the unit's
 //!   instructions (`Universe::replace_code`), in which the unit's entries
 //!   (its start, jump targets, return addresses) have the native function
@@ -21,24 +29,26 @@
 //! - LLVM is set up only when the first method turns hot, so start-up does
 //!   not pay for it.
 
+mod compiler;
 mod helpers;
 mod speculation;
 mod translate;
+mod worker;
 
 pub(crate) use helpers::{invoke_cached, remember, string_equality, value_block};
 
+use std::collections::HashSet;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
-use inkwell::context::Context;
-use inkwell::execution_engine::ExecutionEngine;
-use inkwell::module::Module;
-use inkwell::passes::PassBuilderOptions;
-use inkwell::targets::{CodeModel, InitializationConfig, RelocMode, Target, TargetMachine};
-use inkwell::OptimizationLevel;
-
-use crate::vm::interpreter::Handler;
-use crate::vm::method::{Instr, MethodRef};
+use crate::vm::method::MethodRef;
 use crate::vm::Vm;
+use compiler::{Compiled, Compiler, Job};
+use worker::Worker;
+
+/// How many more counts a method still compiling in the background runs
+/// interpreted before the VM looks again for the worker's results.
+pub const POLL_INTERVAL: u64 = 256;
 
 /// What the JIT did, for `--jit-stats`.
 #[derive(Debug, Default, Clone)]
@@ -100,15 +110,30 @@ impl Stats {
     }
 }
 
-/// A VM's JIT: LLVM (made when first needed) and what it compiled.
+/// A VM's JIT: its compiler (LLVM is made when first needed), its worker
+/// thread when it compiles in the background, and what it compiled.
 pub struct Jit {
-    /// When the VM was made (for the compile time's share of the run).
+    /// When the VM was made (for the JIT's share of the time since).
     created: Instant,
-    llvm: Option<Llvm>,
+    /// Whether hot methods are compiled on the worker thread while the VM
+    /// goes on interpreting them, rather than before their next activation.
+    pub background: bool,
+    compiler: Compiler,
+    /// Started with the first job it gets.
+    worker: Option<Worker>,
+    /// Why the JIT stopped compiling, if it did (its compiler panicked).
+    off: Option<String>,
+    /// Every method that turned hot: each is compiled once.
+    hot: HashSet<MethodRef>,
+    /// Those whose job is with the worker.
+    compiling: HashSet<MethodRef>,
+    /// Time the VM's thread spent in the JIT (preparing jobs, compiling
+    /// when synchronous, installing).
+    vm_thread_time: Duration,
     pub stats: Stats,
     /// `Class>>selector` (or `Class class>>selector`) of a method whose
     /// LLVM IR is printed to standard error, before and after optimization,
-    /// when it is compiled (`--dump-ir`).
+    /// when it is compiled (`--dump-ir`; always on the VM's thread).
     pub dump_ir: Option<String>,
     /// Where each unit's machine code starts, and its name, for profilers
     /// (`ZAG_PERF_MAP`: see [`Jit::write_perf_map`]).
@@ -119,7 +144,13 @@ impl Default for Jit {
     fn default() -> Jit {
         Jit {
             created: Instant::now(),
-            llvm: None,
+            background: false,
+            compiler: Compiler::default(),
+            worker: None,
+            off: None,
+            hot: HashSet::new(),
+            compiling: HashSet::new(),
+            vm_thread_time: Duration::ZERO,
             stats: Stats::default(),
             dump_ir: None,
             code_starts: Vec::new(),
@@ -127,18 +158,192 @@ impl Default for Jit {
     }
 }
 
+/// `method` just reached the JIT's trigger: it is compiled now, or given
+/// to the worker, or (when it is with the worker already) the VM installs
+/// what the worker has done and looks again [`POLL_INTERVAL`] counts
+/// later. The activation that turned it hot goes on interpreted.
+pub fn method_turned_hot(vm: &mut Vm, method: MethodRef) {
+    let started = Instant::now();
+    poll(vm);
+    let jit = &mut vm.universe.jit;
+    if jit.off.is_none() && jit.hot.insert(method) {
+        let name = {
+            let m = &vm.universe.methods[method as usize];
+            format!(
+                "{}>>{}",
+                vm.universe.classes.name(m.class),
+                vm.symbol_text(m.selector)
+            )
+        };
+        let dump = vm.universe.jit.dump_ir.as_deref() == Some(name.as_str());
+        let job = Job::new(vm, method, name, dump);
+        let jit = &mut vm.universe.jit;
+        match jit.give_to_worker(job) {
+            Ok(()) => {
+                jit.compiling.insert(method);
+            }
+            Err(job) => {
+                let compiled = jit.compile_here(job);
+                install(vm, compiled);
+            }
+        }
+    }
+    let jit = &mut vm.universe.jit;
+    if jit.compiling.contains(&method) {
+        let again = vm.universe.jit_trigger.saturating_sub(POLL_INTERVAL);
+        vm.universe.info(method).invocations.set(again);
+    }
+    vm.universe.jit.vm_thread_time += started.elapsed();
+}
+
+/// Installs what the worker has compiled since the last look.
+fn poll(vm: &mut Vm) {
+    let Some(worker) = &vm.universe.jit.worker else {
+        return;
+    };
+    let done: Vec<Compiled> = worker.done().collect();
+    for compiled in done {
+        install(vm, compiled);
+    }
+}
+
+/// Waits for the worker to finish every job it has, and installs them
+/// (for tests, and for measuring).
+pub fn finish_compiling(vm: &mut Vm) {
+    while !vm.universe.jit.compiling.is_empty() {
+        let Some(compiled) = vm.universe.jit.worker.as_ref().and_then(Worker::wait) else {
+            vm.universe.jit.compiling.clear();
+            return;
+        };
+        install(vm, compiled);
+    }
+}
+
+/// Ends the worker, once its job in hand is done (what is queued is
+/// dropped): before the process exits, as LLVM's global state is torn down
+/// then. The code it made stays valid until the VM ends.
+pub fn stop_compiling(vm: &mut Vm) {
+    if let Some(worker) = &mut vm.universe.jit.worker {
+        worker.stop();
+    }
+}
+
+/// Gives `compiled`'s code to its method's units, unless a unit's code
+/// changed meanwhile; records the result.
+fn install(vm: &mut Vm, compiled: Compiled) {
+    let method = compiled.method;
+    let u = &mut vm.universe;
+    u.jit.compiling.remove(&method);
+    let units = compiled.units.and_then(|units| {
+        let current = &u.methods[method as usize].units;
+        let unchanged = units.len() == current.len()
+            && units
+                .iter()
+                .zip(current.iter())
+                .all(|(new, now)| new.replaces == now.code.as_ptr());
+        if unchanged {
+            Ok(units)
+        } else {
+            Err("its code changed while it was compiled".to_string())
+        }
+    });
+    match units {
+        Ok(units) => {
+            let stats = &mut u.jit.stats;
+            stats.compile_times.push(compiled.time);
+            stats.methods += 1;
+            stats.units += units.len();
+            stats.code_bytes += compiled.code_bytes;
+            stats.guessed_sends += compiled.guessed_sends;
+            for (k, unit) in units.into_iter().enumerate() {
+                u.jit
+                    .code_starts
+                    .push((unit.address, format!("{} unit {k}", compiled.name)));
+                u.replace_code(method, k as u16, unit.code);
+            }
+            u.jit.stats.compiled.push(compiled.name);
+            u.jit.write_perf_map();
+        }
+        Err(why) => {
+            u.jit.stats.refused.push((compiled.name, why));
+        }
+    }
+}
+
 impl Jit {
-    /// `--jit-stats`: the statistics, and the compile time's share of the
-    /// time since the VM was made.
+    /// Queues `job` with the worker (started now if need be) when the JIT
+    /// compiles in the background and the job prints no IR; else gives it
+    /// back.
+    fn give_to_worker(&mut self, job: Box<Job>) -> Result<(), Box<Job>> {
+        if !self.background || job.dump {
+            return Err(job);
+        }
+        if self.worker.is_none() {
+            match Worker::start() {
+                Ok(worker) => self.worker = Some(worker),
+                Err(_) => {
+                    // No thread: compile on the VM's.
+                    self.background = false;
+                    return Err(job);
+                }
+            }
+        }
+        let worker = self.worker.as_ref().expect("started above");
+        worker.send(job).inspect_err(|_| {
+            self.off = Some("the JIT's thread ended".into());
+        })
+    }
+
+    /// Compiles `job` on the VM's thread.
+    fn compile_here(&mut self, job: Box<Job>) -> Compiled {
+        let (method, name) = (job.method, job.name.clone());
+        if let Some(why) = &self.off {
+            return Compiled::failed(method, name, why.clone());
+        }
+        match catch_unwind(AssertUnwindSafe(|| self.compiler.compile(*job))) {
+            Ok(compiled) => compiled,
+            Err(_) => {
+                // The VM may be running code this compiler made, and
+                // LLVM's state is unknown: keep the code for good and
+                // compile nothing more.
+                std::mem::forget(std::mem::take(&mut self.compiler));
+                let why = "the compiler panicked; the JIT is off".to_string();
+                self.off = Some(why.clone());
+                Compiled::failed(method, name, why)
+            }
+        }
+    }
+
+    /// `--jit-stats`: the statistics, and the JIT's share of the time
+    /// since the VM was made: compiling's, and the VM thread's when
+    /// compiling was on the worker.
     pub fn report(&self) -> String {
-        let run = self.created.elapsed();
-        let share = self.stats.compile_time().as_secs_f64() / run.as_secs_f64().max(1e-9);
-        format!(
+        let run = self.created.elapsed().as_secs_f64().max(1e-9);
+        let share = |d: Duration| d.as_secs_f64() / run * 100.0;
+        let mut text = format!(
             "{}\njit: compiling took {:.1}% of the {:.2} s since the VM started",
             self.stats.report(),
-            share * 100.0,
-            run.as_secs_f64()
-        )
+            share(self.stats.compile_time()),
+            run
+        );
+        if self.worker.is_some() {
+            text.push_str(&format!(
+                ", on the JIT's thread; the VM's thread spent {:.1} ms ({:.1}%) \
+                 preparing jobs and installing code",
+                self.vm_thread_time.as_secs_f64() * 1000.0,
+                share(self.vm_thread_time)
+            ));
+            if !self.compiling.is_empty() {
+                text.push_str(&format!(
+                    "; {} methods were still compiling",
+                    self.compiling.len()
+                ));
+            }
+        }
+        if let Some(why) = &self.off {
+            text.push_str(&format!("\njit: off: {why}"));
+        }
+        text
     }
 
     /// With `ZAG_PERF_MAP` set in the environment, writes
@@ -160,216 +365,4 @@ impl Jit {
         let path = format!("/tmp/perf-{}.map", std::process::id());
         let _ = std::fs::write(path, text);
     }
-}
-
-/// LLVM's state: the context, the target, and the execution engine that
-/// owns every compiled module (and so the machine code).
-struct Llvm {
-    // Declared before the context, which it borrows: dropped first.
-    engine: Option<ExecutionEngine<'static>>,
-    machine: TargetMachine,
-    context: Box<Context>,
-    next_module: usize,
-}
-
-impl Llvm {
-    fn new() -> Result<Llvm, String> {
-        Target::initialize_native(&InitializationConfig::default())?;
-        let triple = TargetMachine::get_default_triple();
-        let target = Target::from_triple(&triple).map_err(|e| e.to_string())?;
-        let machine = target
-            .create_target_machine(
-                &triple,
-                &TargetMachine::get_host_cpu_name().to_string(),
-                &TargetMachine::get_host_cpu_features().to_string(),
-                OptimizationLevel::Less,
-                RelocMode::Default,
-                CodeModel::JITDefault,
-            )
-            .ok_or("LLVM has no target machine for this host")?;
-        Ok(Llvm {
-            engine: None,
-            machine,
-            context: Box::new(Context::create()),
-            next_module: 0,
-        })
-    }
-
-    /// The context, for as long as the engine that borrows it.
-    fn context(&self) -> &'static Context {
-        // SAFETY: the context is boxed (it never moves) and outlives every
-        // module and the engine: they are dropped before it (field order).
-        unsafe { &*(self.context.as_ref() as *const Context) }
-    }
-
-    /// Optimizes and compiles `module`; answers the address of each of
-    /// `functions`. `dump` names the method when its IR is to be printed.
-    fn compile(
-        &mut self,
-        module: Module<'static>,
-        functions: &[String],
-        dump: Option<&str>,
-    ) -> Result<Vec<usize>, String> {
-        if cfg!(debug_assertions) {
-            module
-                .verify()
-                .map_err(|e| format!("LLVM's verifier: {e}"))?;
-        }
-        if let Some(method) = dump {
-            eprintln!(
-                "; {method}: LLVM IR before optimization\n{}",
-                module.print_to_string().to_string_lossy()
-            );
-        }
-        module
-            .run_passes(
-                "early-cse,simplifycfg",
-                &self.machine,
-                PassBuilderOptions::create(),
-            )
-            .map_err(|e| e.to_string())?;
-        if let Some(method) = dump {
-            eprintln!(
-                "; {method}: LLVM IR after optimization\n{}",
-                module.print_to_string().to_string_lossy()
-            );
-        }
-        match &self.engine {
-            Some(engine) => engine
-                .add_module(&module)
-                .map_err(|()| "the module is in the engine already".to_string())?,
-            None => {
-                let engine = module
-                    .create_jit_execution_engine(OptimizationLevel::Less)
-                    .map_err(|e| e.to_string())?;
-                self.engine = Some(engine);
-            }
-        }
-        let engine = self.engine.as_ref().expect("made above");
-        functions
-            .iter()
-            .map(|name| {
-                engine
-                    .get_function_address(name)
-                    .map_err(|e| format!("{name}: {e}"))
-            })
-            .collect()
-    }
-}
-
-/// The interpreter's handler stays on special sends' copies without the
-/// chaining mark, so that a delegated special send answers its successor
-/// rather than running it.
-fn unchained_copy(code: &[Instr]) -> Box<[Instr]> {
-    code.iter()
-        .map(|&i| {
-            // The special sends are the handlers named `send_...`.
-            let special_send = i
-                .plan_handler()
-                .is_some_and(|h| h.name().starts_with("send_"));
-            Instr {
-                b: if special_send { 0 } else { i.b },
-                ..i
-            }
-        })
-        .collect()
-}
-
-/// Compiles every unit of `method` and installs the code in this VM. On a
-/// refusal nothing is installed and the method stays interpreted.
-pub fn compile_method(vm: &mut Vm, method: MethodRef) -> Result<(), String> {
-    let started = Instant::now();
-    let mut jit = std::mem::take(&mut vm.universe.jit);
-    let name = {
-        let m = &vm.universe.methods[method as usize];
-        format!(
-            "{}>>{}",
-            vm.universe.classes.name(m.class),
-            vm.symbol_text(m.selector)
-        )
-    };
-    let dump = (jit.dump_ir.as_deref() == Some(name.as_str())).then_some(name.as_str());
-    let result = compile_units(vm, &mut jit, method, &name, dump);
-    match &result {
-        Ok(units) => {
-            jit.stats.methods += 1;
-            jit.stats.compiled.push(name);
-            jit.stats.units += units;
-            jit.stats.compile_times.push(started.elapsed());
-        }
-        Err(why) => jit.stats.refused.push((name, why.clone())),
-    }
-    vm.universe.jit = jit;
-    result.map(|_| ())
-}
-
-fn compile_units(
-    vm: &mut Vm,
-    jit: &mut Jit,
-    method: MethodRef,
-    method_name: &str,
-    dump: Option<&str>,
-) -> Result<usize, String> {
-    if jit.llvm.is_none() {
-        jit.llvm = Some(Llvm::new()?);
-    }
-    let llvm = jit.llvm.as_mut().expect("made above");
-    let context = llvm.context();
-    let module = context.create_module(&format!("m{}", llvm.next_module));
-    llvm.next_module += 1;
-    let units = vm.universe.methods[method as usize].units.len();
-    let mut copies = Vec::with_capacity(units);
-    let mut names = Vec::with_capacity(units);
-    let mut guesses = 0;
-    for unit in 0..units {
-        let copy = unchained_copy(&vm.universe.methods[method as usize].units[unit].code);
-        let name = format!("{}_m{method}_u{unit}", module.get_name().to_string_lossy());
-        let input = translate::UnitInput {
-            code: &copy,
-            copy: copy.as_ptr() as usize,
-            info: vm.universe.info(method) as *const _ as usize,
-            caches: vm.universe.caches.as_ptr() as usize,
-            infos: vm.universe.infos.as_ptr() as usize,
-            bindings: &vm.universe.bindings,
-            nursery: vm.heap.nursery_range(),
-            speculations: speculation::speculations(vm, &copy),
-            epoch: vm.universe.epoch,
-            nil: vm.universe.nil,
-            true_object: vm.universe.true_object,
-            false_object: vm.universe.false_object,
-        };
-        let entries = translate::translate(context, &module, &name, &input)?;
-        guesses += input.speculations.iter().flatten().count();
-        copies.push((copy, entries));
-        names.push(name);
-    }
-    // A function after the units marks where their machine code ends
-    // (MCJIT lays a module's functions out in order).
-    let end = format!("{}_end", module.get_name().to_string_lossy());
-    let marker = module.add_function(&end, context.void_type().fn_type(&[], false), None);
-    let builder = context.create_builder();
-    builder.position_at_end(context.append_basic_block(marker, "end"));
-    builder.build_return(None).map_err(|e| e.to_string())?;
-    names.push(end);
-    let mut addresses = llvm.compile(module, &names, dump)?;
-    let end = addresses.pop().unwrap_or_default();
-    let start = addresses.iter().copied().min().unwrap_or(end);
-    jit.stats.code_bytes += end.saturating_sub(start);
-    for (unit, ((mut copy, entries), address)) in copies.into_iter().zip(addresses).enumerate() {
-        // SAFETY: the function was made with the handler's signature and
-        // calling convention (C), and lives as long as the engine, which
-        // lives as long as the VM.
-        let native: Handler = unsafe { std::mem::transmute::<usize, Handler>(address) };
-        jit.code_starts
-            .push((address, format!("{method_name} unit {unit}")));
-        for (instr, entry) in copy.iter_mut().zip(entries) {
-            if entry {
-                instr.handler = native;
-            }
-        }
-        vm.universe.replace_code(method, unit as u16, copy);
-    }
-    jit.write_perf_map();
-    jit.stats.guessed_sends += guesses;
-    Ok(units)
 }

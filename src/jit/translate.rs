@@ -67,7 +67,7 @@ pub(super) struct UnitInput<'a> {
     pub nursery: std::ops::Range<u64>,
     /// What each send's inline cache held (by instruction), and the
     /// lookup epoch those guesses are valid in.
-    pub speculations: Vec<Option<super::speculation::Speculation>>,
+    pub speculations: &'a [Option<super::speculation::Speculation>],
     pub epoch: u32,
     pub nil: Oop,
     pub true_object: Oop,

@@ -245,7 +245,7 @@ pub(crate) extern "C-unwind" fn method_entry(vm: &mut Vm, ip: Ip) -> Ip {
 #[inline(never)]
 pub(super) fn turned_hot(vm: &mut Vm, method: MethodRef) {
     #[cfg(feature = "jit")]
-    let _ = crate::jit::compile_method(vm, method);
+    crate::jit::method_turned_hot(vm, method);
     #[cfg(not(feature = "jit"))]
     let _ = (vm, method);
 }
