@@ -31,6 +31,12 @@ pub fn generate(folders: &[PathBuf]) -> Result<String, Vec<String>> {
     let import = Import::read(folders);
     let mut errors: Vec<Diagnostic> = import.errors.clone();
     let env = import.environment(&mut errors);
+    errors.extend(
+        import
+            .layout_problems(&env, |_| None)
+            .into_iter()
+            .map(|(_, d)| d),
+    );
     let (classes, mut problems) = import.classes_superclasses_first(|_| false);
     let converted = convert_all(&import, &env, &mut errors);
     // Methods from traits come first, so that start-up installs the

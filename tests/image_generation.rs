@@ -218,3 +218,32 @@ fn a_superclass_missing_from_every_export_is_an_error() {
     let problems = image::generate(&[orphan]).unwrap_err();
     assert_eq!(problems, ["Orphan: superclass Nowhere is not defined"]);
 }
+
+/// Layouts Pharo's class builder refuses fail the build at the class:
+/// named instance variables in a bytes class (they would read bytes as
+/// objects), and a pointer class under a bytes one.
+#[test]
+fn impossible_layouts_fail_the_build_at_their_class() {
+    let (dir, result) = generate_with(
+        "layout-export",
+        "P/Blob.class.st",
+        "Class { #name : 'Blob', #superclass : 'Object', #instVars : [ 'n' ], #type : 'bytes' }\n",
+    );
+    let problems = result.unwrap_err();
+    let file = dir.join("P/Blob.class.st");
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].starts_with(&format!(
+        "{}:1:1: Blob cannot have instance variables (n): its instances hold bytes",
+        file.display()
+    )));
+    let (_, result) = generate_with(
+        "layout-export-2",
+        "P/Frame.class.st",
+        "Class { #name : 'Frame', #superclass : 'ByteArray' }\n",
+    );
+    let problems = result.unwrap_err();
+    assert!(
+        problems[0].contains("Frame must hold bytes as its superclass ByteArray does"),
+        "{problems:?}"
+    );
+}

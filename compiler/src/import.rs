@@ -13,7 +13,7 @@ use crate::parallel;
 use crate::parser::parse_method;
 use crate::printer::print_method;
 use crate::source::{Diagnostic, SourceFile};
-use crate::tonel::{read_tonel, ClassDefinition, Definition, MethodDefinition, TonelFile};
+use crate::tonel::{read_tonel, ClassDefinition, Definition, Layout, MethodDefinition, TonelFile};
 use crate::zag_ast;
 
 /// One `.st` file read from disk and parsed.
@@ -84,6 +84,34 @@ impl Import {
     /// The classes read (not traits), each after its superclass, and the
     /// problems found: a superclass neither read nor `known` elsewhere, or a
     /// circular chain.
+    /// The classes whose layout cannot be (see [`Layout::problem`]), each
+    /// with its diagnostic; `known` answers the layout of a class defined
+    /// outside the import (in the running VM).
+    pub fn layout_problems(
+        &self,
+        env: &Environment,
+        known: impl Fn(&str) -> Option<Layout>,
+    ) -> Vec<(&ClassDefinition, Diagnostic)> {
+        let layouts: std::collections::HashMap<&str, Layout> = self
+            .classes()
+            .map(|(_, c)| (c.name.as_str(), c.layout))
+            .collect();
+        self.classes()
+            .filter_map(|(file, c)| {
+                let superclass = c.superclass.as_deref().and_then(|s| {
+                    let layout = layouts.get(s).copied().or_else(|| known(s))?;
+                    Some((s, layout))
+                });
+                let why = c
+                    .layout
+                    .problem(&c.name, &env.all_inst_vars(&c.name), superclass)?;
+                let at = c.span.start as usize;
+                let source = &file.source;
+                Some((c, Diagnostic::at(&source.name, &source.text, at, why)))
+            })
+            .collect()
+    }
+
     pub fn classes_superclasses_first(
         &self,
         known: impl Fn(&str) -> bool,
@@ -332,6 +360,12 @@ pub fn check(paths: &[PathBuf]) -> CheckReport {
     let import = Import::read(paths);
     let mut errors = import.errors.clone();
     let env = import.environment(&mut errors);
+    errors.extend(
+        import
+            .layout_problems(&env, |_| None)
+            .into_iter()
+            .map(|(_, d)| d),
+    );
     let methods = convert_all(&import, &env, &mut errors);
     let mut report = CheckReport {
         files: import.files.len(),

@@ -3,9 +3,11 @@
 //! objects, class variables and global bindings, then compiles and installs
 //! every method, extensions included.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
+use zag_compiler::environment::Environment;
 use zag_compiler::import::{convert_all, Import};
+use zag_compiler::source::{Diagnostic, SourceFile};
 use zag_compiler::tonel::ClassDefinition;
 
 use super::classes::{self, Class, ClassIndex, Names};
@@ -27,8 +29,45 @@ pub fn load(vm: &mut Vm, import: &Import) -> Result<(), Vec<String>> {
         import.classes_superclasses_first(|name| vm.universe.classes.index_of(name).is_some());
     problems.extend(order_problems);
     let mut defined = Vec::new();
+    let mut refused = HashSet::new();
+    let classes = &vm.universe.classes;
+    let mut refusals: HashMap<*const ClassDefinition, Diagnostic> = import
+        .layout_problems(&env, |s| {
+            classes.get(classes.index_of(s)?).map(|c| c.layout)
+        })
+        .into_iter()
+        .map(|(c, d)| (c as *const ClassDefinition, d))
+        .collect();
+    let files: HashMap<&str, &SourceFile> = import
+        .classes()
+        .map(|(f, c)| (c.name.as_str(), &*f.source))
+        .collect();
     let metaclass = MetaclassSlots::of(env.all_inst_vars("Metaclass").iter().map(String::as_str));
     for &def in &ordered {
+        let why = match def.superclass.as_deref() {
+            Some(s) if refused.contains(s) => Some(format!(
+                "{} is not defined: its superclass {s} was refused",
+                def.name
+            )),
+            _ => reshape_problem(vm, def, &env),
+        };
+        let refusal = refusals
+            .remove(&(def as *const ClassDefinition))
+            .or_else(|| {
+                let file = files.get(def.name.as_str())?;
+                let at = def.span.start as usize;
+                Some(Diagnostic::at(&file.name, &file.text, at, why?))
+            });
+        if let Some(refusal) = refusal {
+            problems.push(refusal.headline());
+            // Names resolve as before against this class.
+            match vm.universe.environment.get(&def.name) {
+                Some(before) => env.add(before.clone()),
+                None => env.remove(&def.name),
+            };
+            refused.insert(def.name.clone());
+            continue;
+        }
         define_class(vm, def, &env, &metaclass);
         defined.push(def.name.clone());
     }
@@ -41,6 +80,9 @@ pub fn load(vm: &mut Vm, import: &Import) -> Result<(), Vec<String>> {
     // any with the same selector.
     let traits = zag_compiler::traits::Traits::new(import, &methods);
     for def in &ordered {
+        if refused.contains(&def.name) {
+            continue;
+        }
         for t in traits.methods_for(def, &mut problems) {
             let side = if t.method.class_side { " class" } else { "" };
             let name = format!("{}{side}", def.name);
@@ -52,7 +94,7 @@ pub fn load(vm: &mut Vm, import: &Import) -> Result<(), Vec<String>> {
     }
     for m in &methods {
         let owner = &m.definition.class_name;
-        if traits.is_trait(owner) {
+        if traits.is_trait(owner) || refused.contains(owner) {
             continue;
         }
         let name = if m.definition.class_side {
@@ -105,6 +147,33 @@ fn install_method(
             source.file.source.name, method.selector
         )),
     }
+}
+
+/// Why `def` cannot replace the class of its name: a defined class keeps
+/// its shape, as its instances and compiled methods were made for it.
+fn reshape_problem(vm: &Vm, def: &ClassDefinition, env: &Environment) -> Option<String> {
+    let name = &def.name;
+    let classes = &vm.universe.classes;
+    let existing = classes.get(classes.index_of(name)?)?;
+    let inst_vars = env.all_inst_vars(name);
+    let class_side = env.class_side_inst_vars(name);
+    let same_class_side = classes.get(existing.partner).is_some_and(|meta| {
+        meta.inst_vars
+            .iter()
+            .eq(class_side.iter().map(String::as_str))
+    });
+    let same = existing.layout == def.layout
+        && existing
+            .inst_vars
+            .iter()
+            .eq(inst_vars.iter().map(String::as_str))
+        && same_class_side;
+    (!same).then(|| {
+        format!(
+            "{name} is defined already with other instance variables or layout; \
+             a defined class keeps its shape (its instances and methods were made for it)"
+        )
+    })
 }
 
 /// Defines (or redefines) a class read from a Tonel file, its variables

@@ -34,6 +34,11 @@ impl Environment {
         self.shapes.insert(shape.name.clone(), shape)
     }
 
+    /// Removes a class; answers its shape.
+    pub fn remove(&mut self, name: &str) -> Option<ClassShape> {
+        self.shapes.remove(name)
+    }
+
     pub fn get(&self, name: &str) -> Option<&ClassShape> {
         self.shapes.get(name)
     }

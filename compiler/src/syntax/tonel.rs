@@ -71,6 +71,64 @@ impl Layout {
             _ => return None,
         })
     }
+
+    /// Whether instances have pointer slots: the others hold raw bits (or
+    /// are immediate), so they can have no named instance variables.
+    pub fn holds_pointers(self) -> bool {
+        !matches!(
+            self,
+            Layout::Bytes
+                | Layout::Words
+                | Layout::DoubleBytes
+                | Layout::DoubleWords
+                | Layout::Immediate
+                | Layout::CompiledMethod
+        )
+    }
+
+    /// What instances hold, for messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Layout::Fixed => "named instance variables only",
+            Layout::Variable => "indexed pointers",
+            Layout::Bytes => "bytes",
+            Layout::Words => "32-bit words",
+            Layout::DoubleBytes => "16-bit words",
+            Layout::DoubleWords => "64-bit words",
+            Layout::Weak => "weak pointers",
+            Layout::Ephemeron => "an ephemeron",
+            Layout::Immediate => "an immediate value",
+            Layout::CompiledMethod => "a compiled method",
+        }
+    }
+
+    /// Why class `name` of this layout, with all its instance variables
+    /// `inst_vars`, under `superclass` (its name and layout), cannot be
+    /// defined, as Pharo's class builder refuses it.
+    pub fn problem(
+        self,
+        name: &str,
+        inst_vars: &[String],
+        superclass: Option<(&str, Layout)>,
+    ) -> Option<String> {
+        if !self.holds_pointers() && !inst_vars.is_empty() {
+            return Some(format!(
+                "{name} cannot have instance variables ({}): its instances hold {}",
+                inst_vars.join(" "),
+                self.describe()
+            ));
+        }
+        match superclass {
+            Some((superclass, layout)) if !layout.holds_pointers() && layout != self => {
+                Some(format!(
+                    "{name} must hold {} as its superclass {superclass} does, not {}",
+                    layout.describe(),
+                    self.describe()
+                ))
+            }
+            _ => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]

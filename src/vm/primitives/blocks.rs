@@ -7,7 +7,7 @@ use super::{
 use crate::memory::{self, class_index_of};
 use crate::object::Oop;
 use crate::vm::classes;
-use crate::vm::interpreter::{Ip, CLOSURE_METHOD, CLOSURE_NUM_ARGS, CLOSURE_UNIT};
+use crate::vm::interpreter::{Ip, CLOSURE_FIXED, CLOSURE_METHOD, CLOSURE_NUM_ARGS, CLOSURE_UNIT};
 use crate::vm::Vm;
 
 pub(super) const PRIMITIVES: &[Primitive] = &[
@@ -47,8 +47,11 @@ pub(crate) fn value(vm: &mut Vm, args: usize, return_ip: Ip) -> Prim {
                 .filter(|u| *u > 0)
                 .and_then(|u| m.units.get(u))
         });
+    // The copied values are the slots after the fixed ones: as many as
+    // the code reads.
+    let copied = memory::slot_count(closure).checked_sub(CLOSURE_FIXED);
     match code {
-        Some(u) if u.num_args as i64 == num_args => {}
+        Some(u) if u.num_args as i64 == num_args && copied == Some(u.num_copied as usize) => {}
         Some(_) | None => return failure(BAD_RECEIVER),
     }
     if num_args as usize != args {

@@ -1,0 +1,125 @@
+//! The fault corpus (`tests/faults/`): Smalltalk programs that do what a
+//! hostile or careless program does (forged objects, impossible class
+//! definitions, kernel classes reshaped, errors of every kind), each run
+//! by `zag run`, normally and under `--gc-stress 1`. The VM must end each
+//! with the outcome its header states, never by a signal.
+//!
+//! A program's header is its leading comments, one `"key: value"` each:
+//! `fault:` says what it does; `exit:` the status it must end with;
+//! `stdout:` and `stderr:` (repeatable) text the output must contain;
+//! `load:` a folder of `tests/faults/packages/` filed in with `--load`;
+//! `gc-stress: no, ...` (with the reason) keeps it out of the run under
+//! GC stress (a million frames scanned at every allocation is 10^12
+//! words of work).
+
+mod common;
+use common::zag;
+
+use std::path::{Path, PathBuf};
+
+struct Fault {
+    path: PathBuf,
+    exit: i32,
+    stdout: Vec<String>,
+    stderr: Vec<String>,
+    load: Option<PathBuf>,
+    gc_stress: bool,
+}
+
+fn read(path: &Path) -> Fault {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut fault = Fault {
+        path: path.to_path_buf(),
+        exit: -1,
+        stdout: Vec::new(),
+        stderr: Vec::new(),
+        load: None,
+        gc_stress: true,
+    };
+    let mut described = false;
+    for line in text.lines() {
+        let Some(header) = line.strip_prefix('"').and_then(|l| l.strip_suffix('"')) else {
+            break;
+        };
+        let (key, value) = header.split_once(": ").expect("a \"key: value\" header");
+        let value = value.to_string();
+        match key {
+            "fault" => described = true,
+            "exit" => fault.exit = value.parse().expect("an exit status"),
+            "stdout" => fault.stdout.push(value),
+            "stderr" => fault.stderr.push(value),
+            "load" => fault.load = Some(path.parent().unwrap().join("packages").join(value)),
+            "gc-stress" => fault.gc_stress = !value.starts_with("no"),
+            _ => panic!("{}: unknown header {key}", path.display()),
+        }
+    }
+    assert!(
+        described && fault.exit >= 0,
+        "{}: needs fault: and exit:",
+        path.display()
+    );
+    fault
+}
+
+fn corpus() -> Vec<Fault> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/faults");
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "st"))
+        .collect();
+    paths.sort();
+    paths.iter().map(|p| read(p)).collect()
+}
+
+fn run_corpus(extra: &[&str]) {
+    let faults = corpus();
+    assert!(faults.len() >= 20, "the corpus shrank: {}", faults.len());
+    let mut failures = Vec::new();
+    let stressed = extra.contains(&"--gc-stress");
+    for fault in faults.iter().filter(|f| f.gc_stress || !stressed) {
+        let mut args: Vec<&str> = extra.to_vec();
+        if let Some(load) = &fault.load {
+            args.extend(["--load", load.to_str().unwrap()]);
+        }
+        args.extend(["run", fault.path.to_str().unwrap()]);
+        let out = zag(&args);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let name = fault.path.file_name().unwrap().to_string_lossy();
+        let mut wrong = Vec::new();
+        if out.status.code() != Some(fault.exit) {
+            wrong.push(format!(
+                "ended with {:?}, not exit {}",
+                out.status, fault.exit
+            ));
+        }
+        for text in &fault.stdout {
+            if !stdout.contains(text.as_str()) {
+                wrong.push(format!("no {text:?} on stdout"));
+            }
+        }
+        for text in &fault.stderr {
+            if !stderr.contains(text.as_str()) {
+                wrong.push(format!("no {text:?} on stderr"));
+            }
+        }
+        if !wrong.is_empty() {
+            failures.push(format!(
+                "{name} {extra:?}: {}\n--- stdout\n{stdout}--- stderr\n{stderr}",
+                wrong.join("; ")
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn every_fault_ends_as_its_header_says() {
+    run_corpus(&[]);
+}
+
+#[test]
+fn every_fault_ends_as_its_header_says_under_gc_stress() {
+    run_corpus(&["--gc-stress", "1"]);
+}
