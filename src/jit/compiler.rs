@@ -4,6 +4,8 @@
 //! job alone, so it can run on the VM's thread or on the JIT's worker
 //! (see `worker`), and answers a [`Compiled`] for the VM to install.
 
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use inkwell::context::Context;
@@ -13,6 +15,7 @@ use inkwell::passes::PassBuilderOptions;
 use inkwell::targets::{CodeModel, InitializationConfig, RelocMode, Target, TargetMachine};
 use inkwell::OptimizationLevel;
 
+use super::code_memory::CodeMemory;
 use super::speculation::{self, Speculation};
 use super::translate;
 use crate::object::Oop;
@@ -257,6 +260,9 @@ struct Llvm {
     machine: TargetMachine,
     context: Box<Context>,
     next_module: usize,
+    /// Set by the engine's [`CodeMemory`] when code cannot be made
+    /// executable.
+    failure: Rc<RefCell<Option<String>>>,
 }
 
 impl Llvm {
@@ -279,6 +285,7 @@ impl Llvm {
             machine,
             context: Box::new(Context::create()),
             next_module: 0,
+            failure: Rc::default(),
         })
     }
 
@@ -327,19 +334,29 @@ impl Llvm {
                 .map_err(|()| "the module is in the engine already".to_string())?,
             None => {
                 let engine = module
-                    .create_jit_execution_engine(OptimizationLevel::Less)
+                    .create_mcjit_execution_engine_with_memory_manager(
+                        CodeMemory::new(self.failure.clone()),
+                        OptimizationLevel::Less,
+                        CodeModel::JITDefault,
+                        false,
+                        false,
+                    )
                     .map_err(|e| e.to_string())?;
                 self.engine = Some(engine);
             }
         }
         let engine = self.engine.as_ref().expect("made above");
-        functions
+        let addresses = functions
             .iter()
             .map(|name| {
                 engine
                     .get_function_address(name)
                     .map_err(|e| format!("{name}: {e}"))
             })
-            .collect()
+            .collect();
+        match self.failure.borrow().as_ref() {
+            Some(why) => Err(why.clone()),
+            None => addresses,
+        }
     }
 }

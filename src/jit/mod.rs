@@ -29,6 +29,7 @@
 //! - LLVM is set up only when the first method turns hot, so start-up does
 //!   not pay for it.
 
+mod code_memory;
 mod compiler;
 mod helpers;
 mod speculation;
