@@ -735,3 +735,27 @@ fn the_image_symbols_literals_and_methods_are_static_objects() {
         "'#(1 $a ''two'' #three 4.5 1.0e300 100000000000000000000 -100000000000000000000 #(1 nil true) #[1 2] '''')'"
     );
 }
+
+/// Every compiled method adds machine code; the mappings holding it must
+/// not grow with the number of methods (the kernel allows 65,530 per
+/// process, and LLVM's own memory manager took a few per method: a long
+/// run of random programs died when `mprotect` failed past the limit).
+#[cfg(feature = "jit")]
+#[test]
+fn compiled_code_does_not_use_a_mapping_per_method() {
+    let maps = || std::fs::read_to_string("/proc/self/maps").map(|m| m.lines().count());
+    let Ok(before) = maps() else {
+        eprintln!("SKIPPED: no /proc/self/maps on this system");
+        return;
+    };
+    let mut vm = vm_with(None);
+    vm.universe.set_jit_threshold(Some(0));
+    for i in 0..300 {
+        assert_eq!(eval(&mut vm, &format!("{i} + 1")), (i + 1).to_string());
+    }
+    assert!(vm.universe.jit.stats.methods >= 300);
+    let after = maps().unwrap();
+    // Other tests run in this process too: a generous bound, far below
+    // the three or more per method there were.
+    assert!(after < before + 150, "{before} mappings, then {after}");
+}
