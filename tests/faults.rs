@@ -2,7 +2,8 @@
 //! hostile or careless program does (forged objects, impossible class
 //! definitions, kernel classes reshaped, errors of every kind), each run
 //! by `zag run`, normally and under `--gc-stress 1`. The VM must end each
-//! with the outcome its header states, never by a signal.
+//! with the outcome its header states, never by a signal, and within two
+//! minutes.
 //!
 //! A program's header is its leading comments, one `"key: value"` each:
 //! `fault:` says what it does; `exit:` the status it must end with;
@@ -12,10 +13,52 @@
 //! GC stress (a million frames scanned at every allocation is 10^12
 //! words of work).
 
-mod common;
-use common::zag;
-
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// A hang is a fault too: a program still running after this is killed.
+const TIME_LIMIT: Duration = Duration::from_secs(120);
+
+/// Runs `zag` with `args`; None when it had to be killed.
+fn zag(args: &[&str]) -> Option<Output> {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_zag"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("zag runs");
+    // Drain the pipes as it runs, so that a chatty program cannot block.
+    let mut stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let out = std::thread::spawn(move || {
+        let mut text = Vec::new();
+        std::io::Read::read_to_end(&mut stdout, &mut text).map(|_| text)
+    });
+    let err = std::thread::spawn(move || {
+        let mut text = Vec::new();
+        std::io::Read::read_to_end(&mut stderr, &mut text).map(|_| text)
+    });
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if started.elapsed() > TIME_LIMIT {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let stdout = out.join().unwrap().unwrap_or_default();
+    let stderr = err.join().unwrap().unwrap_or_default();
+    status.map(|status| Output {
+        status,
+        stdout,
+        stderr,
+    })
+}
 
 struct Fault {
     path: PathBuf,
@@ -83,10 +126,15 @@ fn run_corpus(extra: &[&str]) {
             args.extend(["--load", load.to_str().unwrap()]);
         }
         args.extend(["run", fault.path.to_str().unwrap()]);
-        let out = zag(&args);
+        let name = fault.path.file_name().unwrap().to_string_lossy();
+        let Some(out) = zag(&args) else {
+            failures.push(format!(
+                "{name} {extra:?}: still running after {TIME_LIMIT:?}"
+            ));
+            continue;
+        };
         let stdout = String::from_utf8_lossy(&out.stdout);
         let stderr = String::from_utf8_lossy(&out.stderr);
-        let name = fault.path.file_name().unwrap().to_string_lossy();
         let mut wrong = Vec::new();
         if out.status.code() != Some(fault.exit) {
             wrong.push(format!(

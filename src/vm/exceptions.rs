@@ -25,6 +25,10 @@ use super::{ErrorKind, Vm, VmError};
 use crate::memory::{self, class_index_of};
 use crate::object::Oop;
 
+/// The slot of an `on:do:` frame's `handlerActive` (after the receiver
+/// and the two arguments).
+pub(super) const HANDLER_ACTIVE: usize = 3;
+
 /// A signal being handled.
 #[derive(Clone, Copy, Debug)]
 pub struct Signal {
@@ -99,7 +103,7 @@ impl Vm {
             {
                 continue;
             }
-            let active = f.base + 3;
+            let active = f.base + HANDLER_ACTIVE;
             if self.process.stack[active] != self.universe.true_object {
                 continue;
             }

@@ -23,8 +23,15 @@ pub enum Action {
     /// Run the target frame's method again from its start (`retry`).
     Restart,
     /// Continue at `ip` with `value` pushed on a stack of `height` slots
-    /// (`resume:`: the value of the `signal` send).
-    Resume { value: Oop, height: usize, ip: Ip },
+    /// (`resume:`: the value of the `signal` send), and let the `on:do:`
+    /// frame `handler` catch again: only then, so that a signal from an
+    /// `ensure:` block run by the unwinding does not come back to it.
+    Resume {
+        value: Oop,
+        height: usize,
+        ip: Ip,
+        handler: u64,
+    },
 }
 
 /// An unwind in progress.
@@ -116,7 +123,16 @@ impl Vm {
         match unwind.action {
             Action::Return(value) => self.return_from_frame(value),
             Action::Restart => self.restart_frame(),
-            Action::Resume { value, height, ip } => {
+            Action::Resume {
+                value,
+                height,
+                ip,
+                handler,
+            } => {
+                if let Some(h) = self.process.frames.iter().find(|f| f.id == handler) {
+                    let active = h.base + super::exceptions::HANDLER_ACTIVE;
+                    self.process.stack[active] = self.universe.true_object;
+                }
                 self.process.stack.truncate(height);
                 self.process.stack.push(value);
                 ip

@@ -47,16 +47,12 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
         let [exception, value] = top(vm);
         match vm.signal_of(exception) {
             Some(s) if s.frames <= vm.process.frames.len() => {
-                // The handler is done: it may catch again.
-                if let Some(h) = vm.process.frames.iter().find(|f| f.id == s.handler) {
-                    let active = h.base + 3;
-                    vm.process.stack[active] = vm.universe.true_object;
-                }
                 let signaller = vm.process.frames[s.frames - 1].id;
                 let action = Action::Resume {
                     value,
                     height: s.resume_height,
                     ip: s.resume_ip,
+                    handler: s.handler,
                 };
                 Prim::Continue(vm.finish(s, signaller, action))
             }

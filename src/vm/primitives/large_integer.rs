@@ -38,14 +38,17 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
     Primitive::numbered(36, 1, |vm, _, _| arithmetic(vm, |a, b| Some(a.bit_xor(b)))),
     Primitive::numbered(37, 1, |vm, _, _| {
         arithmetic(vm, |a, b| match b.to_i64() {
-            Some(n) if n.abs() <= MAX_SHIFT => Some(a.shifted(n)),
+            // Zero shifted, or any right shift, however far, is small.
+            _ if a.is_zero() => Some(BigInt::zero()),
+            Some(n) if n <= MAX_SHIFT => Some(a.shifted(n)),
+            None if b.negative => Some(a.shifted(i64::MIN)),
             _ => None,
         })
     }),
 ];
 
-/// Largest shift `bitShift:` accepts on integers (larger results would
-/// be gigabytes).
+/// Largest left shift `bitShift:` accepts on integers (larger results
+/// would be gigabytes: `Integer>>bitShift:` signals OutOfMemory).
 const MAX_SHIFT: i64 = 1 << 24;
 
 /// The receiver and the argument, when both are integers.
