@@ -464,17 +464,15 @@ fn hot_methods_are_compiled_and_run_as_machine_code() {
 #[cfg(feature = "jit")]
 #[test]
 fn hot_methods_compiled_in_the_background_are_installed_as_the_vm_runs() {
-    let mut vm = vm_with(None);
-    vm.universe.jit.background = true;
-    vm.universe.set_jit_threshold(Some(3));
+    let mut vm = background_vm(3);
     let fib = method_named(&vm, "SmallInteger", "fib") as usize;
     let interpreted_entry = vm.universe.infos[fib].entry.get();
-    // A bound on the wait, not a timing: the worker may be slow to start.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-    while vm.universe.infos[fib].entry.get() == interpreted_entry {
-        assert!(std::time::Instant::now() < deadline, "fib never installed");
-        assert_eq!(eval(&mut vm, "20 fib"), "6765");
-    }
+    run_until(
+        &mut vm,
+        |vm| vm.universe.infos[fib].entry.get() != interpreted_entry,
+        "20 fib",
+        "6765",
+    );
     assert_eq!(eval(&mut vm, "20 fib"), "6765");
     let stats = &vm.universe.jit.stats;
     assert!(stats.compiled.iter().any(|m| m == "SmallInteger>>fib"));
@@ -490,9 +488,7 @@ fn hot_methods_compiled_in_the_background_are_installed_as_the_vm_runs() {
 #[cfg(feature = "jit")]
 #[test]
 fn a_hot_loop_goes_on_in_machine_code_once_the_worker_is_done() {
-    let mut vm = vm_with(None);
-    vm.universe.jit.background = true;
-    vm.universe.set_jit_threshold(Some(100));
+    let mut vm = background_vm(100);
     let mut import = Import::default();
     import.add_source(SourceFile::new(
         "Point.extension.st",
@@ -500,12 +496,32 @@ fn a_hot_loop_goes_on_in_machine_code_once_the_worker_is_done() {
          Point >> spin: n [ | s | s := 0. 1 to: n do: [:i | s := s + (i \\\\ 7)]. ^ s ]\n",
     ));
     loader::load(&mut vm, &import).unwrap();
-    let sum = "Point new spin: 300000";
-    // A bound on the wait, not a timing: the worker may be slow to start.
+    run_until(
+        &mut vm,
+        |vm| vm.universe.jit.stats.on_stack_replacements > 0,
+        "Point new spin: 300000",
+        "899998",
+    );
+}
+
+/// A VM that compiles methods hot after `threshold` counts on the JIT's
+/// thread.
+#[cfg(feature = "jit")]
+fn background_vm(threshold: u64) -> Vm {
+    let mut vm = vm_with(None);
+    vm.universe.jit.background = true;
+    vm.universe.set_jit_threshold(Some(threshold));
+    vm
+}
+
+/// Evaluates `source` (which answers `answer`) until `done`. The two
+/// minutes are a bound on the wait for the worker, not a timing.
+#[cfg(feature = "jit")]
+fn run_until(vm: &mut Vm, done: impl Fn(&Vm) -> bool, source: &str, answer: &str) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-    while vm.universe.jit.stats.on_stack_replacements == 0 {
-        assert!(std::time::Instant::now() < deadline, "no loop went native");
-        assert_eq!(eval(&mut vm, sum), "899998");
+    while !done(vm) {
+        assert!(std::time::Instant::now() < deadline, "{source}: never done");
+        assert_eq!(eval(vm, source), answer);
     }
 }
 
