@@ -50,6 +50,24 @@ fn open_brackets_continue_on_the_next_line_and_variables_persist() {
     assert_eq!(stdout, "0\n#(1 2 3)\n6\n9\n", "{stderr}");
 }
 
+/// Input that ends inside a string or a bracket is not dropped in
+/// silence: its error is shown and the REPL fails.
+#[test]
+fn input_ending_inside_a_string_or_a_bracket_is_an_error() {
+    for (input, error) in [
+        ("3 + 4\n'abc\n", "unterminated string"),
+        (
+            "3 + 4\n(1 +\n",
+            "expected an expression, found end of input",
+        ),
+    ] {
+        let (stdout, stderr, status) = repl(input);
+        assert_eq!(stdout, "7\n", "{stderr}");
+        assert!(stderr.contains(error), "{input:?}: {stderr}");
+        assert_eq!(status, Some(1), "{input:?}");
+    }
+}
+
 #[test]
 fn syntax_errors_say_where() {
     let (stdout, stderr, _) = repl("3 + ]\n4\n");

@@ -39,6 +39,7 @@ pub fn run(options: &super::VmOptions) -> ExitCode {
         );
     }
     let mut source = String::new();
+    let mut unfinished = false;
     loop {
         let prompt = if source.is_empty() {
             PROMPT
@@ -64,7 +65,19 @@ pub fn run(options: &super::VmOptions) -> ExitCode {
             }
             // Ctrl-C abandons the input being typed.
             Err(ReadlineError::Interrupted) => source.clear(),
-            Err(ReadlineError::Eof) => break,
+            Err(ReadlineError::Eof) => {
+                // Input that ended inside a string, a comment or a bracket
+                // is evaluated for its error, and the REPL fails.
+                if !source.trim().is_empty() {
+                    let _ = editor.add_history_entry(source.trim_end());
+                    match super::eval::evaluate_and_print(&mut vm, &source) {
+                        Ok(text) => println!("{text}"),
+                        Err(e) => eprintln!("{e}"),
+                    }
+                    unfinished = true;
+                }
+                break;
+            }
             Err(e) => {
                 eprintln!("zag: {e}");
                 break;
@@ -75,7 +88,11 @@ pub fn run(options: &super::VmOptions) -> ExitCode {
         let _ = editor.save_history(path);
     }
     options.report(&vm);
-    ExitCode::SUCCESS
+    if unfinished {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 /// Whether `source` stops inside a string, a comment or an open bracket,
