@@ -70,7 +70,9 @@ struct Fault {
 }
 
 fn read(path: &Path) -> Fault {
-    let text = std::fs::read_to_string(path).unwrap();
+    // The header is ASCII; the rest may be anything (invalid UTF-8 too).
+    let bytes = std::fs::read(path).unwrap();
+    let text = String::from_utf8_lossy(&bytes);
     let mut fault = Fault {
         path: path.to_path_buf(),
         exit: -1,
