@@ -166,10 +166,12 @@ impl Vm {
 
     /// Forgets signals whose handler frames are gone.
     pub(crate) fn forget_dead_signals(&mut self) {
-        let frames = &self.process.frames;
-        self.process
-            .signals
-            .retain(|s| s.frames <= frames.len() && frames.iter().any(|f| f.id == s.handler));
+        let super::process::Process {
+            frames, signals, ..
+        } = &mut self.process;
+        signals.retain(|s| {
+            s.frames <= frames.len() && super::process::index_of_frame(frames, s.handler).is_some()
+        });
     }
 }
 

@@ -105,8 +105,22 @@ impl Process {
             .for_each(|s| visit(&mut s.exception));
     }
 
+    /// The index of the frame whose activation id is `id`, while it is on
+    /// the stack. Every frame pushed gets a larger id than any before it,
+    /// so the frames are sorted by id and a binary search finds it: a
+    /// non-local return, an unwind and a handler look their frame up this
+    /// way however deep the stack.
+    pub(crate) fn frame_index(&self, id: u64) -> Option<usize> {
+        index_of_frame(&self.frames, id)
+    }
+
     /// Reloads the `base` register from the current frame.
     pub(crate) fn sync_base(&mut self) {
         self.base = self.frames.last().map_or(0, |f| f.base);
     }
+}
+
+/// See [`Process::frame_index`].
+pub(crate) fn index_of_frame(frames: &[Frame], id: u64) -> Option<usize> {
+    frames.binary_search_by_key(&id, |f| f.id).ok()
 }

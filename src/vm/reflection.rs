@@ -94,7 +94,7 @@ impl Vm {
     pub(super) fn frame_position(&self, context: Oop) -> Option<usize> {
         let slot = self.slot_of("Context", "frame")?;
         let id = memory::slot(context, slot)?.as_small_integer()? as u64;
-        self.process.frames.iter().rposition(|f| f.id == id)
+        self.process.frame_index(id)
     }
 }
 

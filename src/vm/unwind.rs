@@ -56,7 +56,7 @@ impl Unwind {
 impl Vm {
     /// Starts unwinding to the frame `target`; answers where to run next.
     pub(crate) fn unwind(&mut self, target: u64, action: Action) -> Ip {
-        if !self.process.frames.iter().any(|f| f.id == target) {
+        if self.process.frame_index(target).is_none() {
             return self.fail("internal error: unwinding to a frame that is gone");
         }
         self.process.unwinds.push(Unwind { target, action });
@@ -68,12 +68,7 @@ impl Vm {
         let Some(unwind) = self.process.unwinds.last().copied() else {
             return self.fail("internal error: no unwind in progress");
         };
-        let Some(target) = self
-            .process
-            .frames
-            .iter()
-            .rposition(|f| f.id == unwind.target)
-        else {
+        let Some(target) = self.process.frame_index(unwind.target) else {
             self.process.unwinds.pop();
             return self.fail("internal error: the unwind target has gone");
         };
@@ -129,7 +124,11 @@ impl Vm {
                 ip,
                 handler,
             } => {
-                if let Some(h) = self.process.frames.iter().find(|f| f.id == handler) {
+                if let Some(h) = self
+                    .process
+                    .frame_index(handler)
+                    .map(|i| self.process.frames[i])
+                {
                     let active = h.base + super::exceptions::HANDLER_ACTIVE;
                     self.process.stack[active] = self.universe.true_object;
                 }

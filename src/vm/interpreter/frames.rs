@@ -283,7 +283,7 @@ pub(crate) extern "C-unwind" fn return_top(vm: &mut Vm, _ip: Ip) -> Ip {
 pub(crate) extern "C-unwind" fn non_local_return(vm: &mut Vm, _ip: Ip) -> Ip {
     let value = vm.pop();
     let home = vm.frame().home;
-    if !vm.process.frames.iter().any(|f| f.id == home) {
+    if vm.process.frame_index(home).is_none() {
         return vm.block_cannot_return(value);
     }
     // Leave the frames between the block and its home, running their

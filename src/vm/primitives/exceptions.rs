@@ -21,7 +21,7 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
         let [exception] = top(vm);
         match vm.signal_of(exception) {
             Some(s) => {
-                let Some(below) = vm.process.frames.iter().position(|f| f.id == s.handler) else {
+                let Some(below) = vm.process.frame_index(s.handler) else {
                     return failure(BAD_RECEIVER);
                 };
                 vm.signal(exception, Some(below), return_ip)
