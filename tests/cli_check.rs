@@ -158,3 +158,22 @@ fn skip_notice(missing: &Path) {
         missing.display()
     );
 }
+
+/// Folders that link back to themselves are walked once (two links to
+/// `.` in each folder made 2^40 paths).
+#[cfg(unix)]
+#[test]
+fn links_back_to_a_folder_already_walked_are_not_followed() {
+    let dir = temp_tree("self-links", GOOD);
+    let shapes = dir.join("Shapes");
+    for name in ["a", "b"] {
+        let link = shapes.join(name);
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(".", &link).unwrap();
+    }
+    let out = zag(&["check", dir.to_str().unwrap()]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    // The same four files as without the links.
+    assert!(stdout.contains("4 methods (4 files"), "{stdout}");
+}

@@ -258,14 +258,23 @@ fn collect_st_files(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
         out.push(path.to_path_buf());
         return Ok(());
     }
-    collect_in_folder(path, path.join("package.st").is_file(), out)
+    let mut visited = std::collections::HashSet::new();
+    collect_in_folder(path, path.join("package.st").is_file(), &mut visited, out)
 }
 
+/// Collects under `folder`, entering each folder once: a link back to a
+/// folder already walked (`a -> .`) is not followed again, so folders
+/// linking to themselves cannot multiply the paths.
 fn collect_in_folder(
     folder: &Path,
     read_files: bool,
+    visited: &mut std::collections::HashSet<PathBuf>,
     out: &mut Vec<PathBuf>,
 ) -> Result<(), String> {
+    let real = std::fs::canonicalize(folder).unwrap_or_else(|_| folder.to_path_buf());
+    if !visited.insert(real) {
+        return Ok(());
+    }
     let mut entries: Vec<PathBuf> = std::fs::read_dir(folder)
         .map_err(|e| format!("cannot read folder: {e}"))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -273,7 +282,7 @@ fn collect_in_folder(
     entries.sort();
     for entry in entries {
         if entry.is_dir() {
-            collect_in_folder(&entry, true, out)?;
+            collect_in_folder(&entry, true, visited, out)?;
         } else if read_files && entry.extension().is_some_and(|e| e == "st") {
             out.push(entry);
         }
