@@ -775,3 +775,41 @@ fn compiled_code_does_not_use_a_mapping_per_method() {
     // the three or more per method there were.
     assert!(after < before + 150, "{before} mappings, then {after}");
 }
+
+/// Machine code stays, but LLVM's IR of a compiled method goes: memory
+/// grows little with each method compiled (it kept each module's IR, about
+/// 200 KB a method, and a long run of random programs reached 12 GB).
+#[cfg(feature = "jit")]
+#[test]
+fn compiling_a_method_keeps_little_memory() {
+    let rss = || {
+        let status = std::fs::read_to_string("/proc/self/status").ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+        line.split_whitespace().nth(1)?.parse::<usize>().ok()
+    };
+    if rss().is_none() {
+        eprintln!("SKIPPED: no /proc/self/status on this system");
+        return;
+    }
+    let mut vm = vm_with(None);
+    vm.universe.set_jit_threshold(Some(0));
+    // The kernel methods the do-its use are compiled by the first ones.
+    let source = |i: usize| format!("| a | a := {i}. 1 to: 3 do: [:k | a := a + k]. a");
+    for i in 0..50 {
+        eval(&mut vm, &source(i));
+    }
+    let before = rss().unwrap();
+    let methods = vm.universe.jit.stats.methods;
+    for i in 0..400 {
+        assert_eq!(eval(&mut vm, &source(i)), (i + 6).to_string());
+    }
+    let compiled = vm.universe.jit.stats.methods - methods;
+    assert!(compiled >= 400);
+    let per_method = (rss().unwrap().saturating_sub(before)) * 1024 / compiled;
+    eprintln!("{per_method} bytes of memory per compiled method");
+    // Other tests run in this process too: a generous bound.
+    assert!(
+        per_method < 64 * 1024,
+        "{per_method} bytes per compiled method"
+    );
+}
