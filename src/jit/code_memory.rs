@@ -3,7 +3,7 @@
 //! their own `mprotect`, so every module leaves a few more mappings with
 //! alternating permissions; past the kernel's limit (`vm.max_map_count`,
 //! 65,530) `mprotect` fails, MCJIT ignores it, and the next call into new
-//! code faults (seen after about 15,000 random programs). Here code goes
+//! code faults (a long run of random programs died so). Here code goes
 //! into large chunks, each module's starting on a fresh page, and
 //! finalizing makes the module's pages executable: they join the
 //! executable prefix of their chunk, so a chunk is two mappings however
