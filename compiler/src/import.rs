@@ -81,9 +81,6 @@ impl Import {
         })
     }
 
-    /// The classes read (not traits), each after its superclass, and the
-    /// problems found: a superclass neither read nor `known` elsewhere, or a
-    /// circular chain.
     /// The classes whose layout cannot be (see [`Layout::problem`]), each
     /// with its diagnostic; `known` answers the layout of a class defined
     /// outside the import (in the running VM).
@@ -112,6 +109,9 @@ impl Import {
             .collect()
     }
 
+    /// The classes read (not traits), each after its superclass, and the
+    /// problems found: a superclass neither read nor `known` elsewhere, or a
+    /// circular chain.
     pub fn classes_superclasses_first(
         &self,
         known: impl Fn(&str) -> bool,

@@ -5,6 +5,7 @@
 //! (see `worker`), and answers a [`Compiled`] for the VM to install.
 
 use std::cell::RefCell;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
@@ -48,13 +49,7 @@ pub(super) struct UnitJob {
     /// The VM's copy of the unit's code to be (see [`unchained_copy`]).
     copy: Box<[Instr]>,
     speculations: Vec<Option<Speculation>>,
-    /// Where the unit's code was when the job was made: the copy replaces
-    /// that code only.
-    pub replaces: *const Instr,
 }
-
-// SAFETY: `replaces` is only compared, never read through.
-unsafe impl Send for UnitJob {}
 
 impl Job {
     /// The job of compiling `method` as `vm` has it now.
@@ -66,11 +61,7 @@ impl Job {
             .map(|unit| {
                 let copy = unchained_copy(&unit.code);
                 let speculations = speculation::speculations(vm, &copy);
-                UnitJob {
-                    copy,
-                    speculations,
-                    replaces: unit.code.as_ptr(),
-                }
+                UnitJob { copy, speculations }
             })
             .collect();
         Box::new(Job {
@@ -137,25 +128,41 @@ impl Compiled {
 
 pub(super) struct CompiledUnit {
     pub code: Box<[Instr]>,
-    /// See [`UnitJob::replaces`].
-    pub replaces: *const Instr,
     /// Where its machine code starts.
     pub address: usize,
 }
-
-// SAFETY: the code is plain words (handlers are functions, which every
-// thread may call), and `replaces` is only compared.
-unsafe impl Send for CompiledUnit {}
 
 /// Makes machine code of jobs. LLVM is set up at the first job, so that
 /// start-up does not pay for it; the code lives as long as the compiler.
 #[derive(Default)]
 pub(super) struct Compiler {
     llvm: Option<Llvm>,
+    /// Why it compiles nothing more (it panicked), if so.
+    off: Option<String>,
 }
 
 impl Compiler {
+    /// The job's machine code, or why there is none. A panic while
+    /// compiling turns the compiler off: the VM may be running code its
+    /// LLVM made, and that LLVM's state is unknown, so it is kept for good
+    /// and used no more.
     pub fn compile(&mut self, job: Job) -> Compiled {
+        if let Some(why) = &self.off {
+            return Compiled::failed(job.method, job.name, why.clone());
+        }
+        let (method, name) = (job.method, job.name.clone());
+        match catch_unwind(AssertUnwindSafe(|| self.compile_job(job))) {
+            Ok(compiled) => compiled,
+            Err(_) => {
+                std::mem::forget(self.llvm.take());
+                let why = "the compiler panicked; the JIT compiles no more".to_string();
+                self.off = Some(why.clone());
+                Compiled::failed(method, name, why)
+            }
+        }
+    }
+
+    fn compile_job(&mut self, job: Job) -> Compiled {
         let started = Instant::now();
         let guessed_sends = job
             .units
@@ -178,11 +185,7 @@ impl Compiler {
                             instr.handler = native;
                         }
                     }
-                    CompiledUnit {
-                        code,
-                        replaces: unit.replaces,
-                        address,
-                    }
+                    CompiledUnit { code, address }
                 })
                 .collect()
         });

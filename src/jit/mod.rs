@@ -39,7 +39,6 @@ mod worker;
 pub(crate) use helpers::{invoke_cached, remember, string_equality, value_block};
 
 use std::collections::HashSet;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
 use crate::vm::method::MethodRef;
@@ -122,8 +121,6 @@ pub struct Jit {
     compiler: Compiler,
     /// Started with the first job it gets.
     worker: Option<Worker>,
-    /// Why the JIT stopped compiling, if it did (its compiler panicked).
-    off: Option<String>,
     /// Every method that turned hot: each is compiled once.
     hot: HashSet<MethodRef>,
     /// Those whose job is with the worker.
@@ -148,7 +145,6 @@ impl Default for Jit {
             background: false,
             compiler: Compiler::default(),
             worker: None,
-            off: None,
             hot: HashSet::new(),
             compiling: HashSet::new(),
             vm_thread_time: Duration::ZERO,
@@ -167,7 +163,7 @@ pub fn method_turned_hot(vm: &mut Vm, method: MethodRef) {
     let started = Instant::now();
     poll(vm);
     let jit = &mut vm.universe.jit;
-    if jit.off.is_none() && jit.hot.insert(method) {
+    if jit.hot.insert(method) {
         let name = {
             let m = &vm.universe.methods[method as usize];
             format!(
@@ -184,7 +180,7 @@ pub fn method_turned_hot(vm: &mut Vm, method: MethodRef) {
                 jit.compiling.insert(method);
             }
             Err(job) => {
-                let compiled = jit.compile_here(job);
+                let compiled = jit.compiler.compile(*job);
                 install(vm, compiled);
             }
         }
@@ -229,26 +225,14 @@ pub fn stop_compiling(vm: &mut Vm) {
     }
 }
 
-/// Gives `compiled`'s code to its method's units, unless a unit's code
-/// changed meanwhile; records the result.
+/// Gives `compiled`'s code to its method's units (a method is compiled
+/// once, and nothing else changes its code: a redefinition makes a new
+/// method); records the result.
 fn install(vm: &mut Vm, compiled: Compiled) {
     let method = compiled.method;
     let u = &mut vm.universe;
     u.jit.compiling.remove(&method);
-    let units = compiled.units.and_then(|units| {
-        let current = &u.methods[method as usize].units;
-        let unchanged = units.len() == current.len()
-            && units
-                .iter()
-                .zip(current.iter())
-                .all(|(new, now)| new.replaces == now.code.as_ptr());
-        if unchanged {
-            Ok(units)
-        } else {
-            Err("its code changed while it was compiled".to_string())
-        }
-    });
-    match units {
+    match compiled.units {
         Ok(units) => {
             let stats = &mut u.jit.stats;
             stats.compile_times.push(compiled.time);
@@ -274,45 +258,23 @@ fn install(vm: &mut Vm, compiled: Compiled) {
 impl Jit {
     /// Queues `job` with the worker (started now if need be) when the JIT
     /// compiles in the background and the job prints no IR; else gives it
-    /// back.
+    /// back. Without a worker (no thread, or it ended) the JIT compiles on
+    /// the VM's thread from then on.
     fn give_to_worker(&mut self, job: Box<Job>) -> Result<(), Box<Job>> {
         if !self.background || job.dump {
             return Err(job);
         }
         if self.worker.is_none() {
-            match Worker::start() {
-                Ok(worker) => self.worker = Some(worker),
-                Err(_) => {
-                    // No thread: compile on the VM's.
-                    self.background = false;
-                    return Err(job);
-                }
-            }
+            self.worker = Worker::start().ok();
         }
-        let worker = self.worker.as_ref().expect("started above");
-        worker.send(job).inspect_err(|_| {
-            self.off = Some("the JIT's thread ended".into());
-        })
-    }
-
-    /// Compiles `job` on the VM's thread.
-    fn compile_here(&mut self, job: Box<Job>) -> Compiled {
-        let (method, name) = (job.method, job.name.clone());
-        if let Some(why) = &self.off {
-            return Compiled::failed(method, name, why.clone());
+        let sent = match &self.worker {
+            Some(worker) => worker.send(job),
+            None => Err(job),
+        };
+        if sent.is_err() {
+            self.background = false;
         }
-        match catch_unwind(AssertUnwindSafe(|| self.compiler.compile(*job))) {
-            Ok(compiled) => compiled,
-            Err(_) => {
-                // The VM may be running code this compiler made, and
-                // LLVM's state is unknown: keep the code for good and
-                // compile nothing more.
-                std::mem::forget(std::mem::take(&mut self.compiler));
-                let why = "the compiler panicked; the JIT is off".to_string();
-                self.off = Some(why.clone());
-                Compiled::failed(method, name, why)
-            }
-        }
+        sent
     }
 
     /// `--jit-stats`: the statistics, and the JIT's share of the time
@@ -340,9 +302,6 @@ impl Jit {
                     self.compiling.len()
                 ));
             }
-        }
-        if let Some(why) = &self.off {
-            text.push_str(&format!("\njit: off: {why}"));
         }
         text
     }

@@ -5,7 +5,6 @@
 //! code lives in the worker's LLVM, so the worker lives as long as the VM,
 //! and the process must not exit while it compiles (see `Worker::stop`).
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::Arc;
@@ -44,24 +43,7 @@ impl Worker {
                     if stopped.load(Ordering::Relaxed) {
                         break;
                     }
-                    let (method, name) = (job.method, job.name.clone());
-                    let compiled = catch_unwind(AssertUnwindSafe(|| compiler.compile(*job)));
-                    let compiled = match compiled {
-                        Ok(compiled) => compiled,
-                        Err(_) => {
-                            // The VM may be running code this compiler
-                            // made, and LLVM's state is unknown: keep the
-                            // code for good and compile nothing more.
-                            std::mem::forget(compiler);
-                            let _ = results.send(Compiled::failed(
-                                method,
-                                name,
-                                "the compiler panicked; the JIT is off".into(),
-                            ));
-                            let _ = park.send(());
-                            return;
-                        }
-                    };
+                    let compiled = compiler.compile(*job);
                     if results.send(compiled).is_err() {
                         break;
                     }

@@ -31,12 +31,12 @@ pub fn load(vm: &mut Vm, import: &Import) -> Result<(), Vec<String>> {
     let mut defined = Vec::new();
     let mut refused = HashSet::new();
     let classes = &vm.universe.classes;
-    let mut refusals: HashMap<*const ClassDefinition, Diagnostic> = import
+    let mut layout_problems: HashMap<&str, Diagnostic> = import
         .layout_problems(&env, |s| {
             classes.get(classes.index_of(s)?).map(|c| c.layout)
         })
         .into_iter()
-        .map(|(c, d)| (c as *const ClassDefinition, d))
+        .map(|(c, d)| (c.name.as_str(), d))
         .collect();
     let files: HashMap<&str, &SourceFile> = import
         .classes()
@@ -44,20 +44,20 @@ pub fn load(vm: &mut Vm, import: &Import) -> Result<(), Vec<String>> {
         .collect();
     let metaclass = MetaclassSlots::of(env.all_inst_vars("Metaclass").iter().map(String::as_str));
     for &def in &ordered {
-        let why = match def.superclass.as_deref() {
-            Some(s) if refused.contains(s) => Some(format!(
-                "{} is not defined: its superclass {s} was refused",
-                def.name
-            )),
-            _ => reshape_problem(vm, def, &env),
-        };
-        let refusal = refusals
-            .remove(&(def as *const ClassDefinition))
-            .or_else(|| {
-                let file = files.get(def.name.as_str())?;
-                let at = def.span.start as usize;
-                Some(Diagnostic::at(&file.name, &file.text, at, why?))
-            });
+        let refusal = layout_problems.remove(def.name.as_str()).or_else(|| {
+            let why = match def.superclass.as_deref() {
+                Some(s) if refused.contains(s) => {
+                    format!(
+                        "{} is not defined: its superclass {s} was refused",
+                        def.name
+                    )
+                }
+                _ => reshape_problem(vm, def, &env)?,
+            };
+            let file = files.get(def.name.as_str())?;
+            let at = def.span.start as usize;
+            Some(Diagnostic::at(&file.name, &file.text, at, why))
+        });
         if let Some(refusal) = refusal {
             problems.push(refusal.headline());
             // Names resolve as before against this class.
