@@ -17,6 +17,11 @@ struct Cli {
     /// collector.
     #[arg(long, global = true, value_name = "N")]
     gc_stress: Option<u32>,
+    /// Limit the heap to SIZE (bytes, or with K, M, G: 512M, 2G); past it,
+    /// allocation signals OutOfMemory. Half of the machine's memory when
+    /// not given.
+    #[arg(long, global = true, value_name = "SIZE", value_parser = zag::memory::limit::parse_size)]
+    max_heap: Option<usize>,
     /// After the command, print memory statistics (collections, promoted
     /// words, peak RSS) to standard error.
     #[arg(long, global = true)]
@@ -100,6 +105,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let options = cli::VmOptions {
         gc_stress: cli.gc_stress,
+        max_heap: cli.max_heap,
         load: cli.load,
         stats: cli.stats,
         full_gc: cli.full_gc,

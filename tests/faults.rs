@@ -9,6 +9,7 @@
 //! `fault:` says what it does; `exit:` the status it must end with;
 //! `stdout:` and `stderr:` (repeatable) text the output must contain;
 //! `load:` a folder of `tests/faults/packages/` filed in with `--load`;
+//! `options:` options for `zag` (`--max-heap 64M`);
 //! `gc-stress: no, ...` (with the reason) keeps it out of the run under
 //! GC stress (a million frames scanned at every allocation is 10^12
 //! words of work).
@@ -66,6 +67,7 @@ struct Fault {
     stdout: Vec<String>,
     stderr: Vec<String>,
     load: Option<PathBuf>,
+    options: Vec<String>,
     gc_stress: bool,
 }
 
@@ -79,6 +81,7 @@ fn read(path: &Path) -> Fault {
         stdout: Vec::new(),
         stderr: Vec::new(),
         load: None,
+        options: Vec::new(),
         gc_stress: true,
     };
     let mut described = false;
@@ -94,6 +97,7 @@ fn read(path: &Path) -> Fault {
             "stdout" => fault.stdout.push(value),
             "stderr" => fault.stderr.push(value),
             "load" => fault.load = Some(path.parent().unwrap().join("packages").join(value)),
+            "options" => fault.options = value.split_whitespace().map(String::from).collect(),
             "gc-stress" => fault.gc_stress = !value.starts_with("no"),
             _ => panic!("{}: unknown header {key}", path.display()),
         }
@@ -119,11 +123,12 @@ fn corpus() -> Vec<Fault> {
 
 fn run_corpus(extra: &[&str]) {
     let faults = corpus();
-    assert!(faults.len() >= 20, "the corpus shrank: {}", faults.len());
+    assert!(faults.len() >= 50, "the corpus shrank: {}", faults.len());
     let mut failures = Vec::new();
     let stressed = extra.contains(&"--gc-stress");
     for fault in faults.iter().filter(|f| f.gc_stress || !stressed) {
         let mut args: Vec<&str> = extra.to_vec();
+        args.extend(fault.options.iter().map(String::as_str));
         if let Some(load) = &fault.load {
             args.extend(["--load", load.to_str().unwrap()]);
         }

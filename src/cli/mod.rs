@@ -46,10 +46,13 @@ pub fn jit_threshold(threshold: Option<u64>, no_jit: bool) -> Option<u64> {
     }
 }
 
-/// What every command that runs Smalltalk shares: `--gc-stress`, `--full-gc`, `--load`,
-/// `--stats`, and the JIT's `--jit-threshold`, `--no-jit`, `--jit-stats`.
+/// What every command that runs Smalltalk shares: `--gc-stress`, `--full-gc`,
+/// `--max-heap`, `--load`, `--stats`, and the JIT's `--jit-threshold`,
+/// `--no-jit`, `--jit-stats`.
 pub struct VmOptions {
     pub gc_stress: Option<u32>,
+    /// Bytes (None: the default limit).
+    pub max_heap: Option<usize>,
     pub load: Vec<std::path::PathBuf>,
     pub stats: bool,
     pub full_gc: bool,
@@ -85,6 +88,9 @@ impl VmOptions {
             eprintln!("zag: this zag was built without the JIT; everything is interpreted");
         }
         vm.set_gc_stress(self.gc_stress);
+        if let Some(bytes) = self.max_heap {
+            vm.heap.set_max_heap(bytes);
+        }
         if self.full_gc {
             vm.heap.set_full_collection_threshold(Some(0));
         }

@@ -518,7 +518,25 @@ impl<'ctx> Translator<'ctx, '_> {
                 // The pop after it is part of the pair.
                 self.jump_to(i + 2)?;
             }
-            jump | jump_back => self.jump_to(self.jump_target(i))?,
+            jump => self.jump_to(self.jump_target(i))?,
+            jump_back => {
+                // The handler signals OutOfMemory when the stack's alarm
+                // says so (a loop that makes no activation).
+                let alarm = llvm(self.b.build_load(
+                    self.context.i8_type(),
+                    self.field(abi::STACK_ALARM)?,
+                    "alarm",
+                ))?
+                .into_int_value();
+                let quiet = llvm(self.b.build_int_compare(
+                    IntPredicate::EQ,
+                    alarm,
+                    self.context.i8_type().const_zero(),
+                    "",
+                ))?;
+                self.unless_fast(i, quiet, &[])?;
+                self.jump_to(self.jump_target(i))?;
+            }
             jump_if_nil | jump_if_not_nil => {
                 let v = self.pop()?;
                 let nil = self.constant(self.input.nil.bits());

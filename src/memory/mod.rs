@@ -37,6 +37,7 @@
 //! indices) is `crate::object`, the `zag-object` crate; this module knows
 //! nothing of the VM.
 
+pub mod limit;
 mod old_space;
 pub mod statics;
 
@@ -75,6 +76,13 @@ const FULL_COLLECTION_WORDS: usize = 4 << 20;
 
 pub struct Heap {
     old: OldSpace,
+    /// Old space may grow to this many words (the heap limit less the
+    /// nursery); allocation primitives fail beyond it, and the VM signals
+    /// OutOfMemory when collections cannot bring old space back below it.
+    limit_words: usize,
+    /// OutOfMemory was signalled for old space being past the limit (the
+    /// VM signals it once, until a collection finds old space below it).
+    pub(crate) low_space_signalled: bool,
     /// Overrides the full-collection threshold (tests).
     full_collection_words: Option<usize>,
     nursery: Box<[u64]>,
@@ -96,8 +104,10 @@ impl Default for Heap {
 
 impl Heap {
     pub fn new() -> Heap {
-        Heap {
+        let mut heap = Heap {
             old: OldSpace::default(),
+            limit_words: 0,
+            low_space_signalled: false,
             full_collection_words: None,
             nursery: vec![0u64; NURSERY_WORDS].into_boxed_slice(),
             nursery_top: 0,
@@ -107,7 +117,54 @@ impl Heap {
             stress: None,
             until_stress: 0,
             stats: GcStats::default(),
-        }
+        };
+        heap.set_max_heap(limit::default_max_heap());
+        heap
+    }
+
+    /// Limits the heap (nursery and old space) to about `bytes` (never
+    /// below [`limit::MIN_BYTES`]).
+    pub fn set_max_heap(&mut self, bytes: usize) {
+        self.limit_words = bytes.max(limit::MIN_BYTES) / 8 - NURSERY_WORDS;
+    }
+
+    /// The heap limit in bytes.
+    pub fn max_heap(&self) -> usize {
+        (self.limit_words + NURSERY_WORDS) * 8
+    }
+
+    /// An upper bound of the words old space holds: what was live at the
+    /// last collection and everything allocated there since.
+    fn old_words_bound(&self) -> usize {
+        self.old.live_after_collection + self.old.allocated_since_collection
+    }
+
+    /// Whether an object of `slots` slots can be made without taking old
+    /// space past the limit (counting it as if it were old already).
+    pub fn has_room_for(&self, slots: usize) -> bool {
+        self.old_words_bound() + Self::words_for(slots) <= self.limit_words
+    }
+
+    /// Whether an object of `slots` slots fits below the limit plus the
+    /// reserve.
+    pub fn has_room_in_reserve_for(&self, slots: usize) -> bool {
+        self.old_words_bound() + Self::words_for(slots) <= self.limit_with_reserve()
+    }
+
+    fn limit_with_reserve(&self) -> usize {
+        self.limit_words + self.limit_words / 4
+    }
+
+    /// Whether old space may be past the limit (certainly so right after
+    /// a full collection).
+    pub fn over_limit(&self) -> bool {
+        self.old_words_bound() > self.limit_words
+    }
+
+    /// Whether old space is past the limit by more than the reserve that
+    /// lets a program handle OutOfMemory (a quarter of the limit).
+    pub fn past_reserve(&self) -> bool {
+        self.old_words_bound() > self.limit_with_reserve()
     }
 
     /// Collects at every `n`th young allocation (1: every one), or never.
@@ -132,7 +189,7 @@ impl Heap {
         let threshold = self
             .full_collection_words
             .unwrap_or_else(|| FULL_COLLECTION_WORDS.max(2 * self.old.live_after_collection));
-        self.old.allocated_since_collection > threshold
+        self.old.allocated_since_collection > threshold || self.over_limit()
     }
 
     /// Collects old space after this many words are allocated there (tests).

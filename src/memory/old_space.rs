@@ -85,7 +85,12 @@ impl OldSpace {
             .is_some_and(|(c, u)| c.len() - u >= words);
         if !fits {
             let size = words.max(CHUNK_WORDS);
-            self.chunks.push(vec![0u64; size].into_boxed_slice());
+            let mut chunk = Vec::new();
+            if chunk.try_reserve_exact(size).is_err() {
+                super::limit::refused_by_the_system(size * 8);
+            }
+            chunk.resize(size, 0u64);
+            self.chunks.push(chunk.into_boxed_slice());
             self.used.push(0);
         }
         let last = self.chunks.len() - 1;

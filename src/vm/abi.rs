@@ -46,9 +46,9 @@ pub const SENT_SELECTOR: usize = PROCESS + offset_of!(Process, sent_selector);
 pub const RESULT: usize = PROCESS + offset_of!(Process, result);
 /// Calls nested by machine code (a `u64`).
 pub const NATIVE_DEPTH: usize = PROCESS + offset_of!(Process, native_depth);
-/// Set when a push found the value stack's block full (a `bool`).
-pub const STACK_OVERFLOWED: usize =
-    PROCESS + offset_of!(Process, stack) + offset_of!(Stack, overflowed);
+/// The value stack's alarm (a `u8`): non-zero when the next activation
+/// must take the slow way (a stack overflow, OutOfMemory to signal).
+pub const STACK_ALARM: usize = PROCESS + offset_of!(Process, stack) + offset_of!(Stack, alarm);
 /// The last activation id handed out (the universe's, unique across
 /// Processes).
 pub const LAST_ACTIVATION: usize = offset_of!(Vm, universe) + offset_of!(Universe, last_activation);

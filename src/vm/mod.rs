@@ -108,6 +108,10 @@ pub struct Vm {
     pub heap: Heap,
 }
 
+/// Objects up to this size are made in the heap's reserve whenever the
+/// program has been told of OutOfMemory.
+const SMALL_OBJECT_SLOTS: usize = 1024;
+
 impl Default for Vm {
     fn default() -> Vm {
         Vm::new()
@@ -175,12 +179,83 @@ impl Vm {
     /// Scavenges the nursery; the roots are the running Process's (old
     /// objects pointing young are remembered; the universe holds no young
     /// objects).
+    ///
+    /// Old space is collected too when it has grown enough, or when it
+    /// may be past the heap limit. Past the limit after that, the next
+    /// activation signals OutOfMemory (once, until a collection finds old
+    /// space below the limit again); past the limit and its reserve, the
+    /// program has not stopped allocating: the VM ends it.
     pub fn collect_garbage(&mut self) {
         let Vm { heap, process, .. } = self;
         heap.scavenge(|visit| process.visit_roots(visit));
         if self.heap.wants_full_collection() {
             self.collect_old_space();
         }
+        if !self.heap.over_limit() {
+            self.heap.low_space_signalled = false;
+        } else if self.heap.past_reserve() {
+            self.heap_exhausted();
+        } else if !self.heap.low_space_signalled {
+            self.heap.low_space_signalled = true;
+            self.process.stack.alarm |= stack::LOW_SPACE;
+        }
+    }
+
+    /// Whether an object of `slots` slots may be made, after collecting
+    /// everything if need be: allocation primitives ask first, and fail
+    /// with `#'insufficient object memory'` when not, for the Smalltalk
+    /// side to signal OutOfMemory. Once that was signalled, the program
+    /// may use the reserve beyond the limit (to handle it, or to go on if
+    /// resumed), small objects always (signalling OutOfMemory makes some);
+    /// an object that does not fit even there ends the program, as does
+    /// old space past the reserve after a collection (`collect_garbage`).
+    pub fn make_room(&mut self, slots: usize) -> bool {
+        if self.heap.has_room_for(slots) {
+            return true;
+        }
+        let full_collections = self.heap.stats.full_collections;
+        self.collect_garbage();
+        if !self.heap.has_room_for(slots) && self.heap.stats.full_collections == full_collections {
+            self.collect_old_space();
+        }
+        if self.heap.has_room_for(slots) {
+            return true;
+        }
+        if self.heap.low_space_signalled {
+            // Still past the limit (a collection below it would have
+            // re-armed the signal).
+            if slots <= SMALL_OBJECT_SLOTS || self.heap.has_room_in_reserve_for(slots) {
+                return true;
+            }
+            self.heap_exhausted();
+        }
+        // The primitive's failure signals OutOfMemory; the next activation
+        // need not.
+        self.heap.low_space_signalled = true;
+        self.process.stack.alarm &= !stack::LOW_SPACE;
+        false
+    }
+
+    /// The heap is past its limit and its reserve: the program went on
+    /// allocating after OutOfMemory. Ends the process with the Smalltalk
+    /// stack trace (exit status 1), before the system's allocator fails.
+    #[cold]
+    fn heap_exhausted(&mut self) -> ! {
+        let error = VmError {
+            message: format!(
+                "OutOfMemory: the heap passed its limit of {} MB (--max-heap) and \
+                 the program went on allocating",
+                self.heap.max_heap() >> 20
+            ),
+            trace: self.trace_of(&self.process.frames),
+            kind: ErrorKind::Unhandled,
+        };
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        eprintln!("{error}");
+        #[cfg(feature = "jit")]
+        crate::jit::stop_compiling(self);
+        std::process::exit(1)
     }
 
     /// Mark-sweep of old space (after a scavenge: the nursery is empty).

@@ -8,6 +8,11 @@
 //! Rust or by `perform:`, which check for room themselves). A push beyond
 //! the block is dropped and recorded, and the next activation reports a
 //! stack overflow, so no Smalltalk program can write past the block.
+//!
+//! The record is the stack's *alarm*, a byte every activation tests (the
+//! interpreter's and machine code's): any bit set sends it the slow way,
+//! which looks at the bits. The VM also raises [`LOW_SPACE`] there, so
+//! that the next activation signals OutOfMemory.
 
 use std::ops::{Deref, DerefMut};
 
@@ -18,11 +23,18 @@ use crate::object::Oop;
 /// Slots beyond [`MAX_STACK_SLOTS`].
 pub const HEADROOM: usize = 1 << 16;
 
+/// Alarm bit: a push found the block full.
+pub const OVERFLOWED: u8 = 1;
+/// Alarm bit: the heap is past its limit; the next activation signals
+/// OutOfMemory.
+pub const LOW_SPACE: u8 = 2;
+
 #[repr(C)]
 pub struct Stack {
     slots: Block<Oop>,
-    /// Set when a push found the block full.
-    pub overflowed: bool,
+    /// Reasons for the next activation to stop ([`OVERFLOWED`],
+    /// [`LOW_SPACE`]); 0 when there is none.
+    pub alarm: u8,
 }
 
 impl Stack {
@@ -32,14 +44,14 @@ impl Stack {
     pub fn new() -> Stack {
         Stack {
             slots: Block::new(MAX_STACK_SLOTS + HEADROOM),
-            overflowed: false,
+            alarm: 0,
         }
     }
 
     #[inline]
     pub fn push(&mut self, value: Oop) {
         if !self.slots.push(value) {
-            self.overflowed = true;
+            self.alarm |= OVERFLOWED;
         }
     }
 
@@ -56,7 +68,7 @@ impl Stack {
     /// Grows to `len` slots holding `value` (or shrinks to `len`).
     pub fn resize(&mut self, len: usize, value: Oop) {
         if !self.slots.resize(len, value) {
-            self.overflowed = true;
+            self.alarm |= OVERFLOWED;
         }
     }
 
@@ -78,6 +90,11 @@ impl Stack {
     /// Whether `n` more slots fit below [`MAX_STACK_SLOTS`].
     pub fn has_room_for(&self, n: usize) -> bool {
         self.len().saturating_add(n) <= MAX_STACK_SLOTS
+    }
+
+    /// Whether a push found the block full.
+    pub fn overflowed(&self) -> bool {
+        self.alarm & OVERFLOWED != 0
     }
 
     /// Whether `n` more slots fit in the whole block, [`HEADROOM`]
@@ -128,7 +145,7 @@ mod tests {
         assert_eq!(s.pop(), Some(n(3)));
         assert_eq!(s.pop(), Some(n(1)));
         assert_eq!(s.pop(), None);
-        assert!(!s.overflowed);
+        assert!(!s.overflowed());
     }
 
     #[test]
@@ -136,9 +153,9 @@ mod tests {
         let mut s = Stack::new();
         let nil = Oop::small_integer(0).unwrap();
         s.resize(MAX_STACK_SLOTS + HEADROOM, nil);
-        assert!(!s.overflowed && !s.has_room_for(1));
+        assert!(!s.overflowed() && !s.has_room_for(1));
         s.push(nil);
-        assert!(s.overflowed);
+        assert!(s.overflowed());
         assert_eq!(s.len(), MAX_STACK_SLOTS + HEADROOM);
         s.resize(MAX_STACK_SLOTS + HEADROOM + 10, nil);
         assert_eq!(s.len(), MAX_STACK_SLOTS + HEADROOM);

@@ -168,6 +168,7 @@ impl Continuations {
                 super::method::Instr::internal(super::exceptions::handler_completed),
                 super::method::Instr::internal(super::interpreter::return_top),
                 super::method::Instr::internal(super::interpreter::resume_after_assignment),
+                super::method::Instr::internal(super::interpreter::resume_after_interrupt),
             ]
             .into_boxed_slice(),
         }
@@ -193,6 +194,12 @@ impl Continuations {
     /// a read-only object).
     pub fn resume_after_assignment(&self) -> Ip {
         &self.code[3]
+    }
+
+    /// Where a signal interrupting an activation returns to (OutOfMemory
+    /// when the heap passed its limit).
+    pub fn resume_after_interrupt(&self) -> Ip {
+        &self.code[4]
     }
 }
 

@@ -239,17 +239,15 @@ impl<'ctx> Translator<'ctx, '_> {
             self.constant(MAX_STACK_SLOTS as u64),
             "",
         ))?;
-        let overflowed = llvm(self.b.build_load(
-            i8,
-            self.field(abi::STACK_OVERFLOWED)?,
-            "overflowed",
-        ))?
+        let alarm = llvm(
+            self.b
+                .build_load(i8, self.field(abi::STACK_ALARM)?, "alarm"),
+        )?
         .into_int_value();
-        let clear =
-            llvm(
-                self.b
-                    .build_int_compare(IntPredicate::EQ, overflowed, i8.const_zero(), ""),
-            )?;
+        let clear = llvm(
+            self.b
+                .build_int_compare(IntPredicate::EQ, alarm, i8.const_zero(), ""),
+        )?;
         let frames_len = llvm(self.b.build_load(
             self.i64,
             self.field(abi::FRAMES_LEN)?,

@@ -94,9 +94,13 @@ pub(crate) extern "C-unwind" fn jump(_vm: &mut Vm, ip: Ip) -> Ip {
 }
 
 /// A loop's back-edge: counts towards the JIT's threshold on the frame's
-/// method, as an invocation does.
+/// method, as an invocation does. A loop that makes no activation signals
+/// OutOfMemory here when the heap passed its limit.
 pub(crate) extern "C-unwind" fn jump_back(vm: &mut Vm, ip: Ip) -> Ip {
     let target = jump_target(ip);
+    if vm.process.stack.alarm & stack::LOW_SPACE != 0 {
+        return vm.signal_low_space(target);
+    }
     let frame = vm.frame();
     let (method, unit) = (frame.method, frame.unit);
     let count = vm.universe.info(method).count_invocation();

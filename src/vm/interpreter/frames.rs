@@ -71,20 +71,25 @@ impl Vm {
             max_stack,
         } = entry;
         let (num_temps, max_stack) = (num_temps as usize, max_stack as usize);
+        let mut low_space = false;
         if !self.process.stack.has_room_for(num_temps + max_stack + 8)
-            || self.process.stack.overflowed
+            || self.process.stack.alarm != 0
             || self.process.frames.len() >= MAX_FRAMES
         {
+            let fits = self.process.stack.has_room_for(num_temps + max_stack + 8)
+                && !self.process.stack.overflowed()
+                && self.process.frames.len() < MAX_FRAMES;
             let in_reserve = self.process.handling_overflow
                 && self
                     .process
                     .stack
                     .has_room_in_reserve_for(num_temps + max_stack + 8)
-                && !self.process.stack.overflowed
+                && !self.process.stack.overflowed()
                 && self.process.frames.len() < MAX_FRAMES + OVERFLOW_FRAMES;
-            if !in_reserve {
+            if !fits && !in_reserve {
                 return self.stack_overflow(args, return_ip);
             }
+            low_space = self.process.stack.alarm & stack::LOW_SPACE != 0;
         }
         let base = self.process.stack.len() - args - 1;
         self.universe.last_activation += 1;
@@ -119,7 +124,39 @@ impl Vm {
         // the block's capacity.
         debug_assert!(pushed);
         self.process.base = base;
+        if low_space {
+            return self.signal_low_space(code);
+        }
         code
+    }
+
+    /// The heap is past its limit (see `Vm::collect_garbage`): signals
+    /// OutOfMemory before `code` runs (the first instruction of the
+    /// activation just made, or the head of a loop), and runs it when the
+    /// signal returns (a handler resumes, as Pharo's low-space handling
+    /// does).
+    #[cold]
+    #[inline(never)]
+    pub(super) fn signal_low_space(&mut self, code: Ip) -> Ip {
+        self.process.stack.alarm &= !stack::LOW_SPACE;
+        let Some(class) = self.universe.global("OutOfMemory") else {
+            return code;
+        };
+        let message = format!(
+            "the heap is past its limit of {} MB (--max-heap)",
+            self.heap.max_heap() >> 20
+        );
+        // What the continuation needs to resume this activation, below
+        // the signal's receiver (the selector for the method entry).
+        let resume = Oop::small_integer(code as i64).expect("code addresses fit");
+        self.push(resume);
+        self.push(self.process.sent_selector);
+        self.push(class);
+        let text = self.new_string(crate::memory::Space::Young, &message);
+        self.push(text);
+        let signal = self.intern("signal:");
+        let continuation = self.universe.continuations.resume_after_interrupt();
+        self.send_selector(signal, 1, continuation, None, None)
     }
 
     /// An activation that does not fit: instead of it, `Error signal:`
@@ -248,6 +285,16 @@ pub(super) fn turned_hot(vm: &mut Vm, method: MethodRef) {
     crate::jit::method_turned_hot(vm, method);
     #[cfg(not(feature = "jit"))]
     let _ = (vm, method);
+}
+
+/// Where an interruption of an activation (OutOfMemory signalled at its
+/// start) returns to: drops the signal's answer, restores the selector the
+/// method entry checks, and runs the activation's first instruction.
+pub(crate) extern "C-unwind" fn resume_after_interrupt(vm: &mut Vm, _ip: Ip) -> Ip {
+    vm.pop();
+    vm.process.sent_selector = vm.pop();
+    let resume = vm.pop();
+    resume.small_integer_value() as usize as Ip
 }
 
 /// `PushSelf; ReturnTop`.

@@ -1,8 +1,10 @@
 //! Making objects: `basicNew` (70) and `basicNew:` (71) on a class, and
-//! `shallowCopy` (148). An allocation too large to be real fails, for the
-//! Smalltalk side to report, instead of aborting.
+//! `shallowCopy` (148). An allocation that would take the heap past its
+//! limit (after a full collection) fails with `#'insufficient object
+//! memory'`, for the Smalltalk side to signal OutOfMemory, instead of
+//! aborting.
 
-use super::{failure, top, Prim, Primitive, BAD_ARGUMENT, BAD_RECEIVER};
+use super::{failure, top, Prim, Primitive, BAD_ARGUMENT, BAD_RECEIVER, INSUFFICIENT_MEMORY};
 use crate::memory;
 use crate::object::{Format, Oop};
 use crate::vm::Vm;
@@ -50,15 +52,11 @@ fn basic_new(vm: &mut Vm, class_object: Oop, size: Option<usize>) -> Prim {
         }
         _ => return failure(BAD_RECEIVER),
     };
-    if slots > MAX_NEW_SLOTS {
-        return failure(BAD_ARGUMENT);
+    if !vm.make_room(slots) {
+        return failure(INSUFFICIENT_MEMORY);
     }
     Prim::Value(vm.allocate(index, format, slots, fill))
 }
-
-/// Bound on one allocation (128 Mi slots, 1 GiB): larger is a failure the
-/// Smalltalk side reports, not an abort.
-const MAX_NEW_SLOTS: usize = 1 << 27;
 
 /// `shallowCopy` (148): a new object of the same class, format and size
 /// with the same contents. Immediates copy to themselves.
@@ -68,8 +66,11 @@ fn shallow_copy(vm: &mut Vm, object: Oop) -> Prim {
     }
     // SAFETY: a pointer Oop is a live object.
     let (header, slots) = unsafe { (memory::header(object), memory::slot_count(object)) };
-    if matches!(header.format(), Format::CompiledMethod(_)) || slots > MAX_NEW_SLOTS {
+    if matches!(header.format(), Format::CompiledMethod(_)) {
         return failure(BAD_RECEIVER);
+    }
+    if !vm.make_room(slots) {
+        return failure(INSUFFICIENT_MEMORY);
     }
     // The original stays on the stack (a root) across the allocation.
     let copy = vm.allocate(header.class_index(), header.format(), slots, 0);

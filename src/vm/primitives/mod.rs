@@ -77,6 +77,9 @@ const BAD_NUMBER_OF_ARGUMENTS: u8 = 5;
 const UNSUPPORTED: u8 = 7;
 /// `#'no modification'`: the receiver is read-only.
 const NO_MODIFICATION: u8 = 8;
+/// `#'insufficient object memory'`: the object would take the heap past
+/// its limit.
+const INSUFFICIENT_MEMORY: u8 = 9;
 
 /// A primitive as the interpreter calls it: the VM (the receiver and the
 /// arguments on top of its stack), the argument count and the
