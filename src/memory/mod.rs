@@ -660,6 +660,30 @@ mod tests {
     }
 
     #[test]
+    fn the_heap_limit_counts_old_space_until_a_collection_frees_it() {
+        let mut heap = Heap::new();
+        heap.set_max_heap(1);
+        assert_eq!(heap.max_heap(), limit::MIN_BYTES, "never below the minimum");
+        let limit_words = limit::MIN_BYTES / 8 - NURSERY_WORDS;
+        assert!(heap.has_room_for(limit_words - 2));
+        assert!(!heap.has_room_for(limit_words));
+        let keep = heap.allocate_old(3, Format::Indexable, limit_words / 2 - 10, 0);
+        heap.allocate_old(3, Format::Indexable, limit_words / 2 - 10, 0); // garbage
+        assert!(!heap.over_limit() && !heap.has_room_for(100));
+        heap.allocate_old(3, Format::Indexable, limit_words / 8, 0);
+        assert!(heap.over_limit() && !heap.past_reserve());
+        assert!(
+            heap.wants_full_collection(),
+            "past the limit, old space is collected"
+        );
+        assert!(heap.has_room_in_reserve_for(10));
+        heap.allocate_old(3, Format::Indexable, limit_words / 4, 0);
+        assert!(heap.past_reserve());
+        heap.collect_old([keep].into_iter());
+        assert!(!heap.over_limit() && heap.has_room_for(limit_words / 4));
+    }
+
+    #[test]
     fn promoted_objects_are_collected_once_unreachable() {
         let mut heap = Heap::new();
         let mut root = [heap

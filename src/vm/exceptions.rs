@@ -14,8 +14,14 @@
 //!
 //! The VM remembers each handled signal (its handler frame and where
 //! `signal` returns to) until the handler is done, and finds it by the
-//! exception's identity; the exception's `signalContext` variable shows
-//! the record's id.
+//! exception's identity (`signalerContext` too, which makes the Context of
+//! the signalling activation on demand).
+//!
+//! The search does not walk the whole stack at each signal (a million
+//! frames deep, an error signalled at every level would take hours): the
+//! `on:do:` frames found are kept with the extent of the stack already
+//! scanned ([`HandlerFrames`]), so a signal scans only the frames pushed
+//! since the last one.
 
 use super::classes::ClassIndex;
 use super::interpreter::Ip;
@@ -43,15 +49,52 @@ pub struct Signal {
     pub frames: usize,
 }
 
+/// The `on:do:` frames among the frames scanned so far, by index and
+/// activation id, outermost first. Frames are sorted by id and a frame is
+/// only ever replaced by popping it, so while the last scanned frame is
+/// still at its index, every frame below it is unchanged.
+#[derive(Default)]
+pub struct HandlerFrames {
+    found: Vec<(usize, u64)>,
+    /// Frames `0..scanned` were scanned; the last of them had id
+    /// `scanned_id`.
+    scanned: usize,
+    scanned_id: u64,
+}
+
 impl Vm {
-    fn exception_slot(&self, name: &str) -> Option<usize> {
-        let exception = self.universe.classes.index_of("Exception")?;
-        self.universe
-            .classes
-            .get(exception)?
-            .inst_vars
-            .iter()
-            .position(|v| v == name)
+    /// Whether frame `f` is an activation of `on:do:` (unit 0 of a method
+    /// of two arguments marked with the handler primitive).
+    fn is_handler_frame(&self, f: &super::Frame) -> bool {
+        let m = &self.universe.methods[f.method as usize];
+        f.unit == 0 && m.has_primitive(primitives::HANDLER_MARKER) && m.units[0].num_args == 2
+    }
+
+    /// Brings [`HandlerFrames`] up to date with the frames: forgets what
+    /// was popped, scans what was pushed since.
+    fn update_handler_frames(&mut self) {
+        let frames = &self.process.frames;
+        let index = &mut self.process.handler_frames;
+        let unchanged = |n: usize, id: u64| n == 0 || frames.get(n - 1).is_some_and(|f| f.id == id);
+        if !unchanged(index.scanned, index.scanned_id) {
+            while let Some(&(i, id)) = index.found.last() {
+                if unchanged(i + 1, id) {
+                    break;
+                }
+                index.found.pop();
+            }
+            index.scanned = index.found.last().map_or(0, |&(i, _)| i + 1);
+            index.scanned_id = index.found.last().map_or(0, |&(_, id)| id);
+        }
+        let from = index.scanned;
+        let new: Vec<(usize, u64)> = (from..self.process.frames.len())
+            .filter(|&i| self.is_handler_frame(&self.process.frames[i]))
+            .map(|i| (i, self.process.frames[i].id))
+            .collect();
+        let index = &mut self.process.handler_frames;
+        index.found.extend(new);
+        index.scanned = self.process.frames.len();
+        index.scanned_id = self.process.frames.last().map_or(0, |f| f.id);
     }
 
     /// Whether `selector` (an exception class or an ExceptionSet) handles
@@ -94,15 +137,14 @@ impl Vm {
     /// when `None`).
     pub(crate) fn signal(&mut self, exception: Oop, below: Option<usize>, return_ip: Ip) -> Prim {
         let start = below.unwrap_or(self.process.frames.len());
-        for i in (0..start).rev() {
-            let f = self.process.frames[i];
-            let m = &self.universe.methods[f.method as usize];
-            if f.unit != 0
-                || !m.has_primitive(primitives::HANDLER_MARKER)
-                || m.units[0].num_args != 2
-            {
+        self.update_handler_frames();
+        let candidates = self.process.handler_frames.found.len();
+        for k in (0..candidates).rev() {
+            let (i, _) = self.process.handler_frames.found[k];
+            if i >= start {
                 continue;
             }
+            let f = self.process.frames[i];
             let active = f.base + HANDLER_ACTIVE;
             if self.process.stack[active] != self.universe.true_object {
                 continue;
@@ -120,13 +162,6 @@ impl Vm {
                 resume_height: self.process.stack.len() - 1,
                 frames: self.process.frames.len(),
             });
-            if let Some(slot) = self.exception_slot("signalContext") {
-                self.store(
-                    exception,
-                    slot,
-                    Oop::small_integer(id as i64).expect("small"),
-                );
-            }
             self.process.stack[active] = self.universe.false_object;
             let handler = self.process.stack[f.base + 2];
             let continuation = self.universe.continuations.handler_completed();
@@ -185,24 +220,57 @@ pub(crate) extern "C-unwind" fn handler_completed(vm: &mut Vm, _ip: Ip) -> Ip {
 }
 
 impl Vm {
-    /// An unhandled Smalltalk error: stops the computation with the
-    /// Smalltalk stack from the signalling method outwards.
-    pub(super) fn fail_unhandled(&mut self, message: String) -> Ip {
-        // Drop the frames of the exception's own methods (defaultAction...).
+    /// How many of the first `count` frames remain once the innermost
+    /// activations of Exception methods (either side) are dropped: the
+    /// last of them is the signaller's.
+    fn below_exception_methods(&self, mut count: usize) -> usize {
         let exception_class: Option<ClassIndex> = self.universe.classes.index_of("Exception");
-        let mut frames = self.process.frames.len();
-        while frames > 0 {
-            let m = &self.universe.methods[self.process.frames[frames - 1].method as usize];
+        while count > 0 {
+            let m = &self.universe.methods[self.process.frames[count - 1].method as usize];
             let class =
                 self.universe
                     .classes
                     .get(m.class)
                     .map(|c| if c.is_meta { c.partner } else { m.class });
             match (class, exception_class) {
-                (Some(c), Some(e)) if self.universe.classes.inherits_from(c, e) => frames -= 1,
+                (Some(c), Some(e)) if self.universe.classes.inherits_from(c, e) => count -= 1,
                 _ => break,
             }
         }
+        count
+    }
+
+    /// The Context of the activation that signalled `exception` (the
+    /// innermost outside Exception's methods), while the signal is being
+    /// handled, or while it is unhandled (its `defaultAction` runs on top
+    /// of the signalling frames); nil once it is over.
+    pub(crate) fn signaler_context(&mut self, exception: Oop) -> Oop {
+        let signaller = match self.signal_of(exception) {
+            Some(s) if s.frames <= self.process.frames.len() => {
+                self.below_exception_methods(s.frames)
+            }
+            Some(_) => 0,
+            None => {
+                let count = self.process.frames.len();
+                let below = self.below_exception_methods(count);
+                if below < count {
+                    below
+                } else {
+                    0
+                }
+            }
+        };
+        match signaller {
+            0 => self.universe.nil,
+            n => self.make_context(n - 1),
+        }
+    }
+
+    /// An unhandled Smalltalk error: stops the computation with the
+    /// Smalltalk stack from the signalling method outwards.
+    pub(super) fn fail_unhandled(&mut self, message: String) -> Ip {
+        // Drop the frames of the exception's own methods (defaultAction...).
+        let frames = self.below_exception_methods(self.process.frames.len());
         let trace = self.trace_of(&self.process.frames[..frames]);
         self.process.error = Some(VmError {
             message,

@@ -11,7 +11,7 @@
 //! `vm::abi` publishes.
 
 use super::block::{Block, Zeroable};
-use super::exceptions::Signal;
+use super::exceptions::{HandlerFrames, Signal};
 use super::interpreter::{Ip, MAX_FRAMES, OVERFLOW_FRAMES};
 use super::method::MethodRef;
 use super::stack::Stack;
@@ -72,6 +72,8 @@ pub struct Process {
     pub(crate) unwinds: Vec<Unwind>,
     /// Signals being handled.
     pub(crate) signals: Vec<Signal>,
+    /// The `on:do:` frames found so far (see `exceptions`).
+    pub(crate) handler_frames: HandlerFrames,
 }
 
 impl Process {
@@ -87,6 +89,7 @@ impl Process {
             handling_overflow: false,
             unwinds: Vec::new(),
             signals: Vec::new(),
+            handler_frames: HandlerFrames::default(),
         }
     }
 

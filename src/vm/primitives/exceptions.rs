@@ -3,7 +3,8 @@
 //! always fail so that the body runs, and by which the unwinder and the
 //! handler search recognise their frames (`ensure:` and `ifCurtailed:`,
 //! 198; `on:do:`, 199); and the VM's `signal`, `outer`, `return:`,
-//! `retry`, `resumeUnchecked:` and `unhandled:` (receiver: the exception).
+//! `retry`, `resumeUnchecked:`, `signalerContext` and `unhandled:`
+//! (receiver: the exception).
 
 use super::{entry, failure, top, Prim, Primitive, PrimitiveFn, BAD_RECEIVER, UNSUPPORTED};
 use crate::memory;
@@ -58,6 +59,10 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
             }
             _ => failure(BAD_RECEIVER),
         }
+    }),
+    Primitive::named("primitiveSignalerContext", 0, |vm, _, _| {
+        let [exception] = top(vm);
+        Prim::Value(vm.signaler_context(exception))
     }),
     // `unhandled: description`: stops the program with the description.
     Primitive::named("primitiveUnhandledError", 1, |vm, _, _| {
