@@ -183,7 +183,7 @@ impl StaticSpace {
                 Value::SmallInteger(i)
             }
             _ => {
-                let class = if value.negative {
+                let class = if value.is_negative() {
                     "LARGE_NEGATIVE_INTEGER"
                 } else {
                     "LARGE_POSITIVE_INTEGER"

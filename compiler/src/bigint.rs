@@ -2,21 +2,22 @@
 //! implementation of the project, used by the literal decoder and (through
 //! LargePositiveInteger / LargeNegativeInteger) by the runtime.
 //!
-//! The magnitude is little-endian base 2^32 limbs with no trailing zero limb,
-//! and zero is never negative, so two equal values are equal structurally
-//! (`derive(PartialEq)` is exact). Division comes in Pharo's two flavours:
-//! truncated (`quo:`/`rem:`) and floored (`//`/`\\`); bitwise operations
-//! treat negative numbers as infinite two's complement, as Pharo does.
+//! The arithmetic is `dashu-int`'s, whose multiplication (Karatsuba,
+//! Toom-3), division (divide and conquer) and radix conversions are
+//! subquadratic for large operands: printing `20000 factorial` or a
+//! million-digit number, and dividing such numbers, take milliseconds to
+//! seconds rather than minutes (see `benches/large_integers.py`). Its
+//! semantics are Pharo's: `/` and `%` truncate (`quo:`/`rem:`), shifts
+//! floor, and bitwise operations treat negative numbers as infinite two's
+//! complement. Floored division (`//`/`\\`) is built on the truncated one.
 
-use std::cmp::Ordering;
 use std::fmt;
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
-pub struct BigInt {
-    pub negative: bool,
-    /// Little-endian 32-bit limbs, no trailing zeros; empty for zero.
-    pub magnitude: Vec<u32>,
-}
+use dashu_int::ops::{BitTest, Gcd, UnsignedAbs};
+use dashu_int::{IBig, Sign, UBig};
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
+pub struct BigInt(IBig);
 
 impl BigInt {
     pub fn zero() -> BigInt {
@@ -24,108 +25,89 @@ impl BigInt {
     }
 
     pub fn from_i64(value: i64) -> BigInt {
-        BigInt::from_i128(value as i128)
+        BigInt(IBig::from(value))
     }
 
     pub fn from_u64(value: u64) -> BigInt {
-        BigInt::from_i128(value as i128)
+        BigInt(IBig::from(value))
     }
 
     pub fn from_i128(value: i128) -> BigInt {
-        let m = value.unsigned_abs();
-        BigInt::from_parts(
-            value < 0,
-            vec![
-                m as u32,
-                (m >> 32) as u32,
-                (m >> 64) as u32,
-                (m >> 96) as u32,
-            ],
-        )
+        BigInt(IBig::from(value))
     }
 
-    /// A value from a sign and any magnitude (trailing zeros allowed).
-    pub fn from_parts(negative: bool, magnitude: Vec<u32>) -> BigInt {
-        let mut b = BigInt {
-            negative,
-            magnitude,
+    /// A value from a sign and little-endian 32-bit limbs (trailing zeros
+    /// allowed).
+    pub fn from_parts(negative: bool, limbs: Vec<u32>) -> BigInt {
+        let bytes: Vec<u8> = limbs.iter().flat_map(|l| l.to_le_bytes()).collect();
+        BigInt::from_magnitude_bytes(negative, &bytes)
+    }
+
+    /// The digits (`0-9`, `a-z` or `A-Z`) of a magnitude in `radix`
+    /// (2..=36); `None` when one is not a digit of that radix.
+    pub fn from_digits(negative: bool, digits: &str, radix: u32) -> Option<BigInt> {
+        if digits.is_empty() {
+            return Some(BigInt::zero());
+        }
+        let magnitude = UBig::from_str_radix(digits, radix).ok()?;
+        Some(BigInt::signed(negative, magnitude))
+    }
+
+    fn signed(negative: bool, magnitude: UBig) -> BigInt {
+        let sign = if negative {
+            Sign::Negative
+        } else {
+            Sign::Positive
         };
-        b.trim();
-        b
+        BigInt(IBig::from_parts(sign, magnitude))
+    }
+
+    fn magnitude(&self) -> UBig {
+        self.0.clone().unsigned_abs()
     }
 
     pub fn is_zero(&self) -> bool {
-        self.magnitude.is_empty()
+        self.0 == IBig::ZERO
     }
 
-    fn trim(&mut self) {
-        while self.magnitude.last() == Some(&0) {
-            self.magnitude.pop();
-        }
-        if self.magnitude.is_empty() {
-            self.negative = false;
-        }
+    pub fn is_negative(&self) -> bool {
+        self.0 < IBig::ZERO
     }
 
-    /// `self * factor + addend`, in place, on the magnitude.
+    /// `self * factor + addend` on the magnitude (the sign stays).
     pub fn mul_add_small(&mut self, factor: u32, addend: u32) {
-        let mut carry = addend as u64;
-        for limb in &mut self.magnitude {
-            let v = *limb as u64 * factor as u64 + carry;
-            *limb = v as u32;
-            carry = v >> 32;
-        }
-        if carry != 0 {
-            self.magnitude.push(carry as u32);
-        }
-        self.trim();
+        let magnitude = self.magnitude() * UBig::from(factor) + UBig::from(addend);
+        *self = BigInt::signed(self.is_negative(), magnitude);
     }
 
-    /// Divides the magnitude by `divisor` (non-zero) in place and answers
-    /// the remainder.
+    /// Divides the magnitude by `divisor` (non-zero) in place, the sign
+    /// staying (zero is never negative), and answers the remainder.
     pub fn divmod_small(&mut self, divisor: u32) -> u32 {
-        let rem = divmod_small_in_place(&mut self.magnitude, divisor);
-        self.trim();
+        let magnitude = self.magnitude();
+        let divisor = UBig::from(divisor);
+        let rem = u32::try_from(&magnitude % &divisor).expect("below a u32 divisor");
+        *self = BigInt::signed(self.is_negative(), magnitude / divisor);
         rem
     }
 
     pub fn negated(&self) -> BigInt {
-        BigInt::from_parts(!self.negative, self.magnitude.clone())
+        BigInt(-self.0.clone())
     }
 
     pub fn abs(&self) -> BigInt {
-        BigInt::from_parts(false, self.magnitude.clone())
+        BigInt(IBig::from(self.magnitude()))
     }
 
     pub fn add(&self, other: &BigInt) -> BigInt {
-        if self.negative == other.negative {
-            return BigInt::from_parts(
-                self.negative,
-                add_magnitudes(&self.magnitude, &other.magnitude),
-            );
-        }
-        match compare_magnitudes(&self.magnitude, &other.magnitude) {
-            Ordering::Equal => BigInt::zero(),
-            Ordering::Greater => BigInt::from_parts(
-                self.negative,
-                sub_magnitudes(&self.magnitude, &other.magnitude),
-            ),
-            Ordering::Less => BigInt::from_parts(
-                other.negative,
-                sub_magnitudes(&other.magnitude, &self.magnitude),
-            ),
-        }
+        BigInt(&self.0 + &other.0)
     }
 
     pub fn sub(&self, other: &BigInt) -> BigInt {
-        self.add(&other.negated())
+        BigInt(&self.0 - &other.0)
     }
 
     pub fn mul(&self, other: &BigInt) -> BigInt {
-        BigInt::from_parts(
-            self.negative != other.negative,
-            mul_magnitudes(&self.magnitude, &other.magnitude),
-        )
+        BigInt(&self.0 * &other.0)
     }
 
     /// `base` raised to `exponent`.
@@ -133,20 +115,9 @@ impl BigInt {
         BigInt::from_u64(base as u64).raised_to(exponent)
     }
 
-    /// `self` raised to `exponent`, by squaring.
-    pub fn raised_to(&self, mut exponent: u32) -> BigInt {
-        let mut result = BigInt::from_u64(1);
-        let mut square = self.clone();
-        while exponent > 0 {
-            if exponent & 1 == 1 {
-                result = result.mul(&square);
-            }
-            exponent >>= 1;
-            if exponent > 0 {
-                square = square.mul(&square);
-            }
-        }
-        result
+    /// `self` raised to `exponent`.
+    pub fn raised_to(&self, exponent: u32) -> BigInt {
+        BigInt(self.0.pow(exponent as usize))
     }
 
     /// Truncated division (`quo:` and `rem:`): the quotient rounds toward
@@ -155,18 +126,14 @@ impl BigInt {
         if divisor.is_zero() {
             return None;
         }
-        let (q, r) = divmod_magnitudes(&self.magnitude, &divisor.magnitude);
-        Some((
-            BigInt::from_parts(self.negative != divisor.negative, q),
-            BigInt::from_parts(self.negative, r),
-        ))
+        Some((BigInt(&self.0 / &divisor.0), BigInt(&self.0 % &divisor.0)))
     }
 
     /// Floored division (`//` and `\\`): the quotient rounds toward minus
     /// infinity, the remainder has the sign of the divisor.
     pub fn div_mod(&self, divisor: &BigInt) -> Option<(BigInt, BigInt)> {
         let (q, r) = self.quo_rem(divisor)?;
-        if !r.is_zero() && r.negative != divisor.negative {
+        if !r.is_zero() && r.is_negative() != divisor.is_negative() {
             Some((q.sub(&BigInt::from_u64(1)), r.add(divisor)))
         } else {
             Some((q, r))
@@ -175,119 +142,67 @@ impl BigInt {
 
     /// Greatest common divisor, non-negative (`gcd:`).
     pub fn gcd(&self, other: &BigInt) -> BigInt {
-        let mut a = self.abs();
-        let mut b = other.abs();
-        while !b.is_zero() {
-            let (_, r) = a.quo_rem(&b).expect("b is not zero");
-            a = b;
-            b = r;
+        if self.is_zero() {
+            return other.abs();
         }
-        a
+        if other.is_zero() {
+            return self.abs();
+        }
+        BigInt(IBig::from(self.magnitude().gcd(&other.magnitude())))
     }
 
     /// Number of bits of the magnitude (`highBit` of the absolute value).
     pub fn bit_length(&self) -> u64 {
-        match self.magnitude.last() {
-            None => 0,
-            Some(top) => (self.magnitude.len() as u64 - 1) * 32 + (32 - top.leading_zeros() as u64),
-        }
+        self.magnitude().bit_len() as u64
     }
 
     /// `bitShift:`: left for positive `shift`, right (flooring, as an
     /// arithmetic shift of the two's complement) for negative.
     pub fn shifted(&self, shift: i64) -> BigInt {
         if shift >= 0 {
-            return BigInt::from_parts(self.negative, shl_magnitude(&self.magnitude, shift as u64));
+            return BigInt(&self.0 << shift as usize);
         }
         let n = shift.unsigned_abs();
-        let shifted = shr_magnitude(&self.magnitude, n);
-        if self.negative && lost_bits(&self.magnitude, n) {
-            // floor(-m / 2^n) = -(m >> n) - 1 when bits were shifted out.
-            BigInt::from_parts(true, add_magnitudes(&shifted, &[1]))
-        } else {
-            BigInt::from_parts(self.negative, shifted)
+        if n >= self.bit_length() {
+            // Everything shifted out: 0, or -1 for a negative number.
+            return BigInt::from_i64(if self.is_negative() { -1 } else { 0 });
         }
+        BigInt(&self.0 >> n as usize)
     }
 
     pub fn bit_and(&self, other: &BigInt) -> BigInt {
-        bitwise(self, other, |a, b| a & b)
+        BigInt(&self.0 & &other.0)
     }
 
     pub fn bit_or(&self, other: &BigInt) -> BigInt {
-        bitwise(self, other, |a, b| a | b)
+        BigInt(&self.0 | &other.0)
     }
 
     pub fn bit_xor(&self, other: &BigInt) -> BigInt {
-        bitwise(self, other, |a, b| a ^ b)
+        BigInt(&self.0 ^ &other.0)
     }
 
     /// The value as an `i64` when it fits.
     pub fn to_i64(&self) -> Option<i64> {
-        self.to_i128().and_then(|v| i64::try_from(v).ok())
+        i64::try_from(&self.0).ok()
     }
 
     pub fn to_i128(&self) -> Option<i128> {
-        if self.magnitude.len() > 4 {
-            return None;
-        }
-        let m = self
-            .magnitude
-            .iter()
-            .rev()
-            .fold(0u128, |acc, &l| (acc << 32) | l as u128);
-        if self.negative {
-            if m <= i128::MAX as u128 + 1 {
-                Some((m as i128).wrapping_neg())
-            } else {
-                None
-            }
-        } else {
-            i128::try_from(m).ok()
-        }
+        i128::try_from(&self.0).ok()
     }
 
     /// Digits of the magnitude in `radix` (2..=36), most significant first,
     /// upper-case letters, no sign (`printString: radix` without the sign).
     pub fn magnitude_digits(&self, radix: u32) -> String {
-        if self.is_zero() {
-            return "0".to_string();
-        }
-        // Peel off as many digits per division as fit in a u32.
-        let mut chunk = radix;
-        let mut digits_per_chunk = 1;
-        while let Some(next) = chunk.checked_mul(radix) {
-            chunk = next;
-            digits_per_chunk += 1;
-        }
-        let mut work = self.magnitude.clone();
-        let mut out = Vec::new();
-        while !work.is_empty() {
-            let mut rem = divmod_small_in_place(&mut work, chunk);
-            while work.last() == Some(&0) {
-                work.pop();
-            }
-            for _ in 0..digits_per_chunk {
-                out.push(
-                    std::char::from_digit(rem % radix, radix)
-                        .unwrap_or('?')
-                        .to_ascii_uppercase(),
-                );
-                rem /= radix;
-                if work.is_empty() && rem == 0 {
-                    break;
-                }
-            }
-        }
-        while out.len() > 1 && out.last() == Some(&'0') {
-            out.pop();
-        }
-        out.iter().rev().collect()
+        let mut digits = self.magnitude().in_radix(radix as u8).to_string();
+        digits.make_ascii_uppercase();
+        digits
     }
 
     /// The value in `radix`, with a leading `-` when negative.
     pub fn to_string_radix(&self, radix: u32) -> String {
         let digits = self.magnitude_digits(radix);
-        if self.negative {
+        if self.is_negative() {
             format!("-{digits}")
         } else {
             digits
@@ -297,11 +212,7 @@ impl BigInt {
     /// The magnitude as little-endian bytes without trailing zero bytes:
     /// the contents of a Pharo LargePositiveInteger/LargeNegativeInteger.
     pub fn magnitude_bytes(&self) -> Vec<u8> {
-        let mut bytes: Vec<u8> = self
-            .magnitude
-            .iter()
-            .flat_map(|l| l.to_le_bytes())
-            .collect();
+        let mut bytes = self.magnitude().to_le_bytes().into_vec();
         while bytes.last() == Some(&0) {
             bytes.pop();
         }
@@ -310,11 +221,7 @@ impl BigInt {
 
     /// A value from a LargeInteger's little-endian magnitude bytes.
     pub fn from_magnitude_bytes(negative: bool, bytes: &[u8]) -> BigInt {
-        let limbs = bytes
-            .chunks(4)
-            .map(|c| c.iter().rev().fold(0u32, |acc, &b| (acc << 8) | b as u32))
-            .collect();
-        BigInt::from_parts(negative, limbs)
+        BigInt::signed(negative, UBig::from_le_bytes(bytes))
     }
 
     /// The integer part of a float, exactly (`truncated`); `None` for NaN
@@ -341,222 +248,22 @@ impl BigInt {
 
     /// The nearest float, ties to even (`asFloat`); infinite beyond range.
     pub fn to_f64(&self) -> f64 {
+        if self.bit_length() > 1100 {
+            // Far beyond f64::MAX (2^1024): no need to print it.
+            return if self.is_negative() {
+                f64::NEG_INFINITY
+            } else {
+                f64::INFINITY
+            };
+        }
         // Rust's decimal parser rounds correctly; the value is exact text.
         self.to_string().parse().unwrap_or(f64::NAN)
-    }
-}
-
-impl PartialOrd for BigInt {
-    fn partial_cmp(&self, other: &BigInt) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for BigInt {
-    fn cmp(&self, other: &BigInt) -> Ordering {
-        match (self.negative, other.negative) {
-            (false, true) => Ordering::Greater,
-            (true, false) => Ordering::Less,
-            (false, false) => compare_magnitudes(&self.magnitude, &other.magnitude),
-            (true, true) => compare_magnitudes(&other.magnitude, &self.magnitude),
-        }
     }
 }
 
 impl fmt::Display for BigInt {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.to_string_radix(10))
-    }
-}
-
-fn compare_magnitudes(a: &[u32], b: &[u32]) -> Ordering {
-    a.len()
-        .cmp(&b.len())
-        .then_with(|| a.iter().rev().cmp(b.iter().rev()))
-}
-
-fn add_magnitudes(a: &[u32], b: &[u32]) -> Vec<u32> {
-    let (long, short) = if a.len() >= b.len() { (a, b) } else { (b, a) };
-    let mut out = Vec::with_capacity(long.len() + 1);
-    let mut carry = 0u64;
-    for (i, &x) in long.iter().enumerate() {
-        let s = x as u64 + short.get(i).copied().unwrap_or(0) as u64 + carry;
-        out.push(s as u32);
-        carry = s >> 32;
-    }
-    if carry != 0 {
-        out.push(carry as u32);
-    }
-    out
-}
-
-/// `a - b` for `a >= b`.
-fn sub_magnitudes(a: &[u32], b: &[u32]) -> Vec<u32> {
-    let mut out = Vec::with_capacity(a.len());
-    let mut borrow = 0i64;
-    for (i, &x) in a.iter().enumerate() {
-        let d = x as i64 - b.get(i).copied().unwrap_or(0) as i64 - borrow;
-        out.push(d as u32);
-        borrow = (d < 0) as i64;
-    }
-    out
-}
-
-fn mul_magnitudes(a: &[u32], b: &[u32]) -> Vec<u32> {
-    if a.is_empty() || b.is_empty() {
-        return Vec::new();
-    }
-    let mut out = vec![0u32; a.len() + b.len()];
-    for (i, &x) in a.iter().enumerate() {
-        let mut carry = 0u64;
-        for (j, &y) in b.iter().enumerate() {
-            let v = out[i + j] as u64 + x as u64 * y as u64 + carry;
-            out[i + j] = v as u32;
-            carry = v >> 32;
-        }
-        out[i + b.len()] = carry as u32;
-    }
-    out
-}
-
-fn divmod_small_in_place(limbs: &mut [u32], divisor: u32) -> u32 {
-    let mut rem = 0u64;
-    for limb in limbs.iter_mut().rev() {
-        let v = (rem << 32) | *limb as u64;
-        *limb = (v / divisor as u64) as u32;
-        rem = v % divisor as u64;
-    }
-    rem as u32
-}
-
-fn shl_magnitude(a: &[u32], shift: u64) -> Vec<u32> {
-    if a.is_empty() {
-        return Vec::new();
-    }
-    let (limbs, bits) = ((shift / 32) as usize, (shift % 32) as u32);
-    let mut out = vec![0u32; limbs];
-    out.reserve(a.len() + 1);
-    let mut carry = 0u32;
-    for &x in a {
-        out.push(if bits == 0 { x } else { (x << bits) | carry });
-        carry = if bits == 0 { 0 } else { x >> (32 - bits) };
-    }
-    out.push(carry);
-    out
-}
-
-fn shr_magnitude(a: &[u32], shift: u64) -> Vec<u32> {
-    let limbs = (shift / 32) as usize;
-    if limbs >= a.len() {
-        return Vec::new();
-    }
-    let bits = (shift % 32) as u32;
-    let src = &a[limbs..];
-    (0..src.len())
-        .map(|i| {
-            let low = src[i] >> bits;
-            let high = if bits == 0 {
-                0
-            } else {
-                src.get(i + 1).map_or(0, |h| h << (32 - bits))
-            };
-            low | high
-        })
-        .collect()
-}
-
-/// Whether shifting `a` right by `shift` bits drops any one bit.
-fn lost_bits(a: &[u32], shift: u64) -> bool {
-    let limbs = ((shift / 32) as usize).min(a.len());
-    let bits = (shift % 32) as u32;
-    a[..limbs].iter().any(|&l| l != 0)
-        || (bits > 0 && limbs < a.len() && a[limbs] & ((1u32 << bits) - 1) != 0)
-}
-
-/// Knuth's algorithm D (TAOCP 4.3.1): quotient and remainder of magnitudes.
-fn divmod_magnitudes(a: &[u32], b: &[u32]) -> (Vec<u32>, Vec<u32>) {
-    if compare_magnitudes(a, b) == Ordering::Less {
-        return (Vec::new(), a.to_vec());
-    }
-    if b.len() == 1 {
-        let mut q = a.to_vec();
-        let r = divmod_small_in_place(&mut q, b[0]);
-        return (q, vec![r]);
-    }
-    // Normalize so the divisor's top limb has its high bit set.
-    let s = b[b.len() - 1].leading_zeros() as u64;
-    let v = shl_magnitude(b, s);
-    let v = &v[..b.len()];
-    let mut u = shl_magnitude(a, s);
-    u.truncate(a.len() + 1);
-    let n = v.len();
-    let m = u.len() - n - 1;
-    let mut q = vec![0u32; m + 1];
-    const BASE: u64 = 1 << 32;
-    for j in (0..=m).rev() {
-        let numerator = ((u[j + n] as u64) << 32) | u[j + n - 1] as u64;
-        let mut qhat = numerator / v[n - 1] as u64;
-        let mut rhat = numerator % v[n - 1] as u64;
-        while qhat >= BASE || qhat * v[n - 2] as u64 > ((rhat << 32) | u[j + n - 2] as u64) {
-            qhat -= 1;
-            rhat += v[n - 1] as u64;
-            if rhat >= BASE {
-                break;
-            }
-        }
-        // u[j..=j+n] -= qhat * v
-        let mut borrow = 0i64;
-        let mut carry = 0u64;
-        for i in 0..n {
-            let p = qhat * v[i] as u64 + carry;
-            carry = p >> 32;
-            let t = u[i + j] as i64 - borrow - (p & 0xFFFF_FFFF) as i64;
-            u[i + j] = t as u32;
-            borrow = (t < 0) as i64;
-        }
-        let t = u[j + n] as i64 - borrow - carry as i64;
-        u[j + n] = t as u32;
-        q[j] = qhat as u32;
-        if t < 0 {
-            // qhat was one too large: add the divisor back.
-            q[j] = q[j].wrapping_sub(1);
-            let mut carry = 0u64;
-            for i in 0..n {
-                let s = u[i + j] as u64 + v[i] as u64 + carry;
-                u[i + j] = s as u32;
-                carry = s >> 32;
-            }
-            u[j + n] = u[j + n].wrapping_add(carry as u32);
-        }
-    }
-    u.truncate(n);
-    let r = shr_magnitude(&u, s);
-    (q, r)
-}
-
-/// A bitwise operation on two's complement representations.
-fn bitwise(a: &BigInt, b: &BigInt, op: fn(u32, u32) -> u32) -> BigInt {
-    let len = a.magnitude.len().max(b.magnitude.len()) + 1;
-    let (x, y) = (twos_complement(a, len), twos_complement(b, len));
-    let limbs: Vec<u32> = x.iter().zip(&y).map(|(&p, &q)| op(p, q)).collect();
-    let negative = limbs[len - 1] & 0x8000_0000 != 0;
-    if negative {
-        // -m = !(m - 1), so m = !r + 1.
-        let inverted: Vec<u32> = limbs.iter().map(|l| !l).collect();
-        BigInt::from_parts(true, add_magnitudes(&inverted, &[1]))
-    } else {
-        BigInt::from_parts(false, limbs)
-    }
-}
-
-fn twos_complement(v: &BigInt, len: usize) -> Vec<u32> {
-    let mut limbs = v.magnitude.clone();
-    limbs.resize(len, 0);
-    if v.negative {
-        let minus_one = sub_magnitudes(&limbs, &[1]);
-        minus_one.into_iter().map(|l| !l).collect()
-    } else {
-        limbs
     }
 }
 
@@ -688,11 +395,11 @@ mod tests {
             }
             let (q, r) = a.quo_rem(&b).unwrap();
             assert_eq!(q.mul(&b).add(&r), a);
-            assert!(compare_magnitudes(&r.magnitude, &b.magnitude) == Ordering::Less);
-            assert!(r.is_zero() || r.negative == a.negative);
+            assert!(r.abs() < b.abs());
+            assert!(r.is_zero() || r.is_negative() == a.is_negative());
             let (q, r) = a.div_mod(&b).unwrap();
             assert_eq!(q.mul(&b).add(&r), a);
-            assert!(r.is_zero() || r.negative == b.negative);
+            assert!(r.is_zero() || r.is_negative() == b.is_negative());
         }
         // Algorithm D's rare add-back step: a classic case.
         let a = parse("340282366920938463463374607431768211455", 10); // 2^128 - 1

@@ -715,7 +715,7 @@ fn negative_integer_literal() {
 fn large_integers() {
     match literal("16r1FFFFFFFFFFFFFFFF") {
         Literal::LargeInteger(b) => {
-            assert!(!b.negative);
+            assert!(!b.is_negative());
             assert_eq!(b.magnitude_digits(16), "1FFFFFFFFFFFFFFFF");
         }
         other => panic!("{other:?}"),

@@ -43,6 +43,26 @@ impl Default for OldSpace {
     }
 }
 
+/// A chunk of `words` zero words. Zeroed memory comes from the system
+/// untouched, so a chunk costs resident memory only as it fills; when the
+/// system refuses it, the process ends with a message rather than the
+/// allocator's abort.
+fn zeroed_chunk(words: usize) -> Box<[u64]> {
+    let Ok(layout) = std::alloc::Layout::array::<u64>(words) else {
+        super::limit::refused_by_the_system(words.saturating_mul(8));
+    };
+    // SAFETY: the layout has a non-zero size (a chunk is at least
+    // CHUNK_WORDS words).
+    let p = unsafe { std::alloc::alloc_zeroed(layout) } as *mut u64;
+    if p.is_null() {
+        super::limit::refused_by_the_system(words * 8);
+    }
+    // SAFETY: `p` is a fresh allocation of `words` zeroed u64s with the
+    // global allocator and the layout of `[u64; words]`, as a Box of that
+    // slice expects.
+    unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(p, words)) }
+}
+
 /// A free block of `words` words at `p` (at least 2).
 unsafe fn write_free(p: *mut u64, words: usize) {
     *p = FREE_FORMAT << FORMAT_SHIFT;
@@ -85,12 +105,7 @@ impl OldSpace {
             .is_some_and(|(c, u)| c.len() - u >= words);
         if !fits {
             let size = words.max(CHUNK_WORDS);
-            let mut chunk = Vec::new();
-            if chunk.try_reserve_exact(size).is_err() {
-                super::limit::refused_by_the_system(size * 8);
-            }
-            chunk.resize(size, 0u64);
-            self.chunks.push(chunk.into_boxed_slice());
+            self.chunks.push(zeroed_chunk(size));
             self.used.push(0);
         }
         let last = self.chunks.len() - 1;

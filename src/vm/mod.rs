@@ -438,7 +438,7 @@ impl Vm {
         if let Some(small) = value.to_i64().and_then(Oop::small_integer) {
             return small;
         }
-        let class = if value.negative {
+        let class = if value.is_negative() {
             classes::LARGE_NEGATIVE_INTEGER
         } else {
             classes::LARGE_POSITIVE_INTEGER

@@ -836,7 +836,7 @@ impl Emitter<'_, '_> {
                 };
                 let negative = match &step {
                     Literal::Integer(n) => *n < 0,
-                    Literal::LargeInteger(b) => b.negative,
+                    Literal::LargeInteger(b) => b.is_negative(),
                     Literal::Float(f) => f.0 < 0.0,
                     _ => false,
                 };

@@ -71,11 +71,9 @@ pub fn parse_number(text: &str, negative: bool) -> Result<Literal, String> {
             .bytes()
             .chain(fraction_digits.unwrap_or("").bytes())
     };
-    let mut mantissa = BigInt::zero();
-    for d in all_digits() {
-        mantissa.mul_add_small(radix, digit_value(d));
-    }
-    mantissa.negative = negative && !mantissa.is_zero();
+    let digits: String = all_digits().map(char::from).collect();
+    let mantissa = BigInt::from_digits(negative, &digits, radix)
+        .ok_or_else(|| format!("digits not valid in radix {radix}"))?;
     let decimals = fraction_digits.map_or(0, str::len) as i64;
 
     if let Some(scale) = scale {
@@ -129,7 +127,7 @@ fn negative_exponent_value(mantissa: BigInt, radix: u32, n: u32) -> Literal {
         }
     }
     if whole {
-        quotient.negative = mantissa.negative && !quotient.is_zero();
+        // The sign stayed with the magnitude (and zero is never negative).
         return Literal::integer(quotient);
     }
     let m: f64 = mantissa.to_string().parse().unwrap_or(f64::NAN);
@@ -175,10 +173,7 @@ fn digit_value(b: u8) -> u32 {
 /// approximated, which no real code depends on.
 fn float_value(mantissa: &BigInt, negative: bool, radix: u32, exponent: i64) -> f64 {
     let sign = if negative { "-" } else { "" };
-    let magnitude = BigInt {
-        negative: false,
-        magnitude: mantissa.magnitude.clone(),
-    };
+    let magnitude = mantissa.abs();
     let exponent = exponent.clamp(-100_000, 100_000);
     if radix == 10 {
         return format!("{sign}{magnitude}e{exponent}")
@@ -295,7 +290,7 @@ pub fn format_scaled(mantissa: &BigInt, decimals: u32, scale: u32) -> String {
     } else {
         digits
     };
-    let sign = if mantissa.negative { "-" } else { "" };
+    let sign = if mantissa.is_negative() { "-" } else { "" };
     let (int, frac) = padded.split_at(padded.len() - decimals);
     if decimals == 0 {
         format!("{sign}{int}s{scale}")

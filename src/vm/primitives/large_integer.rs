@@ -3,7 +3,7 @@
 //! results normalized to SmallInteger when they fit. `/` succeeds only
 //! when exact; division by zero fails.
 
-use super::{failure, top, Prim, Primitive, BAD_ARGUMENT};
+use super::{failure, top, Prim, Primitive, BAD_ARGUMENT, BAD_RECEIVER};
 use crate::memory::Space;
 use crate::vm::Vm;
 use zag_compiler::bigint::BigInt;
@@ -41,9 +41,25 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
             // Zero shifted, or any right shift, however far, is small.
             _ if a.is_zero() => Some(BigInt::zero()),
             Some(n) if n <= MAX_SHIFT => Some(a.shifted(n)),
-            None if b.negative => Some(a.shifted(i64::MIN)),
+            None if b.is_negative() => Some(a.shifted(i64::MIN)),
             _ => None,
         })
+    }),
+    // `printString: base` of any integer: the digits (upper-case letters
+    // beyond 9) with a leading `-` when negative, converted in
+    // subquadratic time.
+    Primitive::named("primitiveIntegerPrintString", 1, |vm, _, _| {
+        let [receiver, base] = top(vm);
+        let Some(value) = vm.integer_value(receiver) else {
+            return failure(BAD_RECEIVER);
+        };
+        match base.as_small_integer() {
+            Some(radix @ 2..=36) => {
+                let text = value.to_string_radix(radix as u32);
+                Prim::Value(vm.new_string(Space::Young, &text))
+            }
+            _ => failure(BAD_ARGUMENT),
+        }
     }),
 ];
 
