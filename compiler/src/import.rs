@@ -330,6 +330,23 @@ pub fn convert_all<'a>(
     out
 }
 
+/// What `zag check` does before the round trip, when the VM's classes are
+/// not at hand: checks the layouts of the classes read, then converts every
+/// method (problems go to `errors`).
+pub fn convert_checked<'a>(
+    import: &'a Import,
+    env: &Environment,
+    errors: &mut Vec<Diagnostic>,
+) -> Vec<ImportedMethod<'a>> {
+    errors.extend(
+        import
+            .layout_problems(env, |_| None)
+            .into_iter()
+            .map(|(_, d)| d),
+    );
+    convert_all(import, env, errors)
+}
+
 /// Prints `method` back to source, re-reads it, and checks that the result
 /// is the same AST. Answers the problem when it is not.
 pub fn verify_round_trip(method: &zag_ast::Method, scope: &ClassScope) -> Result<(), String> {
@@ -369,13 +386,7 @@ pub fn check(paths: &[PathBuf]) -> CheckReport {
     let import = Import::read(paths);
     let mut errors = import.errors.clone();
     let env = import.environment(&mut errors);
-    errors.extend(
-        import
-            .layout_problems(&env, |_| None)
-            .into_iter()
-            .map(|(_, d)| d),
-    );
-    let methods = convert_all(&import, &env, &mut errors);
+    let methods = convert_checked(&import, &env, &mut errors);
     let mut report = CheckReport {
         files: import.files.len(),
         bytes: import.bytes,

@@ -22,7 +22,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
 use zag_compiler::environment::ScopeCache;
-use zag_compiler::import::{convert_all, verify_round_trip, Import};
+use zag_compiler::import::{convert_checked, verify_round_trip, Import};
 use zag_compiler::lowering::lower;
 use zag_compiler::source::SourceFile;
 use zag_compiler::threaded::compile_method;
@@ -142,13 +142,7 @@ fn front_end(name: &str, bytes: &[u8]) -> usize {
     import.add_source(SourceFile::new(name, text));
     let mut errors = import.errors.clone();
     let env = import.environment(&mut errors);
-    errors.extend(
-        import
-            .layout_problems(&env, |_| None)
-            .into_iter()
-            .map(|(_, d)| d),
-    );
-    let methods = convert_all(&import, &env, &mut errors);
+    let methods = convert_checked(&import, &env, &mut errors);
     let mut scopes = ScopeCache::new(&env);
     let mut work = 0;
     for m in &methods {

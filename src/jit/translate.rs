@@ -468,6 +468,21 @@ impl<'ctx> Translator<'ctx, '_> {
         }
     }
 
+    /// Whether the value stack's alarm byte is clear (see `vm::stack`):
+    /// activations and loop back-edges take the slow way when it is not.
+    fn alarm_is_quiet(&self) -> Result<IntValue<'ctx>> {
+        let i8 = self.context.i8_type();
+        let alarm = llvm(
+            self.b
+                .build_load(i8, self.field(abi::STACK_ALARM)?, "alarm"),
+        )?
+        .into_int_value();
+        llvm(
+            self.b
+                .build_int_compare(IntPredicate::EQ, alarm, i8.const_zero(), "quiet"),
+        )
+    }
+
     fn delegate(&mut self, i: usize) -> Result<()> {
         self.flush()?;
         self.call_handler(i)
@@ -522,18 +537,7 @@ impl<'ctx> Translator<'ctx, '_> {
             jump_back => {
                 // The handler signals OutOfMemory when the stack's alarm
                 // says so (a loop that makes no activation).
-                let alarm = llvm(self.b.build_load(
-                    self.context.i8_type(),
-                    self.field(abi::STACK_ALARM)?,
-                    "alarm",
-                ))?
-                .into_int_value();
-                let quiet = llvm(self.b.build_int_compare(
-                    IntPredicate::EQ,
-                    alarm,
-                    self.context.i8_type().const_zero(),
-                    "",
-                ))?;
+                let quiet = self.alarm_is_quiet()?;
                 self.unless_fast(i, quiet, &[])?;
                 self.jump_to(self.jump_target(i))?;
             }

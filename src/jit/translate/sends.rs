@@ -239,15 +239,7 @@ impl<'ctx> Translator<'ctx, '_> {
             self.constant(MAX_STACK_SLOTS as u64),
             "",
         ))?;
-        let alarm = llvm(
-            self.b
-                .build_load(i8, self.field(abi::STACK_ALARM)?, "alarm"),
-        )?
-        .into_int_value();
-        let clear = llvm(
-            self.b
-                .build_int_compare(IntPredicate::EQ, alarm, i8.const_zero(), ""),
-        )?;
+        let clear = self.alarm_is_quiet()?;
         let frames_len = llvm(self.b.build_load(
             self.i64,
             self.field(abi::FRAMES_LEN)?,
