@@ -3,7 +3,7 @@
 //! results normalized to SmallInteger when they fit. `/` succeeds only
 //! when exact; division by zero fails.
 
-use super::{failure, top, Prim, Primitive, BAD_ARGUMENT, BAD_RECEIVER};
+use super::{failure, top, Prim, Primitive, BAD_ARGUMENT, BAD_RECEIVER, INSUFFICIENT_MEMORY};
 use crate::memory::Space;
 use crate::vm::Vm;
 use zag_compiler::bigint::BigInt;
@@ -17,7 +17,7 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
     Primitive::numbered(26, 1, |vm, _, _| comparison(vm, |a, b| a >= b)),
     Primitive::numbered(27, 1, |vm, _, _| comparison(vm, |a, b| a == b)),
     Primitive::numbered(28, 1, |vm, _, _| comparison(vm, |a, b| a != b)),
-    Primitive::numbered(29, 1, |vm, _, _| arithmetic(vm, |a, b| Some(a.mul(b)))),
+    Primitive::numbered(29, 1, |vm, _, _| product(vm)),
     Primitive::numbered(30, 1, |vm, _, _| {
         arithmetic(vm, |a, b| match a.quo_rem(b) {
             Some((q, r)) if r.is_zero() => Some(q),
@@ -66,6 +66,20 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
 /// Largest left shift `bitShift:` accepts on integers (larger results
 /// would be gigabytes: `Integer>>bitShift:` signals OutOfMemory).
 const MAX_SHIFT: i64 = 1 << 24;
+
+/// `*` of two integers, after making sure the product fits below the
+/// heap limit (a squaring loop would otherwise compute a product of
+/// gigabytes outside the heap first).
+fn product(vm: &mut Vm) -> Prim {
+    let Some((a, b)) = operands(vm) else {
+        return failure(BAD_ARGUMENT);
+    };
+    let slots = ((a.bit_length() + b.bit_length()) / 64 + 1) as usize;
+    if !vm.make_room(slots) {
+        return failure(INSUFFICIENT_MEMORY);
+    }
+    Prim::Value(vm.integer(Space::Young, &a.mul(&b)))
+}
 
 /// The receiver and the argument, when both are integers.
 fn operands(vm: &Vm) -> Option<(BigInt, BigInt)> {
