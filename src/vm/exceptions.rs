@@ -63,15 +63,10 @@ pub struct HandlerFrames {
 }
 
 impl Vm {
-    /// Whether frame `f` is an activation of `on:do:` (unit 0 of a method
-    /// of two arguments marked with the handler primitive).
-    fn is_handler_frame(&self, f: &super::Frame) -> bool {
-        let m = &self.universe.methods[f.method as usize];
-        f.unit == 0 && m.has_primitive(primitives::HANDLER_MARKER) && m.units[0].num_args == 2
-    }
-
     /// Brings [`HandlerFrames`] up to date with the frames: forgets what
-    /// was popped, scans what was pushed since.
+    /// was popped, scans what was pushed since for `on:do:` activations
+    /// (unit 0 of a two-argument method marked with the handler
+    /// primitive).
     fn update_handler_frames(&mut self) {
         let frames = &self.process.frames;
         let index = &mut self.process.handler_frames;
@@ -86,15 +81,18 @@ impl Vm {
             index.scanned = index.found.last().map_or(0, |&(i, _)| i + 1);
             index.scanned_id = index.found.last().map_or(0, |&(_, id)| id);
         }
-        let from = index.scanned;
-        let new: Vec<(usize, u64)> = (from..self.process.frames.len())
-            .filter(|&i| self.is_handler_frame(&self.process.frames[i]))
-            .map(|i| (i, self.process.frames[i].id))
-            .collect();
-        let index = &mut self.process.handler_frames;
-        index.found.extend(new);
-        index.scanned = self.process.frames.len();
-        index.scanned_id = self.process.frames.last().map_or(0, |f| f.id);
+        for i in index.scanned..frames.len() {
+            let f = &frames[i];
+            let m = &self.universe.methods[f.method as usize];
+            if f.unit == 0
+                && m.has_primitive(primitives::HANDLER_MARKER)
+                && m.units[0].num_args == 2
+            {
+                index.found.push((i, f.id));
+            }
+        }
+        index.scanned = frames.len();
+        index.scanned_id = frames.last().map_or(0, |f| f.id);
     }
 
     /// Whether `selector` (an exception class or an ExceptionSet) handles
