@@ -102,6 +102,7 @@ fn die_quietly_on_closed_pipes() {}
 
 fn main() -> ExitCode {
     die_quietly_on_closed_pipes();
+    zag::vm::interrupts::install();
     let cli = Cli::parse();
     let options = cli::VmOptions {
         gc_stress: cli.gc_stress,

@@ -22,6 +22,7 @@ pub mod block;
 pub mod classes;
 pub mod exceptions;
 pub mod interpreter;
+pub mod interrupts;
 pub mod loader;
 pub mod method;
 pub mod method_dictionary;
@@ -197,7 +198,7 @@ impl Vm {
             self.heap_exhausted();
         } else if !self.heap.low_space_signalled {
             self.heap.low_space_signalled = true;
-            self.process.stack.alarm |= stack::LOW_SPACE;
+            self.process.stack.alarm.raise(stack::LOW_SPACE);
         }
     }
 
@@ -232,7 +233,7 @@ impl Vm {
         // The primitive's failure signals OutOfMemory; the next activation
         // need not.
         self.heap.low_space_signalled = true;
-        self.process.stack.alarm &= !stack::LOW_SPACE;
+        self.process.stack.alarm.clear(stack::LOW_SPACE);
         false
     }
 
@@ -250,12 +251,22 @@ impl Vm {
             trace: self.trace_of(&self.process.frames),
             kind: ErrorKind::Unhandled,
         };
+        self.end_process(&error, 1)
+    }
+
+    /// Ends the process from inside a computation, as an unhandled error
+    /// ends it: the Transcript's output flushed, `error` and its trace on
+    /// standard error, exit `status`.
+    #[cold]
+    pub(crate) fn end_process(&mut self, error: &VmError, status: i32) -> ! {
         use std::io::Write;
         let _ = std::io::stdout().flush();
         eprintln!("{error}");
+        // LLVM's global state goes at exit: its thread must not be in the
+        // middle of a compile then.
         #[cfg(feature = "jit")]
         crate::jit::stop_compiling(self);
-        std::process::exit(1)
+        std::process::exit(status)
     }
 
     /// Mark-sweep of old space (after a scavenge: the nursery is empty).
@@ -532,6 +543,7 @@ impl Vm {
     /// method, its result on the stack) or failed.
     fn run_invoked(&mut self, ip: interpreter::Ip) -> Result<Oop, VmError> {
         if !ip.is_null() {
+            let _running = interrupts::Running::enter(self);
             return interpreter::run(self, ip);
         }
         match self.process.error.take() {

@@ -9,12 +9,16 @@
 //! the block is dropped and recorded, and the next activation reports a
 //! stack overflow, so no Smalltalk program can write past the block.
 //!
-//! The record is the stack's *alarm*, a byte every activation tests (the
-//! interpreter's and machine code's): any bit set sends it the slow way,
-//! which looks at the bits. The VM also raises [`LOW_SPACE`] there, so
-//! that the next activation signals OutOfMemory.
+//! The record is the stack's *alarm*, a byte every activation and loop
+//! back-edge tests (the interpreter's and machine code's): any bit set
+//! sends it the slow way, which looks at the bits. The VM also raises
+//! [`LOW_SPACE`] there, so that the next activation signals OutOfMemory,
+//! and an operating-system signal raises [`INTERRUPTED`] (see
+//! `vm::interrupts`), from whichever thread it is delivered to: the byte
+//! is atomic.
 
 use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use super::block::Block;
 use super::interpreter::MAX_STACK_SLOTS;
@@ -28,13 +32,41 @@ pub const OVERFLOWED: u8 = 1;
 /// Alarm bit: the heap is past its limit; the next activation signals
 /// OutOfMemory.
 pub const LOW_SPACE: u8 = 2;
+/// Alarm bit: the process received a signal (SIGINT, SIGTERM, SIGHUP);
+/// the next activation or back-edge ends the program.
+pub const INTERRUPTED: u8 = 4;
+
+/// Reasons for the next activation to stop (the bits above); 0 when there
+/// is none. Machine code reads it as a plain byte (`vm::abi`).
+#[repr(transparent)]
+#[derive(Default)]
+pub struct Alarm(AtomicU8);
+
+impl Alarm {
+    /// Whether no bit is set (the fast path's one test).
+    #[inline]
+    pub fn is_quiet(&self) -> bool {
+        self.0.load(Ordering::Relaxed) == 0
+    }
+
+    #[inline]
+    pub fn has(&self, bit: u8) -> bool {
+        self.0.load(Ordering::Relaxed) & bit != 0
+    }
+
+    pub fn raise(&self, bit: u8) {
+        self.0.fetch_or(bit, Ordering::Relaxed);
+    }
+
+    pub fn clear(&self, bit: u8) {
+        self.0.fetch_and(!bit, Ordering::Relaxed);
+    }
+}
 
 #[repr(C)]
 pub struct Stack {
     slots: Block<Oop>,
-    /// Reasons for the next activation to stop ([`OVERFLOWED`],
-    /// [`LOW_SPACE`]); 0 when there is none.
-    pub alarm: u8,
+    pub alarm: Alarm,
 }
 
 impl Stack {
@@ -44,14 +76,14 @@ impl Stack {
     pub fn new() -> Stack {
         Stack {
             slots: Block::new(MAX_STACK_SLOTS + HEADROOM),
-            alarm: 0,
+            alarm: Alarm::default(),
         }
     }
 
     #[inline]
     pub fn push(&mut self, value: Oop) {
         if !self.slots.push(value) {
-            self.alarm |= OVERFLOWED;
+            self.alarm.raise(OVERFLOWED);
         }
     }
 
@@ -68,7 +100,7 @@ impl Stack {
     /// Grows to `len` slots holding `value` (or shrinks to `len`).
     pub fn resize(&mut self, len: usize, value: Oop) {
         if !self.slots.resize(len, value) {
-            self.alarm |= OVERFLOWED;
+            self.alarm.raise(OVERFLOWED);
         }
     }
 
@@ -94,7 +126,7 @@ impl Stack {
 
     /// Whether a push found the block full.
     pub fn overflowed(&self) -> bool {
-        self.alarm & OVERFLOWED != 0
+        self.alarm.has(OVERFLOWED)
     }
 
     /// Whether `n` more slots fit in the whole block, [`HEADROOM`]

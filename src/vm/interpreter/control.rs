@@ -94,12 +94,18 @@ pub(crate) extern "C-unwind" fn jump(_vm: &mut Vm, ip: Ip) -> Ip {
 }
 
 /// A loop's back-edge: counts towards the JIT's threshold on the frame's
-/// method, as an invocation does. A loop that makes no activation signals
-/// OutOfMemory here when the heap passed its limit.
+/// method, as an invocation does. A loop that makes no activation answers
+/// the stack's alarm here: it signals OutOfMemory when the heap passed its
+/// limit, and ends the program when the process received a signal.
 pub(crate) extern "C-unwind" fn jump_back(vm: &mut Vm, ip: Ip) -> Ip {
     let target = jump_target(ip);
-    if vm.process.stack.alarm & stack::LOW_SPACE != 0 {
-        return vm.signal_low_space(target);
+    if !vm.process.stack.alarm.is_quiet() {
+        if vm.process.stack.alarm.has(stack::INTERRUPTED) {
+            vm.interrupted();
+        }
+        if vm.process.stack.alarm.has(stack::LOW_SPACE) {
+            return vm.signal_low_space(target);
+        }
     }
     let frame = vm.frame();
     let (method, unit) = (frame.method, frame.unit);

@@ -73,9 +73,12 @@ impl Vm {
         let (num_temps, max_stack) = (num_temps as usize, max_stack as usize);
         let mut low_space = false;
         if !self.process.stack.has_room_for(num_temps + max_stack + 8)
-            || self.process.stack.alarm != 0
+            || !self.process.stack.alarm.is_quiet()
             || self.process.frames.len() >= MAX_FRAMES
         {
+            if self.process.stack.alarm.has(stack::INTERRUPTED) {
+                self.interrupted();
+            }
             let fits = self.process.stack.has_room_for(num_temps + max_stack + 8)
                 && !self.process.stack.overflowed()
                 && self.process.frames.len() < MAX_FRAMES;
@@ -89,7 +92,7 @@ impl Vm {
             if !fits && !in_reserve {
                 return self.stack_overflow(args, return_ip);
             }
-            low_space = self.process.stack.alarm & stack::LOW_SPACE != 0;
+            low_space = self.process.stack.alarm.has(stack::LOW_SPACE);
         }
         let base = self.process.stack.len() - args - 1;
         self.universe.last_activation += 1;
@@ -138,7 +141,7 @@ impl Vm {
     #[cold]
     #[inline(never)]
     pub(super) fn signal_low_space(&mut self, code: Ip) -> Ip {
-        self.process.stack.alarm &= !stack::LOW_SPACE;
+        self.process.stack.alarm.clear(stack::LOW_SPACE);
         let Some(class) = self.universe.global("OutOfMemory") else {
             return code;
         };
