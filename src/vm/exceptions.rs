@@ -188,7 +188,96 @@ impl Vm {
         // Unhandled: the exception decides (`defaultAction`); its value is
         // the value of `signal`.
         let selector = self.intern("defaultAction");
-        Prim::Continue(self.send_selector(selector, 0, return_ip, None, None))
+        if !self.is_error(exception) {
+            return Prim::Continue(self.send_selector(selector, 0, return_ip, None, None));
+        }
+        self.forget_finished_default_actions();
+        if self.process.unhandled.len() >= RECURSIVE_ERRORS {
+            return Prim::Continue(self.recursive_error(exception));
+        }
+        let Some(signaller) = self.process.frames.last() else {
+            return Prim::Continue(self.send_selector(selector, 0, return_ip, None, None));
+        };
+        self.process.unhandled.push(Unhandled {
+            exception,
+            signaller: self.process.frames.len() - 1,
+            signaller_id: signaller.id,
+        });
+        // Where `signal` returns to goes below the receiver, for
+        // `default_action_completed`.
+        let resume = Oop::small_integer(return_ip as i64).expect("code addresses fit");
+        self.process.stack.pop();
+        self.process.stack.push(resume);
+        self.process.stack.push(exception);
+        let continuation = self.universe.continuations.default_action_completed();
+        Prim::Continue(self.send_selector(selector, 0, continuation, None, None))
+    }
+
+    fn is_error(&self, exception: Oop) -> bool {
+        self.universe
+            .classes
+            .index_of("Error")
+            .is_some_and(|error| {
+                self.universe
+                    .classes
+                    .inherits_from(class_index_of(exception), error)
+            })
+    }
+
+    /// Drops the records of unhandled errors whose `defaultAction` is no
+    /// longer running (its signaller's frame is gone: an unwind went past
+    /// it). The innermost come last, so the gone ones are at the end.
+    pub(crate) fn forget_finished_default_actions(&mut self) {
+        let super::process::Process {
+            frames, unhandled, ..
+        } = &mut self.process;
+        while let Some(u) = unhandled.last() {
+            if frames
+                .get(u.signaller)
+                .is_some_and(|f| f.id == u.signaller_id)
+            {
+                break;
+            }
+            unhandled.pop();
+        }
+    }
+
+    /// An Error unhandled while the `defaultAction`s of
+    /// [`RECURSIVE_ERRORS`] unhandled errors run, each inside the one
+    /// before (an error whose report fails, a `defaultAction` that signals
+    /// its own kind again): stops the computation at once, as Pharo stops
+    /// recursive errors, describing the errors without running any of
+    /// their methods again.
+    fn recursive_error(&mut self, exception: Oop) -> Ip {
+        let mut chain: Vec<String> = self
+            .process
+            .unhandled
+            .iter()
+            .map(|u| self.describe_error(u.exception))
+            .collect();
+        chain.push(self.describe_error(exception));
+        let message = format!(
+            "Recursive errors: {} (each unhandled, signalled by the defaultAction of the one before)",
+            chain.join(", then ")
+        );
+        self.fail_unhandled(message)
+    }
+
+    /// `a ZeroDivide ('text')`: the class and the message text when it is
+    /// a String, read from the object (no Smalltalk code runs).
+    fn describe_error(&self, exception: Oop) -> String {
+        let described = self.describe(exception);
+        let text = self
+            .universe
+            .classes
+            .get(class_index_of(exception))
+            .and_then(|c| c.inst_vars.position("messageText"))
+            .and_then(|i| memory::slot(exception, i))
+            .and_then(|text| memory::bytes(&self.heap, text).map(String::from_utf8_lossy));
+        match text {
+            Some(text) => format!("{described} ('{text}')"),
+            None => described,
+        }
     }
 
     /// Finishes the handling of `signal` by unwinding with `action`.
@@ -206,6 +295,41 @@ impl Vm {
             s.frames <= frames.len() && super::process::index_of_frame(frames, s.handler).is_some()
         });
     }
+}
+
+/// How many unhandled errors may be reported one inside the other (the
+/// `defaultAction` of one signals the next) before the next is a
+/// recursive error: two, so that an error raised while reporting another
+/// (a failing `description`) is still reported as itself.
+const RECURSIVE_ERRORS: usize = 2;
+
+/// An Error that no handler took, while its `defaultAction` runs.
+#[derive(Clone, Copy, Debug)]
+pub struct Unhandled {
+    pub exception: Oop,
+    /// The index and activation id of the frame that signalled it (the
+    /// `defaultAction` runs on top of it).
+    signaller: usize,
+    signaller_id: u64,
+}
+
+/// The `defaultAction` of an unhandled error returned: its value is the
+/// value of `signal`, which returns where it was recorded (below the
+/// exception) when the error was found unhandled.
+pub(crate) extern "C-unwind" fn default_action_completed(vm: &mut Vm, _ip: Ip) -> Ip {
+    let stack = &mut vm.process.stack;
+    let (Some(value), Some(resume)) = (stack.pop(), stack.pop()) else {
+        return vm.fail("internal error: a defaultAction returned to an empty stack");
+    };
+    let resume = resume.small_integer_value() as usize as Ip;
+    vm.forget_finished_default_actions();
+    vm.process.unhandled.pop();
+    if resume.is_null() {
+        vm.process.result = value;
+    } else {
+        vm.process.stack.push(value);
+    }
+    resume
 }
 
 /// A handler block fell off its end: `return:` its value.

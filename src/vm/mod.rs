@@ -595,6 +595,7 @@ impl Vm {
             self.process.unwinds.clear();
         }
         self.forget_dead_signals();
+        self.forget_finished_default_actions();
     }
 
     /// Adds a method to the registry (not to any class).

@@ -11,7 +11,7 @@
 //! `vm::abi` publishes.
 
 use super::block::{Block, Zeroable};
-use super::exceptions::{HandlerFrames, Signal};
+use super::exceptions::{HandlerFrames, Signal, Unhandled};
 use super::interpreter::{Ip, MAX_FRAMES, OVERFLOW_FRAMES};
 use super::method::MethodRef;
 use super::stack::Stack;
@@ -72,6 +72,8 @@ pub struct Process {
     pub(crate) unwinds: Vec<Unwind>,
     /// Signals being handled.
     pub(crate) signals: Vec<Signal>,
+    /// Errors no handler took, whose `defaultAction` runs, innermost last.
+    pub(crate) unhandled: Vec<Unhandled>,
     /// The `on:do:` frames found so far (see `exceptions`).
     pub(crate) handler_frames: HandlerFrames,
 }
@@ -89,6 +91,7 @@ impl Process {
             handling_overflow: false,
             unwinds: Vec::new(),
             signals: Vec::new(),
+            unhandled: Vec::new(),
             handler_frames: HandlerFrames::default(),
         }
     }
@@ -106,6 +109,9 @@ impl Process {
         self.signals
             .iter_mut()
             .for_each(|s| visit(&mut s.exception));
+        self.unhandled
+            .iter_mut()
+            .for_each(|u| visit(&mut u.exception));
     }
 
     /// The index of the frame whose activation id is `id`, while it is on

@@ -169,6 +169,7 @@ impl Continuations {
                 super::method::Instr::internal(super::interpreter::return_top),
                 super::method::Instr::internal(super::interpreter::resume_after_assignment),
                 super::method::Instr::internal(super::interpreter::resume_after_interrupt),
+                super::method::Instr::internal(super::exceptions::default_action_completed),
             ]
             .into_boxed_slice(),
         }
@@ -200,6 +201,11 @@ impl Continuations {
     /// when the heap passed its limit).
     pub fn resume_after_interrupt(&self) -> Ip {
         &self.code[4]
+    }
+
+    /// Where the `defaultAction` of an unhandled error returns to.
+    pub fn default_action_completed(&self) -> Ip {
+        &self.code[5]
     }
 }
 
