@@ -12,6 +12,9 @@ mod image;
 
 use std::path::{Path, PathBuf};
 
+/// The generator thread's stack (only the pages touched cost memory).
+const GENERATOR_STACK: usize = 256 << 20;
+
 fn main() {
     if std::env::var_os("CARGO_FEATURE_JIT").is_some() {
         link_for_llvm();
@@ -27,7 +30,16 @@ fn main() {
     for folder in &folders {
         watch(folder);
     }
-    let source = match image::generate(&folders) {
+    // The front end walks expression trees recursively (up to
+    // `parser::MAX_DEPTH` levels), and build scripts are not optimized:
+    // generate on a thread with room for that.
+    let generated = std::thread::Builder::new()
+        .stack_size(GENERATOR_STACK)
+        .spawn(move || image::generate(&folders))
+        .expect("the generator's thread starts")
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+    let source = match generated {
         Ok(source) => source,
         Err(problems) => {
             for p in &problems {

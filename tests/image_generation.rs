@@ -247,3 +247,32 @@ fn impossible_layouts_fail_the_build_at_their_class() {
         "{problems:?}"
     );
 }
+
+/// A method whose expression is a chain of a thousand sends (within
+/// `parser::MAX_DEPTH`) goes through the whole generator, on a stack as
+/// large as build.rs gives it; a longer one fails the build at its column.
+#[test]
+fn long_chains_of_sends_generate_and_longer_ones_fail_the_build() {
+    std::thread::Builder::new()
+        .stack_size(256 << 20)
+        .spawn(|| {
+            let method = |links: usize| {
+                format!(
+                    "Class {{ #name : 'Chains', #superclass : 'Object' }}\nChains >> long [ ^ 3{} ]\n",
+                    " + 1".repeat(links)
+                )
+            };
+            let (_, source) = generate_with("chain-export", "Chains/Chains.class.st", &method(1000));
+            assert!(source.unwrap().contains("selector: \"long\""));
+            let (_, result) = generate_with("chain-export-too-long", "Chains/Chains.class.st", &method(2000));
+            let problems = result.unwrap_err();
+            assert!(
+                problems.iter().any(|p| p.contains("Chains.class.st:2:")
+                    && p.contains("at most 1024 sends and nesting levels deep")),
+                "{problems:?}"
+            );
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+}

@@ -6,7 +6,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use zag_compiler::convert::{convert_doit, convert_method};
 use zag_compiler::environment::ClassScope;
-use zag_compiler::parser::{parse_doit, parse_expression, parse_method, MAX_NESTING};
+use zag_compiler::parser::{parse_doit, parse_expression, parse_method, MAX_DEPTH, MAX_NESTING};
 use zag_compiler::printer::print_method;
 
 // ----- helpers -------------------------------------------------------------------
@@ -1088,27 +1088,44 @@ fn no_panic_on_unbalanced_brackets_and_lone_quotes() {
 }
 
 #[test]
-fn long_message_chains_count_as_nesting() {
-    // Each message of a chain deepens the tree that conversion, printing
-    // and dropping walk recursively, so chains share the nesting limit.
-    for link in ["+1", " abs", " , 'x'"] {
-        let ok = format!("foo ^ 1{}", link.repeat(MAX_NESTING - 10));
-        let method = parse_method(&ok).unwrap();
-        let zag = zag_compiler::convert::convert_method(
-            &method,
-            &zag_compiler::environment::ClassScope::empty(),
-        )
-        .unwrap();
-        assert!(zag_compiler::printer::print_method(&zag).len() > MAX_NESTING);
+fn long_message_chains_have_a_depth_limit_of_their_own() {
+    // Each message of a chain deepens the tree that conversion, printing,
+    // code generation and dropping walk recursively; chains may be longer
+    // than nesting may be deep (Pharo code has chains of hundreds of
+    // sends), up to MAX_DEPTH. Run on a main thread's 8 MB stack.
+    std::thread::Builder::new()
+        .stack_size(8 << 20)
+        .spawn(|| {
+            for link in ["+1", " abs", " , 'x'"] {
+                let ok = format!("foo ^ 1{}", link.repeat(MAX_DEPTH - 1));
+                let method = parse_method(&ok).unwrap();
+                let zag = zag_compiler::convert::convert_method(
+                    &method,
+                    &zag_compiler::environment::ClassScope::empty(),
+                )
+                .unwrap();
+                let printed = zag_compiler::printer::print_method(&zag);
+                assert!(printed.len() > MAX_DEPTH);
+                let threaded = zag_compiler::threaded::compile_method(&zag).unwrap();
+                zag_compiler::lowering::lower(&threaded);
 
-        let too_long = format!("foo ^ 1{}", link.repeat(100_000));
-        let err = parse_method(&too_long).unwrap_err();
-        assert!(
-            err.message.starts_with(&format!(
-                "expected at most {MAX_NESTING} levels of nesting, found "
-            )),
-            "{}",
-            err.message
-        );
-    }
+                let too_long = format!("foo ^ 1{}", link.repeat(100_000));
+                let err = parse_method(&too_long).unwrap_err();
+                assert!(
+                    err.message.starts_with(&format!(
+                        "expected an expression at most {MAX_DEPTH} sends and nesting levels deep, found "
+                    )),
+                    "{}",
+                    err.message
+                );
+            }
+            // Nesting counts too: 200 levels of parentheses around a chain
+            // of 1,000 sends is too deep.
+            let mixed = format!("foo ^ {}1{}{}", "(".repeat(200), " abs".repeat(1000), ")".repeat(200));
+            let err = parse_method(&mixed).unwrap_err();
+            assert!(err.message.contains(&format!("at most {MAX_DEPTH} sends")), "{}", err.message);
+        })
+        .unwrap()
+        .join()
+        .unwrap();
 }
