@@ -159,6 +159,13 @@ impl Header {
         }
     }
 
+    /// Whether the slots hold object pointers (the formats the GC scans,
+    /// [`Format::has_pointers`]), read without building the Format.
+    #[inline]
+    pub const fn has_pointer_slots(self) -> bool {
+        (self.0 >> FORMAT_SHIFT) & FORMAT_MASK <= Format::Ephemeron.code()
+    }
+
     /// Whether the object is only indexed slots (an Array's format), read
     /// without building the Format.
     #[inline]

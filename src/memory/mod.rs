@@ -419,14 +419,33 @@ pub fn slot_count(oop: Oop) -> usize {
     }
 }
 
-/// Slot `index` (0-based), or `None` out of bounds or for immediates.
+/// Whether `oop` is an object whose slots hold objects (not an immediate,
+/// not bytes or words: reading those as objects would forge pointers).
+pub fn has_pointer_slots(oop: Oop) -> bool {
+    // SAFETY: a pointer Oop points at a live object's header.
+    oop.is_pointer() && unsafe { header(oop) }.has_pointer_slots()
+}
+
+/// Slot `index` (0-based), or `None` out of bounds, for immediates, and
+/// for objects of raw data (bytes, words: a Smalltalk program may put one
+/// where the VM expects pointers, as in an ExceptionSet's list).
 pub fn slot(oop: Oop, index: usize) -> Option<Oop> {
+    if !has_pointer_slots(oop) || index >= slot_count(oop) {
+        return None;
+    }
+    // SAFETY: a pointer Oop (an immediate has no slots) to a live object
+    // whose slots are pointers, and `index` is below its slot count.
+    unsafe { Some(Oop::from_bits(*(oop.bits() as *const u64).add(1 + index))) }
+}
+
+/// Word `index` (0-based) of any object as raw data (a BoxedFloat64's
+/// bits), or `None` out of bounds or for immediates. Never an object.
+pub fn word(oop: Oop, index: usize) -> Option<u64> {
     if index >= slot_count(oop) {
         return None;
     }
-    // SAFETY: a pointer Oop (an immediate has no slots) to a live object,
-    // and `index` is below its slot count.
-    unsafe { Some(Oop::from_bits(*(oop.bits() as *const u64).add(1 + index))) }
+    // SAFETY: as in `slot`; the word is answered as data.
+    unsafe { Some(*(oop.bits() as *const u64).add(1 + index)) }
 }
 
 /// Stores into slot `index` *without the write barrier*; `false` when out
@@ -434,7 +453,7 @@ pub fn slot(oop: Oop, index: usize) -> Option<Oop> {
 /// which nothing old points at yet; any other store must go through
 /// `Vm::store`, which calls this and then [`Heap::write_barrier`].
 pub(crate) fn init_slot(oop: Oop, index: usize, value: Oop) -> bool {
-    if index >= slot_count(oop) {
+    if !has_pointer_slots(oop) || index >= slot_count(oop) {
         return false;
     }
     // SAFETY: as in `slot`; heap chunks are writable memory.

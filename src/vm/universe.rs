@@ -271,7 +271,7 @@ impl Universe {
             return Some(f);
         }
         if class_index_of(oop) == classes::BOXED_FLOAT {
-            return memory::slot(oop, 0).map(|w| f64::from_bits(w.bits()));
+            return memory::word(oop, 0).map(f64::from_bits);
         }
         None
     }
