@@ -612,10 +612,12 @@ fn quick_methods_answer_without_a_frame() {
 #[test]
 fn non_boolean_conditions_are_errors() {
     in_every_mode(|mut vm| {
+        // This kernel's doesNotUnderstand: answers an Array: mustBeBoolean
+        // answers no Boolean (the image's signals NonBooleanReceiver).
         let err = vm.evaluate("3 ifTrue: [ 4 ]").unwrap_err();
         assert_eq!(
             err.message,
-            "NonBooleanReceiver: proceed for truth (3 is not a Boolean)"
+            "NonBooleanReceiver: mustBeBoolean answered an Array, not a Boolean"
         );
     });
 }

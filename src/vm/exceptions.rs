@@ -26,7 +26,7 @@
 use super::classes::ClassIndex;
 use super::interpreter::Ip;
 use super::primitives::{self, Prim};
-use super::unwind::Action;
+use super::unwind::{Action, Reenable};
 use super::{ErrorKind, Vm, VmError};
 use crate::memory::{self, class_index_of};
 use crate::object::Oop;
@@ -280,10 +280,15 @@ impl Vm {
         }
     }
 
-    /// Finishes the handling of `signal` by unwinding with `action`.
+    /// Finishes the handling of `signal` by unwinding with `action`; its
+    /// handler catches again once the handler's frames are gone.
     pub(super) fn finish(&mut self, signal: Signal, target: u64, action: Action) -> Ip {
         self.process.signals.retain(|s| s.id < signal.id);
-        self.unwind(target, action)
+        let reenable = Reenable {
+            handler: signal.handler,
+            above: signal.frames,
+        };
+        self.unwind_reenabling(target, action, Some(reenable))
     }
 
     /// Forgets signals whose handler frames are gone.

@@ -23,15 +23,21 @@ pub enum Action {
     /// Run the target frame's method again from its start (`retry`).
     Restart,
     /// Continue at `ip` with `value` pushed on a stack of `height` slots
-    /// (`resume:`: the value of the `signal` send), and let the `on:do:`
-    /// frame `handler` catch again: only then, so that a signal from an
-    /// `ensure:` block run by the unwinding does not come back to it.
-    Resume {
-        value: Oop,
-        height: usize,
-        ip: Ip,
-        handler: u64,
-    },
+    /// (`resume:`: the value of the `signal` send).
+    Resume { value: Oop, height: usize, ip: Ip },
+}
+
+/// An `on:do:` frame whose handler block is being left: it catches again
+/// once the unwinding has left the handler's own frames (those from
+/// `above` up), as Pharo's `handleSignal:` re-enables it in an `ensure:`
+/// around the handler block. So a signal from an `ensure:` block inside
+/// the handler block does not come back to it, and one from an `ensure:`
+/// block of the protected block (run when `return:` or `retry` unwinds)
+/// does.
+#[derive(Clone, Copy, Debug)]
+pub struct Reenable {
+    pub handler: u64,
+    pub above: usize,
 }
 
 /// An unwind in progress.
@@ -40,6 +46,9 @@ pub struct Unwind {
     /// Id of the frame that stays.
     pub target: u64,
     pub action: Action,
+    pub reenable: Option<Reenable>,
+    /// Id of the `ensure:` frame whose block runs (0: none yet).
+    running: u64,
 }
 
 impl Unwind {
@@ -56,11 +65,43 @@ impl Unwind {
 impl Vm {
     /// Starts unwinding to the frame `target`; answers where to run next.
     pub(crate) fn unwind(&mut self, target: u64, action: Action) -> Ip {
-        if self.process.frame_index(target).is_none() {
+        self.unwind_reenabling(target, action, None)
+    }
+
+    /// Starts unwinding to the frame `target`, re-enabling a handler on
+    /// the way (see [`Reenable`]).
+    pub(crate) fn unwind_reenabling(
+        &mut self,
+        target: u64,
+        action: Action,
+        reenable: Option<Reenable>,
+    ) -> Ip {
+        let Some(index) = self.process.frame_index(target) else {
             return self.fail("internal error: unwinding to a frame that is gone");
-        }
-        self.process.unwinds.push(Unwind { target, action });
+        };
+        self.abandon_unwinds_below(index);
+        self.process.unwinds.push(Unwind {
+            target,
+            action,
+            reenable,
+            running: 0,
+        });
         self.continue_unwind()
+    }
+
+    /// An unwind starting from an `ensure:` block that an earlier unwind
+    /// runs, to a frame below that block's `ensure:` frame (a `^`, or a
+    /// handler's `return:`), abandons the earlier one, as Pharo's does:
+    /// its frames go, so its block never returns to carry it on.
+    fn abandon_unwinds_below(&mut self, target: usize) {
+        while let Some(u) = self.process.unwinds.last() {
+            match self.process.frame_index(u.running) {
+                Some(running) if running <= target => break,
+                _ => {
+                    self.process.unwinds.pop();
+                }
+            }
+        }
     }
 
     /// Runs the next pending unwind block, or finishes the unwind.
@@ -81,8 +122,19 @@ impl Vm {
                 && self.process.stack[f.base + 1 + m.units[0].num_args as usize]
                     == self.universe.nil
         });
+        if let Some(r) = unwind.reenable {
+            if pending.is_none_or(|i| i < r.above) {
+                self.reenable_handler(r.handler);
+                if let Some(u) = self.process.unwinds.last_mut() {
+                    u.reenable = None;
+                }
+            }
+        }
         if let Some(i) = pending {
             let f = self.process.frames[i];
+            if let Some(u) = self.process.unwinds.last_mut() {
+                u.running = f.id;
+            }
             let num_args = self.universe.methods[f.method as usize].units[0].num_args as usize;
             let complete = f.base + 1 + num_args;
             self.process.stack[complete] = self.universe.true_object;
@@ -118,24 +170,23 @@ impl Vm {
         match unwind.action {
             Action::Return(value) => self.return_from_frame(value),
             Action::Restart => self.restart_frame(),
-            Action::Resume {
-                value,
-                height,
-                ip,
-                handler,
-            } => {
-                if let Some(h) = self
-                    .process
-                    .frame_index(handler)
-                    .map(|i| self.process.frames[i])
-                {
-                    let active = h.base + super::exceptions::HANDLER_ACTIVE;
-                    self.process.stack[active] = self.universe.true_object;
-                }
+            Action::Resume { value, height, ip } => {
                 self.process.stack.truncate(height);
                 self.process.stack.push(value);
                 ip
             }
+        }
+    }
+
+    /// Lets the `on:do:` frame `handler` (if still there) catch again.
+    fn reenable_handler(&mut self, handler: u64) {
+        if let Some(h) = self
+            .process
+            .frame_index(handler)
+            .map(|i| self.process.frames[i])
+        {
+            let active = h.base + super::exceptions::HANDLER_ACTIVE;
+            self.process.stack[active] = self.universe.true_object;
         }
     }
 
@@ -170,6 +221,7 @@ impl Continuations {
                 super::method::Instr::internal(super::interpreter::resume_after_assignment),
                 super::method::Instr::internal(super::interpreter::resume_after_interrupt),
                 super::method::Instr::internal(super::exceptions::default_action_completed),
+                super::method::Instr::internal(super::interpreter::must_be_boolean_answered),
             ]
             .into_boxed_slice(),
         }
@@ -206,6 +258,11 @@ impl Continuations {
     /// Where the `defaultAction` of an unhandled error returns to.
     pub fn default_action_completed(&self) -> Ip {
         &self.code[5]
+    }
+
+    /// Where `mustBeBoolean`, sent by a conditional jump, returns to.
+    pub fn must_be_boolean_answered(&self) -> Ip {
+        &self.code[6]
     }
 }
 

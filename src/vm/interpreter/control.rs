@@ -161,11 +161,38 @@ pub(super) fn jump_if_boolean(vm: &mut Vm, ip: Ip, when: bool) -> Ip {
             jump_target(ip)
         }
     } else {
-        vm.fail(format!(
-            "NonBooleanReceiver: proceed for truth ({} is not a Boolean)",
-            vm.describe(v)
-        ))
+        must_be_boolean(vm, v, ip)
     }
+}
+
+/// A conditional jump found `value`, not a Boolean: sends it
+/// `mustBeBoolean` (which signals NonBooleanReceiver, as Pharo's does) and
+/// runs the jump again on the answer (`must_be_boolean_answered`).
+#[cold]
+#[inline(never)]
+fn must_be_boolean(vm: &mut Vm, value: Oop, jump: Ip) -> Ip {
+    let jump = Oop::small_integer(jump as i64).expect("code addresses fit");
+    vm.push(jump);
+    vm.push(value);
+    let selector = vm.intern("mustBeBoolean");
+    let continuation = vm.universe.continuations.must_be_boolean_answered();
+    vm.send_selector(selector, 0, continuation, None, None)
+}
+
+/// `mustBeBoolean` answered: the conditional jump that sent it runs again
+/// on the answer, unless that is not a Boolean either (a `mustBeBoolean`
+/// of the program's own), which would send it again for ever.
+pub(crate) extern "C-unwind" fn must_be_boolean_answered(vm: &mut Vm, _ip: Ip) -> Ip {
+    let answer = vm.pop();
+    let jump = vm.pop().small_integer_value() as usize as Ip;
+    if answer != vm.universe.true_object && answer != vm.universe.false_object {
+        return vm.fail(format!(
+            "NonBooleanReceiver: mustBeBoolean answered {}, not a Boolean",
+            vm.describe(answer)
+        ));
+    }
+    vm.push(answer);
+    jump
 }
 
 pub(crate) extern "C-unwind" fn jump_if_true(vm: &mut Vm, ip: Ip) -> Ip {

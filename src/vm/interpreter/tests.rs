@@ -165,8 +165,10 @@ fn identity_and_nil_tests_branch() {
     assert_eq!(answer(&code, 0), Oop::small_integer(2).unwrap());
 }
 
+/// A conditional jump on a non-Boolean sends it `mustBeBoolean` (the
+/// kernel's signals NonBooleanReceiver; this VM has no classes).
 #[test]
-fn a_non_boolean_condition_is_an_error() {
+fn a_non_boolean_condition_is_sent_must_be_boolean() {
     let code = [
         i(H::push_constant, int(1), 0),
         i(H::jump_if_true, 0, 1),
@@ -175,7 +177,9 @@ fn a_non_boolean_condition_is_an_error() {
     let (_, result) = run_code(|_| code.to_vec(), 0);
     let error = result.unwrap_err();
     assert!(
-        error.message.contains("NonBooleanReceiver"),
+        error
+            .message
+            .contains("SmallInteger>>mustBeBoolean: message not understood"),
         "{}",
         error.message
     );

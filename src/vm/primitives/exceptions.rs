@@ -44,6 +44,20 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
             None => failure(BAD_RECEIVER),
         }
     }),
+    // `retryUsing: aBlock`: unwinds to the `on:do:` and runs it again
+    // with aBlock as its protected block.
+    Primitive::named("primitiveRetryUsing", 1, |vm, _, _| {
+        let [exception, block] = top(vm);
+        let Some(s) = vm.signal_of(exception) else {
+            return failure(BAD_RECEIVER);
+        };
+        let Some(handler) = vm.process.frame_index(s.handler) else {
+            return failure(BAD_RECEIVER);
+        };
+        let receiver = vm.process.frames[handler].base;
+        vm.process.stack[receiver] = block;
+        Prim::Continue(vm.finish(s, s.handler, Action::Restart))
+    }),
     Primitive::named("primitiveResume", 1, |vm, _, _| {
         let [exception, value] = top(vm);
         match vm.signal_of(exception) {
@@ -53,7 +67,6 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
                     value,
                     height: s.resume_height,
                     ip: s.resume_ip,
-                    handler: s.handler,
                 };
                 Prim::Continue(vm.finish(s, signaller, action))
             }
