@@ -314,7 +314,7 @@ pub(crate) extern "C-unwind" fn return_temp(vm: &mut Vm, ip: Ip) -> Ip {
 
 /// `PushInstVar; ReturnTop`.
 pub(crate) extern "C-unwind" fn return_inst_var(vm: &mut Vm, ip: Ip) -> Ip {
-    match memory::slot(vm.process.stack[vm.process.base], instr(ip).a as usize) {
+    match memory::inst_var(vm.process.stack[vm.process.base], instr(ip).a as usize) {
         Some(value) => vm.return_from_frame(value),
         None => vm.fail("instance variable access out of the receiver's bounds"),
     }

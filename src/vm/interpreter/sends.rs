@@ -55,7 +55,7 @@ impl Vm {
             (MethodInfo::QUICK_RETURN_INST_VAR, 0) => {
                 let top = self.process.stack.len() - 1;
                 let index = info.quick_operand as usize;
-                if let Some(value) = memory::slot(self.process.stack[top], index) {
+                if let Some(value) = memory::inst_var(self.process.stack[top], index) {
                     info.count_invocation();
                     self.process.stack[top] = value;
                     return return_ip;
@@ -146,7 +146,7 @@ impl Vm {
             Quick::No => None,
             Quick::ReturnSelf => Some(receiver),
             Quick::ReturnConstant(value) => Some(value),
-            Quick::ReturnInstVar(index) => memory::slot(receiver, index as usize),
+            Quick::ReturnInstVar(index) => memory::inst_var(receiver, index as usize),
             // A read-only receiver runs the method, whose store refuses.
             Quick::StoreInstVar(_) if memory::is_read_only(receiver) => None,
             Quick::StoreInstVar(index) => {

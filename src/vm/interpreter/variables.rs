@@ -36,7 +36,7 @@ pub(crate) extern "C-unwind" fn store_temp(vm: &mut Vm, ip: Ip) -> Ip {
 pub(crate) extern "C-unwind" fn push_remote(vm: &mut Vm, ip: Ip) -> Ip {
     let i = instr(ip);
     let vector = vm.process.stack[vm.slot_index(i.a)];
-    match memory::slot(vector, i.b as usize) {
+    match memory::inst_var(vector, i.b as usize) {
         Some(v) => {
             vm.push(v);
             next(ip)
@@ -58,7 +58,7 @@ pub(crate) extern "C-unwind" fn store_remote(vm: &mut Vm, ip: Ip) -> Ip {
 
 pub(crate) extern "C-unwind" fn push_inst_var(vm: &mut Vm, ip: Ip) -> Ip {
     let receiver = vm.process.stack[vm.process.base];
-    match memory::slot(receiver, instr(ip).a as usize) {
+    match memory::inst_var(receiver, instr(ip).a as usize) {
         Some(v) => {
             vm.push(v);
             next(ip)
