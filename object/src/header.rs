@@ -163,7 +163,8 @@ impl Header {
     /// [`Format::has_pointers`]), read without building the Format.
     #[inline]
     pub const fn has_pointer_slots(self) -> bool {
-        (self.0 >> FORMAT_SHIFT) & FORMAT_MASK <= Format::Ephemeron.code()
+        const LAST_POINTER_FORMAT: u64 = Format::Ephemeron.code();
+        (self.0 >> FORMAT_SHIFT) & FORMAT_MASK <= LAST_POINTER_FORMAT
     }
 
     /// Whether the object is only indexed slots (an Array's format), read

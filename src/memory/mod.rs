@@ -421,6 +421,7 @@ pub fn slot_count(oop: Oop) -> usize {
 
 /// Whether `oop` is an object whose slots hold objects (not an immediate,
 /// not bytes or words: reading those as objects would forge pointers).
+#[inline]
 pub fn has_pointer_slots(oop: Oop) -> bool {
     // SAFETY: a pointer Oop points at a live object's header.
     oop.is_pointer() && unsafe { header(oop) }.has_pointer_slots()
