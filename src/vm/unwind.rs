@@ -90,13 +90,15 @@ impl Vm {
     }
 
     /// An unwind starting from an `ensure:` block that an earlier unwind
-    /// runs, to a frame below that block's `ensure:` frame (a `^`, or a
+    /// runs, to that block's `ensure:` frame or below (a `^`, or a
     /// handler's `return:`), abandons the earlier one, as Pharo's does:
-    /// its frames go, so its block never returns to carry it on.
+    /// the block's frames go, so it never returns to carry the earlier one
+    /// on. One that stays inside the block (its target above the `ensure:`
+    /// frame) does not.
     fn abandon_unwinds_below(&mut self, target: usize) {
         while let Some(u) = self.process.unwinds.last() {
             match self.process.frame_index(u.running) {
-                Some(running) if running <= target => break,
+                Some(running) if running < target => break,
                 _ => {
                     self.process.unwinds.pop();
                 }
