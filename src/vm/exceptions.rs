@@ -205,7 +205,7 @@ impl Vm {
         });
         // Where `signal` returns to goes below the receiver, for
         // `default_action_completed`.
-        let resume = Oop::small_integer(return_ip as i64).expect("code addresses fit");
+        let resume = super::interpreter::code_address_oop(return_ip);
         self.process.stack.pop();
         self.process.stack.push(resume);
         self.process.stack.push(exception);
@@ -326,7 +326,7 @@ pub(crate) extern "C-unwind" fn default_action_completed(vm: &mut Vm, _ip: Ip) -
     let (Some(value), Some(resume)) = (stack.pop(), stack.pop()) else {
         return vm.fail("internal error: a defaultAction returned to an empty stack");
     };
-    let resume = resume.small_integer_value() as usize as Ip;
+    let resume = super::interpreter::code_address(resume);
     vm.forget_finished_default_actions();
     vm.process.unhandled.pop();
     if resume.is_null() {

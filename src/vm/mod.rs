@@ -262,6 +262,14 @@ impl Vm {
         use std::io::Write;
         let _ = std::io::stdout().flush();
         eprintln!("{error}");
+        self.exit(status)
+    }
+
+    /// Ends the process with `status` (`Smalltalk exit:`), the Transcript's
+    /// output flushed.
+    pub(crate) fn exit(&mut self, status: i32) -> ! {
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
         // LLVM's global state goes at exit: its thread must not be in the
         // middle of a compile then.
         #[cfg(feature = "jit")]

@@ -171,8 +171,7 @@ pub(super) fn jump_if_boolean(vm: &mut Vm, ip: Ip, when: bool) -> Ip {
 #[cold]
 #[inline(never)]
 fn must_be_boolean(vm: &mut Vm, value: Oop, jump: Ip) -> Ip {
-    let jump = Oop::small_integer(jump as i64).expect("code addresses fit");
-    vm.push(jump);
+    vm.push(code_address_oop(jump));
     vm.push(value);
     let selector = vm.intern("mustBeBoolean");
     let continuation = vm.universe.continuations.must_be_boolean_answered();
@@ -184,7 +183,7 @@ fn must_be_boolean(vm: &mut Vm, value: Oop, jump: Ip) -> Ip {
 /// of the program's own), which would send it again for ever.
 pub(crate) extern "C-unwind" fn must_be_boolean_answered(vm: &mut Vm, _ip: Ip) -> Ip {
     let answer = vm.pop();
-    let jump = vm.pop().small_integer_value() as usize as Ip;
+    let jump = code_address(vm.pop());
     if answer != vm.universe.true_object && answer != vm.universe.false_object {
         return vm.fail(format!(
             "NonBooleanReceiver: mustBeBoolean answered {}, not a Boolean",

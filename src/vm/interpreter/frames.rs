@@ -151,7 +151,7 @@ impl Vm {
         );
         // What the continuation needs to resume this activation, below
         // the signal's receiver (the selector for the method entry).
-        let resume = Oop::small_integer(code as i64).expect("code addresses fit");
+        let resume = code_address_oop(code);
         self.push(resume);
         self.push(self.process.sent_selector);
         self.push(class);
@@ -297,7 +297,7 @@ pub(crate) extern "C-unwind" fn resume_after_interrupt(vm: &mut Vm, _ip: Ip) -> 
     vm.pop();
     vm.process.sent_selector = vm.pop();
     let resume = vm.pop();
-    resume.small_integer_value() as usize as Ip
+    code_address(resume)
 }
 
 /// `PushSelf; ReturnTop`.

@@ -103,6 +103,19 @@ pub(crate) fn run(vm: &mut Vm, mut ip: Ip) -> Result<Oop, VmError> {
     }
 }
 
+/// An instruction's address kept on the value stack (as a SmallInteger:
+/// instructions are 8-byte aligned user-space addresses, well inside its
+/// range) for a continuation to go on at: where `signal`,
+/// `mustBeBoolean` or a refused store's handler returns to.
+pub(crate) fn code_address_oop(ip: Ip) -> Oop {
+    Oop::small_integer(ip as i64).expect("a user-space address")
+}
+
+/// The instruction address [`code_address_oop`] kept.
+pub(crate) fn code_address(oop: Oop) -> Ip {
+    oop.small_integer_value() as usize as Ip
+}
+
 fn instr<'a>(ip: Ip) -> &'a Instr {
     // SAFETY: as in `run`.
     unsafe { &*ip }

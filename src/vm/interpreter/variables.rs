@@ -102,10 +102,7 @@ pub(super) fn attempt_to_assign(
     resume: Ip,
 ) -> Ip {
     let selector = vm.intern("attemptToAssign:withIndex:");
-    // Where to resume, kept on the stack as a SmallInteger (instructions
-    // are 8-byte aligned user-space addresses, well inside its range), for
-    // the continuation to jump to.
-    vm.push(Oop::small_integer(resume as i64).expect("a user-space address"));
+    vm.push(code_address_oop(resume));
     vm.push(object);
     vm.push(value);
     vm.push(Oop::small_integer(slot as i64 + 1).expect("a slot index"));
@@ -118,7 +115,7 @@ pub(super) fn attempt_to_assign(
 pub(crate) extern "C-unwind" fn resume_after_assignment(vm: &mut Vm, _ip: Ip) -> Ip {
     vm.pop();
     let resume = vm.pop();
-    resume.small_integer_value() as usize as Ip
+    code_address(resume)
 }
 
 /// The value slot of an association.

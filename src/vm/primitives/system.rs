@@ -78,14 +78,7 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
     Primitive::named("primitiveExit", 1, |vm, _, _| {
         let [_, code] = top(vm);
         match code.as_small_integer() {
-            Some(code) => {
-                let _ = std::io::stdout().flush();
-                // LLVM's global state goes at exit: its thread must not
-                // be in the middle of a compile then.
-                #[cfg(feature = "jit")]
-                crate::jit::stop_compiling(vm);
-                std::process::exit(code as i32)
-            }
+            Some(code) => vm.exit(code as i32),
             None => failure(BAD_ARGUMENT),
         }
     }),
