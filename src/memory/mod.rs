@@ -442,8 +442,9 @@ pub fn slot(oop: Oop, index: usize) -> Option<Oop> {
 /// Slot `index` of an object whose layout is known to hold pointers: an
 /// instance variable read by a method of the receiver's class (the class
 /// table has no class with named instance variables and raw data, so the
-/// receiver of such a method holds pointers), or a slot of a temp vector
-/// the VM made. `None` out of bounds or for immediates, as `slot`; the
+/// receiver of such a method holds pointers), a slot of a temp vector the
+/// VM made or of a BlockClosure being activated, an element of an object
+/// whose header said it has indexed pointers. `None` out of bounds or for immediates, as `slot`; the
 /// interpreter's hottest reads skip `slot`'s format test this way.
 #[inline]
 pub fn inst_var(oop: Oop, index: usize) -> Option<Oop> {

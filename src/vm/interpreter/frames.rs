@@ -101,12 +101,12 @@ impl Vm {
         if let Some(closure) = closure {
             let count = memory::slot_count(closure);
             for i in CLOSURE_FIXED..count {
-                let v = memory::slot(closure, i).expect("in bounds");
+                let v = memory::inst_var(closure, i).expect("in bounds");
                 self.push(v);
             }
             self.process.stack[base] =
-                memory::slot(closure, CLOSURE_RECEIVER).unwrap_or(self.universe.nil);
-            home = memory::slot(closure, CLOSURE_HOME)
+                memory::inst_var(closure, CLOSURE_RECEIVER).unwrap_or(self.universe.nil);
+            home = memory::inst_var(closure, CLOSURE_HOME)
                 .and_then(Oop::as_small_integer)
                 .unwrap_or(0) as u64;
         }

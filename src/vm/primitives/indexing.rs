@@ -126,7 +126,7 @@ pub(super) fn element(vm: &Vm, receiver: Oop, index: Oop) -> Result<Element, Pri
 fn at(vm: &mut Vm, receiver: Oop, i: Oop) -> Prim {
     match element(vm, receiver, i) {
         Ok(Element::Slot(slot)) => {
-            memory::slot(receiver, slot).map_or(failure(BAD_INDEX), Prim::Value)
+            memory::inst_var(receiver, slot).map_or(failure(BAD_INDEX), Prim::Value)
         }
         Ok(Element::Byte(byte)) => {
             // SAFETY: `element` checked the offset against the byte size.
@@ -171,7 +171,7 @@ fn inst_var_at(vm: &mut Vm, receiver: Oop, i: Oop, value: Option<Oop>) -> Prim {
     }
     let slot = (i - 1) as usize;
     match value {
-        None => memory::slot(receiver, slot).map_or(failure(BAD_INDEX), Prim::Value),
+        None => memory::inst_var(receiver, slot).map_or(failure(BAD_INDEX), Prim::Value),
         Some(_) if is_read_only_object(receiver) => failure(NO_MODIFICATION),
         Some(v) if vm.store(receiver, slot, v) => Prim::Value(v),
         Some(_) => failure(BAD_INDEX),
