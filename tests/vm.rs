@@ -647,6 +647,7 @@ fn closures_with_corrupted_fields_fail_cleanly() {
         "Extension { #name : 'BlockClosure' }\n\
          BlockClosure >> corrupt: anObject [ compiledBlock := anObject. codeUnit := anObject ]\n\
          BlockClosure >> home: anObject [ homeActivation := anObject ]\n\
+         BlockClosure >> homeIndex: anObject [ homeIndex := anObject ]\n\
          BlockClosure >> arity: anObject [ numArgs := anObject ]\n",
     ));
     loader::load(&mut vm, &import).unwrap();
@@ -665,6 +666,31 @@ fn closures_with_corrupted_fields_fail_cleanly() {
     // A non-local return whose home id is nonsense is BlockCannotReturn.
     let result = vm.evaluate("| b | b := [:x | ^ x]. b home: 123456. [b value: 1] on: BlockCannotReturn do: [:e | #caught]");
     assert_eq!(result.map(|v| vm.describe(v)), Ok("#caught".to_string()));
+    // So is one whose home frame index is nonsense, or names a frame
+    // that is not its home (the id must match too).
+    for index in [
+        "nil",
+        "-1",
+        "1",
+        "2",
+        "1000000000",
+        "(2 raisedTo: 100)",
+        "'x'",
+    ] {
+        let result = vm.evaluate(&format!(
+            "| b | b := [:x | ^ x]. b homeIndex: {index}. [b value: 1] on: BlockCannotReturn do: [:e | #caught]"
+        ));
+        assert_eq!(
+            result.map(|v| vm.describe(v)),
+            Ok("#caught".to_string()),
+            "homeIndex: {index}"
+        );
+    }
+    // Untouched, the same block returns from its home.
+    let result = vm.evaluate(
+        "| b | b := [:x | ^ x]. [b value: 1] on: BlockCannotReturn do: [:e | #caught]. 2",
+    );
+    assert_eq!(result.map(|v| vm.describe(v)), Ok("1".to_string()));
 }
 
 #[test]

@@ -64,6 +64,7 @@ pub const FRAME_BASE: usize = offset_of!(Frame, base);
 pub const FRAME_RETURN_IP: usize = offset_of!(Frame, return_ip);
 pub const FRAME_ID: usize = offset_of!(Frame, id);
 pub const FRAME_HOME: usize = offset_of!(Frame, home);
+pub const FRAME_HOME_INDEX: usize = offset_of!(Frame, home_index);
 pub const FRAME_CALLER_BASE: usize = offset_of!(Frame, caller_base);
 
 /// What a send needs of a method ([`MethodInfo`]), in the universe's
@@ -122,6 +123,7 @@ mod tests {
             return_ip: std::ptr::null(),
             id: 11,
             home: 10,
+            home_index: 5,
             caller_base: 0,
         };
         assert!(vm.process.frames.push(frame));
@@ -139,6 +141,7 @@ mod tests {
             assert_eq!(first.add(FRAME_UNIT).cast::<u16>().read(), 2);
             assert_eq!(first.add(FRAME_ID).cast::<u64>().read(), 11);
             assert_eq!(first.add(FRAME_HOME).cast::<u64>().read(), 10);
+            assert_eq!(first.add(FRAME_HOME_INDEX).cast::<usize>().read(), 5);
             assert_eq!(first.add(FRAME_BASE).cast::<usize>().read(), 1);
         }
         // Pushing more keeps the block where it was.

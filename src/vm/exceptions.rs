@@ -283,6 +283,10 @@ impl Vm {
     /// Finishes the handling of `signal` by unwinding with `action`; its
     /// handler catches again once the handler's frames are gone.
     pub(super) fn finish(&mut self, signal: Signal, target: u64, action: Action) -> Ip {
+        let Some(index) = self.process.frame_index(target) else {
+            return self.fail("internal error: unwinding to a frame that is gone");
+        };
+        let target = self.process.frame_ref(index);
         self.process.signals.retain(|s| s.id < signal.id);
         let reenable = Reenable {
             handler: signal.handler,

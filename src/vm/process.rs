@@ -34,8 +34,30 @@ pub struct Frame {
     pub id: u64,
     /// Id of the method activation `^` returns from (itself for methods).
     pub home: u64,
+    /// Where that activation's frame is, while it is on the stack (so a
+    /// `^` finds its home in constant time; see [`Process::frame_at`]).
+    pub home_index: usize,
     /// The `base` register to restore on return (the caller's base).
     pub caller_base: usize,
+}
+
+impl Frame {
+    /// The method activation `^` returns from.
+    pub fn home_ref(&self) -> FrameRef {
+        FrameRef {
+            id: self.home,
+            index: self.home_index,
+        }
+    }
+}
+
+/// An activation named by its id and the index its frame had: the frame
+/// is still there when the frame at that index has that id (ids are never
+/// reused), which one probe tells.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FrameRef {
+    pub id: u64,
+    pub index: usize,
 }
 
 // SAFETY: a frame is integers and a raw pointer: all zeroes is a valid
@@ -116,11 +138,28 @@ impl Process {
 
     /// The index of the frame whose activation id is `id`, while it is on
     /// the stack. Every frame pushed gets a larger id than any before it,
-    /// so the frames are sorted by id and a binary search finds it: a
-    /// non-local return, an unwind and a handler look their frame up this
-    /// way however deep the stack.
+    /// so the frames are sorted by id and a binary search finds it (a
+    /// handler and reflection know only the id; a `^` and an unwind hold a
+    /// [`FrameRef`] and find theirs in one probe).
     pub(crate) fn frame_index(&self, id: u64) -> Option<usize> {
         index_of_frame(&self.frames, id)
+    }
+
+    /// The index of the frame `r` names, while it is on the stack: one
+    /// probe, however deep the stack.
+    pub(crate) fn frame_at(&self, r: FrameRef) -> Option<usize> {
+        self.frames
+            .get(r.index)
+            .filter(|f| f.id == r.id)
+            .map(|_| r.index)
+    }
+
+    /// The frame at `index`, named so that [`Process::frame_at`] finds it.
+    pub(crate) fn frame_ref(&self, index: usize) -> FrameRef {
+        FrameRef {
+            id: self.frames[index].id,
+            index,
+        }
     }
 
     /// Reloads the `base` register from the current frame.

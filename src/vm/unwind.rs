@@ -11,6 +11,7 @@
 //! on; when no block is left, it performs the pending action.
 
 use super::interpreter::{Ip, CLOSURE_NUM_ARGS};
+use super::process::FrameRef;
 use super::Vm;
 use crate::memory;
 use crate::object::Oop;
@@ -43,12 +44,12 @@ pub struct Reenable {
 /// An unwind in progress.
 #[derive(Clone, Copy, Debug)]
 pub struct Unwind {
-    /// Id of the frame that stays.
-    pub target: u64,
+    /// The frame that stays.
+    pub target: FrameRef,
     pub action: Action,
     pub reenable: Option<Reenable>,
-    /// Id of the `ensure:` frame whose block runs (0: none yet).
-    running: u64,
+    /// The `ensure:` frame whose block runs (none yet at first).
+    running: Option<FrameRef>,
 }
 
 impl Unwind {
@@ -64,7 +65,7 @@ impl Unwind {
 
 impl Vm {
     /// Starts unwinding to the frame `target`; answers where to run next.
-    pub(crate) fn unwind(&mut self, target: u64, action: Action) -> Ip {
+    pub(crate) fn unwind(&mut self, target: FrameRef, action: Action) -> Ip {
         self.unwind_reenabling(target, action, None)
     }
 
@@ -72,11 +73,11 @@ impl Vm {
     /// the way (see [`Reenable`]).
     pub(crate) fn unwind_reenabling(
         &mut self,
-        target: u64,
+        target: FrameRef,
         action: Action,
         reenable: Option<Reenable>,
     ) -> Ip {
-        let Some(index) = self.process.frame_index(target) else {
+        let Some(index) = self.process.frame_at(target) else {
             return self.fail("internal error: unwinding to a frame that is gone");
         };
         self.abandon_unwinds_below(index);
@@ -84,7 +85,7 @@ impl Vm {
             target,
             action,
             reenable,
-            running: 0,
+            running: None,
         });
         self.continue_unwind()
     }
@@ -97,7 +98,7 @@ impl Vm {
     /// frame) does not.
     fn abandon_unwinds_below(&mut self, target: usize) {
         while let Some(u) = self.process.unwinds.last() {
-            match self.process.frame_index(u.running) {
+            match u.running.and_then(|r| self.process.frame_at(r)) {
                 Some(running) if running < target => break,
                 _ => {
                     self.process.unwinds.pop();
@@ -111,7 +112,7 @@ impl Vm {
         let Some(unwind) = self.process.unwinds.last().copied() else {
             return self.fail("internal error: no unwind in progress");
         };
-        let Some(target) = self.process.frame_index(unwind.target) else {
+        let Some(target) = self.process.frame_at(unwind.target) else {
             self.process.unwinds.pop();
             return self.fail("internal error: the unwind target has gone");
         };
@@ -135,7 +136,7 @@ impl Vm {
         if let Some(i) = pending {
             let f = self.process.frames[i];
             if let Some(u) = self.process.unwinds.last_mut() {
-                u.running = f.id;
+                u.running = Some(FrameRef { id: f.id, index: i });
             }
             let num_args = self.universe.methods[f.method as usize].units[0].num_args as usize;
             let complete = f.base + 1 + num_args;

@@ -302,6 +302,10 @@ impl<'ctx> Translator<'ctx, '_> {
         )?;
         llvm(
             self.b
+                .build_store(self.field_at(frame, abi::FRAME_HOME_INDEX)?, frames_len),
+        )?;
+        llvm(
+            self.b
                 .build_store(self.field_at(frame, abi::FRAME_CALLER_BASE)?, self.base),
         )?;
         llvm(

@@ -5,17 +5,21 @@ use super::*;
 
 /// Closure slots (a VM-defined layout, which the kernel's BlockClosure
 /// declares as its instance variables): then the copied values.
+/// The home method activation: its id, and the index of its frame (see
+/// `FrameRef`).
 pub const CLOSURE_HOME: usize = 0;
 
-pub const CLOSURE_METHOD: usize = 1;
+pub const CLOSURE_HOME_INDEX: usize = 1;
 
-pub const CLOSURE_UNIT: usize = 2;
+pub const CLOSURE_METHOD: usize = 2;
 
-pub const CLOSURE_NUM_ARGS: usize = 3;
+pub const CLOSURE_UNIT: usize = 3;
 
-pub const CLOSURE_RECEIVER: usize = 4;
+pub const CLOSURE_NUM_ARGS: usize = 4;
 
-pub const CLOSURE_FIXED: usize = 5;
+pub const CLOSURE_RECEIVER: usize = 5;
+
+pub const CLOSURE_FIXED: usize = 6;
 
 pub(crate) extern "C-unwind" fn make_temp_vector(vm: &mut Vm, ip: Ip) -> Ip {
     let i = instr(ip);
@@ -38,6 +42,7 @@ pub(crate) extern "C-unwind" fn push_closure(vm: &mut Vm, ip: Ip) -> Ip {
     let num_args = vm.universe.methods[frame.method as usize].units[i.a as usize].num_args;
     let int = |v: u64| Oop::small_integer(v as i64).expect("small");
     memory::init_slot(closure, CLOSURE_HOME, int(frame.home));
+    memory::init_slot(closure, CLOSURE_HOME_INDEX, int(frame.home_index as u64));
     memory::init_slot(closure, CLOSURE_METHOD, int(frame.method as u64));
     memory::init_slot(closure, CLOSURE_UNIT, int(i.a as u64));
     memory::init_slot(closure, CLOSURE_NUM_ARGS, int(num_args as u64));

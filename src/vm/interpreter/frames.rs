@@ -97,7 +97,9 @@ impl Vm {
         let base = self.process.stack.len() - args - 1;
         self.universe.last_activation += 1;
         let id = self.universe.last_activation;
+        let index = self.process.frames.len();
         let mut home = id;
+        let mut home_index = index;
         if let Some(closure) = closure {
             let count = memory::slot_count(closure);
             for i in CLOSURE_FIXED..count {
@@ -109,6 +111,11 @@ impl Vm {
             home = memory::inst_var(closure, CLOSURE_HOME)
                 .and_then(Oop::as_small_integer)
                 .unwrap_or(0) as u64;
+            // Smalltalk can assign these: a wrong pair names no frame.
+            home_index = memory::inst_var(closure, CLOSURE_HOME_INDEX)
+                .and_then(Oop::as_small_integer)
+                .and_then(|i| usize::try_from(i).ok())
+                .unwrap_or(usize::MAX);
         }
         let nil = self.universe.nil;
         self.process
@@ -121,6 +128,7 @@ impl Vm {
             return_ip,
             id,
             home,
+            home_index,
             caller_base: self.process.base,
         });
         // The frame count was checked against the limits above, which are
@@ -332,8 +340,8 @@ pub(crate) extern "C-unwind" fn return_top(vm: &mut Vm, _ip: Ip) -> Ip {
 
 pub(crate) extern "C-unwind" fn non_local_return(vm: &mut Vm, _ip: Ip) -> Ip {
     let value = vm.pop();
-    let home = vm.frame().home;
-    if vm.process.frame_index(home).is_none() {
+    let home = vm.frame().home_ref();
+    if vm.process.frame_at(home).is_none() {
         return vm.block_cannot_return(value);
     }
     // Leave the frames between the block and its home, running their

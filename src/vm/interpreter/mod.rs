@@ -51,7 +51,8 @@ mod variables;
 
 pub(crate) use closures::*;
 pub use closures::{
-    CLOSURE_FIXED, CLOSURE_HOME, CLOSURE_METHOD, CLOSURE_NUM_ARGS, CLOSURE_RECEIVER, CLOSURE_UNIT,
+    CLOSURE_FIXED, CLOSURE_HOME, CLOSURE_HOME_INDEX, CLOSURE_METHOD, CLOSURE_NUM_ARGS,
+    CLOSURE_RECEIVER, CLOSURE_UNIT,
 };
 pub(crate) use control::*;
 pub(crate) use frames::*;
