@@ -456,6 +456,18 @@ pub fn inst_var(oop: Oop, index: usize) -> Option<Oop> {
     unsafe { Some(Oop::from_bits(*(oop.bits() as *const u64).add(1 + index))) }
 }
 
+/// Slots `first..first + N` of an object whose layout is known to hold
+/// pointers (as for [`inst_var`]), with one bounds check.
+pub fn inst_vars<const N: usize>(oop: Oop, first: usize) -> Option<[Oop; N]> {
+    if first + N > slot_count(oop) {
+        return None;
+    }
+    // SAFETY: as in `inst_var`, for each of the N slots below the count.
+    Some(std::array::from_fn(|i| unsafe {
+        Oop::from_bits(*(oop.bits() as *const u64).add(1 + first + i))
+    }))
+}
+
 /// Word `index` (0-based) of any object as raw data (a BoxedFloat64's
 /// bits), or `None` out of bounds or for immediates. Never an object.
 pub fn word(oop: Oop, index: usize) -> Option<u64> {
@@ -476,6 +488,25 @@ pub(crate) fn init_slot(oop: Oop, index: usize, value: Oop) -> bool {
     }
     // SAFETY: as in `slot`; heap chunks are writable memory.
     unsafe { *(oop.bits() as *mut u64).add(1 + index) = value.bits() };
+    true
+}
+
+/// Stores `values` into slots `first..` *without the write barrier*, as
+/// [`init_slot`] does, with one check; `false` (nothing stored) when they
+/// do not all fit.
+pub(crate) fn init_slots(oop: Oop, first: usize, values: &[Oop]) -> bool {
+    if !has_pointer_slots(oop) || first + values.len() > slot_count(oop) {
+        return false;
+    }
+    // SAFETY: as in `init_slot`, for each slot below the count. An Oop is
+    // its bits (`repr(transparent)`).
+    unsafe {
+        std::ptr::copy_nonoverlapping(
+            values.as_ptr().cast::<u64>(),
+            (oop.bits() as *mut u64).add(1 + first),
+            values.len(),
+        )
+    };
     true
 }
 

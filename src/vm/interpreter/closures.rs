@@ -41,12 +41,14 @@ pub(crate) extern "C-unwind" fn push_closure(vm: &mut Vm, ip: Ip) -> Ip {
     let frame = *vm.frame();
     let num_args = vm.universe.methods[frame.method as usize].units[i.a as usize].num_args;
     let int = |v: u64| Oop::small_integer(v as i64).expect("small");
-    memory::init_slot(closure, CLOSURE_HOME, int(frame.home));
-    memory::init_slot(closure, CLOSURE_HOME_INDEX, int(frame.home_index as u64));
-    memory::init_slot(closure, CLOSURE_METHOD, int(frame.method as u64));
-    memory::init_slot(closure, CLOSURE_UNIT, int(i.a as u64));
-    memory::init_slot(closure, CLOSURE_NUM_ARGS, int(num_args as u64));
-    memory::init_slot(closure, CLOSURE_RECEIVER, vm.process.stack[frame.base]);
+    let mut fixed = [vm.universe.nil; CLOSURE_FIXED];
+    fixed[CLOSURE_HOME] = int(frame.home);
+    fixed[CLOSURE_HOME_INDEX] = int(frame.home_index as u64);
+    fixed[CLOSURE_METHOD] = int(frame.method as u64);
+    fixed[CLOSURE_UNIT] = int(i.a as u64);
+    fixed[CLOSURE_NUM_ARGS] = int(num_args as u64);
+    fixed[CLOSURE_RECEIVER] = vm.process.stack[frame.base];
+    memory::init_slots(closure, 0, &fixed);
     vm.pop_into(closure, CLOSURE_FIXED, copied);
     vm.push(closure);
     next(ip)

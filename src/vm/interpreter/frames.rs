@@ -106,16 +106,14 @@ impl Vm {
                 let v = memory::inst_var(closure, i).expect("in bounds");
                 self.push(v);
             }
-            self.process.stack[base] =
-                memory::inst_var(closure, CLOSURE_RECEIVER).unwrap_or(self.universe.nil);
-            home = memory::inst_var(closure, CLOSURE_HOME)
-                .and_then(Oop::as_small_integer)
-                .unwrap_or(0) as u64;
-            // Smalltalk can assign these: a wrong pair names no frame.
-            home_index = memory::inst_var(closure, CLOSURE_HOME_INDEX)
-                .and_then(Oop::as_small_integer)
-                .and_then(|i| usize::try_from(i).ok())
-                .unwrap_or(usize::MAX);
+            // The evaluation primitive checked the closure's shape.
+            let fixed: [Oop; CLOSURE_FIXED] = memory::inst_vars(closure, 0).expect("a closure");
+            self.process.stack[base] = fixed[CLOSURE_RECEIVER];
+            // Smalltalk can assign the home: a wrong pair names no frame.
+            home = fixed[CLOSURE_HOME].as_small_integer().unwrap_or(0) as u64;
+            home_index = fixed[CLOSURE_HOME_INDEX]
+                .as_small_integer()
+                .map_or(usize::MAX, |i| i as usize);
         }
         let nil = self.universe.nil;
         self.process

@@ -184,9 +184,7 @@ impl Vm {
     /// object, from `first_slot` on.
     fn pop_into(&mut self, object: Oop, first_slot: usize, count: usize) {
         let first = self.process.stack.len() - count;
-        for (i, v) in self.process.stack[first..].iter().enumerate() {
-            memory::init_slot(object, first_slot + i, *v);
-        }
+        memory::init_slots(object, first_slot, &self.process.stack[first..]);
         self.process.stack.truncate(first);
     }
 
