@@ -62,6 +62,9 @@ pub fn generate(folders: &[PathBuf]) -> Result<String, Vec<String>> {
         });
     }
     space.symbol("initialize");
+    if classes.iter().any(|c| c.name == "ScaledDecimal") {
+        space.define_scaled_decimal(env.all_inst_vars("ScaledDecimal"));
+    }
     let method_variables = classes
         .iter()
         .any(|c| c.name == "CompiledMethod")

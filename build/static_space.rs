@@ -89,6 +89,8 @@ pub struct StaticSpace {
     /// The empty Array the AST nodes share (static objects are read-only,
     /// so one serves them all).
     empty_array: Option<usize>,
+    /// ScaledDecimal's instance variables, when the exports define it.
+    scaled_decimal_variables: Option<Vec<String>>,
 }
 
 impl StaticSpace {
@@ -98,7 +100,14 @@ impl StaticSpace {
             symbols: HashMap::new(),
             next_hash: FIRST_HASH,
             empty_array: None,
+            scaled_decimal_variables: None,
         }
+    }
+
+    /// Lets ScaledDecimal literals be laid out, with the class's instance
+    /// variables (all of them, inherited first).
+    pub fn define_scaled_decimal(&mut self, variables: Vec<String>) {
+        self.scaled_decimal_variables = Some(variables);
     }
 
     /// The Symbol `name` (one per name).
@@ -138,11 +147,44 @@ impl StaticSpace {
                     .collect::<Result<Vec<_>, _>>()?;
                 Value::Object(self.array(&values))
             }
-            Literal::ScaledDecimal { .. } => {
-                return Err(format!(
-                    "the ScaledDecimal literal {} is not supported yet",
-                    zag_compiler::printer::print_literal(literal)
-                ))
+            Literal::ScaledDecimal {
+                mantissa,
+                decimals,
+                scale,
+            } => {
+                let Some(variables) = self.scaled_decimal_variables.clone() else {
+                    return Err(format!(
+                        "the literal {} needs the class ScaledDecimal, which is not defined",
+                        zag_compiler::printer::print_literal(literal)
+                    ));
+                };
+                let (numerator, denominator) =
+                    zag_compiler::number::scaled_fraction(mantissa, *decimals);
+                // The integers first: an object's words are contiguous.
+                let numerator = self.integer(&numerator);
+                let denominator = self.integer(&denominator);
+                let slots = variables
+                    .iter()
+                    .map(|v| match v.as_str() {
+                        "numerator" => Ok(numerator),
+                        "denominator" => Ok(denominator),
+                        "scale" => Ok(Value::SmallInteger(*scale as i64)),
+                        other => Err(format!(
+                            "ScaledDecimal has the instance variable {other}: literals need \
+                             exactly numerator, denominator and scale"
+                        )),
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                if slots.len() != 3 {
+                    return Err(
+                        "ScaledDecimal literals need the instance variables numerator, \
+                         denominator and scale"
+                            .to_string(),
+                    );
+                }
+                let at = self.header(Class::Named("SCALED_DECIMAL"), Format::Fixed, slots.len());
+                self.words.extend(slots.into_iter().map(Word::Value));
+                Value::Object(at)
             }
         })
     }

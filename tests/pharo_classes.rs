@@ -137,6 +137,31 @@ fn pharo_test_classes_run_unmodified() {
     eprintln!("Pharo's own tests: {passes} of {run} pass");
 }
 
+/// Pharo's number test classes, subclasses of ClassTestCase (loaded from
+/// SUnit-Core with its superclass), with their floors.
+const PHARO_NUMBER_TESTS: &[(&str, usize, usize)] = &[
+    ("Kernel-Tests/ScaledDecimalTest.class.st", 30, 29),
+    ("Kernel-Tests/FloatTest.class.st", 53, 24),
+];
+
+#[test]
+fn pharo_number_test_classes_run_unmodified() {
+    let Some(src) = pharo_src() else { return };
+    let helpers = [
+        "SUnit-Core/AbstractEnvironmentTestCase.class.st",
+        "SUnit-Core/ClassTestCase.class.st",
+    ]
+    .map(|f| src.join(f));
+    for &(file, tests, floor) in PHARO_NUMBER_TESTS {
+        let class = class_in(file);
+        let test = src.join(file);
+        let mut files: Vec<&Path> = helpers.iter().map(|f| f.as_path()).collect();
+        files.push(&test);
+        let (summary, stdout, _) = run_test_loading(&files, class);
+        check_summary(class, &summary, &stdout, tests, floor);
+    }
+}
+
 /// Pharo's StackTest takes its tests from two traits (TEmptyTest,
 /// TCloneTest), flattened into it on loading; it tests Pharo's Stack,
 /// which runs on our LinkedList.

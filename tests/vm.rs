@@ -151,6 +151,38 @@ fn arithmetic_and_comparisons() {
 }
 
 #[test]
+fn scaled_decimal_literals_compiled_at_run_time() {
+    // The image's own literals are static objects (ZagScaledDecimalTest);
+    // code compiled at run time makes them in old space, read-only.
+    for gc_stress in [None, Some(1)] {
+        let mut vm = zag::image::boot().unwrap();
+        vm.set_gc_stress(gc_stress);
+        assert_eq!(eval(&mut vm, "1.5s2 printString"), "'1.50s2'");
+        assert_eq!(
+            eval(&mut vm, "#(-0.05s2 3s) printString"),
+            "'#(-0.05s2 3s0)'"
+        );
+        assert_eq!(eval(&mut vm, "(1.5s2 + (1/3)) printString"), "'1.83s2'");
+        assert_eq!(eval(&mut vm, "(1.5s2 + (1/3)) = (11/6)"), "true");
+        assert_eq!(
+            eval(&mut vm, "123456789012345678901234567890.5s1 * 2"),
+            "a ScaledDecimal"
+        );
+        assert_eq!(
+            eval(&mut vm, "[1.5s2 setNumerator: 1 denominator: 2 scale: 3] on: ModificationForbidden do: [:e | #readOnly]"),
+            "#readOnly"
+        );
+    }
+    // A kernel without ScaledDecimal refuses the literal, saying why.
+    let mut vm = vm_with(None);
+    let error = vm.evaluate("1.5s2").unwrap_err();
+    assert!(
+        error.message.contains("need the class ScaledDecimal"),
+        "{error}"
+    );
+}
+
+#[test]
 fn failed_primitives_run_the_method_body_with_the_error_code() {
     in_every_mode(|mut vm| {
         // The error code is the Symbol of Pharo's primitive error table...

@@ -33,3 +33,6 @@ pub const COMPILED_METHOD: ClassIndex = 18;
 /// here, in the order of `zag_compiler::ast_objects::NodeClass::ALL`, so
 /// that build.rs can lay out the image's ASTs as static objects.
 pub const FIRST_AST_NODE_CLASS: ClassIndex = 19;
+/// After the AST node classes: ScaledDecimal, whose literals the image
+/// holds as static objects.
+pub const SCALED_DECIMAL: ClassIndex = 30;

@@ -43,9 +43,11 @@ const WELL_KNOWN: &[(&str, ClassIndex)] = &[
     ("BoxedFloat64", BOXED_FLOAT),
     ("ByteArray", BYTE_ARRAY),
     ("CompiledMethod", COMPILED_METHOD),
+    ("ScaledDecimal", SCALED_DECIMAL),
 ];
 
-const _: () = assert!(FIRST_AST_NODE_CLASS + NodeClass::ALL.len() as ClassIndex <= FIRST_FREE);
+const _: () = assert!(FIRST_AST_NODE_CLASS + NodeClass::ALL.len() as ClassIndex <= SCALED_DECIMAL);
+const _: () = assert!(SCALED_DECIMAL < FIRST_FREE);
 
 /// The index of an AST node class.
 pub const fn ast_node_class(class: NodeClass) -> ClassIndex {

@@ -13,7 +13,6 @@
 
 use std::cell::Cell;
 
-use zag_compiler::literal::Literal;
 use zag_compiler::lowering::{self, Operand, QuickShape};
 use zag_compiler::threaded::{Binding, LiteralValue, ThreadedMethod};
 use zag_compiler::zag_ast::PrimitiveIndex;
@@ -395,12 +394,4 @@ fn literal_object(vm: &mut Vm, literal: &LiteralValue, class: ClassIndex) -> Res
             })
         }
     }
-}
-
-/// Literal kinds the VM cannot build yet are reported, not faked.
-pub fn unsupported_literal(l: &Literal) -> String {
-    format!(
-        "literal {} is not supported yet",
-        zag_compiler::printer::print_literal(l)
-    )
 }

@@ -418,6 +418,7 @@ impl Vm {
                 | Literal::ByteArray(_)
                 | Literal::LargeInteger(_)
                 | Literal::Float(_)
+                | Literal::ScaledDecimal { .. }
         );
         if made && object.is_pointer() {
             // SAFETY: a literal object just made in old space.
@@ -447,8 +448,52 @@ impl Vm {
             Literal::ByteArray(bytes) => {
                 self.allocate_bytes(Space::Old, classes::BYTE_ARRAY, bytes)
             }
-            Literal::ScaledDecimal { .. } => return Err(method::unsupported_literal(literal)),
+            Literal::ScaledDecimal {
+                mantissa,
+                decimals,
+                scale,
+            } => self.scaled_decimal(mantissa, *decimals, *scale)?,
         })
+    }
+
+    /// A ScaledDecimal literal, `mantissa / 10^decimals` shown with `scale`
+    /// decimals, in old space: the class's instance variables numerator,
+    /// denominator and scale hold the reduced fraction and the scale.
+    fn scaled_decimal(
+        &mut self,
+        mantissa: &BigInt,
+        decimals: u32,
+        scale: u32,
+    ) -> Result<Oop, String> {
+        let (numerator, denominator) = zag_compiler::number::scaled_fraction(mantissa, decimals);
+        let slots = self.universe.classes.get(classes::SCALED_DECIMAL).map(|c| {
+            let at = |name| c.inst_vars.position(name);
+            (
+                c.inst_vars.len(),
+                at("numerator"),
+                at("denominator"),
+                at("scale"),
+            )
+        });
+        let Some((3, Some(n), Some(d), Some(s))) = slots else {
+            return Err(
+                "ScaledDecimal literals need the class ScaledDecimal with the instance variables \
+                 numerator, denominator and scale"
+                    .to_string(),
+            );
+        };
+        let numerator = self.integer(Space::Old, &numerator);
+        let denominator = self.integer(Space::Old, &denominator);
+        let nil = self.universe.nil.bits();
+        let object = self.allocate_in(Space::Old, classes::SCALED_DECIMAL, Format::Fixed, 3, nil);
+        self.store(object, n, numerator);
+        self.store(object, d, denominator);
+        self.store(
+            object,
+            s,
+            Oop::small_integer(scale as i64).expect("a small scale"),
+        );
+        Ok(object)
     }
 
     /// A SmallInteger, or a LargePositive/NegativeInteger (little-endian

@@ -281,6 +281,15 @@ pub fn pharo_float_print_string(value: f64) -> String {
     out
 }
 
+/// The exact value of a scaled decimal, `mantissa / 10^decimals`, as a
+/// reduced fraction: (numerator, positive denominator); 1.50s2 is 3/2.
+pub fn scaled_fraction(mantissa: &BigInt, decimals: u32) -> (BigInt, BigInt) {
+    let power = BigInt::pow(10, decimals);
+    let gcd = mantissa.gcd(&power);
+    let reduce = |n: &BigInt| n.quo_rem(&gcd).expect("a power of ten is not zero").0;
+    (reduce(mantissa), reduce(&power))
+}
+
 /// A scaled decimal as Pharo source: `1.5s2`, `3s0`, `-0.05s2`.
 pub fn format_scaled(mantissa: &BigInt, decimals: u32, scale: u32) -> String {
     let digits = mantissa.magnitude_digits(10);
@@ -452,6 +461,14 @@ mod tests {
         assert_eq!(format_float(1e300), "1.0e300");
         assert_eq!(format_float(2.0), "2.0");
         assert_eq!(format_scaled(&BigInt::from_i64(-5), 2, 2), "-0.05s2");
+        let fraction = |m: i64, d| {
+            let (n, d) = scaled_fraction(&BigInt::from_i64(m), d);
+            (n.to_i64().unwrap(), d.to_i64().unwrap())
+        };
+        assert_eq!(fraction(150, 2), (3, 2));
+        assert_eq!(fraction(-5, 2), (-1, 20));
+        assert_eq!(fraction(3, 0), (3, 1));
+        assert_eq!(fraction(0, 3), (0, 1));
         assert_eq!(format_scaled(&BigInt::from_i64(3), 0, 0), "3s0");
     }
 
