@@ -773,15 +773,18 @@ fn scaled_decimals() {
         decimals,
         scale,
     };
-    assert_eq!(literal("1.5s2"), scaled(15, 1, 2));
+    // The digits are kept as Pharo prints them: as many decimals as the
+    // scale, or more when the value needs them.
+    assert_eq!(literal("1.5s2"), scaled(150, 2, 2));
     assert_eq!(literal("3s"), scaled(3, 0, 0));
-    assert_eq!(literal("3s2"), scaled(3, 0, 2));
+    assert_eq!(literal("3s2"), scaled(300, 2, 2));
+    assert_eq!(literal("1.234s2"), scaled(1234, 3, 2));
     // Without digits after `s`, the scale is the number of decimals written.
     assert_eq!(literal("1.50s"), scaled(150, 2, 2));
-    assert_eq!(literal("-1.5s2"), scaled(-15, 1, 2));
+    assert_eq!(literal("-1.5s2"), scaled(-150, 2, 2));
     // `3sqrt` is `3 sqrt`, not a scaled decimal.
     assert_eq!(sexp(&expr("3sqrt")), "(3 sqrt)");
-    for s in ["1.5s2", "3s", "1.50s", "-1.5s2", "0.05s2"] {
+    for s in ["1.5s2", "3s", "1.50s", "-1.5s2", "0.05s2", "1.234s2"] {
         assert_eq!(zag_value(s), z::Node::Literal(literal(s), z::Pos(0)), "{s}");
     }
 }
@@ -932,8 +935,8 @@ fn literal_array_other_elements() {
             Literal::Float(Float(1.5)),
             Literal::Integer(-2),
             Literal::ScaledDecimal {
-                mantissa: BigInt::from_i64(3),
-                decimals: 0,
+                mantissa: BigInt::from_i64(300),
+                decimals: 2,
                 scale: 2
             },
             Literal::Integer(255),

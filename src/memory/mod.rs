@@ -206,6 +206,17 @@ impl Heap {
         self.old.sweep();
     }
 
+    /// Calls `f` with every old-space object (live or not yet swept); with
+    /// an empty nursery, every heap object.
+    pub fn for_each_old_object(&self, f: impl FnMut(Oop)) {
+        self.old.for_each_object(f);
+    }
+
+    /// Whether the nursery holds no object (after a scavenge).
+    pub fn nursery_is_empty(&self) -> bool {
+        self.nursery_top == 0
+    }
+
     /// Whether `oop` is an old-space object (tests).
     pub fn is_old(&self, oop: Oop) -> bool {
         self.old.contains(oop)
@@ -562,6 +573,29 @@ pub fn allocate_bytes_old(heap: &mut Heap, class_index: u32, data: &[u8]) -> Oop
 pub fn is_read_only(oop: Oop) -> bool {
     // SAFETY: a pointer Oop points at a live object.
     !oop.is_pointer() || unsafe { header(oop).is_immutable() }
+}
+
+/// The identity hash of any value (`identityHash`): an object's is in its
+/// header, an immediate's derives from its bits.
+pub fn identity_hash(oop: Oop) -> u32 {
+    if oop.is_pointer() {
+        // SAFETY: a pointer Oop points at a live object.
+        unsafe { header(oop).hash() }
+    } else {
+        (oop.bits() >> 3) as u32 & 0x3F_FFFF
+    }
+}
+
+/// Gives a heap object (not a static one) the identity hash `hash`, as
+/// `become:` does; `false` for immediates and static objects.
+pub(crate) fn set_identity_hash(oop: Oop, hash: u32) -> bool {
+    if !oop.is_pointer() || statics::is_static(oop) {
+        return false;
+    }
+    let p = oop.bits() as *mut Header;
+    // SAFETY: a live heap object's header, which the heap lets us write.
+    unsafe { *p = (*p).with_hash(hash) };
+    true
 }
 
 /// Sets or clears the immutable bit of a heap object.

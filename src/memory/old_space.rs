@@ -200,6 +200,24 @@ impl OldSpace {
         live
     }
 
+    /// Calls `f` with every object in old space, live or not yet swept.
+    pub fn for_each_object(&self, mut f: impl FnMut(Oop)) {
+        for (chunk, &used) in self.chunks.iter().zip(&self.used) {
+            let base = chunk.as_ptr().cast_mut();
+            let mut i = 0;
+            while i < used {
+                // SAFETY: `i` is an object or free-block start below `used`
+                // (read only).
+                let (words, header) = unsafe { extent(base.add(i)) };
+                if let Some(h) = header {
+                    // SAFETY: the header of an object in old space.
+                    f(unsafe { Oop::from_bits(h as u64) });
+                }
+                i += words;
+            }
+        }
+    }
+
     /// Whether `oop` is inside old space (for tests and assertions).
     pub fn contains(&self, oop: Oop) -> bool {
         self.chunks.iter().zip(&self.used).any(|(c, u)| {

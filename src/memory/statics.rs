@@ -16,7 +16,7 @@
 //! objects below; build.rs generates the image's symbols, literals,
 //! CompiledMethods and AST nodes as one block (`src/image/mod.rs`).
 
-use crate::object::{classes, Format, Header, Oop};
+use crate::object::{classes, Format, Header, Oop, OVERFLOW_MARK};
 
 /// One word of a static object: bits, or (in the image's block) a pointer
 /// the linker relocated. The runtime reads static objects through `Oop`s,
@@ -67,6 +67,23 @@ pub static SPECIAL_OBJECTS: StaticObjects<6> = StaticObjects([
 pub const NIL: usize = 0;
 pub const TRUE: usize = 2;
 pub const FALSE: usize = 4;
+
+/// Calls `f` with every object of a block of static objects laid out
+/// one after the other (as build.rs lays out the image's).
+pub fn for_each_object(words: &'static [Word], mut f: impl FnMut(Oop)) {
+    let mut i = 0;
+    while i < words.len() {
+        let w = words[i].0;
+        let (header, extent) = if w & OVERFLOW_MARK == OVERFLOW_MARK {
+            (i + 1, (w & !OVERFLOW_MARK) as usize + 2)
+        } else {
+            // Every object has room for at least one slot.
+            (i, (Header::from_bits(w).slots_field() as usize).max(1) + 1)
+        };
+        f(object_at(words, header));
+        i += extent;
+    }
+}
 
 /// Whether `oop` is a static object.
 pub fn is_static(oop: Oop) -> bool {

@@ -367,6 +367,26 @@ impl Method {
         }
     }
 
+    /// Whether its code (its blocks' included) reads or writes its
+    /// receiver's instance variables by their places.
+    pub fn uses_inst_vars(&self) -> bool {
+        use lowering::Handler as H;
+        self.units.iter().flat_map(|u| u.code.iter()).any(|i| {
+            matches!(
+                i.plan_handler(),
+                Some(
+                    H::push_inst_var
+                        | H::push_inst_var_chained
+                        | H::store_inst_var
+                        | H::store_inst_var_chained
+                        | H::pop_into_inst_var
+                        | H::pop_into_inst_var_chained
+                        | H::return_inst_var
+                )
+            )
+        })
+    }
+
     /// Whether its primitive is `primitive` (a marker such as
     /// [`primitives::ENSURE_MARKER`]).
     #[inline]

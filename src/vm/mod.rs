@@ -21,6 +21,7 @@ pub mod ast_objects;
 pub mod block;
 pub mod classes;
 pub mod exceptions;
+pub mod identity;
 pub mod interpreter;
 pub mod interrupts;
 pub mod loader;

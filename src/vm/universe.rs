@@ -224,6 +224,17 @@ impl Universe {
         self.symbols.len()
     }
 
+    /// The Rust bool of true or false; `None` for anything else.
+    pub fn as_boolean(&self, object: Oop) -> Option<bool> {
+        if object == self.true_object {
+            Some(true)
+        } else if object == self.false_object {
+            Some(false)
+        } else {
+            None
+        }
+    }
+
     pub fn boolean(&self, b: bool) -> Oop {
         if b {
             self.true_object

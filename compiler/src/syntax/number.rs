@@ -83,9 +83,10 @@ pub fn parse_number(text: &str, negative: bool) -> Result<Literal, String> {
         if radix != 10 && decimals > 0 {
             return Err("a scaled decimal with a fraction part must be decimal".to_string());
         }
+        let (mantissa, decimals) = canonical_scaled(mantissa, decimals as u32, scale);
         return Ok(Literal::ScaledDecimal {
             mantissa,
-            decimals: decimals as u32,
+            decimals,
             scale,
         });
     }
@@ -281,6 +282,28 @@ pub fn pharo_float_print_string(value: f64) -> String {
     out
 }
 
+/// A scaled decimal's digits written as Pharo prints them: as many
+/// decimals as the scale, or more when the value needs them (1.5s2 is
+/// 1.50s2, 1.500s2 is 1.50s2, 1.234s2 stays), so that printing a literal
+/// gives what Smalltalk's printString and AST printer give.
+fn canonical_scaled(mut mantissa: BigInt, mut decimals: u32, scale: u32) -> (BigInt, u32) {
+    let ten = BigInt::from_i64(10);
+    while decimals > scale {
+        match mantissa.quo_rem(&ten) {
+            Some((q, r)) if r.is_zero() => {
+                mantissa = q;
+                decimals -= 1;
+            }
+            _ => break,
+        }
+    }
+    if decimals < scale {
+        mantissa = mantissa.mul(&BigInt::pow(10, scale - decimals));
+        decimals = scale;
+    }
+    (mantissa, decimals)
+}
+
 /// The exact value of a scaled decimal, `mantissa / 10^decimals`, as a
 /// reduced fraction: (numerator, positive denominator); 1.50s2 is 3/2.
 pub fn scaled_fraction(mantissa: &BigInt, decimals: u32) -> (BigInt, BigInt) {
@@ -379,8 +402,24 @@ mod tests {
         assert_eq!(
             num("1.5s2"),
             Literal::ScaledDecimal {
-                mantissa: BigInt::from_i64(15),
-                decimals: 1,
+                mantissa: BigInt::from_i64(150),
+                decimals: 2,
+                scale: 2
+            }
+        );
+        assert_eq!(
+            num("1.500s2"),
+            Literal::ScaledDecimal {
+                mantissa: BigInt::from_i64(150),
+                decimals: 2,
+                scale: 2
+            }
+        );
+        assert_eq!(
+            num("1.234s2"),
+            Literal::ScaledDecimal {
+                mantissa: BigInt::from_i64(1234),
+                decimals: 3,
                 scale: 2
             }
         );

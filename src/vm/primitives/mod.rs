@@ -74,6 +74,8 @@ const BAD_RECEIVER: u8 = 2;
 const BAD_ARGUMENT: u8 = 3;
 const BAD_INDEX: u8 = 4;
 const BAD_NUMBER_OF_ARGUMENTS: u8 = 5;
+/// `#'inappropriate operation'`.
+const INAPPROPRIATE: u8 = 6;
 const UNSUPPORTED: u8 = 7;
 /// `#'no modification'`: the receiver is read-only.
 const NO_MODIFICATION: u8 = 8;

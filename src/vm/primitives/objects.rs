@@ -1,16 +1,23 @@
 //! What every object answers: `==` (110), `class` (111), `identityHash`
 //! (75), and read-only objects (`isReadOnlyObject`, 163, and
-//! `setIsReadOnlyObject:`, 164).
+//! `setIsReadOnlyObject:`, 164); identity across the heap
+//! (`elementsExchangeIdentityWith:`, 128, `elementsForwardIdentityTo:`, 72,
+//! `elementsForwardIdentityTo:copyHash:`, 249, on Arrays) and a class's
+//! `allInstances` (177); see `vm::identity`.
 
-use super::{failure, int, top, Prim, Primitive, BAD_ARGUMENT, NO_MODIFICATION};
-use crate::memory::{self, class_index_of};
+use super::{
+    failure, int, top, Prim, Primitive, BAD_ARGUMENT, BAD_RECEIVER, INAPPROPRIATE, NO_MODIFICATION,
+};
+use crate::memory::{self, class_index_of, Space};
 use crate::object::Oop;
+use crate::vm::classes;
+use crate::vm::identity::BecomeRefusal;
 use crate::vm::Vm;
 
 pub(super) const PRIMITIVES: &[Primitive] = &[
     Primitive::numbered(75, 0, |vm, _, _| {
         let [receiver] = top(vm);
-        int(identity_hash(receiver))
+        int(memory::identity_hash(receiver) as i64)
     }),
     Primitive::numbered(110, 1, |vm, _, _| {
         let [receiver, other] = top(vm);
@@ -28,14 +35,50 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
         let [receiver, flag] = top(vm);
         set_read_only(vm, receiver, flag)
     }),
+    Primitive::numbered(128, 1, |vm, _, _| become_elements(vm, 1, true, true)),
+    Primitive::numbered(72, 1, |vm, _, _| become_elements(vm, 1, false, true)),
+    Primitive::numbered(249, 2, |vm, _, _| {
+        let [_, _, copy_hash] = top(vm);
+        match vm.universe.as_boolean(copy_hash) {
+            Some(copy_hash) => become_elements(vm, 2, false, copy_hash),
+            None => failure(BAD_ARGUMENT),
+        }
+    }),
+    Primitive::numbered(177, 0, |vm, _, _| {
+        let [class] = top(vm);
+        let Some(index) = vm.universe.classes.index_of_object(class) else {
+            return failure(BAD_RECEIVER);
+        };
+        let instances = vm.all_instances(index);
+        // The instances are old or static (just collected): the Array's
+        // allocation moves none of them.
+        Prim::Value(vm.new_array(Space::Young, &instances))
+    }),
 ];
 
-fn identity_hash(oop: Oop) -> i64 {
-    if oop.is_pointer() {
-        // SAFETY: a pointer Oop is a live object.
-        unsafe { memory::header(oop).hash() as i64 }
-    } else {
-        (oop.bits() >> 3) as i64 & 0x3F_FFFF
+/// The identity primitives on two Arrays (the receiver and the first of
+/// `args` arguments): see [`Vm::exchange_identities`]. Answers the receiver.
+fn become_elements(vm: &mut Vm, args: usize, two_way: bool, copy_hash: bool) -> Prim {
+    let at = vm.process.stack.len() - 1 - args;
+    let arrays = |vm: &Vm| (vm.process.stack[at], vm.process.stack[at + 1]);
+    let (receiver, other) = arrays(vm);
+    if class_index_of(receiver) != classes::ARRAY || class_index_of(other) != classes::ARRAY {
+        return failure(BAD_ARGUMENT);
+    }
+    vm.collect_everything();
+    // The scavenge may have moved the Arrays: read them again.
+    let (receiver, other) = arrays(vm);
+    let elements = |array: Oop| -> Vec<Oop> {
+        (0..memory::slot_count(array))
+            .map_while(|i| memory::slot(array, i))
+            .collect()
+    };
+    let (from, to) = (elements(receiver), elements(other));
+    match vm.exchange_identities(&from, &to, two_way, copy_hash) {
+        Ok(()) => Prim::Value(receiver),
+        Err(BecomeRefusal::BadArguments) => failure(BAD_ARGUMENT),
+        Err(BecomeRefusal::Pinned) => failure(NO_MODIFICATION),
+        Err(BecomeRefusal::ActiveReceiver) => failure(INAPPROPRIATE),
     }
 }
 
@@ -43,11 +86,7 @@ fn identity_hash(oop: Oop) -> i64 {
 /// read-only. Immediates stay read-only, and so do the image's static
 /// objects, which every VM in the process shares.
 fn set_read_only(vm: &mut Vm, receiver: Oop, flag: Oop) -> Prim {
-    let on = if flag == vm.universe.true_object {
-        true
-    } else if flag == vm.universe.false_object {
-        false
-    } else {
+    let Some(on) = vm.universe.as_boolean(flag) else {
         return failure(BAD_ARGUMENT);
     };
     let was = memory::is_read_only(receiver);

@@ -1,0 +1,177 @@
+//! Whole-heap operations on object identity, as Pharo's primitives do
+//! them: the instances of a class (`allInstances`), and exchanging or
+//! forwarding identities (`elementsExchangeIdentityWith:`, which
+//! `become:` uses, and `elementsForwardIdentityTo:`, which
+//! `becomeForward:` uses).
+//!
+//! Both first collect the whole heap (a scavenge promotes what survives,
+//! then old space is swept), so every heap object is live and in old
+//! space, which does not move and can be walked object by object. A become then rewrites every reference in old
+//! space and in the running Process's roots (its stack, registers,
+//! signals and unwinds): everything that can refer to an ordinary object.
+//! The VM also refers to objects outside the heap (class objects, global
+//! and class-variable bindings, CompiledMethods and the literals their code
+//! holds); those, read-only objects (literals, Symbols), the image's static
+//! objects and immediates cannot change identity, and the primitive fails
+//! for them, so no reference is ever left behind. Nor can the receiver of
+//! a running method or of a block whose code uses its instance variables
+//! become an object of another class: the code reads them by their places
+//! in its class.
+
+use std::collections::{HashMap, HashSet};
+
+use super::classes::{self, ClassIndex};
+use super::interpreter::{CLOSURE_METHOD, CLOSURE_RECEIVER};
+use super::Vm;
+use crate::memory::{self, class_index_of};
+use crate::object::Oop;
+
+/// Why a become is refused.
+#[derive(Debug, PartialEq, Eq)]
+pub enum BecomeRefusal {
+    /// The two Arrays differ in size, or an object appears twice.
+    BadArguments,
+    /// An object that cannot change identity (see the module comment).
+    Pinned,
+    /// References to the receiver of a running method or of a block would
+    /// change to an object of another class: the method's code reads its
+    /// receiver's variables by their places in the old class.
+    ActiveReceiver,
+}
+
+impl Vm {
+    /// Every object of class `class` (after a full collection, so only
+    /// live ones), the image's static objects included.
+    pub(crate) fn all_instances(&mut self, class: ClassIndex) -> Vec<Oop> {
+        self.collect_everything();
+        let mut found = Vec::new();
+        let mut visit = |o: Oop| {
+            if class_index_of(o) == class {
+                found.push(o);
+            }
+        };
+        memory::statics::for_each_object(self.universe.static_symbols.0, &mut visit);
+        self.heap.for_each_old_object(visit);
+        found
+    }
+
+    /// Makes every reference to `from[i]` refer to `to[i]` and, when
+    /// `two_way`, every reference to `to[i]` refer to `from[i]`. A two-way
+    /// exchange swaps the identity hashes too (each reference keeps the
+    /// hash it saw); a forward one gives `to[i]` the hash of `from[i]` when
+    /// `copy_hash`. The heap must have just been collected (see
+    /// [`Vm::collect_everything`]).
+    pub(crate) fn exchange_identities(
+        &mut self,
+        from: &[Oop],
+        to: &[Oop],
+        two_way: bool,
+        copy_hash: bool,
+    ) -> Result<(), BecomeRefusal> {
+        debug_assert!(self.heap.nursery_is_empty(), "become with young objects");
+        if from.len() != to.len() {
+            return Err(BecomeRefusal::BadArguments);
+        }
+        let mut held = Vec::new();
+        self.universe.roots(&mut held);
+        let held: HashSet<Oop> = held.into_iter().collect();
+        let movable = |o: &Oop| {
+            o.is_pointer()
+                && !memory::statics::is_static(*o)
+                && !memory::is_read_only(*o)
+                && !held.contains(o)
+        };
+        let changing = if two_way {
+            [from, to].concat()
+        } else {
+            from.to_vec()
+        };
+        if !changing.iter().all(movable) {
+            return Err(BecomeRefusal::Pinned);
+        }
+        let mut map: HashMap<Oop, Oop> = HashMap::with_capacity(changing.len());
+        for (&a, &b) in from.iter().zip(to) {
+            if map.insert(a, b).is_some() || (two_way && map.insert(b, a).is_some()) {
+                return Err(BecomeRefusal::BadArguments);
+            }
+        }
+        if self.changes_class_of_a_receiver(&map) {
+            return Err(BecomeRefusal::ActiveReceiver);
+        }
+        let redirect = |r: &mut Oop| {
+            if let Some(&new) = map.get(r) {
+                *r = new;
+            }
+        };
+        self.heap.for_each_old_object(|object| {
+            if !memory::has_pointer_slots(object) {
+                return;
+            }
+            for i in 0..memory::slot_count(object) {
+                let mut value = memory::slot(object, i).expect("in bounds");
+                let before = value;
+                redirect(&mut value);
+                if value != before {
+                    // Both old: no barrier is due (the nursery is empty).
+                    memory::init_slot(object, i, value);
+                }
+            }
+        });
+        self.process.visit_roots(&mut |r| redirect(r));
+        for (&a, &b) in from.iter().zip(to) {
+            if two_way {
+                let (hash_a, hash_b) = (memory::identity_hash(a), memory::identity_hash(b));
+                memory::set_identity_hash(a, hash_b);
+                memory::set_identity_hash(b, hash_a);
+            } else if copy_hash && movable(&b) {
+                memory::set_identity_hash(b, memory::identity_hash(a));
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether redirecting references by `map` would give a running
+    /// method (a frame's receiver) or a block (a closure's receiver) whose
+    /// code uses its receiver's instance variables a receiver of another
+    /// class.
+    fn changes_class_of_a_receiver(&self, map: &HashMap<Oop, Oop>) -> bool {
+        let changes_class = |o: Oop| {
+            map.get(&o)
+                .is_some_and(|&new| class_index_of(new) != class_index_of(o))
+        };
+        if !map.iter().any(|(&o, _)| changes_class(o)) {
+            return false;
+        }
+        let methods = &self.universe.methods;
+        let uses_inst_vars = |method: Option<i64>| {
+            let method = method.and_then(|m| usize::try_from(m).ok());
+            method
+                .and_then(|m| methods.get(m))
+                .is_some_and(|m| m.uses_inst_vars())
+        };
+        let running = self.process.frames.iter().any(|f| {
+            changes_class(self.process.stack[f.base]) && uses_inst_vars(Some(f.method as i64))
+        });
+        if running {
+            return true;
+        }
+        let mut found = false;
+        self.heap.for_each_old_object(|o| {
+            found = found
+                || (class_index_of(o) == classes::BLOCK_CLOSURE
+                    && memory::slot(o, CLOSURE_RECEIVER).is_some_and(changes_class)
+                    && uses_inst_vars(
+                        memory::slot(o, CLOSURE_METHOD).and_then(Oop::as_small_integer),
+                    ));
+        });
+        found
+    }
+
+    /// Collects the whole heap: the nursery's survivors go to old space,
+    /// which then holds every heap object, and only live ones (a walk
+    /// meets no dead closure).
+    pub(crate) fn collect_everything(&mut self) {
+        self.collect_garbage();
+        self.collect_old_space();
+    }
+}
