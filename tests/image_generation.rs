@@ -172,19 +172,57 @@ fn code_lines(source: &str) -> Vec<&str> {
 }
 
 #[test]
-fn unsupported_literals_fail_the_build_at_their_method() {
-    let (app, result) = generate_with(
+fn scaled_decimal_literals_are_static_objects() {
+    let (_, result) = generate_with(
         "scaled-export",
         "App/Money.class.st",
         "Class { #name : 'Money', #superclass : 'Object' }\nMoney >> price [ ^ 1.5s2 ]\n",
     );
-    let problems = result.unwrap_err();
-    let file = app.join("App/Money.class.st").display().to_string();
+    let source = result.unwrap();
+    assert!(
+        source.contains("classes::SCALED_DECIMAL"),
+        "no static ScaledDecimal"
+    );
+}
+
+#[test]
+fn scaled_decimal_literals_need_the_class_with_its_variables() {
+    // Exports without the kernel's ScaledDecimal: the literal fails the
+    // build at its method, saying why.
+    let alone = temp_tree(
+        "scaled-alone-export",
+        &[(
+            "App/Money.class.st",
+            "Class { #name : 'Money', #superclass : nil }\nMoney >> price [ ^ 1.5s2 ]\n",
+        )],
+    );
+    let problems = image::generate(std::slice::from_ref(&alone)).unwrap_err();
+    let file = alone.join("App/Money.class.st").display().to_string();
     assert_eq!(
         problems,
         [format!(
-            "{file}:2:10: the ScaledDecimal literal 1.5s2 is not supported yet\n    Money >> price [ ^ 1.5s2 ]\n             ^"
+            "{file}:2:10: the literal 1.50s2 needs the class ScaledDecimal, which is not defined\n    Money >> price [ ^ 1.5s2 ]\n             ^"
         )]
+    );
+    // One whose variables are not the VM's layout.
+    let odd = temp_tree(
+        "scaled-odd-export",
+        &[
+            (
+                "App/ScaledDecimal.class.st",
+                "Class { #name : 'ScaledDecimal', #superclass : nil, #instVars : [ 'digits' ] }\n",
+            ),
+            (
+                "App/Money.class.st",
+                "Class { #name : 'Money', #superclass : nil }\nMoney >> price [ ^ 1.5s2 ]\n",
+            ),
+        ],
+    );
+    let problems = image::generate(std::slice::from_ref(&odd)).unwrap_err();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].contains("ScaledDecimal has the instance variable digits"),
+        "{problems:?}"
     );
 }
 

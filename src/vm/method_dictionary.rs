@@ -31,6 +31,8 @@ pub struct MethodDictionary {
     objects: &'static [Word],
     /// Methods installed at run time, over the image's.
     installed: SelectorMap,
+    /// The image's selectors removed at run time (`removeSelector:`).
+    removed: Vec<Oop>,
 }
 
 impl MethodDictionary {
@@ -41,12 +43,16 @@ impl MethodDictionary {
             image: entries,
             objects,
             installed: SelectorMap::default(),
+            removed: Vec::new(),
         }
     }
 
     pub fn get(&self, selector: Oop) -> Option<MethodRef> {
         if let Some(m) = self.installed.get(&selector) {
             return Some(*m);
+        }
+        if !self.removed.is_empty() && self.removed.contains(&selector) {
+            return None;
         }
         let index = self.static_index(selector)?;
         let at = self
@@ -63,6 +69,18 @@ impl MethodDictionary {
     /// Installs `method` for `selector`, replacing any other.
     pub fn insert(&mut self, selector: Oop, method: MethodRef) {
         self.installed.insert(selector, method);
+        self.removed.retain(|s| *s != selector);
+    }
+
+    /// Removes the method for `selector`; answers whether there was one.
+    pub fn remove(&mut self, selector: Oop) -> bool {
+        let had = self.get(selector).is_some();
+        self.installed.remove(&selector);
+        if had && self.get(selector).is_some() {
+            // The image's, under the one installed.
+            self.removed.push(selector);
+        }
+        had
     }
 
     /// Every selector, once.
@@ -71,7 +89,7 @@ impl MethodDictionary {
             .image
             .iter()
             .map(|e| self.symbol(e.selector))
-            .filter(|s| !self.installed.contains_key(s));
+            .filter(|s| !self.installed.contains_key(s) && !self.removed.contains(s));
         self.installed.keys().copied().chain(image).collect()
     }
 

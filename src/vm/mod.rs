@@ -19,6 +19,7 @@
 pub mod abi;
 pub mod ast_objects;
 pub mod block;
+pub mod class_builder;
 pub mod classes;
 pub mod exceptions;
 pub mod identity;

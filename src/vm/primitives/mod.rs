@@ -26,6 +26,7 @@
 
 mod allocation;
 pub(crate) mod blocks;
+mod definition;
 mod exceptions;
 pub mod float;
 mod indexing;
@@ -161,6 +162,7 @@ const PARTS: &[&[Primitive]] = &[
     exceptions::PRIMITIVES,
     reflection::PRIMITIVES,
     system::PRIMITIVES,
+    definition::PRIMITIVES,
 ];
 
 const COUNT: usize = {

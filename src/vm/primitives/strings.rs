@@ -71,7 +71,7 @@ pub(crate) fn equal(heap: &memory::Heap, receiver: Oop, other: Oop) -> Option<bo
     }
 }
 
-fn is_string(oop: Oop) -> bool {
+pub(crate) fn is_string(oop: Oop) -> bool {
     matches!(
         class_index_of(oop),
         classes::BYTE_STRING | classes::BYTE_SYMBOL
