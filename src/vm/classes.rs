@@ -201,6 +201,21 @@ impl ClassTable {
         self.classes[i] = Some(class);
     }
 
+    /// Makes `object` the class object of `index` (a class object
+    /// migrated to a new shape).
+    pub fn set_object(&mut self, index: ClassIndex, object: Oop) {
+        let Some(class) = self
+            .classes
+            .get_mut(index as usize)
+            .and_then(Option::as_mut)
+        else {
+            return;
+        };
+        self.by_object.remove(&class.object.bits());
+        class.object = object;
+        self.by_object.insert(object.bits(), index);
+    }
+
     pub fn get(&self, index: ClassIndex) -> Option<&Class> {
         self.classes.get(index as usize).and_then(Option::as_ref)
     }

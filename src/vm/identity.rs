@@ -43,11 +43,22 @@ impl Vm {
     /// Every object of class `class` (after a full collection, so only
     /// live ones), the image's static objects included.
     pub(crate) fn all_instances(&mut self, class: ClassIndex) -> Vec<Oop> {
+        self.instances_of(&HashSet::from([class]))
+            .remove(&class)
+            .unwrap_or_default()
+    }
+
+    /// The instances of each of `classes` (one collection, one walk).
+    pub(crate) fn instances_of(
+        &mut self,
+        classes: &HashSet<ClassIndex>,
+    ) -> HashMap<ClassIndex, Vec<Oop>> {
         self.collect_everything();
-        let mut found = Vec::new();
+        let mut found: HashMap<ClassIndex, Vec<Oop>> = HashMap::new();
         let mut visit = |o: Oop| {
-            if class_index_of(o) == class {
-                found.push(o);
+            let class = class_index_of(o);
+            if classes.contains(&class) {
+                found.entry(class).or_default().push(o);
             }
         };
         memory::statics::for_each_object(self.universe.static_symbols.0, &mut visit);
@@ -72,21 +83,12 @@ impl Vm {
         if from.len() != to.len() {
             return Err(BecomeRefusal::BadArguments);
         }
-        let mut held = Vec::new();
-        self.universe.roots(&mut held);
-        let held: HashSet<Oop> = held.into_iter().collect();
-        let movable = |o: &Oop| {
-            o.is_pointer()
-                && !memory::statics::is_static(*o)
-                && !memory::is_read_only(*o)
-                && !held.contains(o)
-        };
         let changing = if two_way {
             [from, to].concat()
         } else {
             from.to_vec()
         };
-        if !changing.iter().all(movable) {
+        if self.any_pinned(&changing) {
             return Err(BecomeRefusal::Pinned);
         }
         let mut map: HashMap<Oop, Oop> = HashMap::with_capacity(changing.len());
@@ -123,25 +125,48 @@ impl Vm {
                 let (hash_a, hash_b) = (memory::identity_hash(a), memory::identity_hash(b));
                 memory::set_identity_hash(a, hash_b);
                 memory::set_identity_hash(b, hash_a);
-            } else if copy_hash && movable(&b) {
+            } else if copy_hash && !memory::is_read_only(b) && !memory::statics::is_static(b) {
                 memory::set_identity_hash(b, memory::identity_hash(a));
             }
         }
         Ok(())
     }
 
+    /// Whether one of `objects` cannot change identity: an immediate, a
+    /// static or read-only object, or one the VM holds outside the heap.
+    pub(crate) fn any_pinned(&self, objects: &[Oop]) -> bool {
+        let mut held = Vec::new();
+        self.universe.roots(&mut held);
+        let held: HashSet<Oop> = held.into_iter().collect();
+        objects.iter().any(|o| {
+            !o.is_pointer()
+                || memory::statics::is_static(*o)
+                || memory::is_read_only(*o)
+                || held.contains(o)
+        })
+    }
+
     /// Whether redirecting references by `map` would give a running
-    /// method (a frame's receiver) or a block (a closure's receiver) whose
-    /// code uses its receiver's instance variables a receiver of another
-    /// class.
+    /// method or block whose code uses its receiver's instance variables
+    /// a receiver of another class.
     fn changes_class_of_a_receiver(&self, map: &HashMap<Oop, Oop>) -> bool {
-        let changes_class = |o: Oop| {
-            map.get(&o)
-                .is_some_and(|&new| class_index_of(new) != class_index_of(o))
-        };
-        if !map.iter().any(|(&o, _)| changes_class(o)) {
+        let changing: Vec<Oop> = map
+            .iter()
+            .filter(|(&old, &new)| class_index_of(new) != class_index_of(old))
+            .map(|(&old, _)| old)
+            .collect();
+        self.is_receiver_of_running_code(&changing)
+    }
+
+    /// Whether one of `objects` is the receiver of a running method (a
+    /// frame's) or of a block (a closure's) whose code uses its receiver's
+    /// instance variables: that code reads them by their places in the
+    /// receiver's class as it is now.
+    pub(crate) fn is_receiver_of_running_code(&self, objects: &[Oop]) -> bool {
+        if objects.is_empty() {
             return false;
         }
+        let objects: HashSet<Oop> = objects.iter().copied().collect();
         let methods = &self.universe.methods;
         let uses_inst_vars = |method: Option<i64>| {
             let method = method.and_then(|m| usize::try_from(m).ok());
@@ -150,7 +175,7 @@ impl Vm {
                 .is_some_and(|m| m.uses_inst_vars())
         };
         let running = self.process.frames.iter().any(|f| {
-            changes_class(self.process.stack[f.base]) && uses_inst_vars(Some(f.method as i64))
+            objects.contains(&self.process.stack[f.base]) && uses_inst_vars(Some(f.method as i64))
         });
         if running {
             return true;
@@ -159,7 +184,7 @@ impl Vm {
         self.heap.for_each_old_object(|o| {
             found = found
                 || (class_index_of(o) == classes::BLOCK_CLOSURE
-                    && memory::slot(o, CLOSURE_RECEIVER).is_some_and(changes_class)
+                    && memory::slot(o, CLOSURE_RECEIVER).is_some_and(|r| objects.contains(&r))
                     && uses_inst_vars(
                         memory::slot(o, CLOSURE_METHOD).and_then(Oop::as_small_integer),
                     ));

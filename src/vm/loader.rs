@@ -5,14 +5,13 @@
 
 use std::collections::{HashMap, HashSet};
 
-use zag_compiler::environment::Environment;
 use zag_compiler::import::{convert_all, Import};
 use zag_compiler::source::{Diagnostic, SourceFile};
 use zag_compiler::tonel::ClassDefinition;
 
 use super::classes::{self, Class, ClassIndex, Names};
 use super::method_dictionary::MethodDictionary;
-use super::{method, Vm};
+use super::{method, reshape, Vm};
 use crate::object::{Format, Oop};
 
 /// Loads everything `import` read. Answers every problem found; what could
@@ -44,20 +43,32 @@ pub fn load(vm: &mut Vm, import: &Import) -> Result<(), Vec<String>> {
         .collect();
     let metaclass = MetaclassSlots::of(env.all_inst_vars("Metaclass").iter().map(String::as_str));
     for &def in &ordered {
-        let refusal = layout_problems.remove(def.name.as_str()).or_else(|| {
-            let why = match def.superclass.as_deref() {
-                Some(s) if refused.contains(s) => {
-                    format!(
+        let mut reshape = None;
+        let refusal = match layout_problems.remove(def.name.as_str()) {
+            Some(problem) => Some(problem),
+            None => {
+                let why = match def.superclass.as_deref() {
+                    Some(s) if refused.contains(s) => Some(format!(
                         "{} is not defined: its superclass {s} was refused",
                         def.name
-                    )
-                }
-                _ => reshape_problem(vm, def, &env)?,
-            };
-            let file = files.get(def.name.as_str())?;
-            let at = def.span.start as usize;
-            Some(Diagnostic::at(&file.name, &file.text, at, why))
-        });
+                    )),
+                    // A new shape for a defined class: its methods and
+                    // instances follow, if they can.
+                    _ => match reshape::plan(vm, def, &env) {
+                        Ok(plan) => {
+                            reshape = plan;
+                            None
+                        }
+                        Err(why) => Some(why),
+                    },
+                };
+                why.and_then(|why| {
+                    let file = files.get(def.name.as_str())?;
+                    let at = def.span.start as usize;
+                    Some(Diagnostic::at(&file.name, &file.text, at, why))
+                })
+            }
+        };
         if let Some(refusal) = refusal {
             problems.push(refusal.headline());
             // Names resolve as before against this class.
@@ -69,6 +80,11 @@ pub fn load(vm: &mut Vm, import: &Import) -> Result<(), Vec<String>> {
             continue;
         }
         define_class(vm, def, &env, &metaclass);
+        if let Some(plan) = reshape {
+            if let Err(why) = reshape::apply(vm, plan) {
+                problems.push(format!("{}: {why}", def.name));
+            }
+        }
         defined.push(def.name.clone());
     }
     connect_root_metaclasses(vm);
@@ -147,33 +163,6 @@ fn install_method(
             source.file.source.name, method.selector
         )),
     }
-}
-
-/// Why `def` cannot replace the class of its name: a defined class keeps
-/// its shape, as its instances and compiled methods were made for it.
-fn reshape_problem(vm: &Vm, def: &ClassDefinition, env: &Environment) -> Option<String> {
-    let name = &def.name;
-    let classes = &vm.universe.classes;
-    let existing = classes.get(classes.index_of(name)?)?;
-    let inst_vars = env.all_inst_vars(name);
-    let class_side = env.class_side_inst_vars(name);
-    let same_class_side = classes.get(existing.partner).is_some_and(|meta| {
-        meta.inst_vars
-            .iter()
-            .eq(class_side.iter().map(String::as_str))
-    });
-    let same = existing.layout == def.layout
-        && existing
-            .inst_vars
-            .iter()
-            .eq(inst_vars.iter().map(String::as_str))
-        && same_class_side;
-    (!same).then(|| {
-        format!(
-            "{name} is defined already with other instance variables or layout; \
-             a defined class keeps its shape (its instances and methods were made for it)"
-        )
-    })
 }
 
 /// Defines (or redefines) a class read from a Tonel file, its variables
@@ -305,10 +294,24 @@ pub(crate) fn add_class(
             .allocate_old(classes::METACLASS, Format::Fixed, metaclass.count, nil);
         (object, class_methods)
     });
+    // A redefined class keeps the bindings (and values) of the class
+    // variables it still has: its compiled methods hold them.
+    let mut before = vm
+        .universe
+        .classes
+        .get_mut(index)
+        .map(|c| std::mem::take(&mut c.class_vars))
+        .unwrap_or_default();
     let mut variables = HashMap::new();
     for &var in class_vars {
-        let key = vm.intern(var);
-        variables.insert(var.to_string(), vm.new_association(key, vm.universe.nil));
+        let binding = match before.remove(var) {
+            Some(binding) => binding,
+            None => {
+                let key = vm.intern(var);
+                vm.new_association(key, vm.universe.nil)
+            }
+        };
+        variables.insert(var.to_string(), binding);
     }
     // The slots of the class object the VM knows how to fill.
     for (slot, var) in class_side_inst_vars.iter().enumerate() {

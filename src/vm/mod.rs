@@ -31,6 +31,7 @@ pub mod method_dictionary;
 pub mod primitives;
 pub mod process;
 pub mod reflection;
+pub mod reshape;
 pub mod stack;
 pub mod universe;
 pub mod unwind;

@@ -8,6 +8,7 @@ use super::{failure, top, Prim, Primitive, BAD_ARGUMENT, BAD_RECEIVER, INSUFFICI
 use crate::memory;
 use crate::object::{Format, Oop};
 use crate::vm::Vm;
+use zag_compiler::tonel::Layout;
 
 pub(super) const PRIMITIVES: &[Primitive] = &[
     Primitive::numbered(70, 0, |vm, _, _| {
@@ -27,6 +28,30 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
     }),
 ];
 
+/// The header format, slot count and fill word of an instance of a class
+/// of `layout` with `fixed` named variables and `size` indexed ones (none:
+/// `basicNew`). Pointer slots start nil, bytes zero. `None` for a layout
+/// the VM does not make instances of, or a size where it takes none.
+pub(crate) fn instance_shape(
+    layout: Layout,
+    fixed: usize,
+    size: Option<usize>,
+    nil: Oop,
+) -> Option<(Format, usize, u64)> {
+    let nil = nil.bits();
+    Some(match (layout, size) {
+        (Layout::Fixed, None) if fixed == 0 => (Format::Empty, 0, nil),
+        (Layout::Fixed, None) => (Format::Fixed, fixed, nil),
+        (Layout::Variable, n) if fixed == 0 => (Format::Indexable, n.unwrap_or(0), nil),
+        (Layout::Variable, n) => (Format::FixedIndexable, fixed + n.unwrap_or(0), nil),
+        (Layout::Bytes, n) => {
+            let (format, slots) = memory::byte_shape(n.unwrap_or(0));
+            (format, slots, 0)
+        }
+        _ => return None,
+    })
+}
+
 /// `basicNew` (no size) and `basicNew:` on a class object.
 fn basic_new(vm: &mut Vm, class_object: Oop, size: Option<usize>) -> Prim {
     let Some(index) = vm.universe.classes.index_of_object(class_object) else {
@@ -37,20 +62,10 @@ fn basic_new(vm: &mut Vm, class_object: Oop, size: Option<usize>) -> Prim {
         .classes
         .get(index)
         .expect("indexed class exists");
-    let fixed = class.inst_vars.len();
-    use zag_compiler::tonel::Layout;
-    let nil = vm.universe.nil.bits();
-    // Pointer slots start nil, bytes zero.
-    let (format, slots, fill) = match (class.layout, size) {
-        (Layout::Fixed, None) if fixed == 0 => (Format::Empty, 0, nil),
-        (Layout::Fixed, None) => (Format::Fixed, fixed, nil),
-        (Layout::Variable, n) if fixed == 0 => (Format::Indexable, n.unwrap_or(0), nil),
-        (Layout::Variable, n) => (Format::FixedIndexable, fixed + n.unwrap_or(0), nil),
-        (Layout::Bytes, n) => {
-            let (format, slots) = memory::byte_shape(n.unwrap_or(0));
-            (format, slots, 0)
-        }
-        _ => return failure(BAD_RECEIVER),
+    let Some((format, slots, fill)) =
+        instance_shape(class.layout, class.inst_vars.len(), size, vm.universe.nil)
+    else {
+        return failure(BAD_RECEIVER);
     };
     if !vm.make_room(slots) {
         return failure(INSUFFICIENT_MEMORY);

@@ -38,6 +38,7 @@ pub mod small_integer;
 pub(crate) mod strings;
 mod system;
 
+pub(crate) use allocation::instance_shape;
 pub use exceptions::{ENSURE_MARKER, HANDLER_MARKER};
 pub use strings::STRING_EQUALS;
 
