@@ -138,14 +138,24 @@ fn the_readme_class_definition_example_runs_as_shown() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let script = std::fs::read_to_string(root.join("examples/define_class.st")).unwrap();
     let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
-    let shown = format!("$ cat examples/define_class.st\n{script}$ zag run examples/define_class.st\n");
-    let at = readme.find(&shown).expect("the README shows examples/define_class.st as it is");
+    let shown =
+        format!("$ cat examples/define_class.st\n{script}$ zag run examples/define_class.st\n");
+    let at = readme
+        .find(&shown)
+        .expect("the README shows examples/define_class.st as it is");
     let expected_output: String = readme[at + shown.len()..]
         .lines()
         .take_while(|l| !l.starts_with("```"))
         .map(|l| format!("{l}\n"))
         .collect();
-    let out = zag(&["run", root.join("examples/define_class.st").to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = zag(&[
+        "run",
+        root.join("examples/define_class.st").to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(String::from_utf8_lossy(&out.stdout), expected_output);
 }

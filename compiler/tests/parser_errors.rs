@@ -293,7 +293,11 @@ fn other_number_errors() {
     );
     assert_eq!(
         method_error("foo ^ 1s99999999999"),
-        err(6, "scale is too large")
+        err(6, "scale 99999999999 is too large for a literal")
+    );
+    assert_eq!(
+        method_error("foo ^ 1s100001"),
+        err(6, "scale 100001 is too large for a literal")
     );
     assert_eq!(
         method_error("foo ^ 2r1.1s2"),

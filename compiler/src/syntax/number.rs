@@ -56,7 +56,9 @@ pub fn parse_number(text: &str, negative: bool) -> Result<Literal, String> {
             fraction_digits.map_or(0, str::len) as u32
         } else {
             r.parse::<u32>()
-                .map_err(|_| "scale is too large".to_string())?
+                .ok()
+                .filter(|s| i64::from(*s) <= MAX_INTEGER_EXPONENT)
+                .ok_or_else(|| format!("scale {r} is too large for a literal"))?
         });
         rest = "";
     }
@@ -451,6 +453,12 @@ mod tests {
             parse_number("1e200000", false).unwrap_err(),
             "exponent 200000 is too large for an exact number"
         );
+        // The digits a scale asks for are written out: it is bounded too.
+        assert_eq!(
+            parse_number("1s4000000000", false).unwrap_err(),
+            "scale 4000000000 is too large for a literal"
+        );
+        assert!(parse_number("1s100000", false).is_ok());
     }
 
     #[test]
