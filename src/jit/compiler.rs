@@ -5,6 +5,7 @@
 //! (see `worker`), and answers a [`Compiled`] for the VM to install.
 
 use std::cell::RefCell;
+use std::mem::ManuallyDrop;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
@@ -255,13 +256,18 @@ impl Compiler {
     }
 }
 
+/// Past this many modules, a dropped engine is left to the operating
+/// system (see `Drop for Llvm`).
+const MODULES_WORTH_DEREGISTERING: usize = 2_000;
+
 /// LLVM's state: the context, the target, and the execution engine that
 /// owns every compiled module (and so the machine code).
 struct Llvm {
     // Declared before the context, which it borrows: dropped first.
     engine: Option<ExecutionEngine<'static>>,
     machine: TargetMachine,
-    context: Box<Context>,
+    /// Dropped by hand (see `Drop`), after the engine.
+    context: ManuallyDrop<Box<Context>>,
     next_module: usize,
     /// Set by the engine's [`CodeMemory`] when code cannot be made
     /// executable.
@@ -286,7 +292,7 @@ impl Llvm {
         Ok(Llvm {
             engine: None,
             machine,
-            context: Box::new(Context::create()),
+            context: ManuallyDrop::new(Box::new(Context::create())),
             next_module: 0,
             failure: Rc::default(),
         })
@@ -367,5 +373,24 @@ impl Llvm {
             Some(why) => Err(why.clone()),
             None => addresses,
         }
+    }
+}
+
+impl Drop for Llvm {
+    /// Dropping the engine deregisters each module's EH frames in the
+    /// order they were registered, and libgcc searches a list for each:
+    /// the drop is quadratic (minutes after 50,000 modules). Past
+    /// [`MODULES_WORTH_DEREGISTERING`] modules the engine, its code and
+    /// the context are left to the operating system instead (a VM that
+    /// compiled that much is usually dropped as its process ends).
+    fn drop(&mut self) {
+        if self.next_module > MODULES_WORTH_DEREGISTERING {
+            std::mem::forget(self.engine.take());
+            return;
+        }
+        self.engine = None;
+        // SAFETY: the engine, which borrowed the context, is gone, and the
+        // context is not used again.
+        unsafe { ManuallyDrop::drop(&mut self.context) };
     }
 }

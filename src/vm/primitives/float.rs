@@ -60,9 +60,17 @@ pub(super) const BOTH_CLASSES: &[Primitive] = float_and_small_float! {
     52, 0 => |vm, _, _| unary(vm, f64::fract);
     // exponent
     53, 0 => |vm, _, _| match receiver(vm) {
-        Some(0.0) => int(0),
-        Some(f) if f.is_finite() => int(f.abs().log2().floor() as i64),
+        Some(f) if f.is_finite() => int(exponent(f)),
         _ => failure(BAD_RECEIVER),
+    };
+    // timesTwoPower:
+    54, 1 => |vm, _, _| {
+        let [float, power] = top(vm);
+        match (vm.universe.float_value(float), power.as_small_integer()) {
+            (Some(f), Some(n)) => Prim::Value(vm.float(Space::Young, times_two_power(f, n))),
+            (None, _) => failure(BAD_RECEIVER),
+            (_, None) => failure(BAD_ARGUMENT),
+        }
     };
     55, 0 => |vm, _, _| unary(vm, f64::sqrt);
     56, 0 => |vm, _, _| unary(vm, f64::sin);
@@ -70,6 +78,48 @@ pub(super) const BOTH_CLASSES: &[Primitive] = float_and_small_float! {
     58, 0 => |vm, _, _| unary(vm, f64::ln);
     59, 0 => |vm, _, _| unary(vm, f64::exp);
 };
+
+/// The binary exponent of a finite float (`exponent`): of its highest
+/// bit, so 1.0 is 0 and 0.5 is -1; below -1022 for subnormals; 0 for
+/// zero (as Pharo answers).
+fn exponent(f: f64) -> i64 {
+    let bits = f.to_bits();
+    let biased = ((bits >> 52) & 0x7FF) as i64;
+    let mantissa = bits & ((1 << 52) - 1);
+    match (biased, mantissa) {
+        (0, 0) => 0,
+        (0, m) => 63 - m.leading_zeros() as i64 - 1074,
+        (e, _) => e - 1023,
+    }
+}
+
+/// `f` times two to the `n` (`timesTwoPower:`, C's `scalbn`), rounded
+/// once: large powers are applied in steps that stay in range, and a
+/// result in the subnormal range is reached by one last multiplication.
+fn times_two_power(f: f64, n: i64) -> f64 {
+    let two_to = |e: i64| f64::from_bits(((0x3FF + e) as u64) << 52);
+    let (mut y, mut n) = (f, n.clamp(-4000, 4000));
+    if n > 1023 {
+        for _ in 0..2 {
+            if n > 1023 {
+                y *= two_to(1023);
+                n -= 1023;
+            }
+        }
+        n = n.min(1023);
+    } else if n < -1022 {
+        // Down by 2^-969 at a time, so the last step rounds (once) only
+        // when the result is subnormal.
+        for _ in 0..2 {
+            if n < -1022 {
+                y *= two_to(-1022) * two_to(53);
+                n += 1022 - 53;
+            }
+        }
+        n = n.max(-1022);
+    }
+    y * two_to(n)
+}
 
 /// The receiver's value, when it is a Float.
 fn receiver(vm: &Vm) -> Option<f64> {
