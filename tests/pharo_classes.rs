@@ -137,29 +137,86 @@ fn pharo_test_classes_run_unmodified() {
     eprintln!("Pharo's own tests: {passes} of {run} pass");
 }
 
-/// Pharo's number test classes, subclasses of ClassTestCase (loaded from
-/// SUnit-Core with its superclass), with their floors.
-const PHARO_NUMBER_TESTS: &[(&str, usize, usize)] = &[
-    ("Kernel-Tests/ScaledDecimalTest.class.st", 30, 29),
-    ("Kernel-Tests/FloatTest.class.st", 53, 34),
+/// Pharo's Kernel-Tests classes of the Pharo runtime (issue 17), each
+/// with the files it loads before it (SUnit-Core's ClassTestCase, the
+/// helpers it names), its test count and its floor of passes.
+const PHARO_KERNEL_TESTS: &[(&str, &[&str], usize, usize)] = &[
+    ("Kernel-Tests/BecomeTest.class.st", &[], 8, 8),
+    (
+        "Kernel-Tests/ScaledDecimalTest.class.st",
+        CLASS_TEST_CASE,
+        30,
+        29,
+    ),
+    ("Kernel-Tests/FloatTest.class.st", CLASS_TEST_CASE, 53, 34),
+    (
+        "Kernel-Tests/FractionTest.class.st",
+        CLASS_TEST_CASE,
+        19,
+        10,
+    ),
+    ("Kernel-Tests/NumberTest.class.st", CLASS_TEST_CASE, 20, 8),
+    ("Kernel-Tests/IntegerTest.class.st", &[], 56, 17),
+    (
+        "Kernel-Tests/CharacterTest.class.st",
+        CLASS_TEST_CASE,
+        17,
+        6,
+    ),
+    (
+        "Kernel-Tests/UndefinedObjectTest.class.st",
+        CLASS_TEST_CASE,
+        17,
+        12,
+    ),
+    (
+        "Kernel-Tests/ProtoObjectTest.class.st",
+        CLASS_TEST_CASE,
+        14,
+        5,
+    ),
+    (
+        "Kernel-Tests/ObjectTest.class.st",
+        &[
+            "SUnit-Core/AbstractEnvironmentTestCase.class.st",
+            "SUnit-Core/ClassTestCase.class.st",
+            "Kernel-Tests/ObjectMockForTest.class.st",
+        ],
+        26,
+        8,
+    ),
+    (
+        "Kernel-Tests/ExceptionTest.class.st",
+        &[
+            "Kernel-Tests/MyResumableTestError.class.st",
+            "Kernel-Tests/MyTestError.class.st",
+            "Kernel-Tests/MyTestNotification.class.st",
+            "Kernel-Tests/ExceptionTester.class.st",
+        ],
+        45,
+        20,
+    ),
+];
+
+/// What a subclass of ClassTestCase loads first.
+const CLASS_TEST_CASE: &[&str] = &[
+    "SUnit-Core/AbstractEnvironmentTestCase.class.st",
+    "SUnit-Core/ClassTestCase.class.st",
 ];
 
 #[test]
-fn pharo_number_test_classes_run_unmodified() {
+fn pharo_kernel_test_classes_run_unmodified() {
     let Some(src) = pharo_src() else { return };
-    let helpers = [
-        "SUnit-Core/AbstractEnvironmentTestCase.class.st",
-        "SUnit-Core/ClassTestCase.class.st",
-    ]
-    .map(|f| src.join(f));
-    for &(file, tests, floor) in PHARO_NUMBER_TESTS {
+    let (mut run, mut passes) = (0, 0);
+    for &(file, helpers, tests, floor) in PHARO_KERNEL_TESTS {
         let class = class_in(file);
-        let test = src.join(file);
-        let mut files: Vec<&Path> = helpers.iter().map(|f| f.as_path()).collect();
-        files.push(&test);
+        let paths: Vec<_> = helpers.iter().chain([&file]).map(|f| src.join(f)).collect();
+        let files: Vec<&Path> = paths.iter().map(|f| f.as_path()).collect();
         let (summary, stdout, _) = run_test_loading(&files, class);
-        check_summary(class, &summary, &stdout, tests, floor);
+        let passed = check_summary(class, &summary, &stdout, tests, floor);
+        (run, passes) = (run + tests, passes + passed);
     }
+    eprintln!("Pharo's Kernel-Tests classes of the runtime: {passes} of {run} pass");
 }
 
 /// Pharo's StackTest takes its tests from two traits (TEmptyTest,
