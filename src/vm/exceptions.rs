@@ -62,6 +62,9 @@ pub struct HandlerFrames {
     scanned_id: u64,
 }
 
+/// How deep ExceptionSets may nest in a handler's selector.
+const MAX_SET_NESTING: usize = 64;
+
 impl Vm {
     /// Brings [`HandlerFrames`] up to date with the frames: forgets what
     /// was popped, scans what was pushed since for `on:do:` activations
@@ -96,27 +99,45 @@ impl Vm {
     }
 
     /// Whether `selector` (an exception class or an ExceptionSet) handles
-    /// `exception`, as `handles:` answers for classes and sets.
+    /// `exception`, as `handles:` answers for classes and sets (an
+    /// ExceptionSetWithExclusions less its exclusions). Sets nest at most
+    /// [`MAX_SET_NESTING`] deep: a set that contains itself handles
+    /// nothing more.
     fn handles(&self, selector: Oop, exception: Oop) -> bool {
-        if let Some(class) = self.universe.classes.index_of_object(selector) {
-            return self
-                .universe
-                .classes
-                .inherits_from(class_index_of(exception), class);
+        self.handles_within(selector, exception, MAX_SET_NESTING)
+    }
+
+    fn handles_within(&self, selector: Oop, exception: Oop, depth: usize) -> bool {
+        let classes = &self.universe.classes;
+        if let Some(class) = classes.index_of_object(selector) {
+            return classes.inherits_from(class_index_of(exception), class);
         }
-        if Some(class_index_of(selector)) == self.universe.classes.index_of("ExceptionSet") {
-            if let Some(list) = memory::slot(selector, 0) {
-                let count = if list.is_pointer() {
-                    memory::slot_count(list)
-                } else {
-                    0
-                };
-                return (0..count)
-                    .filter_map(|i| memory::slot(list, i))
-                    .any(|s| self.handles(s, exception));
-            }
+        let class = class_index_of(selector);
+        let is_set = classes
+            .index_of("ExceptionSet")
+            .is_some_and(|set| classes.inherits_from(class, set));
+        if !is_set || depth == 0 {
+            return false;
         }
-        false
+        let slot = |name| {
+            classes
+                .get(class)
+                .and_then(|c| c.inst_vars.position(name))
+                .and_then(|i| memory::slot(selector, i))
+        };
+        let handled_by = |set_or_list: Oop| self.handles_within(set_or_list, exception, depth - 1);
+        let included = slot("exceptions").is_some_and(|list| {
+            let count = if list.is_pointer() {
+                memory::slot_count(list)
+            } else {
+                0
+            };
+            (0..count)
+                .filter_map(|i| memory::slot(list, i))
+                .any(handled_by)
+        });
+        let excluded = slot("exclusions").is_some_and(handled_by);
+        included && !excluded
     }
 
     /// The innermost signal record of an exception being handled (an

@@ -61,6 +61,7 @@ impl Vm {
                 found.entry(class).or_default().push(o);
             }
         };
+        memory::statics::for_each_object(&memory::statics::SPECIAL_OBJECTS.0, &mut visit);
         memory::statics::for_each_object(self.universe.static_symbols.0, &mut visit);
         self.heap.for_each_old_object(visit);
         found

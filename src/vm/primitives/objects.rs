@@ -35,6 +35,10 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
         let [receiver, flag] = top(vm);
         set_read_only(vm, receiver, flag)
     }),
+    Primitive::named("primitiveIsImmediate", 0, |vm, _, _| {
+        let [receiver] = top(vm);
+        Prim::Value(vm.universe.boolean(!receiver.is_pointer()))
+    }),
     Primitive::numbered(128, 1, |vm, _, _| become_elements(vm, 1, true, true)),
     Primitive::numbered(72, 1, |vm, _, _| become_elements(vm, 1, false, true)),
     Primitive::numbered(249, 2, |vm, _, _| {
