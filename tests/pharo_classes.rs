@@ -167,13 +167,13 @@ const PHARO_KERNEL_TESTS: &[(&str, &[&str], usize, usize)] = &[
         "Kernel-Tests/UndefinedObjectTest.class.st",
         CLASS_TEST_CASE,
         17,
-        12,
+        15,
     ),
     (
         "Kernel-Tests/ProtoObjectTest.class.st",
         CLASS_TEST_CASE,
         14,
-        5,
+        9,
     ),
     (
         "Kernel-Tests/ObjectTest.class.st",
@@ -183,7 +183,7 @@ const PHARO_KERNEL_TESTS: &[(&str, &[&str], usize, usize)] = &[
             "Kernel-Tests/ObjectMockForTest.class.st",
         ],
         26,
-        8,
+        10,
     ),
     (
         "Kernel-Tests/ExceptionTest.class.st",
@@ -194,7 +194,7 @@ const PHARO_KERNEL_TESTS: &[(&str, &[&str], usize, usize)] = &[
             "Kernel-Tests/ExceptionTester.class.st",
         ],
         45,
-        20,
+        22,
     ),
 ];
 
