@@ -25,7 +25,15 @@ pub enum Action {
     Restart,
     /// Continue at `ip` with `value` pushed on a stack of `height` slots
     /// (`resume:`: the value of the `signal` send).
-    Resume { value: Oop, height: usize, ip: Ip },
+    ///
+    /// With `evaluate`, `value` is a block evaluated there instead, whose
+    /// value is the `signal`'s (`resumeEvaluating:`, `resignalAs:`).
+    Resume {
+        value: Oop,
+        height: usize,
+        ip: Ip,
+        evaluate: bool,
+    },
 }
 
 /// An `on:do:` frame whose handler block is being left: it catches again
@@ -173,10 +181,21 @@ impl Vm {
         match unwind.action {
             Action::Return(value) => self.return_from_frame(value),
             Action::Restart => self.restart_frame(),
-            Action::Resume { value, height, ip } => {
+            Action::Resume {
+                value,
+                height,
+                ip,
+                evaluate,
+            } => {
                 self.process.stack.truncate(height);
                 self.process.stack.push(value);
-                ip
+                if !evaluate {
+                    return ip;
+                }
+                match super::primitives::blocks::value(self, 0, ip) {
+                    super::primitives::Prim::Continue(next) => next,
+                    _ => self.fail("resumeEvaluating: needs a block without arguments"),
+                }
             }
         }
     }

@@ -58,21 +58,10 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
         vm.process.stack[receiver] = block;
         Prim::Continue(vm.finish(s, s.handler, Action::Restart))
     }),
-    Primitive::named("primitiveResume", 1, |vm, _, _| {
-        let [exception, value] = top(vm);
-        match vm.signal_of(exception) {
-            Some(s) if s.frames <= vm.process.frames.len() => {
-                let signaller = vm.process.frames[s.frames - 1].id;
-                let action = Action::Resume {
-                    value,
-                    height: s.resume_height,
-                    ip: s.resume_ip,
-                };
-                Prim::Continue(vm.finish(s, signaller, action))
-            }
-            _ => failure(BAD_RECEIVER),
-        }
-    }),
+    Primitive::named("primitiveResume", 1, |vm, _, _| resume(vm, false)),
+    // `resumeEvaluating: aBlock`: the signal answers aBlock's value,
+    // evaluated where the signal was sent (`resignalAs:`).
+    Primitive::named("primitiveResumeEvaluating", 1, |vm, _, _| resume(vm, true)),
     Primitive::named("primitiveSignalerContext", 0, |vm, _, _| {
         let [exception] = top(vm);
         Prim::Value(vm.signaler_context(exception))
@@ -96,3 +85,22 @@ const HANDLER: Primitive = Primitive::numbered(199, 2, MARKER);
 pub const ENSURE_MARKER: &Primitive = entry(ENSURE);
 /// The primitive marking `on:do:`.
 pub const HANDLER_MARKER: &Primitive = entry(HANDLER);
+
+/// `resumeUnchecked:` (or, `evaluate`, `resumeEvaluating:`): unwinds to
+/// the signal and answers the argument from it (or its value).
+fn resume(vm: &mut crate::vm::Vm, evaluate: bool) -> Prim {
+    let [exception, value] = top(vm);
+    match vm.signal_of(exception) {
+        Some(s) if s.frames <= vm.process.frames.len() => {
+            let signaller = vm.process.frames[s.frames - 1].id;
+            let action = Action::Resume {
+                value,
+                height: s.resume_height,
+                ip: s.resume_ip,
+                evaluate,
+            };
+            Prim::Continue(vm.finish(s, signaller, action))
+        }
+        _ => failure(BAD_RECEIVER),
+    }
+}
