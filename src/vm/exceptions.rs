@@ -156,21 +156,9 @@ impl Vm {
     /// when `None`).
     pub(crate) fn signal(&mut self, exception: Oop, below: Option<usize>, return_ip: Ip) -> Prim {
         let start = below.unwrap_or(self.process.frames.len());
-        self.update_handler_frames();
-        let candidates = self.process.handler_frames.found.len();
-        for k in (0..candidates).rev() {
-            let (i, _) = self.process.handler_frames.found[k];
-            if i >= start {
-                continue;
-            }
+        if let Some(i) = self.find_handler(exception, start) {
             let f = self.process.frames[i];
             let active = f.base + HANDLER_ACTIVE;
-            if self.process.stack[active] != self.universe.true_object {
-                continue;
-            }
-            if !self.handles(self.process.stack[f.base + 1], exception) {
-                continue;
-            }
             self.universe.last_signal += 1;
             let id = self.universe.last_signal;
             self.process.signals.push(Signal {
@@ -232,6 +220,19 @@ impl Vm {
         self.process.stack.push(exception);
         let continuation = self.universe.continuations.default_action_completed();
         Prim::Continue(self.send_selector(selector, 0, continuation, None, None))
+    }
+
+    /// The frame of the innermost active `on:do:` below frame `start` that
+    /// handles `exception`.
+    pub(super) fn find_handler(&mut self, exception: Oop, start: usize) -> Option<usize> {
+        self.update_handler_frames();
+        let found = &self.process.handler_frames.found;
+        found.iter().rev().map(|&(i, _)| i).find(|&i| {
+            let f = self.process.frames[i];
+            i < start
+                && self.process.stack[f.base + HANDLER_ACTIVE] == self.universe.true_object
+                && self.handles(self.process.stack[f.base + 1], exception)
+        })
     }
 
     fn is_error(&self, exception: Oop) -> bool {

@@ -62,6 +62,19 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
     // `resumeEvaluating: aBlock`: the signal answers aBlock's value,
     // evaluated where the signal was sent (`resignalAs:`).
     Primitive::named("primitiveResumeEvaluating", 1, |vm, _, _| resume(vm, true)),
+    // `isNested`: whether a handler outside the current one would handle
+    // the exception too.
+    Primitive::named("primitiveIsNested", 0, |vm, _, _| {
+        let [exception] = top(vm);
+        let Some(s) = vm.signal_of(exception) else {
+            return failure(BAD_RECEIVER);
+        };
+        let Some(handler) = vm.process.frame_index(s.handler) else {
+            return failure(BAD_RECEIVER);
+        };
+        let nested = vm.find_handler(exception, handler).is_some();
+        Prim::Value(vm.universe.boolean(nested))
+    }),
     Primitive::named("primitiveSignalerContext", 0, |vm, _, _| {
         let [exception] = top(vm);
         Prim::Value(vm.signaler_context(exception))
