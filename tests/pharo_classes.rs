@@ -194,7 +194,7 @@ const PHARO_KERNEL_TESTS: &[(&str, &[&str], usize, usize)] = &[
             "Kernel-Tests/ExceptionTester.class.st",
         ],
         45,
-        22,
+        26,
     ),
 ];
 
