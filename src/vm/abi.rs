@@ -26,7 +26,7 @@ use std::mem::{offset_of, size_of};
 
 use super::block::Block;
 use super::method::{CacheEntry, Instr, MethodInfo};
-use super::process::{Frame, Process};
+use super::process::{Frame, FrameRef, Process};
 use super::stack::Stack;
 use super::{Universe, Vm};
 use crate::object::Oop;
@@ -63,8 +63,8 @@ pub const FRAME_UNIT: usize = offset_of!(Frame, unit);
 pub const FRAME_BASE: usize = offset_of!(Frame, base);
 pub const FRAME_RETURN_IP: usize = offset_of!(Frame, return_ip);
 pub const FRAME_ID: usize = offset_of!(Frame, id);
-pub const FRAME_HOME: usize = offset_of!(Frame, home);
-pub const FRAME_HOME_INDEX: usize = offset_of!(Frame, home_index);
+pub const FRAME_HOME: usize = offset_of!(Frame, home) + offset_of!(FrameRef, id);
+pub const FRAME_HOME_INDEX: usize = offset_of!(Frame, home) + offset_of!(FrameRef, index);
 pub const FRAME_CALLER_BASE: usize = offset_of!(Frame, caller_base);
 
 /// What a send needs of a method ([`MethodInfo`]), in the universe's
@@ -122,8 +122,7 @@ mod tests {
             base: 1,
             return_ip: std::ptr::null(),
             id: 11,
-            home: 10,
-            home_index: 5,
+            home: FrameRef { id: 10, index: 5 },
             caller_base: 0,
         };
         assert!(vm.process.frames.push(frame));

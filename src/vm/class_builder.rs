@@ -11,7 +11,7 @@
 //! parsed, resolved in its class's scope and installed as the loader
 //! installs one.
 
-use zag_compiler::environment::ClassShape;
+use zag_compiler::environment::{ClassScope, ClassShape, Environment};
 use zag_compiler::import::Import;
 use zag_compiler::source::{line_column, SourceFile};
 use zag_compiler::tonel::Layout;
@@ -226,20 +226,23 @@ impl Vm {
         };
         let parsed = zag_compiler::parser::parse_method(source)
             .map_err(|e| located(e.offset, &e.message))?;
-        let name = self.universe.classes.name(class);
-        let (class_name, class_side) = match name.strip_suffix(" class") {
-            Some(base) => (base.to_string(), true),
-            None => (name.clone(), false),
-        };
-        let scope = self
-            .universe
-            .environment
-            .class_scope(&class_name, class_side);
+        let scope = self.scope_of(class, &self.universe.environment);
         let ast = zag_compiler::convert::convert_method(&parsed, &scope)
             .map_err(|e| located(e.offset, &e.message))?;
         let threaded = zag_compiler::threaded::compile_method(&ast)?;
         let method = method::lower(self, &threaded, class, ast)?;
         self.install(method)
+    }
+
+    /// The names code compiled in `class` (a class or a metaclass) sees,
+    /// as `env` counts the classes' variables.
+    pub(crate) fn scope_of(&self, class: ClassIndex, env: &Environment) -> ClassScope {
+        let classes = &self.universe.classes;
+        let (name, class_side) = match classes.get(class) {
+            Some(c) if c.is_meta => (classes.name(c.partner), true),
+            _ => (classes.name(class), false),
+        };
+        env.class_scope(&name, class_side)
     }
 
     /// Removes the method `selector` of `class` (its own, not inherited);

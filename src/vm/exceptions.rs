@@ -26,6 +26,7 @@
 use super::classes::ClassIndex;
 use super::interpreter::Ip;
 use super::primitives::{self, Prim};
+use super::process::FrameRef;
 use super::unwind::{Action, Reenable};
 use super::{ErrorKind, Vm, VmError};
 use crate::memory::{self, class_index_of};
@@ -302,13 +303,20 @@ impl Vm {
         }
     }
 
-    /// Finishes the handling of `signal` by unwinding with `action`; its
-    /// handler catches again once the handler's frames are gone.
-    pub(super) fn finish(&mut self, signal: Signal, target: u64, action: Action) -> Ip {
-        let Some(index) = self.process.frame_index(target) else {
+    /// Finishes the handling of `signal` by unwinding to its handler's
+    /// `on:do:` frame with `action` (`return:`, `retry`).
+    pub(super) fn finish_at_handler(&mut self, signal: Signal, action: Action) -> Ip {
+        let Some(index) = self.process.frame_index(signal.handler) else {
             return self.fail("internal error: unwinding to a frame that is gone");
         };
         let target = self.process.frame_ref(index);
+        self.finish(signal, target, action)
+    }
+
+    /// Finishes the handling of `signal` by unwinding to `target` with
+    /// `action`; its handler catches again once the handler's frames are
+    /// gone.
+    pub(super) fn finish(&mut self, signal: Signal, target: FrameRef, action: Action) -> Ip {
         self.process.signals.retain(|s| s.id < signal.id);
         let reenable = Reenable {
             handler: signal.handler,
@@ -369,7 +377,7 @@ pub(crate) extern "C-unwind" fn handler_completed(vm: &mut Vm, _ip: Ip) -> Ip {
     let Some(signal) = vm.process.signals.last().copied() else {
         return vm.fail("internal error: a handler completed with no signal in progress");
     };
-    vm.finish(signal, signal.handler, Action::Return(value))
+    vm.finish_at_handler(signal, Action::Return(value))
 }
 
 impl Vm {

@@ -32,29 +32,18 @@ pub struct Frame {
     pub return_ip: Ip,
     /// Unique id of this activation.
     pub id: u64,
-    /// Id of the method activation `^` returns from (itself for methods).
-    pub home: u64,
-    /// Where that activation's frame is, while it is on the stack (so a
-    /// `^` finds its home in constant time; see [`Process::frame_at`]).
-    pub home_index: usize,
+    /// The method activation `^` returns from (itself for methods), found
+    /// in one probe (see [`Process::frame_at`]).
+    pub home: FrameRef,
     /// The `base` register to restore on return (the caller's base).
     pub caller_base: usize,
-}
-
-impl Frame {
-    /// The method activation `^` returns from.
-    pub fn home_ref(&self) -> FrameRef {
-        FrameRef {
-            id: self.home,
-            index: self.home_index,
-        }
-    }
 }
 
 /// An activation named by its id and the index its frame had: the frame
 /// is still there when the frame at that index has that id (ids are never
 /// reused), which one probe tells.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
 pub struct FrameRef {
     pub id: u64,
     pub index: usize,

@@ -68,19 +68,13 @@ pub(crate) fn plan(
     if existing.layout == def.layout && same_vars(index, &new_vars) && same_class_side {
         return Ok(None);
     }
-    // The class and its subclasses, superclasses first.
-    let mut affected = vec![(index, def.layout)];
-    let mut i = 0;
-    while i < affected.len() {
-        let parent = affected[i].0;
-        let children = vm.universe.classes.iter().filter(|(_, c)| !c.is_meta);
-        let children: Vec<_> = children
-            .filter(|(_, c)| c.superclass == Some(parent))
-            .map(|(i, c)| (i, c.layout))
-            .collect();
-        affected.extend(children);
-        i += 1;
-    }
+    // The class (with its new layout) and its subclasses.
+    let classes = &vm.universe.classes;
+    let affected: Vec<(ClassIndex, Layout)> = classes
+        .iter()
+        .filter(|&(i, c)| !c.is_meta && classes.inherits_from(i, index))
+        .map(|(i, c)| (i, if i == index { def.layout } else { c.layout }))
+        .collect();
     let all: HashSet<ClassIndex> = affected.iter().map(|&(c, _)| c).collect();
     let mut instances = vm.instances_of(&all);
     let mut classes = Vec::new();
@@ -180,10 +174,7 @@ fn recompile(vm: &mut Vm, classes: &[Reshaped], env: &Environment) -> Result<Vec
             continue;
         };
         let class_name = class.name.clone();
-        let scope = match class_name.strip_suffix(" class") {
-            Some(base) => env.class_scope(base, true),
-            None => env.class_scope(&class_name, false),
-        };
+        let scope = vm.scope_of(reshaped.class, env);
         let selectors = class.methods.selectors();
         for selector in selectors {
             let Some(r) = vm

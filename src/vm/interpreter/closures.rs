@@ -42,8 +42,8 @@ pub(crate) extern "C-unwind" fn push_closure(vm: &mut Vm, ip: Ip) -> Ip {
     let num_args = vm.universe.methods[frame.method as usize].units[i.a as usize].num_args;
     let int = |v: u64| Oop::small_integer(v as i64).expect("small");
     let mut fixed = [vm.universe.nil; CLOSURE_FIXED];
-    fixed[CLOSURE_HOME] = int(frame.home);
-    fixed[CLOSURE_HOME_INDEX] = int(frame.home_index as u64);
+    fixed[CLOSURE_HOME] = int(frame.home.id);
+    fixed[CLOSURE_HOME_INDEX] = int(frame.home.index as u64);
     fixed[CLOSURE_METHOD] = int(frame.method as u64);
     fixed[CLOSURE_UNIT] = int(i.a as u64);
     fixed[CLOSURE_NUM_ARGS] = int(num_args as u64);

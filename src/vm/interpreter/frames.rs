@@ -97,9 +97,10 @@ impl Vm {
         let base = self.process.stack.len() - args - 1;
         self.universe.last_activation += 1;
         let id = self.universe.last_activation;
-        let index = self.process.frames.len();
-        let mut home = id;
-        let mut home_index = index;
+        let mut home = FrameRef {
+            id,
+            index: self.process.frames.len(),
+        };
         if let Some(closure) = closure {
             let count = memory::slot_count(closure);
             for i in CLOSURE_FIXED..count {
@@ -110,10 +111,12 @@ impl Vm {
             let fixed: [Oop; CLOSURE_FIXED] = memory::inst_vars(closure, 0).expect("a closure");
             self.process.stack[base] = fixed[CLOSURE_RECEIVER];
             // Smalltalk can assign the home: a wrong pair names no frame.
-            home = fixed[CLOSURE_HOME].as_small_integer().unwrap_or(0) as u64;
-            home_index = fixed[CLOSURE_HOME_INDEX]
-                .as_small_integer()
-                .map_or(usize::MAX, |i| i as usize);
+            home = FrameRef {
+                id: fixed[CLOSURE_HOME].as_small_integer().unwrap_or(0) as u64,
+                index: fixed[CLOSURE_HOME_INDEX]
+                    .as_small_integer()
+                    .map_or(usize::MAX, |i| i as usize),
+            };
         }
         let nil = self.universe.nil;
         self.process
@@ -126,7 +129,6 @@ impl Vm {
             return_ip,
             id,
             home,
-            home_index,
             caller_base: self.process.base,
         });
         // The frame count was checked against the limits above, which are
@@ -338,7 +340,7 @@ pub(crate) extern "C-unwind" fn return_top(vm: &mut Vm, _ip: Ip) -> Ip {
 
 pub(crate) extern "C-unwind" fn non_local_return(vm: &mut Vm, _ip: Ip) -> Ip {
     let value = vm.pop();
-    let home = vm.frame().home_ref();
+    let home = vm.frame().home;
     if vm.process.frame_at(home).is_none() {
         return vm.block_cannot_return(value);
     }

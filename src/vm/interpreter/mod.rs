@@ -21,7 +21,7 @@
 use super::classes::{self, ClassIndex};
 use super::method::{CacheEntry, Instr, MethodInfo, MethodRef, Quick};
 use super::primitives::{self, float, small_integer, Immediate, Prim};
-use super::process::Frame;
+use super::process::{Frame, FrameRef};
 use super::stack;
 use super::{ErrorKind, Vm, VmError};
 use crate::memory::{self, class_index_of};

@@ -33,14 +33,14 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
     Primitive::named("primitiveReturn", 1, |vm, _, _| {
         let [exception, value] = top(vm);
         match vm.signal_of(exception) {
-            Some(s) => Prim::Continue(vm.finish(s, s.handler, Action::Return(value))),
+            Some(s) => Prim::Continue(vm.finish_at_handler(s, Action::Return(value))),
             None => failure(BAD_RECEIVER),
         }
     }),
     Primitive::named("primitiveRetry", 0, |vm, _, _| {
         let [exception] = top(vm);
         match vm.signal_of(exception) {
-            Some(s) => Prim::Continue(vm.finish(s, s.handler, Action::Restart)),
+            Some(s) => Prim::Continue(vm.finish_at_handler(s, Action::Restart)),
             None => failure(BAD_RECEIVER),
         }
     }),
@@ -56,7 +56,8 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
         };
         let receiver = vm.process.frames[handler].base;
         vm.process.stack[receiver] = block;
-        Prim::Continue(vm.finish(s, s.handler, Action::Restart))
+        let target = vm.process.frame_ref(handler);
+        Prim::Continue(vm.finish(s, target, Action::Restart))
     }),
     Primitive::named("primitiveResume", 1, |vm, _, _| resume(vm, false)),
     // `resumeEvaluating: aBlock`: the signal answers aBlock's value,
@@ -105,7 +106,7 @@ fn resume(vm: &mut crate::vm::Vm, evaluate: bool) -> Prim {
     let [exception, value] = top(vm);
     match vm.signal_of(exception) {
         Some(s) if s.frames <= vm.process.frames.len() => {
-            let signaller = vm.process.frames[s.frames - 1].id;
+            let signaller = vm.process.frame_ref(s.frames - 1);
             let action = Action::Resume {
                 value,
                 height: s.resume_height,
