@@ -121,6 +121,7 @@ impl Vm {
             }
         });
         self.process.visit_roots(&mut |r| redirect(r));
+        self.scheduler.visit_roots(&mut |r| redirect(r));
         for (&a, &b) in from.iter().zip(to) {
             if two_way {
                 let (hash_a, hash_b) = (memory::identity_hash(a), memory::identity_hash(b));
@@ -175,9 +176,14 @@ impl Vm {
                 .and_then(|m| methods.get(m))
                 .is_some_and(|m| m.uses_inst_vars())
         };
-        let running = self.process.frames.iter().any(|f| {
-            objects.contains(&self.process.stack[f.base]) && uses_inst_vars(Some(f.method as i64))
-        });
+        let running = std::iter::once(&self.process)
+            .chain(self.scheduler.waiting_processes())
+            .any(|process| {
+                process.frames.iter().any(|f| {
+                    objects.contains(&process.stack[f.base])
+                        && uses_inst_vars(Some(f.method as i64))
+                })
+            });
         if running {
             return true;
         }

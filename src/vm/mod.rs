@@ -32,6 +32,7 @@ pub mod primitives;
 pub mod process;
 pub mod reflection;
 pub mod reshape;
+pub mod scheduler;
 pub mod stack;
 pub mod universe;
 pub mod unwind;
@@ -110,6 +111,8 @@ pub struct Vm {
     /// Classes, methods, symbols, globals, bindings, inline caches.
     pub universe: Universe,
     pub heap: Heap,
+    /// The Processes that are not running, and timed signals.
+    pub scheduler: scheduler::Scheduler,
 }
 
 /// Objects up to this size are made in the heap's reserve whenever the
@@ -129,6 +132,7 @@ impl Vm {
             process: Process::new(universe.nil),
             universe,
             heap: Heap::new(),
+            scheduler: scheduler::Scheduler::default(),
         }
     }
 
@@ -190,8 +194,16 @@ impl Vm {
     /// space below the limit again); past the limit and its reserve, the
     /// program has not stopped allocating: the VM ends it.
     pub fn collect_garbage(&mut self) {
-        let Vm { heap, process, .. } = self;
-        heap.scavenge(|visit| process.visit_roots(visit));
+        let Vm {
+            heap,
+            process,
+            scheduler,
+            ..
+        } = self;
+        heap.scavenge(|visit| {
+            process.visit_roots(visit);
+            scheduler.visit_roots(visit);
+        });
         if self.heap.wants_full_collection() {
             self.collect_old_space();
         }
@@ -285,6 +297,7 @@ impl Vm {
     pub fn collect_old_space(&mut self) {
         let mut roots: Vec<Oop> = Vec::with_capacity(self.process.stack.len() + 4096);
         self.process.visit_roots(&mut |r| roots.push(*r));
+        self.scheduler.visit_roots(&mut |r| roots.push(*r));
         self.universe.roots(&mut roots);
         self.heap.collect_old(roots.into_iter());
     }
@@ -600,7 +613,7 @@ impl Vm {
     fn run_invoked(&mut self, ip: interpreter::Ip) -> Result<Oop, VmError> {
         if !ip.is_null() {
             let _running = interrupts::Running::enter(self);
-            return interpreter::run(self, ip);
+            return self.run_scheduled(ip);
         }
         match self.process.error.take() {
             Some(e) => Err(e),

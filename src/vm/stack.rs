@@ -35,6 +35,9 @@ pub const LOW_SPACE: u8 = 2;
 /// Alarm bit: the process received a signal (SIGINT, SIGTERM, SIGHUP);
 /// the next activation or back-edge ends the program.
 pub const INTERRUPTED: u8 = 4;
+/// Alarm bit: a timed signal (a Delay) is due; the next activation or
+/// back-edge fires it (see `vm::scheduler`).
+pub const TIMER: u8 = 8;
 
 /// Reasons for the next activation to stop (the bits above); 0 when there
 /// is none. Machine code reads it as a plain byte (`vm::abi`).

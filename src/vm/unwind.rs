@@ -34,6 +34,8 @@ pub enum Action {
         ip: Ip,
         evaluate: bool,
     },
+    /// End the Process (`terminate`): the target is its bottom frame.
+    Terminate,
 }
 
 /// An `on:do:` frame whose handler block is being left: it catches again
@@ -65,7 +67,7 @@ impl Unwind {
     pub fn roots(&mut self) -> impl Iterator<Item = &mut Oop> {
         match &mut self.action {
             Action::Return(v) | Action::Resume { value: v, .. } => Some(v),
-            Action::Restart => None,
+            Action::Restart | Action::Terminate => None,
         }
         .into_iter()
     }
@@ -181,6 +183,12 @@ impl Vm {
         match unwind.action {
             Action::Return(value) => self.return_from_frame(value),
             Action::Restart => self.restart_frame(),
+            Action::Terminate => {
+                self.process.frames.truncate(0);
+                self.process.sync_base();
+                self.scheduler.request = Some(super::scheduler::Request::Ended);
+                std::ptr::null()
+            }
             Action::Resume {
                 value,
                 height,
@@ -244,6 +252,7 @@ impl Continuations {
                 super::method::Instr::internal(super::interpreter::resume_after_interrupt),
                 super::method::Instr::internal(super::exceptions::default_action_completed),
                 super::method::Instr::internal(super::interpreter::must_be_boolean_answered),
+                super::method::Instr::internal(super::scheduler::terminate_after_block),
             ]
             .into_boxed_slice(),
         }
@@ -285,6 +294,12 @@ impl Continuations {
     /// Where `mustBeBoolean`, sent by a conditional jump, returns to.
     pub fn must_be_boolean_answered(&self) -> Ip {
         &self.code[6]
+    }
+
+    /// Where an `ensure:` block returns to when its Process is being
+    /// terminated by another (see `vm::scheduler`).
+    pub fn terminate_after_block(&self) -> Ip {
+        &self.code[7]
     }
 }
 

@@ -106,6 +106,9 @@ pub(crate) extern "C-unwind" fn jump_back(vm: &mut Vm, ip: Ip) -> Ip {
         if vm.process.stack.alarm.has(stack::LOW_SPACE) {
             return vm.signal_low_space(target);
         }
+        if vm.process.stack.alarm.has(stack::TIMER) {
+            return vm.timer_rang(target);
+        }
     }
     let frame = vm.frame();
     let (method, unit) = (frame.method, frame.unit);

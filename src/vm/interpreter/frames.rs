@@ -71,7 +71,7 @@ impl Vm {
             max_stack,
         } = entry;
         let (num_temps, max_stack) = (num_temps as usize, max_stack as usize);
-        let mut low_space = false;
+        let (mut low_space, mut timer) = (false, false);
         if !self.process.stack.has_room_for(num_temps + max_stack + 8)
             || !self.process.stack.alarm.is_quiet()
             || self.process.frames.len() >= MAX_FRAMES
@@ -93,6 +93,7 @@ impl Vm {
                 return self.stack_overflow(args, return_ip);
             }
             low_space = self.process.stack.alarm.has(stack::LOW_SPACE);
+            timer = self.process.stack.alarm.has(stack::TIMER);
         }
         let base = self.process.stack.len() - args - 1;
         self.universe.last_activation += 1;
@@ -137,6 +138,9 @@ impl Vm {
         self.process.base = base;
         if low_space {
             return self.signal_low_space(code);
+        }
+        if timer {
+            return self.timer_rang(code);
         }
         code
     }

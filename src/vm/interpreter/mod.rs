@@ -91,16 +91,23 @@ macro_rules! handler_functions {
 zag_compiler::for_each_handler!(handler_functions);
 
 /// Runs from `ip` until control returns to Rust.
-pub(crate) fn run(vm: &mut Vm, mut ip: Ip) -> Result<Oop, VmError> {
+pub(crate) fn run(vm: &mut Vm, ip: Ip) -> Result<Oop, VmError> {
+    run_to_stop(vm, ip);
+    match vm.process.error.take() {
+        Some(e) => Err(e),
+        None => Ok(vm.process.result),
+    }
+}
+
+/// Runs from `ip` until an instruction answers null: the computation
+/// ended, failed (`Process::error`), or its Process stopped running (see
+/// `vm::scheduler`).
+pub(crate) fn run_to_stop(vm: &mut Vm, mut ip: Ip) {
     while !ip.is_null() {
         // SAFETY: every non-null ip points into the code of a method the
         // VM owns and never frees.
         let handler = unsafe { (*ip).handler };
         ip = handler(vm, ip);
-    }
-    match vm.process.error.take() {
-        Some(e) => Err(e),
-        None => Ok(vm.process.result),
     }
 }
 

@@ -126,7 +126,9 @@ impl Vm {
             .frames
             .last()
             .is_some_and(|f| f.method == method);
-        if let (Some(slot), false, true) = (error_slot, ip.is_null(), activated) {
+        // (A null answer may be a switch to another Process after the
+        // activation: its temporary is set all the same.)
+        if let (Some(slot), true) = (error_slot, activated) {
             let value = match primitives::ERROR_TABLE.get((code as usize).wrapping_sub(2)) {
                 Some(name) => self.intern(name),
                 None => self.universe.nil,

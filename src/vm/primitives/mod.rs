@@ -33,6 +33,7 @@ mod indexing;
 mod large_integer;
 mod objects;
 mod perform;
+mod processes;
 mod reflection;
 pub mod small_integer;
 pub(crate) mod strings;
@@ -160,6 +161,7 @@ const PARTS: &[&[Primitive]] = &[
     objects::PRIMITIVES,
     blocks::PRIMITIVES,
     perform::PRIMITIVES,
+    processes::PRIMITIVES,
     exceptions::PRIMITIVES,
     reflection::PRIMITIVES,
     system::PRIMITIVES,
