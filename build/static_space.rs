@@ -115,7 +115,7 @@ impl StaticSpace {
         if let Some(&at) = self.symbols.get(name) {
             return at;
         }
-        let at = self.bytes_object("BYTE_SYMBOL", name.as_bytes());
+        let at = self.text_object("BYTE_SYMBOL", "WIDE_SYMBOL", name);
         self.symbols.insert(name.to_string(), at);
         at
     }
@@ -136,7 +136,7 @@ impl StaticSpace {
                 Value::Object(at)
             }
             Literal::Character(c) => Value::Character(*c),
-            Literal::String(s) => Value::Object(self.bytes_object("BYTE_STRING", s.as_bytes())),
+            Literal::String(s) => Value::Object(self.text_object("BYTE_STRING", "WIDE_STRING", s)),
             Literal::Symbol(s) => Value::Object(self.symbol(s)),
             Literal::ByteArray(b) => Value::Object(self.bytes_object("BYTE_ARRAY", b)),
             Literal::Array(items) => {
@@ -233,6 +233,33 @@ impl StaticSpace {
                 Value::Object(self.bytes_object(class, &value.magnitude_bytes()))
             }
         }
+    }
+
+    /// A string or symbol object as the VM reads them: one byte per
+    /// character when every character is below 256 (Latin-1, of
+    /// `byte_class`), else one 32-bit code point per character (of
+    /// `wide_class`).
+    fn text_object(
+        &mut self,
+        byte_class: &'static str,
+        wide_class: &'static str,
+        text: &str,
+    ) -> usize {
+        if text.chars().all(|c| (c as u32) < 256) {
+            let bytes: Vec<u8> = text.chars().map(|c| c as u8).collect();
+            return self.bytes_object(byte_class, &bytes);
+        }
+        let words: Vec<u32> = text.chars().map(|c| c as u32).collect();
+        let slots = words.len().div_ceil(2);
+        let format = Format::Words32((slots * 2 - words.len()) as u8);
+        let at = self.header(Class::Named(wide_class), format, slots);
+        self.words.extend(words.chunks(2).map(|pair| {
+            let low = pair[0] as u64;
+            let high = pair.get(1).map_or(0, |&w| w as u64);
+            Word::Bits(low | high << 32)
+        }));
+        self.pad_empty(slots);
+        at
     }
 
     fn bytes_object(&mut self, class: &'static str, bytes: &[u8]) -> usize {

@@ -344,3 +344,19 @@ fn a_signal_ends_the_program_with_its_stack_and_the_transcript_written() {
         assert!(stderr.ends_with("  UndefinedObject>>DoIt\n"), "{stderr}");
     }
 }
+
+/// Strings are Pharo's (one character per element, Latin-1 in a
+/// ByteString, any code point in a WideString) and are written in UTF-8.
+#[test]
+fn strings_hold_characters_and_print_in_utf8() {
+    let out = zag(&[
+        "eval",
+        "Transcript show: 'año λ 😀'; cr. {'é' size. 'λ' size. 'é' first value. 'λ' class. #λ}",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "año λ 😀\n#(1 1 233 WideString #λ)\n"
+    );
+}

@@ -36,3 +36,7 @@ pub const FIRST_AST_NODE_CLASS: ClassIndex = 19;
 /// After the AST node classes: ScaledDecimal, whose literals the image
 /// holds as static objects.
 pub const SCALED_DECIMAL: ClassIndex = 30;
+/// Strings and Symbols with a character past Latin-1 (32-bit code points):
+/// the image holds literals of both.
+pub const WIDE_SYMBOL: ClassIndex = 31;
+pub const WIDE_STRING: ClassIndex = 32;

@@ -174,6 +174,18 @@ impl Header {
         (self.0 >> FORMAT_SHIFT) & FORMAT_MASK == Format::Indexable.code()
     }
 
+    /// For an object of 32-bit words, the number of unused half-words in
+    /// its last slot (`Format::Words32`).
+    #[inline]
+    pub const fn unused_half_words(self) -> Option<u8> {
+        let code = (self.0 >> FORMAT_SHIFT) & FORMAT_MASK;
+        if code >= 10 && code <= 11 {
+            Some((code - 10) as u8)
+        } else {
+            None
+        }
+    }
+
     /// For a byte object, the number of unused bytes in its last word
     /// (`Format::Bytes`), decoded without building the Format.
     #[inline]

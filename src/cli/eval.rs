@@ -36,8 +36,8 @@ pub fn run(args: &EvalArgs, options: &super::VmOptions) -> ExitCode {
 pub fn evaluate_and_print(vm: &mut Vm, source: &str) -> Result<String, VmError> {
     let value = vm.evaluate(source)?;
     let printed = vm.send(value, "printString", &[])?;
-    match zag::memory::bytes(&vm.heap, printed) {
-        Some(bytes) => Ok(String::from_utf8_lossy(bytes).into_owned()),
+    match zag::memory::text(&vm.heap, printed) {
+        Some(text) => Ok(text),
         None => Err(VmError {
             message: format!(
                 "printString answered {}, not a String",

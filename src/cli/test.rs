@@ -33,11 +33,8 @@ pub fn run(args: &TestArgs, options: &super::VmOptions) -> ExitCode {
     match vm.send(runner, "unknownNamesIn:", &[names]) {
         Ok(unknown) if zag::memory::slot(unknown, 0).is_some() => {
             let names = (0..).map_while(|i| zag::memory::slot(unknown, i));
-            for name in names.filter_map(|n| zag::memory::bytes(&vm.heap, n)) {
-                eprintln!(
-                    "zag test: no test class or package named {}",
-                    String::from_utf8_lossy(name)
-                );
+            for name in names.filter_map(|n| zag::memory::text(&vm.heap, n)) {
+                eprintln!("zag test: no test class or package named {name}");
             }
             return ExitCode::from(2);
         }

@@ -545,6 +545,91 @@ pub fn bytes(_heap: &Heap, oop: Oop) -> Option<&[u8]> {
     }
 }
 
+/// The 32-bit words of an object of `Format::Words32` (a WideString), or
+/// None.
+pub fn words32(_heap: &Heap, oop: Oop) -> Option<&[u32]> {
+    if !oop.is_pointer() {
+        return None;
+    }
+    // SAFETY: a live object of 32-bit words has `slots` words of data
+    // after its header, of which the format says how many trailing
+    // half-words are unused; the data is 8-byte aligned.
+    unsafe {
+        let unused = header(oop).unused_half_words()?;
+        let len = slot_count(oop) * 2 - unused as usize;
+        Some(std::slice::from_raw_parts(
+            (oop.bits() as *const u32).add(2),
+            len,
+        ))
+    }
+}
+
+/// The 32-bit words of an object of `Format::Words32`, to write.
+///
+/// # Safety
+/// No other reference to the object's data may be alive.
+pub unsafe fn words32_mut<'a>(oop: Oop) -> Option<&'a mut [u32]> {
+    if !oop.is_pointer() {
+        return None;
+    }
+    // SAFETY: as in `words32`; the caller rules out aliases.
+    unsafe {
+        let unused = header(oop).unused_half_words()?;
+        let len = slot_count(oop) * 2 - unused as usize;
+        Some(std::slice::from_raw_parts_mut(
+            (oop.bits() as *mut u32).add(2),
+            len,
+        ))
+    }
+}
+
+/// The format and slot count of an object of `len` 32-bit words.
+pub fn words32_shape(len: usize) -> (Format, usize) {
+    let slots = len.div_ceil(2);
+    (Format::Words32((slots * 2 - len) as u8), slots)
+}
+
+/// The characters of a string or symbol object: a byte object holds code
+/// points below 256 (Latin-1, as Pharo's ByteString), an object of 32-bit
+/// words any code point (a WideString). None for other objects; code
+/// points that are no Unicode scalar value read as U+FFFD.
+pub fn text(heap: &Heap, oop: Oop) -> Option<String> {
+    if let Some(bytes) = bytes(heap, oop) {
+        return Some(bytes.iter().map(|&b| b as char).collect());
+    }
+    let words = words32(heap, oop)?;
+    Some(
+        words
+            .iter()
+            .map(|&w| char::from_u32(w).unwrap_or(char::REPLACEMENT_CHARACTER))
+            .collect(),
+    )
+}
+
+/// How `text` is stored in a string object: as bytes (every character
+/// below 256), else as 32-bit code points.
+pub enum Encoded {
+    Latin1(Vec<u8>),
+    Wide(Vec<u32>),
+}
+
+pub fn encode_text(text: &str) -> Encoded {
+    if text.chars().all(|c| (c as u32) < 256) {
+        Encoded::Latin1(text.chars().map(|c| c as u8).collect())
+    } else {
+        Encoded::Wide(text.chars().map(|c| c as u32).collect())
+    }
+}
+
+/// Copies `data` into a just-allocated object of `data.len()` 32-bit
+/// words.
+pub fn fill_words32(oop: Oop, data: &[u32]) {
+    // SAFETY: the caller allocated `oop` with `words32_shape(data.len())`.
+    unsafe {
+        std::ptr::copy_nonoverlapping(data.as_ptr(), (oop.bits() as *mut u32).add(2), data.len());
+    }
+}
+
 /// The format and slot count of a byte object of `len` bytes.
 pub fn byte_shape(len: usize) -> (Format, usize) {
     let slots = len.div_ceil(8);

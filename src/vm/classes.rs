@@ -21,7 +21,7 @@ use crate::object::Oop;
 pub use crate::object::classes::*;
 
 /// First index given to classes the VM does not know by name.
-const FIRST_FREE: ClassIndex = 32;
+const FIRST_FREE: ClassIndex = 33;
 
 /// The classes the VM knows by name, with their fixed indices.
 const WELL_KNOWN: &[(&str, ClassIndex)] = &[
@@ -44,10 +44,12 @@ const WELL_KNOWN: &[(&str, ClassIndex)] = &[
     ("ByteArray", BYTE_ARRAY),
     ("CompiledMethod", COMPILED_METHOD),
     ("ScaledDecimal", SCALED_DECIMAL),
+    ("WideSymbol", WIDE_SYMBOL),
+    ("WideString", WIDE_STRING),
 ];
 
 const _: () = assert!(FIRST_AST_NODE_CLASS + NodeClass::ALL.len() as ClassIndex <= SCALED_DECIMAL);
-const _: () = assert!(SCALED_DECIMAL < FIRST_FREE);
+const _: () = assert!(SCALED_DECIMAL < WIDE_SYMBOL && WIDE_STRING < FIRST_FREE);
 
 /// The index of an AST node class.
 pub const fn ast_node_class(class: NodeClass) -> ClassIndex {

@@ -296,7 +296,7 @@ impl Vm {
             .get(class_index_of(exception))
             .and_then(|c| c.inst_vars.position("messageText"))
             .and_then(|i| memory::slot(exception, i))
-            .and_then(|text| memory::bytes(&self.heap, text).map(String::from_utf8_lossy));
+            .and_then(|text| memory::text(&self.heap, text));
         match text {
             Some(text) => format!("{described} ('{text}')"),
             None => described,

@@ -332,28 +332,17 @@ impl Vm {
         if let Some(s) = self.universe.symbols.get(name) {
             return *s;
         }
-        let symbol =
-            memory::allocate_bytes_old(&mut self.heap, classes::BYTE_SYMBOL, name.as_bytes());
+        let symbol = self.new_text(Space::Old, name, classes::BYTE_SYMBOL, classes::WIDE_SYMBOL);
         // SAFETY: just made in old space. Symbols are read-only, as in Pharo.
         unsafe { memory::set_read_only(symbol, true) };
         self.universe.symbols.insert(name.to_string(), symbol);
         symbol
     }
 
-    /// The text of a Symbol (or String).
-    /// The text of a Symbol (or String), borrowed: symbols live in old
-    /// space, which never moves objects. "?" when it is not text.
-    pub fn symbol_str(&self, symbol: Oop) -> &str {
-        memory::bytes(&self.heap, symbol)
-            .and_then(|b| std::str::from_utf8(b).ok())
-            .unwrap_or("?")
-    }
-
+    /// The text of a Symbol or String (Latin-1 bytes or 32-bit code
+    /// points); "?" when it is not text.
     pub fn symbol_text(&self, symbol: Oop) -> String {
-        memory::bytes(&self.heap, symbol).map_or_else(
-            || "?".to_string(),
-            |b| String::from_utf8_lossy(b).into_owned(),
-        )
+        memory::text(&self.heap, symbol).unwrap_or_else(|| "?".to_string())
     }
 
     /// An Array of `values`, which must not be young when `space` is
@@ -367,8 +356,25 @@ impl Vm {
         array
     }
 
+    /// A String of `text`: a ByteString when every character is below
+    /// 256, else a WideString, as Pharo has them.
     pub fn new_string(&mut self, space: Space, text: &str) -> Oop {
-        self.allocate_bytes(space, classes::BYTE_STRING, text.as_bytes())
+        self.new_text(space, text, classes::BYTE_STRING, classes::WIDE_STRING)
+    }
+
+    /// An instance of `byte_class` holding `text` in Latin-1, or of
+    /// `wide_class` holding its code points when it has a character past
+    /// Latin-1.
+    fn new_text(&mut self, space: Space, text: &str, byte_class: u32, wide_class: u32) -> Oop {
+        match memory::encode_text(text) {
+            memory::Encoded::Latin1(bytes) => self.allocate_bytes(space, byte_class, &bytes),
+            memory::Encoded::Wide(words) => {
+                let (format, slots) = memory::words32_shape(words.len());
+                let oop = self.allocate_in(space, wide_class, format, slots, 0);
+                memory::fill_words32(oop, &words);
+                oop
+            }
+        }
     }
 
     /// The Association holding a global (made, with value nil, on first use).
@@ -575,8 +581,12 @@ impl Vm {
         }
         let class = class_index_of(oop);
         match class {
-            classes::BYTE_SYMBOL => print_literal(&Literal::Symbol(self.symbol_text(oop))),
-            classes::BYTE_STRING => print_literal(&Literal::String(self.symbol_text(oop))),
+            classes::BYTE_SYMBOL | classes::WIDE_SYMBOL => {
+                print_literal(&Literal::Symbol(self.symbol_text(oop)))
+            }
+            classes::BYTE_STRING | classes::WIDE_STRING => {
+                print_literal(&Literal::String(self.symbol_text(oop)))
+            }
             classes::LARGE_POSITIVE_INTEGER | classes::LARGE_NEGATIVE_INTEGER => self
                 .integer_value(oop)
                 .map_or_else(String::new, |b| b.to_string()),

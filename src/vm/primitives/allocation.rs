@@ -48,6 +48,10 @@ pub(crate) fn instance_shape(
             let (format, slots) = memory::byte_shape(n.unwrap_or(0));
             (format, slots, 0)
         }
+        (Layout::Words, n) => {
+            let (format, slots) = memory::words32_shape(n.unwrap_or(0));
+            (format, slots, 0)
+        }
         _ => return None,
     })
 }

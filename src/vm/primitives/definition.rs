@@ -82,7 +82,7 @@ fn text_of(vm: &Vm, object: Oop) -> Option<String> {
     if !super::strings::is_string(object) {
         return None;
     }
-    memory::bytes(&vm.heap, object).map(|b| String::from_utf8_lossy(b).into_owned())
+    memory::text(&vm.heap, object)
 }
 
 /// The texts of an Array of Strings or Symbols.

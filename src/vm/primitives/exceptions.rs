@@ -83,8 +83,7 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
     // `unhandled: description`: stops the program with the description.
     Primitive::named("primitiveUnhandledError", 1, |vm, _, _| {
         let [exception, description] = top(vm);
-        let description =
-            memory::bytes(&vm.heap, description).map(|b| String::from_utf8_lossy(b).into_owned());
+        let description = memory::text(&vm.heap, description);
         let message = description.unwrap_or_else(|| vm.describe(exception));
         Prim::Continue(vm.fail_unhandled(message))
     }),

@@ -56,13 +56,15 @@ enum Indexed {
     Slots { first: usize, count: usize },
     /// `len` bytes.
     Bytes(usize),
+    /// `len` 32-bit words (a WideString).
+    Words32(usize),
 }
 
 impl Indexed {
     fn len(&self) -> usize {
         match *self {
             Indexed::Slots { count, .. } => count,
-            Indexed::Bytes(len) => len,
+            Indexed::Bytes(len) | Indexed::Words32(len) => len,
         }
     }
 }
@@ -84,6 +86,9 @@ fn indexed(vm: &Vm, oop: Oop) -> Option<Indexed> {
     }
     if let Some(unused) = header.unused_bytes() {
         return Some(Indexed::Bytes(slots * 8 - unused as usize));
+    }
+    if let Some(unused) = header.unused_half_words() {
+        return Some(Indexed::Words32(slots * 2 - unused as usize));
     }
     match header.format() {
         Format::FixedIndexable | Format::Weak => {
@@ -107,6 +112,8 @@ pub(super) enum Element {
     Slot(usize),
     /// Its byte offset.
     Byte(usize),
+    /// Its index among 32-bit words.
+    Word32(usize),
 }
 
 /// Where element `index` (1-based, checked against the size) is.
@@ -120,6 +127,7 @@ pub(super) fn element(vm: &Vm, receiver: Oop, index: Oop) -> Result<Element, Pri
     Ok(match indexed {
         Indexed::Slots { first, .. } => Element::Slot(first + i),
         Indexed::Bytes(_) => Element::Byte(i),
+        Indexed::Words32(_) => Element::Word32(i),
     })
 }
 
@@ -132,6 +140,8 @@ fn at(vm: &mut Vm, receiver: Oop, i: Oop) -> Prim {
             // SAFETY: `element` checked the offset against the byte size.
             int(unsafe { *(receiver.bits() as *const u8).add(8 + byte) } as i64)
         }
+        Ok(Element::Word32(word)) => memory::words32(&vm.heap, receiver)
+            .map_or(failure(BAD_RECEIVER), |w| int(w[word] as i64)),
         Err(p) => p,
     }
 }
@@ -155,6 +165,19 @@ pub(super) fn at_put(vm: &mut Vm, receiver: Oop, i: Oop, value: Oop) -> Prim {
             // SAFETY: `element` checked the offset against the byte size.
             unsafe { *(receiver.bits() as *mut u8).add(8 + byte) = b as u8 };
             Prim::Value(value)
+        }
+        Ok(Element::Word32(word)) => {
+            let Some(w) = value.as_small_integer().and_then(|w| u32::try_from(w).ok()) else {
+                return failure(BAD_ARGUMENT);
+            };
+            // SAFETY: nothing else refers to the receiver's data now.
+            match unsafe { memory::words32_mut(receiver) } {
+                Some(words) => {
+                    words[word] = w;
+                    Prim::Value(value)
+                }
+                None => failure(BAD_RECEIVER),
+            }
         }
         Err(p) => p,
     }
@@ -228,12 +251,11 @@ fn replace_from_to(
         (rep_start - 1) as usize,
         count as usize,
     );
-    match (
-        memory::bytes(&vm.heap, receiver).is_some(),
-        memory::bytes(&vm.heap, replacement),
-    ) {
-        (true, Some(source)) => {
-            let source = source[rep_start..rep_start + count].to_vec();
+    match (kind(vm, receiver), kind(vm, replacement)) {
+        (Kind::Bytes, Kind::Bytes) => {
+            let source = memory::bytes(&vm.heap, replacement).expect("bytes")
+                [rep_start..rep_start + count]
+                .to_vec();
             // SAFETY: the range was checked against the receiver's byte size.
             unsafe {
                 std::ptr::copy_nonoverlapping(
@@ -244,7 +266,23 @@ fn replace_from_to(
             };
             Prim::Value(receiver)
         }
-        (false, None) => {
+        // (A WideString takes a ByteString's characters, widened.)
+        (Kind::Words32, Kind::Words32 | Kind::Bytes) => {
+            let source: Vec<u32> = match memory::words32(&vm.heap, replacement) {
+                Some(words) => words[rep_start..rep_start + count].to_vec(),
+                None => memory::bytes(&vm.heap, replacement).expect("bytes")
+                    [rep_start..rep_start + count]
+                    .iter()
+                    .map(|&b| b as u32)
+                    .collect(),
+            };
+            // SAFETY: nothing else refers to the receiver's data now; the
+            // range was checked against its size.
+            let words = unsafe { memory::words32_mut(receiver) }.expect("words");
+            words[start..start + count].copy_from_slice(&source);
+            Prim::Value(receiver)
+        }
+        (Kind::Slots, Kind::Slots) => {
             let (dst_fixed, src_fixed) =
                 (fixed_fields(vm, receiver), fixed_fields(vm, replacement));
             let values: Vec<Oop> = (0..count)
@@ -256,5 +294,20 @@ fn replace_from_to(
             Prim::Value(receiver)
         }
         _ => failure(BAD_ARGUMENT),
+    }
+}
+
+/// What an indexable object's elements are.
+enum Kind {
+    Bytes,
+    Words32,
+    Slots,
+}
+
+fn kind(vm: &Vm, oop: Oop) -> Kind {
+    match indexed(vm, oop) {
+        Some(Indexed::Bytes(_)) => Kind::Bytes,
+        Some(Indexed::Words32(_)) => Kind::Words32,
+        _ => Kind::Slots,
     }
 }

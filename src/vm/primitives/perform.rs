@@ -24,7 +24,7 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
 fn perform(vm: &mut Vm, args: usize, return_ip: Ip) -> Prim {
     let at = vm.process.stack.len() - args;
     let selector = vm.process.stack[at];
-    if class_index_of(selector) != classes::BYTE_SYMBOL {
+    if !super::strings::is_symbol(selector) {
         return failure(BAD_ARGUMENT);
     }
     let text = vm.symbol_text(selector);
@@ -38,9 +38,7 @@ fn perform(vm: &mut Vm, args: usize, return_ip: Ip) -> Prim {
 /// `perform: selector withArguments: anArray` (84).
 fn perform_with_arguments(vm: &mut Vm, _: usize, return_ip: Ip) -> Prim {
     let [receiver, selector, arguments] = top(vm);
-    if class_index_of(selector) != classes::BYTE_SYMBOL
-        || class_index_of(arguments) != classes::ARRAY
-    {
+    if !super::strings::is_symbol(selector) || class_index_of(arguments) != classes::ARRAY {
         return failure(BAD_ARGUMENT);
     }
     let count = memory::slot_count(arguments);

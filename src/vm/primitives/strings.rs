@@ -1,6 +1,12 @@
-//! Characters and byte strings: `at:` (63) and `at:put:` (64) of a
-//! String, Character `value:` (170) and `asInteger` (171), and the VM's
-//! String `=`, `asSymbol` and `asNumber`.
+//! Characters and strings: `at:` (63) and `at:put:` (64) of a String,
+//! Character `value:` (170) and `asInteger` (171), the VM's String `=`,
+//! `asSymbol` and `asNumber`, and the Unicode properties of Characters.
+//!
+//! As in Pharo, a ByteString (or ByteSymbol) holds one byte per
+//! character, the characters below 256 (Latin-1), and a WideString (or
+//! WideSymbol) one 32-bit code point per character; a ByteString refuses
+//! a character past Latin-1 (its Smalltalk code then becomes a
+//! WideString, `becomeForward:`).
 
 use super::indexing::{at_put, element, Element};
 use super::{entry, failure, int, top, Prim, Primitive, BAD_ARGUMENT, BAD_RECEIVER};
@@ -37,14 +43,12 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
     // String>>asSymbol.
     Primitive::named("primitiveIntern", 0, |vm, _, _| {
         let [receiver] = top(vm);
-        match memory::bytes(&vm.heap, receiver) {
-            Some(bytes) => {
-                let text = String::from_utf8_lossy(bytes).into_owned();
-                Prim::Value(vm.intern(&text))
-            }
+        match memory::text(&vm.heap, receiver) {
+            Some(text) => Prim::Value(vm.intern(&text)),
             None => failure(BAD_RECEIVER),
         }
     }),
+    Primitive::named("primitiveCharacterProperty", 1, character_property),
     Primitive::named("primitiveNumberFromString", 0, number_from_string),
 ];
 
@@ -62,23 +66,42 @@ const EQUALS: Primitive = Primitive::named("primitiveStringEquals", 1, |vm, _, _
 /// when the receiver's class has this primitive for it.
 pub const STRING_EQUALS: &Primitive = entry(EQUALS);
 
-/// Whether two byte strings have the same characters; None unless
-/// `other` is a String or Symbol and `receiver` a byte object.
+/// Whether two strings have the same characters (a ByteString and a
+/// WideString may); None unless both are Strings or Symbols.
 pub(crate) fn equal(heap: &memory::Heap, receiver: Oop, other: Oop) -> Option<bool> {
-    match (memory::bytes(heap, receiver), memory::bytes(heap, other)) {
-        (Some(a), Some(b)) if is_string(other) => Some(a == b),
-        _ => None,
+    if !is_string(receiver) || !is_string(other) {
+        return None;
     }
+    if let (Some(a), Some(b)) = (memory::bytes(heap, receiver), memory::bytes(heap, other)) {
+        return Some(a == b);
+    }
+    Some(code_points(heap, receiver)? == code_points(heap, other)?)
+}
+
+/// The code points of a string, whichever its representation.
+fn code_points(heap: &memory::Heap, string: Oop) -> Option<Vec<u32>> {
+    if let Some(bytes) = memory::bytes(heap, string) {
+        return Some(bytes.iter().map(|&b| b as u32).collect());
+    }
+    memory::words32(heap, string).map(<[u32]>::to_vec)
 }
 
 pub(crate) fn is_string(oop: Oop) -> bool {
     matches!(
         class_index_of(oop),
-        classes::BYTE_STRING | classes::BYTE_SYMBOL
+        classes::BYTE_STRING | classes::BYTE_SYMBOL | classes::WIDE_STRING | classes::WIDE_SYMBOL
     )
 }
 
-/// `at:` of a byte string: the Character at a 1-based index.
+/// Whether `oop` is a Symbol (a selector).
+pub(crate) fn is_symbol(oop: Oop) -> bool {
+    matches!(
+        class_index_of(oop),
+        classes::BYTE_SYMBOL | classes::WIDE_SYMBOL
+    )
+}
+
+/// `at:` of a string: the Character at a 1-based index.
 fn string_at(vm: &mut Vm, receiver: Oop, i: Oop) -> Prim {
     match element(vm, receiver, i) {
         Ok(Element::Byte(byte)) => {
@@ -86,16 +109,27 @@ fn string_at(vm: &mut Vm, receiver: Oop, i: Oop) -> Prim {
             let code = unsafe { *(receiver.bits() as *const u8).add(8 + byte) };
             Prim::Value(Oop::character_from_code(code as u32))
         }
+        Ok(Element::Word32(word)) => {
+            let code = memory::words32(&vm.heap, receiver).map(|w| w[word]);
+            match code.filter(|c| *c <= 0x3FFF_FFFF) {
+                Some(code) => Prim::Value(Oop::character_from_code(code)),
+                None => failure(BAD_RECEIVER),
+            }
+        }
         Ok(Element::Slot(_)) => failure(BAD_RECEIVER),
         Err(p) => p,
     }
 }
 
-/// `at:put:` of a byte string: only Characters below 256 fit.
+/// `at:put:` of a string: a ByteString takes only Characters below 256,
+/// a WideString any.
 fn string_at_put(vm: &mut Vm, receiver: Oop, i: Oop, value: Oop) -> Prim {
-    let Some(code) = value.as_character_code().filter(|c| *c < 256) else {
+    let Some(code) = value.as_character_code() else {
         return failure(BAD_ARGUMENT);
     };
+    if code >= 256 && memory::words32(&vm.heap, receiver).is_none() {
+        return failure(BAD_ARGUMENT);
+    }
     match at_put(
         vm,
         receiver,
@@ -107,14 +141,48 @@ fn string_at_put(vm: &mut Vm, receiver: Oop, i: Oop, value: Oop) -> Prim {
     }
 }
 
+/// Character>>primitiveProperty: aSymbol — the Unicode property of the
+/// receiver's code point that `aSymbol` names (`#isLetter`, `#isDigit`,
+/// `#isUppercase`, `#isLowercase`, `#isAlphaNumeric`), or its case
+/// mapping (`#asUppercase`, `#asLowercase`: a Character, itself when the
+/// mapping is not one character), as Rust's `char` knows them.
+fn character_property(vm: &mut Vm, _: usize, _: crate::vm::interpreter::Ip) -> Prim {
+    let [receiver, property] = top(vm);
+    let Some(c) = receiver.as_character_code() else {
+        return failure(BAD_RECEIVER);
+    };
+    let c = char::from_u32(c);
+    let property = vm.symbol_text(property);
+    let test = |p: fn(char) -> bool| Prim::Value(vm.universe.boolean(c.is_some_and(p)));
+    let map = |m: fn(char) -> Option<char>| {
+        Prim::Value(
+            c.and_then(m)
+                .map_or(receiver, |m| Oop::character_from_code(m as u32)),
+        )
+    };
+    fn single(mut chars: impl Iterator<Item = char>) -> Option<char> {
+        let first = chars.next()?;
+        chars.next().is_none().then_some(first)
+    }
+    match property.as_str() {
+        "isLetter" => test(char::is_alphabetic),
+        "isDigit" => test(|c| c.is_numeric() && !c.is_alphabetic()),
+        "isUppercase" => test(char::is_uppercase),
+        "isLowercase" => test(char::is_lowercase),
+        "isAlphaNumeric" => test(char::is_alphanumeric),
+        "asUppercase" => map(|c| single(c.to_uppercase())),
+        "asLowercase" => map(|c| single(c.to_lowercase())),
+        _ => failure(BAD_ARGUMENT),
+    }
+}
+
 /// String>>asNumber: the number at the start of the string, in Pharo's
 /// literal syntax (the compiler's scanner finds its extent), or nil.
 fn number_from_string(vm: &mut Vm, _: usize, _: crate::vm::interpreter::Ip) -> Prim {
     let [receiver] = top(vm);
-    let Some(bytes) = memory::bytes(&vm.heap, receiver) else {
+    let Some(text) = memory::text(&vm.heap, receiver) else {
         return failure(BAD_RECEIVER);
     };
-    let text = String::from_utf8_lossy(bytes);
     let text = text.trim_start();
     let (negative, digits) = match text.strip_prefix('-') {
         Some(rest) => (true, rest),

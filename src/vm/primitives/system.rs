@@ -12,18 +12,27 @@ use crate::vm::classes;
 
 pub(super) const PRIMITIVES: &[Primitive] = &[
     Primitive::named("primitiveStdoutWrite", 1, |vm, _, _| {
+        // Characters are written in UTF-8.
         let [_, text] = top(vm);
-        match memory::bytes(&vm.heap, text) {
-            Some(bytes) => {
-                let mut out = std::io::stdout().lock();
-                let _ = out.write_all(bytes);
-                if bytes.contains(&b'\n') {
-                    let _ = out.flush();
-                }
-                Prim::Value(text)
-            }
-            None => failure(BAD_ARGUMENT),
+        if !super::strings::is_string(text) {
+            return failure(BAD_ARGUMENT);
         }
+        let mut out = std::io::stdout().lock();
+        let newline = match memory::bytes(&vm.heap, text) {
+            Some(bytes) if bytes.is_ascii() => {
+                let _ = out.write_all(bytes);
+                bytes.contains(&b'\n')
+            }
+            _ => {
+                let utf8 = memory::text(&vm.heap, text).unwrap_or_default();
+                let _ = out.write_all(utf8.as_bytes());
+                utf8.contains('\n')
+            }
+        };
+        if newline {
+            let _ = out.flush();
+        }
+        Prim::Value(text)
     }),
     // An Array of Strings.
     Primitive::named("primitiveArguments", 0, |vm, _, _| {
