@@ -351,7 +351,7 @@ fn a_signal_ends_the_program_with_its_stack_and_the_transcript_written() {
 fn strings_hold_characters_and_print_in_utf8() {
     let out = zag(&[
         "eval",
-        "Transcript show: 'año λ 😀'; cr. {'é' size. 'λ' size. 'é' first value. 'λ' class. #λ}",
+        "Transcript show: 'año λ 😀'; cr. {'é' size. 'λ' size. 'é' first asInteger. 'λ' class. #λ}",
     ]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");

@@ -137,9 +137,10 @@ fn pharo_test_classes_run_unmodified() {
     eprintln!("Pharo's own tests: {passes} of {run} pass");
 }
 
-/// Pharo's Kernel-Tests classes of the Pharo runtime (issue 17), each
-/// with the files it loads before it (SUnit-Core's ClassTestCase, the
-/// helpers it names), its test count and its floor of passes.
+/// Pharo's test classes of the Pharo runtime (issue 17) and of the
+/// collections (issue 18), each with what it loads before it (SUnit-Core's
+/// ClassTestCase, the helpers it names, the collection tests' traits), its
+/// test count and its floor of passes (as measured: a regression fails).
 const PHARO_KERNEL_TESTS: &[(&str, &[&str], usize, usize)] = &[
     ("Kernel-Tests/BecomeTest.class.st", &[], 8, 8),
     (
@@ -148,20 +149,38 @@ const PHARO_KERNEL_TESTS: &[(&str, &[&str], usize, usize)] = &[
         30,
         29,
     ),
-    ("Kernel-Tests/FloatTest.class.st", CLASS_TEST_CASE, 53, 34),
+    ("Kernel-Tests/FloatTest.class.st", CLASS_TEST_CASE, 53, 50),
     (
         "Kernel-Tests/FractionTest.class.st",
         CLASS_TEST_CASE,
         19,
-        10,
+        17,
     ),
-    ("Kernel-Tests/NumberTest.class.st", CLASS_TEST_CASE, 20, 8),
-    ("Kernel-Tests/IntegerTest.class.st", &[], 56, 17),
+    ("Kernel-Tests/NumberTest.class.st", CLASS_TEST_CASE, 20, 19),
+    ("Kernel-Tests/IntegerTest.class.st", &[], 56, 53),
+    (
+        "Kernel-Tests/SmallIntegerTest.class.st",
+        CLASS_TEST_CASE,
+        27,
+        26,
+    ),
+    (
+        "Kernel-Tests/LargePositiveIntegerTest.class.st",
+        CLASS_TEST_CASE,
+        15,
+        14,
+    ),
+    (
+        "Kernel-Tests/LargeNegativeIntegerTest.class.st",
+        CLASS_TEST_CASE,
+        13,
+        12,
+    ),
     (
         "Kernel-Tests/CharacterTest.class.st",
         CLASS_TEST_CASE,
         17,
-        6,
+        14,
     ),
     (
         "Kernel-Tests/UndefinedObjectTest.class.st",
@@ -194,8 +213,114 @@ const PHARO_KERNEL_TESTS: &[(&str, &[&str], usize, usize)] = &[
             "Kernel-Tests/ExceptionTester.class.st",
         ],
         45,
-        26,
+        32,
     ),
+    ("Kernel-Tests/BlockClosureTest.class.st", &[], 41, 29),
+    // Processes.
+    (
+        "Kernel-Tests/SemaphoreTest.class.st",
+        CLASS_TEST_CASE,
+        14,
+        13,
+    ),
+    ("Kernel-Tests/MonitorTest.class.st", &[], 3, 3),
+    ("Kernel-Tests/ProcessTerminateBugTest.class.st", &[], 12, 12),
+    (
+        "Kernel-Tests/ProcessSpecificTest.class.st",
+        &[
+            "Kernel-Tests/TestDynamicVariable.class.st",
+            "Kernel-Tests/TestInheritableVariable.class.st",
+            "Kernel-Tests/TestLocalVariable.class.st",
+        ],
+        8,
+        6,
+    ),
+    ("Kernel-Tests/DelayTest.class.st", &[], 3, 3),
+    (
+        "Kernel-Tests/DelayBasicSchedulerMicrosecondTickerTest.class.st",
+        &[],
+        16,
+        16,
+    ),
+    (
+        "Kernel-Tests/DelayBasicSchedulerMillisecondTickerTest.class.st",
+        DELAY_TEST,
+        16,
+        16,
+    ),
+    (
+        "Kernel-Tests/DelayMutexSchedulerMicrosecondTickerTest.class.st",
+        DELAY_TEST,
+        16,
+        16,
+    ),
+    (
+        "Kernel-Tests/DelayMutexSchedulerMillisecondTickerTest.class.st",
+        &[
+            "Kernel-Tests/DelayBasicSchedulerMicrosecondTickerTest.class.st",
+            "Kernel-Tests/DelayMutexSchedulerMicrosecondTickerTest.class.st",
+        ],
+        16,
+        16,
+    ),
+    (
+        "Kernel-Tests/DelaySemaphoreSchedulerMicrosecondTickerTest.class.st",
+        DELAY_TEST,
+        16,
+        16,
+    ),
+    (
+        "Kernel-Tests/DelaySemaphoreSchedulerMillisecondTickerTest.class.st",
+        &[
+            "Kernel-Tests/DelayBasicSchedulerMicrosecondTickerTest.class.st",
+            "Kernel-Tests/DelaySemaphoreSchedulerMicrosecondTickerTest.class.st",
+        ],
+        16,
+        16,
+    ),
+    (
+        "Collections-Sequenceable-Tests/SharedQueueTest.class.st",
+        &[],
+        3,
+        3,
+    ),
+    // Strings (Unicode) and collections.
+    (
+        "Collections-Strings-Tests/WideStringTest.class.st",
+        CLASS_TEST_CASE,
+        17,
+        16,
+    ),
+    (
+        "Collections-Strings-Tests/StringTest.class.st",
+        COLLECTION_TEST,
+        441,
+        438,
+    ),
+    (
+        "Collections-Strings-Tests/SymbolTest.class.st",
+        COLLECTION_TEST,
+        272,
+        271,
+    ),
+    (
+        "Collections-Sequenceable-Tests/HeapTest.class.st",
+        COLLECTION_TEST,
+        151,
+        150,
+    ),
+];
+
+/// What the Delay scheduler tests load first: their abstract parent.
+const DELAY_TEST: &[&str] = &["Kernel-Tests/DelayBasicSchedulerMicrosecondTickerTest.class.st"];
+
+/// What a collection test built of Pharo's test traits loads first:
+/// ClassTestCase and the whole of Collections-Abstract-Tests (the traits
+/// and CollectionRootTest).
+const COLLECTION_TEST: &[&str] = &[
+    "SUnit-Core/AbstractEnvironmentTestCase.class.st",
+    "SUnit-Core/ClassTestCase.class.st",
+    "Collections-Abstract-Tests",
 ];
 
 /// What a subclass of ClassTestCase loads first.
@@ -216,7 +341,7 @@ fn pharo_kernel_test_classes_run_unmodified() {
         let passed = check_summary(class, &summary, &stdout, tests, floor);
         (run, passes) = (run + tests, passes + passed);
     }
-    eprintln!("Pharo's Kernel-Tests classes of the runtime: {passes} of {run} pass");
+    eprintln!("Pharo's test classes of the runtime and collections: {passes} of {run} pass");
 }
 
 /// Pharo's StackTest takes its tests from two traits (TEmptyTest,

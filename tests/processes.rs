@@ -80,7 +80,7 @@ fn processes_left_ready_run_when_the_main_computation_ends() {
 
 /// A higher-priority Process woken by a Delay preempts a busy loop, in the
 /// interpreter and in machine code (the timer raises the alarm that loops
-/// test on their back-edges).
+/// test on their back-edges): without preemption the loop would never end.
 #[test]
 fn a_delay_preempts_a_busy_lower_priority_process() {
     for options in [&["--no-jit"][..], &["--jit-threshold", "0"][..]] {
@@ -89,8 +89,8 @@ fn a_delay_preempts_a_busy_lower_priority_process() {
             &[
                 "eval",
                 "| done n | done := false. n := 0. \
-                 [ (Delay forMilliseconds: 20) wait. done := true ] forkAt: Processor userInterruptPriority. \
-                 [ done ] whileFalse: [ n := n + 1 ]. n > 0",
+                 [ (Delay forMilliseconds: 100) wait. done := true ] forkAt: Processor userInterruptPriority. \
+                 [ done ] whileFalse: [ n := n + 1 ]. done",
             ],
         ]
         .concat());

@@ -14,6 +14,7 @@
 use zag_compiler::environment::{ClassScope, ClassShape, Environment};
 use zag_compiler::import::Import;
 use zag_compiler::source::{line_column, SourceFile};
+use zag_compiler::threaded::{Binding, LiteralValue};
 use zag_compiler::tonel::Layout;
 
 use super::classes::ClassIndex;
@@ -219,7 +220,7 @@ impl Vm {
         &mut self,
         class: ClassIndex,
         source: &str,
-    ) -> Result<MethodRef, String> {
+    ) -> Result<(MethodRef, Vec<String>), String> {
         let located = |offset: usize, message: &str| {
             let (line, column) = line_column(source, offset);
             format!("{line}:{column}: {message}")
@@ -230,8 +231,30 @@ impl Vm {
         let ast = zag_compiler::convert::convert_method(&parsed, &scope)
             .map_err(|e| located(e.offset, &e.message))?;
         let threaded = zag_compiler::threaded::compile_method(&ast)?;
+        let undeclared = self.undeclared_names(&threaded);
         let method = method::lower(self, &threaded, class, ast)?;
-        self.install(method)
+        Ok((self.install(method)?, undeclared))
+    }
+
+    /// The globals a method refers to that nothing defines (yet): Pharo's
+    /// undeclared variables, which it compiles as nil and reports
+    /// (`NewUndeclaredWarning`).
+    fn undeclared_names(&self, threaded: &zag_compiler::threaded::ThreadedMethod) -> Vec<String> {
+        let mut names: Vec<String> = threaded
+            .literals
+            .iter()
+            .filter_map(|l| match l {
+                LiteralValue::Binding(Binding::Global(name)) => Some(name),
+                _ => None,
+            })
+            .filter(|name| {
+                !self.universe.has_global(name) && self.universe.classes.index_of(name).is_none()
+            })
+            .cloned()
+            .collect();
+        names.sort();
+        names.dedup();
+        names
     }
 
     /// The names code compiled in `class` (a class or a metaclass) sees,

@@ -3,7 +3,9 @@
 //! from its parts), `primitiveCompile` (`Behavior>>compile:`) and
 //! `primitiveRemoveSelector` (`Behavior>>removeSelector:`). The first two
 //! answer a String saying what is wrong when they cannot do it, for the
-//! Smalltalk side to signal.
+//! Smalltalk side to signal; `primitiveCompile` answers the selector and
+//! the undeclared variables the method uses, for the Smalltalk side to
+//! report.
 
 use super::{failure, top, Prim, Primitive, BAD_ARGUMENT, BAD_RECEIVER};
 use crate::memory::{self, Space};
@@ -54,7 +56,13 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
             return failure(BAD_ARGUMENT);
         };
         match vm.compile_at_run_time(class, &source) {
-            Ok(method) => Prim::Value(vm.universe.methods[method as usize].selector),
+            Ok((method, undeclared)) => {
+                // { selector. the names it uses that are undeclared }
+                let selector = vm.universe.methods[method as usize].selector;
+                let names: Vec<Oop> = undeclared.iter().map(|n| vm.intern(n)).collect();
+                let names = vm.new_array(Space::Old, &names);
+                Prim::Value(vm.new_array(Space::Old, &[selector, names]))
+            }
             Err(why) => Prim::Value(vm.new_string(Space::Young, &why)),
         }
     }),

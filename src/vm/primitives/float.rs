@@ -1,12 +1,12 @@
 //! Float arithmetic and comparison: each operation once, as a plain
 //! function on the values, and Pharo's Float primitives made of them
-//! (41-59, the same again as SmallFloat64's 541-559, and 40, `asFloat` of
-//! an integer). The interpreter's special sends and fused
+//! (41-59, the same again as SmallFloat64's 541-559, 40, `asFloat` of
+//! an integer, and 38/39, the IEEE bits as two 32-bit words). The interpreter's special sends and fused
 //! compare-and-jumps call the same functions and keep a result only when
 //! it is a SmallFloat64 ([`Immediate`](super::Immediate)); the primitives
 //! box the others.
 
-use super::{failure, int, top, Prim, Primitive, BAD_ARGUMENT, BAD_RECEIVER};
+use super::{failure, int, top, Prim, Primitive, BAD_ARGUMENT, BAD_INDEX, BAD_RECEIVER};
 use crate::memory::Space;
 use crate::vm::Vm;
 
@@ -18,6 +18,45 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
             Some(i) => Prim::Value(vm.float(Space::Young, i.to_f64())),
             None => failure(BAD_RECEIVER),
         }
+    }),
+    // Float>>basicAt: index (38): the IEEE 754 bits as Pharo shows them,
+    // word 1 the high 32 bits, word 2 the low ones.
+    Primitive::numbered(38, 1, |vm, _, _| {
+        let [receiver, index] = top(vm);
+        let Some(bits) = vm.universe.float_value(receiver).map(f64::to_bits) else {
+            return failure(BAD_RECEIVER);
+        };
+        match index.as_small_integer() {
+            Some(1) => int((bits >> 32) as i64),
+            Some(2) => int((bits & 0xFFFF_FFFF) as i64),
+            Some(_) => failure(BAD_INDEX),
+            None => failure(BAD_ARGUMENT),
+        }
+    }),
+    // Float>>basicAt: index put: aWord (39): changes a BoxedFloat64's bits
+    // (a SmallFloat64 is immediate: it fails, as a read-only one does).
+    Primitive::numbered(39, 2, |vm, _, _| {
+        let [receiver, index, value] = top(vm);
+        if crate::memory::class_index_of(receiver) != crate::vm::classes::BOXED_FLOAT
+            || crate::memory::is_read_only(receiver)
+        {
+            return failure(BAD_RECEIVER);
+        }
+        let Some(word) = value.as_small_integer().and_then(|w| u32::try_from(w).ok()) else {
+            return failure(BAD_ARGUMENT);
+        };
+        let Some(bits) = crate::memory::word(receiver, 0) else {
+            return failure(BAD_RECEIVER);
+        };
+        let bits = match index.as_small_integer() {
+            Some(1) => (bits & 0xFFFF_FFFF) | (word as u64) << 32,
+            Some(2) => (bits & !0xFFFF_FFFF) | word as u64,
+            Some(_) => return failure(BAD_INDEX),
+            None => return failure(BAD_ARGUMENT),
+        };
+        // SAFETY: a BoxedFloat64 is one 64-bit word after its header.
+        unsafe { *(receiver.bits() as *mut u64).add(1) = bits };
+        Prim::Value(value)
     }),
     Primitive::named("primitiveFloatPrintString", 0, |vm, _, _| {
         let [receiver] = top(vm);

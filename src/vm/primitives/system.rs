@@ -1,4 +1,5 @@
-//! The system: standard output (the Transcript's), the command-line
+//! The system: standard output (the Transcript's) and standard error
+//! (diagnostics), the command-line
 //! arguments, globals (`Smalltalk at:ifAbsent:`, `at:put:`,
 //! `includesKey:`), the clocks (240, UTC microseconds; 135,
 //! milliseconds) and `exit:`.
@@ -32,6 +33,18 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
         if newline {
             let _ = out.flush();
         }
+        Prim::Value(text)
+    }),
+    // Diagnostics on standard error, in UTF-8 (what the Transcript wrote
+    // so far goes first, so that the two read in order).
+    Primitive::named("primitiveStderrWrite", 1, |vm, _, _| {
+        let [_, text] = top(vm);
+        if !super::strings::is_string(text) {
+            return failure(BAD_ARGUMENT);
+        }
+        let _ = std::io::stdout().flush();
+        let utf8 = memory::text(&vm.heap, text).unwrap_or_default();
+        let _ = std::io::stderr().write_all(utf8.as_bytes());
         Prim::Value(text)
     }),
     // An Array of Strings.
