@@ -101,9 +101,10 @@ pub fn generate(folders: &[PathBuf]) -> Result<String, Vec<String>> {
                 .ok_or_else(|| format!("class {} is not defined", t.class_name))?;
             let quick = quick_tokens(plan.quick, Value::Object(selector), &literals)?;
             // Start-up registers the image's methods first, in this order.
-            let object = method_variables
-                .as_ref()
-                .map(|vars| space.compiled_method(vars, &t.selector, methods.len()));
+            let object = method_variables.as_ref().map(|vars| {
+                let protocol = source.definition.category.as_deref();
+                space.compiled_method(vars, &t.selector, methods.len(), protocol)
+            });
             let ast = match &node_variables {
                 Some(variables) => {
                     let compiled = object.map_or(Value::Nil, Value::Object);

@@ -192,14 +192,22 @@ impl StaticSpace {
     /// The CompiledMethod object of the image's method number `index` (its
     /// place in the VM's method registry), with the kernel's instance
     /// variables `variables`: the VM fills `selector` and `index`.
-    pub fn compiled_method(&mut self, variables: &[String], selector: &str, index: usize) -> usize {
+    pub fn compiled_method(
+        &mut self,
+        variables: &[String],
+        selector: &str,
+        index: usize,
+        protocol: Option<&str>,
+    ) -> usize {
         let selector = self.symbol(selector);
+        let protocol = protocol.map(|p| self.symbol(p));
         let slots: Vec<Word> = variables
             .iter()
             .map(|v| {
                 Word::Value(match v.as_str() {
                     "selector" => Value::Object(selector),
                     "index" => Value::SmallInteger(index as i64),
+                    "protocol" => protocol.map_or(Value::Nil, Value::Object),
                     _ => Value::Nil,
                 })
             })

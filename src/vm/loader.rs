@@ -157,7 +157,10 @@ fn install_method(
         .and_then(|t| method::lower(vm, &t, class, method.clone()))
         .and_then(|m| vm.add_method(m));
     match installed {
-        Ok(_) => {}
+        Ok(r) => {
+            let protocol = source.definition.category.as_deref().map(|p| vm.intern(p));
+            vm.set_protocol(r, protocol.unwrap_or(vm.universe.nil));
+        }
         Err(e) => problems.push(format!(
             "{}: {name}>>{}: {e}",
             source.file.source.name, method.selector

@@ -57,6 +57,27 @@ impl Vm {
         object
     }
 
+    /// The protocol (a Symbol, or nil) of a registered method, as its
+    /// CompiledMethod object records it.
+    pub(crate) fn protocol(&self, method: MethodRef) -> Oop {
+        let object = self.universe.methods[method as usize].object;
+        self.slot_in(classes::COMPILED_METHOD, "protocol")
+            .and_then(|slot| memory::slot(object, slot))
+            .unwrap_or(self.universe.nil)
+    }
+
+    /// Records the protocol of a method compiled at run time (the image's
+    /// have theirs in their static objects).
+    pub(crate) fn set_protocol(&mut self, method: MethodRef, protocol: Oop) {
+        let object = self.universe.methods[method as usize].object;
+        if memory::statics::is_static(object) {
+            return;
+        }
+        if let Some(slot) = self.slot_in(classes::COMPILED_METHOD, "protocol") {
+            self.store(object, slot, protocol);
+        }
+    }
+
     /// The registry index of a CompiledMethod object.
     pub(super) fn method_index(&self, object: Oop) -> Option<MethodRef> {
         let slot = self.slot_in(classes::COMPILED_METHOD, "index")?;

@@ -39,7 +39,8 @@ struct Reshaped {
 /// What redefining a class changes, worked out before anything does.
 pub(crate) struct Plan {
     classes: Vec<Reshaped>,
-    methods: Vec<Method>,
+    /// The recompiled methods, each with its protocol (a Symbol or nil).
+    methods: Vec<(Method, Oop)>,
 }
 
 /// The plan for replacing the class `def` names with `def` (its variables
@@ -166,7 +167,11 @@ pub(crate) fn plan(
 /// The methods of the reshaped classes (or class sides) that use
 /// instance variables, compiled again from their source for the new
 /// places.
-fn recompile(vm: &mut Vm, classes: &[Reshaped], env: &Environment) -> Result<Vec<Method>, String> {
+fn recompile(
+    vm: &mut Vm,
+    classes: &[Reshaped],
+    env: &Environment,
+) -> Result<Vec<(Method, Oop)>, String> {
     let mut compiled = Vec::new();
     let mut problems = Vec::new();
     for reshaped in classes {
@@ -204,8 +209,9 @@ fn recompile(vm: &mut Vm, classes: &[Reshaped], env: &Environment) -> Result<Vec
                     let threaded = zag_compiler::threaded::compile_method(&ast)?;
                     method::lower(vm, &threaded, reshaped.class, ast)
                 });
+            let protocol = vm.protocol(r);
             match method {
-                Ok(m) => compiled.push(m),
+                Ok(m) => compiled.push((m, protocol)),
                 Err(e) => problems.push(format!(
                     "{class_name}>>{} does not compile for the new instance variables: {e}",
                     vm.symbol_text(selector)
@@ -229,8 +235,9 @@ pub(crate) fn apply(vm: &mut Vm, plan: Plan) -> Result<(), String> {
             c.inst_vars = Names::Owned(reshaped.new_vars.clone());
         }
     }
-    for m in plan.methods {
-        vm.add_method(m)?;
+    for (m, protocol) in plan.methods {
+        let r = vm.add_method(m)?;
+        vm.set_protocol(r, protocol);
     }
     let mut from = Vec::new();
     let mut to = Vec::new();
