@@ -52,6 +52,12 @@ pub(crate) fn instance_shape(
             let (format, slots) = memory::words32_shape(n.unwrap_or(0));
             (format, slots, 0)
         }
+        (Layout::DoubleBytes, n) => {
+            let n = n.unwrap_or(0);
+            let slots = n.div_ceil(4);
+            (Format::Words16((slots * 4 - n) as u8), slots, 0)
+        }
+        (Layout::DoubleWords, n) => (Format::Words64, n.unwrap_or(0), 0),
         _ => return None,
     })
 }

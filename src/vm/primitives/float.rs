@@ -1,7 +1,8 @@
 //! Float arithmetic and comparison: each operation once, as a plain
 //! function on the values, and Pharo's Float primitives made of them
 //! (41-59, the same again as SmallFloat64's 541-559, 40, `asFloat` of
-//! an integer, and 38/39, the IEEE bits as two 32-bit words). The interpreter's special sends and fused
+//! an integer, 38/39, the IEEE bits as two 32-bit words, and the
+//! conversions to and from the 32-bit IEEE encoding). The interpreter's special sends and fused
 //! compare-and-jumps call the same functions and keep a result only when
 //! it is a SmallFloat64 ([`Immediate`](super::Immediate)); the primitives
 //! box the others.
@@ -58,6 +59,24 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
         unsafe { *(receiver.bits() as *mut u64).add(1) = bits };
         Prim::Value(value)
     }),
+    // Float class>>fromIEEE32Bit: anInteger — the Float a 32-bit IEEE 754
+    // encoding stands for (Float32Array's elements).
+    Primitive::named("primitiveFloatFromIEEE32Bit", 1, |vm, _, _| {
+        let [_, word] = top(vm);
+        match word.as_small_integer().and_then(|w| u32::try_from(w).ok()) {
+            Some(w) => Prim::Value(vm.float(Space::Young, f32::from_bits(w) as f64)),
+            None => failure(BAD_ARGUMENT),
+        }
+    }),
+    // Float>>asIEEE32BitWord — the nearest 32-bit float's encoding.
+    Primitive::named(
+        "primitiveFloatAsIEEE32BitWord",
+        0,
+        |vm, _, _| match receiver(vm) {
+            Some(f) => int((f as f32).to_bits() as i64),
+            None => failure(BAD_RECEIVER),
+        },
+    ),
     Primitive::named("primitiveFloatPrintString", 0, |vm, _, _| {
         let [receiver] = top(vm);
         match vm.universe.float_value(receiver) {

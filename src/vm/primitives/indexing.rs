@@ -53,18 +53,28 @@ fn fixed_fields(vm: &Vm, oop: Oop) -> usize {
 /// Where the indexed elements of an object are.
 enum Indexed {
     /// Pointer slots `first..first + count` (after the named ones).
-    Slots { first: usize, count: usize },
+    Slots {
+        first: usize,
+        count: usize,
+    },
     /// `len` bytes.
     Bytes(usize),
-    /// `len` 32-bit words (a WideString).
+    /// `len` 32-bit words (a WideString, a WordArray).
     Words32(usize),
+    /// `len` 16-bit or 64-bit elements (a DoubleByteArray, a
+    /// DoubleWordArray or Float64Array).
+    Words16(usize),
+    Words64(usize),
 }
 
 impl Indexed {
     fn len(&self) -> usize {
         match *self {
             Indexed::Slots { count, .. } => count,
-            Indexed::Bytes(len) | Indexed::Words32(len) => len,
+            Indexed::Bytes(len)
+            | Indexed::Words16(len)
+            | Indexed::Words32(len)
+            | Indexed::Words64(len) => len,
         }
     }
 }
@@ -91,6 +101,8 @@ fn indexed(vm: &Vm, oop: Oop) -> Option<Indexed> {
         return Some(Indexed::Words32(slots * 2 - unused as usize));
     }
     match header.format() {
+        Format::Words16(unused) => Some(Indexed::Words16(slots * 4 - unused as usize)),
+        Format::Words64 => Some(Indexed::Words64(slots)),
         Format::FixedIndexable | Format::Weak => {
             let first = fixed_fields(vm, oop);
             Some(Indexed::Slots {
@@ -114,6 +126,9 @@ pub(super) enum Element {
     Byte(usize),
     /// Its index among 32-bit words.
     Word32(usize),
+    /// Its index among 16-bit or 64-bit elements.
+    Word16(usize),
+    Word64(usize),
 }
 
 /// Where element `index` (1-based, checked against the size) is.
@@ -128,6 +143,8 @@ pub(super) fn element(vm: &Vm, receiver: Oop, index: Oop) -> Result<Element, Pri
         Indexed::Slots { first, .. } => Element::Slot(first + i),
         Indexed::Bytes(_) => Element::Byte(i),
         Indexed::Words32(_) => Element::Word32(i),
+        Indexed::Words16(_) => Element::Word16(i),
+        Indexed::Words64(_) => Element::Word64(i),
     })
 }
 
@@ -142,6 +159,15 @@ fn at(vm: &mut Vm, receiver: Oop, i: Oop) -> Prim {
         }
         Ok(Element::Word32(word)) => memory::words32(&vm.heap, receiver)
             .map_or(failure(BAD_RECEIVER), |w| int(w[word] as i64)),
+        // SAFETY (both): `element` checked the index against the size.
+        Ok(Element::Word16(i)) => {
+            int(unsafe { *(receiver.bits() as *const u16).add(4 + i) } as i64)
+        }
+        Ok(Element::Word64(i)) => {
+            let word = unsafe { *(receiver.bits() as *const u64).add(1 + i) };
+            let value = zag_compiler::bigint::BigInt::from_u64(word);
+            Prim::Value(vm.integer(crate::memory::Space::Young, &value))
+        }
         Err(p) => p,
     }
 }
@@ -178,6 +204,26 @@ pub(super) fn at_put(vm: &mut Vm, receiver: Oop, i: Oop, value: Oop) -> Prim {
                 }
                 None => failure(BAD_RECEIVER),
             }
+        }
+        Ok(Element::Word16(i)) => {
+            let Some(w) = value.as_small_integer().and_then(|w| u16::try_from(w).ok()) else {
+                return failure(BAD_ARGUMENT);
+            };
+            // SAFETY: `element` checked the index against the size.
+            unsafe { *(receiver.bits() as *mut u16).add(4 + i) = w };
+            Prim::Value(value)
+        }
+        Ok(Element::Word64(i)) => {
+            let Some(w) = vm
+                .integer_value(value)
+                .and_then(|v| v.to_i128())
+                .and_then(|v| u64::try_from(v).ok())
+            else {
+                return failure(BAD_ARGUMENT);
+            };
+            // SAFETY: `element` checked the index against the size.
+            unsafe { *(receiver.bits() as *mut u64).add(1 + i) = w };
+            Prim::Value(value)
         }
         Err(p) => p,
     }
@@ -282,6 +328,19 @@ fn replace_from_to(
             words[start..start + count].copy_from_slice(&source);
             Prim::Value(receiver)
         }
+        (Kind::Raw(width), Kind::Raw(other)) if width == other => {
+            // SAFETY: the ranges were checked against both sizes, in
+            // elements of `width` bytes after the headers; `copy` allows
+            // the two to overlap (the same object).
+            unsafe {
+                std::ptr::copy(
+                    (replacement.bits() as *const u8).add(8 + rep_start * width),
+                    (receiver.bits() as *mut u8).add(8 + start * width),
+                    count * width,
+                )
+            };
+            Prim::Value(receiver)
+        }
         (Kind::Slots, Kind::Slots) => {
             let (dst_fixed, src_fixed) =
                 (fixed_fields(vm, receiver), fixed_fields(vm, replacement));
@@ -301,6 +360,8 @@ fn replace_from_to(
 enum Kind {
     Bytes,
     Words32,
+    /// 16-bit or 64-bit elements, of this many bytes each.
+    Raw(usize),
     Slots,
 }
 
@@ -308,6 +369,8 @@ fn kind(vm: &Vm, oop: Oop) -> Kind {
     match indexed(vm, oop) {
         Some(Indexed::Bytes(_)) => Kind::Bytes,
         Some(Indexed::Words32(_)) => Kind::Words32,
+        Some(Indexed::Words16(_)) => Kind::Raw(2),
+        Some(Indexed::Words64(_)) => Kind::Raw(8),
         _ => Kind::Slots,
     }
 }

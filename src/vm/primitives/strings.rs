@@ -116,7 +116,7 @@ fn string_at(vm: &mut Vm, receiver: Oop, i: Oop) -> Prim {
                 None => failure(BAD_RECEIVER),
             }
         }
-        Ok(Element::Slot(_)) => failure(BAD_RECEIVER),
+        Ok(Element::Slot(_) | Element::Word16(_) | Element::Word64(_)) => failure(BAD_RECEIVER),
         Err(p) => p,
     }
 }
