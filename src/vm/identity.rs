@@ -1,5 +1,6 @@
 //! Whole-heap operations on object identity, as Pharo's primitives do
-//! them: the instances of a class (`allInstances`), and exchanging or
+//! them: the instances of a class (`allInstances`), the objects that
+//! refer to one (`pointersTo`), and exchanging or
 //! forwarding identities (`elementsExchangeIdentityWith:`, which
 //! `become:` uses, and `elementsForwardIdentityTo:`, which
 //! `becomeForward:` uses).
@@ -46,6 +47,25 @@ impl Vm {
         self.instances_of(&HashSet::from([class]))
             .remove(&class)
             .unwrap_or_default()
+    }
+
+    /// The heap objects that refer to `target` in one of their slots
+    /// (after a full collection, so only live ones; the stacks are not
+    /// objects and do not count), as Pharo's `pointersTo` answers them.
+    /// `target` is read from the top of the stack, where the caller keeps
+    /// it across the collection.
+    pub(crate) fn objects_pointing_to_top(&mut self) -> Vec<Oop> {
+        self.collect_everything();
+        let target = *self.process.stack.last().expect("the target");
+        let mut found = Vec::new();
+        self.heap.for_each_old_object(|o| {
+            if memory::has_pointer_slots(o)
+                && (0..memory::slot_count(o)).any(|i| memory::slot(o, i) == Some(target))
+            {
+                found.push(o);
+            }
+        });
+        found
     }
 
     /// The instances of each of `classes` (one collection, one walk).

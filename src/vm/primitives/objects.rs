@@ -3,7 +3,7 @@
 //! `setIsReadOnlyObject:`, 164); identity across the heap
 //! (`elementsExchangeIdentityWith:`, 128, `elementsForwardIdentityTo:`, 72,
 //! `elementsForwardIdentityTo:copyHash:`, 249, on Arrays) and a class's
-//! `allInstances` (177); see `vm::identity`.
+//! `allInstances` (177) and `pointersTo`; see `vm::identity`.
 
 use super::{
     failure, int, top, Prim, Primitive, BAD_ARGUMENT, BAD_RECEIVER, INAPPROPRIATE, NO_MODIFICATION,
@@ -57,6 +57,16 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
         // The instances are old or static (just collected): the Array's
         // allocation moves none of them.
         Prim::Value(vm.new_array(Space::Young, &instances))
+    }),
+    // ProtoObject>>pointersTo: the objects that refer to the receiver.
+    Primitive::named("primitivePointersTo", 0, |vm, _, _| {
+        let [receiver] = top(vm);
+        if !receiver.is_pointer() {
+            return failure(BAD_RECEIVER);
+        }
+        let referrers = vm.objects_pointing_to_top();
+        // (Old objects, just collected: the allocation moves none.)
+        Prim::Value(vm.new_array(Space::Young, &referrers))
     }),
 ];
 
