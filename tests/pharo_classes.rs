@@ -309,6 +309,12 @@ const PHARO_KERNEL_TESTS: &[(&str, &[&str], usize, usize)] = &[
         151,
         150,
     ),
+    (
+        "Collections-Stack-Tests/StackTest.class.st",
+        COLLECTION_TEST,
+        13,
+        13,
+    ),
 ];
 
 /// What the Delay scheduler tests load first: their abstract parent.
