@@ -82,6 +82,7 @@ impl Indexed {
 /// The indexed part of `oop`, None when it has none. An object of
 /// indexed slots only (an Array, the common case) is recognised from its
 /// header alone; only objects with named slots too need their class.
+#[inline(always)]
 fn indexed(vm: &Vm, oop: Oop) -> Option<Indexed> {
     if !oop.is_pointer() {
         return None;
@@ -94,6 +95,18 @@ fn indexed(vm: &Vm, oop: Oop) -> Option<Indexed> {
             count: slots,
         });
     }
+    indexed_otherwise(vm, oop, header, slots)
+}
+
+/// `indexed` of an object other than an Array's shape (kept apart so that
+/// the Array case stays small enough to inline into `at:` and `at:put:`).
+#[inline(never)]
+fn indexed_otherwise(
+    vm: &Vm,
+    oop: Oop,
+    header: crate::object::Header,
+    slots: usize,
+) -> Option<Indexed> {
     if let Some(unused) = header.unused_bytes() {
         return Some(Indexed::Bytes(slots * 8 - unused as usize));
     }
@@ -132,6 +145,7 @@ pub(super) enum Element {
 }
 
 /// Where element `index` (1-based, checked against the size) is.
+#[inline(always)]
 pub(super) fn element(vm: &Vm, receiver: Oop, index: Oop) -> Result<Element, Prim> {
     let indexed = indexed(vm, receiver).ok_or_else(|| failure(BAD_RECEIVER))?;
     let i = match index.as_small_integer() {

@@ -68,12 +68,14 @@ pub const STRING_EQUALS: &Primitive = entry(EQUALS);
 
 /// Whether two strings have the same characters (a ByteString and a
 /// WideString may); None unless both are Strings or Symbols.
+#[inline]
 pub(crate) fn equal(heap: &memory::Heap, receiver: Oop, other: Oop) -> Option<bool> {
+    // Two byte strings, the common case (as interned, compared bytes).
+    if let (Some(a), Some(b)) = (memory::bytes(heap, receiver), memory::bytes(heap, other)) {
+        return is_string(other).then_some(a == b);
+    }
     if !is_string(receiver) || !is_string(other) {
         return None;
-    }
-    if let (Some(a), Some(b)) = (memory::bytes(heap, receiver), memory::bytes(heap, other)) {
-        return Some(a == b);
     }
     Some(code_points(heap, receiver)? == code_points(heap, other)?)
 }
