@@ -147,52 +147,52 @@ const PHARO_KERNEL_TESTS: &[(&str, &[&str], usize, usize)] = &[
         "Kernel-Tests/ScaledDecimalTest.class.st",
         CLASS_TEST_CASE,
         30,
-        29,
+        30,
     ),
-    ("Kernel-Tests/FloatTest.class.st", CLASS_TEST_CASE, 53, 50),
+    ("Kernel-Tests/FloatTest.class.st", CLASS_TEST_CASE, 53, 51),
     (
         "Kernel-Tests/FractionTest.class.st",
         CLASS_TEST_CASE,
         19,
-        17,
+        19,
     ),
-    ("Kernel-Tests/NumberTest.class.st", CLASS_TEST_CASE, 20, 19),
+    ("Kernel-Tests/NumberTest.class.st", CLASS_TEST_CASE, 20, 20),
     ("Kernel-Tests/IntegerTest.class.st", &[], 56, 53),
     (
         "Kernel-Tests/SmallIntegerTest.class.st",
         CLASS_TEST_CASE,
         27,
-        26,
+        27,
     ),
     (
         "Kernel-Tests/LargePositiveIntegerTest.class.st",
         CLASS_TEST_CASE,
         15,
-        14,
+        15,
     ),
     (
         "Kernel-Tests/LargeNegativeIntegerTest.class.st",
         CLASS_TEST_CASE,
         13,
-        12,
+        13,
     ),
     (
         "Kernel-Tests/CharacterTest.class.st",
         CLASS_TEST_CASE,
         17,
-        14,
+        15,
     ),
     (
         "Kernel-Tests/UndefinedObjectTest.class.st",
         CLASS_TEST_CASE,
         17,
-        15,
+        16,
     ),
     (
         "Kernel-Tests/ProtoObjectTest.class.st",
         CLASS_TEST_CASE,
         14,
-        9,
+        12,
     ),
     (
         "Kernel-Tests/ObjectTest.class.st",
@@ -202,7 +202,7 @@ const PHARO_KERNEL_TESTS: &[(&str, &[&str], usize, usize)] = &[
             "Kernel-Tests/ObjectMockForTest.class.st",
         ],
         26,
-        10,
+        23,
     ),
     (
         "Kernel-Tests/ExceptionTest.class.st",
@@ -213,7 +213,7 @@ const PHARO_KERNEL_TESTS: &[(&str, &[&str], usize, usize)] = &[
             "Kernel-Tests/ExceptionTester.class.st",
         ],
         45,
-        32,
+        41,
     ),
     ("Kernel-Tests/BlockClosureTest.class.st", &[], 41, 29),
     // Processes.
@@ -221,7 +221,7 @@ const PHARO_KERNEL_TESTS: &[(&str, &[&str], usize, usize)] = &[
         "Kernel-Tests/SemaphoreTest.class.st",
         CLASS_TEST_CASE,
         14,
-        13,
+        14,
     ),
     ("Kernel-Tests/MonitorTest.class.st", &[], 3, 3),
     ("Kernel-Tests/ProcessTerminateBugTest.class.st", &[], 12, 12),
@@ -284,50 +284,17 @@ const PHARO_KERNEL_TESTS: &[(&str, &[&str], usize, usize)] = &[
         3,
         3,
     ),
-    // Strings (Unicode) and collections.
+    // Strings (Unicode).
     (
         "Collections-Strings-Tests/WideStringTest.class.st",
         CLASS_TEST_CASE,
         17,
         16,
     ),
-    (
-        "Collections-Strings-Tests/StringTest.class.st",
-        COLLECTION_TEST,
-        441,
-        438,
-    ),
-    (
-        "Collections-Strings-Tests/SymbolTest.class.st",
-        COLLECTION_TEST,
-        272,
-        271,
-    ),
-    (
-        "Collections-Sequenceable-Tests/HeapTest.class.st",
-        COLLECTION_TEST,
-        151,
-        150,
-    ),
-    (
-        "Collections-Stack-Tests/StackTest.class.st",
-        COLLECTION_TEST,
-        13,
-        13,
-    ),
 ];
 
 /// What the Delay scheduler tests load first: their abstract parent.
 const DELAY_TEST: &[&str] = &["Kernel-Tests/DelayBasicSchedulerMicrosecondTickerTest.class.st"];
-
-/// What a collection test built of Pharo's test traits loads first:
-/// ClassTestCase and the whole of Collections-Abstract-Tests (the traits
-/// and CollectionRootTest).
-const COLLECTION_TEST: &[&str] = &[
-    "SUnit-Core/AbstractEnvironmentTestCase.class.st",
-    "SUnit-Core/ClassTestCase.class.st",
-    "Collections-Abstract-Tests",
-];
 
 /// What a subclass of ClassTestCase loads first.
 const CLASS_TEST_CASE: &[&str] = &[
@@ -377,32 +344,51 @@ const PHARO_COLLECTION_TESTS: &[(&str, usize, usize)] = &[
     (
         "Collections-Sequenceable-Tests/ArrayTest.class.st",
         333,
-        261,
+        310,
     ),
     (
         "Collections-Sequenceable-Tests/OrderedCollectionTest.class.st",
         360,
-        283,
+        332,
     ),
     (
         "Collections-Sequenceable-Tests/SortedCollectionTest.class.st",
         295,
-        253,
+        286,
     ),
     (
         "Collections-Sequenceable-Tests/LinkedListTest.class.st",
         260,
-        208,
+        249,
     ),
-    ("Collections-Unordered-Tests/SetTest.class.st", 181, 157),
+    ("Collections-Sequenceable-Tests/HeapTest.class.st", 151, 151),
+    (
+        "Collections-Sequenceable-Tests/IntervalTest.class.st",
+        268,
+        250,
+    ),
+    ("Collections-Stack-Tests/StackTest.class.st", 13, 13),
+    ("Collections-Unordered-Tests/SetTest.class.st", 181, 177),
     (
         "Collections-Unordered-Tests/DictionaryTest.class.st",
         212,
-        154,
+        207,
     ),
-    ("Collections-Unordered-Tests/BagTest.class.st", 176, 156),
-    ("Collections-Strings-Tests/StringTest.class.st", 441, 267),
-    ("Collections-Strings-Tests/SymbolTest.class.st", 272, 220),
+    ("Collections-Unordered-Tests/BagTest.class.st", 176, 173),
+    ("Collections-Strings-Tests/StringTest.class.st", 441, 439),
+    ("Collections-Strings-Tests/SymbolTest.class.st", 272, 272),
+    (
+        "Collections-Native-Tests/Float32ArrayTest.class.st",
+        285,
+        285,
+    ),
+    (
+        "Collections-Native-Tests/Float64ArrayTest.class.st",
+        276,
+        276,
+    ),
+    ("Collections-Native-Tests/IntegerArrayTest.class.st", 3, 3),
+    ("Collections-Native-Tests/ByteArrayTest.class.st", 13, 12),
 ];
 
 #[test]
