@@ -81,6 +81,13 @@ fn answer(vm: &mut Vm, args: usize, value: Oop, resume: Ip, switch: bool) -> Pri
     }
 }
 
+/// A duration argument in milliseconds (a negative one is no time).
+fn milliseconds(argument: Oop) -> Option<u64> {
+    argument
+        .as_small_integer()
+        .and_then(|m| u64::try_from(m.max(0)).ok())
+}
+
 fn excess_signals(semaphore: Oop, s: &Slots) -> Option<i64> {
     memory::slot(semaphore, s.excess_signals)?.as_small_integer()
 }
@@ -131,10 +138,7 @@ fn wait_timeout(vm: &mut Vm, args: usize, resume: Ip) -> Prim {
         return failure(BAD_RECEIVER);
     };
     let [_, ms] = top(vm);
-    let Some(ms) = ms
-        .as_small_integer()
-        .and_then(|m| u64::try_from(m.max(0)).ok())
-    else {
+    let Some(ms) = milliseconds(ms) else {
         return failure(BAD_ARGUMENT);
     };
     if take_signal(vm, sem, &s) {
@@ -161,10 +165,7 @@ fn signal_after(vm: &mut Vm, args: usize, _: Ip) -> Prim {
         return failure(BAD_RECEIVER);
     };
     let [_, ms] = top(vm);
-    let Some(ms) = ms
-        .as_small_integer()
-        .and_then(|m| u64::try_from(m.max(0)).ok())
-    else {
+    let Some(ms) = milliseconds(ms) else {
         return failure(BAD_ARGUMENT);
     };
     vm.add_timed(ms, Timed::Signal(sem));
