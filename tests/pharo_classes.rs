@@ -180,7 +180,7 @@ const PHARO_KERNEL_TESTS: &[(&str, &[&str], usize, usize)] = &[
         "Kernel-Tests/CharacterTest.class.st",
         CLASS_TEST_CASE,
         17,
-        15,
+        17,
     ),
     (
         "Kernel-Tests/UndefinedObjectTest.class.st",

@@ -634,33 +634,48 @@ impl Vm {
     /// Compiles `source` as a do-it (statements, optional `| temps |`) with
     /// nil as the receiver, and runs it.
     pub fn evaluate(&mut self, source: &str) -> Result<Oop, VmError> {
-        let error = |message: String| VmError {
+        let method_ref = self.compile_doit(source).map_err(|message| VmError {
             message,
             trace: Vec::new(),
             kind: ErrorKind::Vm,
-        };
+        })?;
+        let (depth, height) = (self.process.frames.len(), self.process.stack.len());
+        self.process.stack.push(self.universe.nil);
+        let ip = self.invoke_doit(method_ref, std::ptr::null());
+        let result = self.run_invoked(ip);
+        self.settle(depth, height);
+        result
+    }
+
+    /// Compiles `source` as a do-it (a method of UndefinedObject, not
+    /// installed) and registers it; answers why not when it does not
+    /// compile.
+    pub(crate) fn compile_doit(&mut self, source: &str) -> Result<MethodRef, String> {
         let sequence = zag_compiler::parser::parse_doit(source).map_err(|e| {
             let (line, column) = zag_compiler::source::line_column(source, e.offset);
-            error(format!("{line}:{column}: {}", e.message))
+            format!("{line}:{column}: {}", e.message)
         })?;
         let ast = zag_compiler::convert::convert_doit(&sequence, &ClassScope::empty())
-            .map_err(|e| error(e.message))?;
-        let threaded = zag_compiler::threaded::compile_method(&ast).map_err(error)?;
+            .map_err(|e| e.message)?;
+        let threaded = zag_compiler::threaded::compile_method(&ast)?;
         let class = self
             .universe
             .classes
             .index_of("UndefinedObject")
             .unwrap_or(classes::UNDEFINED_OBJECT);
-        let method = method::lower(self, &threaded, class, ast).map_err(error)?;
-        let method_ref = self.register(method).map_err(error)?;
-        let selector = self.universe.methods[method_ref as usize].selector;
-        let (depth, height) = (self.process.frames.len(), self.process.stack.len());
-        self.process.stack.push(self.universe.nil);
-        self.process.sent_selector = selector;
-        let ip = self.invoke(method_ref, 0, std::ptr::null());
-        let result = self.run_invoked(ip);
-        self.settle(depth, height);
-        result
+        let method = method::lower(self, &threaded, class, ast)?;
+        self.register(method)
+    }
+
+    /// Activates the do-it `method` on the receiver on top of the stack,
+    /// returning to `return_ip`.
+    pub(crate) fn invoke_doit(
+        &mut self,
+        method: MethodRef,
+        return_ip: interpreter::Ip,
+    ) -> interpreter::Ip {
+        self.process.sent_selector = self.universe.methods[method as usize].selector;
+        self.invoke(method, 0, return_ip)
     }
 
     /// Back to the state before a computation from Rust: after an error,

@@ -66,6 +66,37 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
             Err(why) => Prim::Value(vm.new_string(Space::Young, &why)),
         }
     }),
+    // OpalCompiler>>evaluate: aString: the value of aString as a do-it,
+    // run as an ordinary activation of the caller (its exceptions reach
+    // the caller's handlers). Fails when it does not compile (the
+    // Smalltalk side then asks primitiveCompileError: why).
+    Primitive::named("primitiveEvaluate", 1, |vm, args, return_ip| {
+        let [_, source] = top(vm);
+        let Some(source) = text_of(vm, source) else {
+            return failure(BAD_ARGUMENT);
+        };
+        match vm.compile_doit(&source) {
+            Ok(method) => {
+                let receiver_at = vm.process.stack.len() - args - 1;
+                vm.process.stack.truncate(receiver_at);
+                vm.process.stack.push(vm.universe.nil);
+                Prim::Continue(vm.invoke_doit(method, return_ip))
+            }
+            Err(_) => failure(BAD_ARGUMENT),
+        }
+    }),
+    // OpalCompiler>>primitiveCompileError: aString: why aString does not
+    // compile as a do-it (nil when it does).
+    Primitive::named("primitiveCompileError", 1, |vm, _, _| {
+        let [_, source] = top(vm);
+        let Some(source) = text_of(vm, source) else {
+            return failure(BAD_ARGUMENT);
+        };
+        match vm.compile_doit(&source) {
+            Ok(_) => Prim::Value(vm.universe.nil),
+            Err(why) => Prim::Value(vm.new_string(Space::Young, &why)),
+        }
+    }),
     // Behavior>>removeSelector: aSymbol: answers whether there was one.
     Primitive::named("primitiveRemoveSelector", 1, |vm, _, _| {
         let [class, selector] = top(vm);
