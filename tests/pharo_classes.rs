@@ -215,7 +215,7 @@ const PHARO_KERNEL_TESTS: &[(&str, &[&str], usize, usize)] = &[
         45,
         41,
     ),
-    ("Kernel-Tests/BlockClosureTest.class.st", &[], 41, 29),
+    ("Kernel-Tests/BlockClosureTest.class.st", &[], 41, 31),
     // Processes.
     (
         "Kernel-Tests/SemaphoreTest.class.st",
@@ -228,12 +228,13 @@ const PHARO_KERNEL_TESTS: &[(&str, &[&str], usize, usize)] = &[
     (
         "Kernel-Tests/ProcessSpecificTest.class.st",
         &[
+            "Kernel-Tests/ExecutionEnvironmentStub.class.st",
             "Kernel-Tests/TestDynamicVariable.class.st",
             "Kernel-Tests/TestInheritableVariable.class.st",
             "Kernel-Tests/TestLocalVariable.class.st",
         ],
         8,
-        6,
+        8,
     ),
     ("Kernel-Tests/DelayTest.class.st", &[], 3, 3),
     (
@@ -277,6 +278,50 @@ const PHARO_KERNEL_TESTS: &[(&str, &[&str], usize, usize)] = &[
         ],
         16,
         16,
+    ),
+    // Streams and support.
+    (
+        "Collections-Streams-Tests/WriteStreamTest.class.st",
+        CLASS_TEST_CASE,
+        17,
+        17,
+    ),
+    (
+        "Collections-Streams-Tests/LimitedWriteStreamTest.class.st",
+        &[
+            "SUnit-Core/AbstractEnvironmentTestCase.class.st",
+            "SUnit-Core/ClassTestCase.class.st",
+            "Collections-Streams-Tests/WriteStreamTest.class.st",
+        ],
+        21,
+        21,
+    ),
+    (
+        "Collections-Streams-Tests/NullStreamTest.class.st",
+        CLASS_TEST_CASE,
+        6,
+        6,
+    ),
+    (
+        "Collections-Streams-Tests/ReadWriteStreamTest.class.st",
+        CLASS_TEST_CASE,
+        17,
+        17,
+    ),
+    (
+        "Collections-Streams-Tests/GeneratorTest.class.st",
+        &[],
+        13,
+        13,
+    ),
+    (
+        "Collections-Support-Tests/RunArrayTest.class.st",
+        &[
+            "Collections-Abstract-Tests/TSequenceableTruncatedToSize.trait.st",
+            "Collections-Abstract-Tests/TCreationWithTest.trait.st",
+        ],
+        35,
+        35,
     ),
     (
         "Collections-Sequenceable-Tests/SharedQueueTest.class.st",
