@@ -48,12 +48,12 @@ fn semaphore(vm: &Vm, r: Oop, s: &Slots) -> bool {
     vm.is_semaphore(r, s)
 }
 
-fn process(vm: &Vm, r: Oop, _: &Slots) -> bool {
-    vm.is_process(r) && memory::slot_count(r) > 0
+fn process(vm: &Vm, r: Oop, s: &Slots) -> bool {
+    vm.is_process(r, s) && memory::slot_count(r) > 0
 }
 
-fn processor(vm: &Vm, r: Oop, _: &Slots) -> bool {
-    vm.processor() == Some(r)
+fn processor(vm: &Vm, r: Oop, s: &Slots) -> bool {
+    vm.processor(s) == Some(r)
 }
 
 /// Whether the running Process may stop here (see the module's

@@ -25,6 +25,11 @@ pub(crate) struct Slots {
     pub active_process: usize,
     pub semaphore: ClassIndex,
     pub process_list: ClassIndex,
+    pub process: ClassIndex,
+    pub processor_scheduler: ClassIndex,
+    /// The global `Processor`'s binding (an Association in old space,
+    /// which never moves and which the globals keep).
+    pub processor_binding: Oop,
 }
 
 /// Pharo's priorities: 1 (lowest) to 80 (`timingPriority`).
@@ -59,35 +64,37 @@ impl Vm {
             active_process: slot("ProcessorScheduler", "activeProcess")?,
             semaphore: classes.index_of("Semaphore")?,
             process_list: classes.index_of("ProcessList")?,
+            process: classes.index_of("Process")?,
+            processor_scheduler: classes.index_of("ProcessorScheduler")?,
+            processor_binding: self.universe.nil,
+        };
+        let slots = Slots {
+            processor_binding: self.global_binding("Processor"),
+            ..slots
         };
         self.scheduler.slots = Some(slots);
         Some(slots)
     }
 
     /// The Processor (the global), when it is a ProcessorScheduler.
-    pub(crate) fn processor(&self) -> Option<Oop> {
-        let p = self.universe.global("Processor")?;
-        let class = self.universe.classes.index_of("ProcessorScheduler")?;
-        (class_index_of(p) == class && !p.is_immediate()).then_some(p)
+    pub(crate) fn processor(&self, s: &Slots) -> Option<Oop> {
+        let p = memory::slot(s.processor_binding, 1)?;
+        (!p.is_immediate() && class_index_of(p) == s.processor_scheduler).then_some(p)
     }
 
     /// The Process running now, as the Processor records it.
     pub(crate) fn active_process(&self, s: &Slots) -> Option<Oop> {
-        let p = memory::slot(self.processor()?, s.active_process)?;
-        self.is_process(p).then_some(p)
+        let p = memory::slot(self.processor(s)?, s.active_process)?;
+        self.is_process(p, s).then_some(p)
     }
 
     /// Whether `p` is a Process (or of a subclass).
-    pub(crate) fn is_process(&self, p: Oop) -> bool {
-        if p.is_immediate() {
-            return false;
-        }
-        let Some(process) = self.universe.classes.index_of("Process") else {
-            return false;
-        };
-        self.universe
-            .classes
-            .inherits_from(class_index_of(p), process)
+    pub(crate) fn is_process(&self, p: Oop, s: &Slots) -> bool {
+        !p.is_immediate()
+            && self
+                .universe
+                .classes
+                .inherits_from(class_index_of(p), s.process)
     }
 
     /// Whether `list` is a Semaphore (or of a subclass).
@@ -110,7 +117,15 @@ impl Vm {
 
     /// The ready queue of `priority`.
     pub(crate) fn ready_list(&self, priority: i64, s: &Slots) -> Option<Oop> {
-        let lists = memory::slot(self.processor()?, s.quiescent_lists)?;
+        self.ready_list_in(self.ready_lists(s)?, priority, s)
+    }
+
+    /// The Processor's ready queues (an Array, by priority).
+    fn ready_lists(&self, s: &Slots) -> Option<Oop> {
+        memory::slot(self.processor(s)?, s.quiescent_lists)
+    }
+
+    fn ready_list_in(&self, lists: Oop, priority: i64, s: &Slots) -> Option<Oop> {
         let list = memory::slot(lists, (priority - 1) as usize)?;
         memory::slot(list, s.first_link).map(|_| list)
     }
@@ -205,8 +220,9 @@ impl Vm {
 
     /// The highest priority with a ready Process.
     pub(crate) fn highest_ready_priority(&self, s: &Slots) -> Option<i64> {
+        let lists = self.ready_lists(s)?;
         (1..=HIGHEST_PRIORITY).rev().find(|&p| {
-            self.ready_list(p, s)
+            self.ready_list_in(lists, p, s)
                 .is_some_and(|l| !self.list_is_empty(l, s))
         })
     }

@@ -193,8 +193,10 @@ impl Vm {
                     self.reschedule(Outgoing::Keep(resume), to, origin, finished, s)
                 }
                 Some(Request::Ended) | None if !origin_runs => {
-                    let out = self.end_active(s);
-                    self.reschedule(out, None, origin, finished, s)
+                    if let Some(p) = self.active_process(s) {
+                        self.mark_terminated(p, s);
+                    }
+                    self.reschedule(Outgoing::Discard, None, origin, finished, s)
                 }
                 request => {
                     // The computation's own Process is done (terminated:
@@ -309,7 +311,7 @@ impl Vm {
                 }
             }
         }
-        if let Some(processor) = self.processor() {
+        if let Some(processor) = self.processor(s) {
             self.store(processor, s.active_process, p);
         }
         self.store(p, s.my_list, self.universe.nil);
@@ -356,16 +358,6 @@ impl Vm {
         let signal = self.intern("signal");
         let continuation = self.universe.continuations.resume_after_interrupt();
         self.send_selector(signal, 0, continuation, None, None)
-    }
-
-    /// The running Process has ended: marks it so and lets the Process
-    /// that terminated it go on. Answers what becomes of its state.
-    fn end_active(&mut self, s: &Slots) -> Outgoing {
-        let Some(p) = self.active_process(s) else {
-            return Outgoing::Discard;
-        };
-        self.mark_terminated(p, s);
-        Outgoing::Discard
     }
 
     /// `p` will never run again: no stack, no block, on no list; its
