@@ -298,8 +298,6 @@ fn exiting_while_the_jit_compiles_in_the_background_is_clean() {
 #[cfg(unix)]
 #[test]
 fn a_signal_ends_the_program_with_its_stack_and_the_transcript_written() {
-    use std::io::{BufRead, BufReader, Read};
-    use std::process::{Command, Stdio};
     let program = "| x | x := 0. Transcript show: 'ready'; cr; show: 'unfinished line'. \
                    #(1 2) do: [:e | [x >= 0] whileTrue: [x := x + 1]]";
     for (options, signal, name) in [
@@ -307,34 +305,20 @@ fn a_signal_ends_the_program_with_its_stack_and_the_transcript_written() {
         (&["--jit-threshold", "0"][..], libc::SIGINT, "SIGINT"),
         (&[][..], libc::SIGHUP, "SIGHUP"),
     ] {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_zag"))
-            .args(options)
-            .args(["eval", program])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("zag runs");
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        stdout.read_line(&mut line).unwrap();
-        assert_eq!(line, "ready\n");
         // Time for the next statement, which writes the unfinished line.
-        std::thread::sleep(std::time::Duration::from_secs(1));
-        // SAFETY: signals a child of this process, still running (it
-        // loops until signalled).
-        unsafe { libc::kill(child.id() as i32, signal) };
-        let status = child.wait().unwrap();
-        let mut rest = String::new();
-        stdout.read_to_string(&mut rest).unwrap();
-        let mut stderr = String::new();
-        child
-            .stderr
-            .take()
-            .unwrap()
-            .read_to_string(&mut stderr)
-            .unwrap();
-        assert_eq!(status.code(), Some(128 + signal), "{options:?}: {stderr}");
-        assert_eq!(rest, "unfinished line", "{options:?}");
+        let out = common::signal_after_first_line(
+            &[options, &["eval", program]].concat(),
+            "ready\n",
+            std::time::Duration::from_secs(1),
+            signal,
+        );
+        let stderr = &out.stderr;
+        assert_eq!(
+            out.status.code(),
+            Some(128 + signal),
+            "{options:?}: {stderr}"
+        );
+        assert_eq!(out.rest_of_stdout, "unfinished line", "{options:?}");
         // The stack as it is when the alarm is answered: in the block's
         // loop, or at the block's activation.
         assert!(

@@ -105,34 +105,17 @@ fn a_delay_preempts_a_busy_lower_priority_process() {
 #[cfg(unix)]
 #[test]
 fn a_signal_ends_a_program_that_idles_waiting_for_a_delay() {
-    use std::io::{BufRead, BufReader, Read};
-    use std::process::{Command, Stdio};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_zag"))
-        .args([
+    let out = common::signal_after_first_line(
+        &[
             "eval",
             "Transcript show: 'waiting'; cr. (Delay forSeconds: 60) wait",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("zag runs");
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    assert_eq!(line, "waiting\n");
-    std::thread::sleep(std::time::Duration::from_millis(200));
-    // SAFETY: signals a child of this process, still running (it waits a
-    // minute).
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    let status = child.wait().unwrap();
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
-    assert_eq!(status.code(), Some(128 + libc::SIGINT), "{stderr}");
+        ],
+        "waiting\n",
+        std::time::Duration::from_millis(200),
+        libc::SIGINT,
+    );
+    let stderr = &out.stderr;
+    assert_eq!(out.status.code(), Some(128 + libc::SIGINT), "{stderr}");
     assert!(stderr.starts_with("Interrupted by SIGINT\n"), "{stderr}");
     assert!(stderr.contains("Delay>>wait"), "{stderr}");
 }

@@ -24,3 +24,54 @@ pub fn temp_tree(name: &str, files: &[(&str, &str)]) -> PathBuf {
     }
     dir
 }
+
+/// What a `zag` run that was sent a signal did: its exit status, the
+/// standard output after its first line, and its standard error.
+#[cfg(unix)]
+pub struct Signalled {
+    pub status: std::process::ExitStatus,
+    pub rest_of_stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `zag` with `args`, waits until it prints `first_line`, then `pause`
+/// more, and sends it `signal`.
+#[cfg(unix)]
+pub fn signal_after_first_line(
+    args: &[&str],
+    first_line: &str,
+    pause: std::time::Duration,
+    signal: i32,
+) -> Signalled {
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_zag"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("zag runs");
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    assert_eq!(line, first_line, "{args:?}");
+    std::thread::sleep(pause);
+    // SAFETY: signals a child of this process, still running (the callers'
+    // programs run until signalled).
+    unsafe { libc::kill(child.id() as i32, signal) };
+    let status = child.wait().unwrap();
+    let mut rest_of_stdout = String::new();
+    stdout.read_to_string(&mut rest_of_stdout).unwrap();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    Signalled {
+        status,
+        rest_of_stdout,
+        stderr,
+    }
+}
