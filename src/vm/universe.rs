@@ -73,6 +73,8 @@ pub struct Universe {
     pub(crate) continuations: Continuations,
     /// The command-line arguments `Smalltalk arguments` answers.
     pub arguments: Vec<String>,
+    /// The open files (`primitives::files`).
+    pub(crate) files: super::primitives::files::OpenFiles,
     /// When the VM started (the millisecond clock).
     pub(crate) started: std::time::Instant,
     /// Every class loaded so far, as the compiler resolves names against.
@@ -133,6 +135,7 @@ impl Universe {
             continuations: Continuations::new(),
             arguments: Vec::new(),
             started: std::time::Instant::now(),
+            files: Default::default(),
             environment: Default::default(),
         }
     }
