@@ -73,6 +73,9 @@ pub struct Universe {
     pub(crate) continuations: Continuations,
     /// The command-line arguments `Smalltalk arguments` answers.
     pub arguments: Vec<String>,
+    /// Whether SIGINT signals UserInterrupt in the running Process
+    /// instead of ending the program (the REPL; see `vm::interrupts`).
+    pub user_interrupts: bool,
     /// The open files (`primitives::files`).
     pub(crate) files: super::primitives::files::OpenFiles,
     /// When the VM started (the millisecond clock).
@@ -136,6 +139,7 @@ impl Universe {
             arguments: Vec::new(),
             started: std::time::Instant::now(),
             files: Default::default(),
+            user_interrupts: false,
             environment: Default::default(),
         }
     }
