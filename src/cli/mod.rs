@@ -96,12 +96,19 @@ impl VmOptions {
         }
         if !self.load.is_empty() {
             let import = zag_compiler::import::Import::read(&self.load);
-            if let Err(problems) = zag::vm::loader::load(&mut vm, &import) {
-                for p in &problems {
-                    eprintln!("{p}");
+            match zag::vm::loader::load(&mut vm, &import) {
+                Ok(warnings) => {
+                    for w in &warnings {
+                        eprintln!("{w}\n");
+                    }
                 }
-                eprintln!("zag: --load failed with {} problem(s)", problems.len());
-                return None;
+                Err(problems) => {
+                    for p in &problems {
+                        eprintln!("{p}\n");
+                    }
+                    eprintln!("zag: --load failed with {} problem(s)", problems.len());
+                    return None;
+                }
             }
         }
         Some(vm)
