@@ -72,7 +72,10 @@ fn input_ending_inside_a_string_or_a_bracket_is_an_error() {
 fn syntax_errors_say_where() {
     let (stdout, stderr, _) = repl("3 + ]\n4\n");
     assert_eq!(stdout, "4\n");
-    assert!(stderr.contains("1:5: expected an expression"), "{stderr}");
+    assert_eq!(
+        stderr,
+        "<repl>:1:5: expected an expression, found ']'\n    3 + ]\n        ^\n"
+    );
 }
 
 #[test]

@@ -67,7 +67,7 @@ pub fn run(options: &super::VmOptions) -> ExitCode {
                     continue;
                 }
                 remember(&mut editor, history.as_deref(), &input);
-                match super::eval::evaluate_and_print(&mut vm, &input) {
+                match super::eval::evaluate_and_print(&mut vm, "<repl>", &input) {
                     Ok(text) => println!("{text}"),
                     Err(e) => eprintln!("{e}"),
                 }
@@ -79,7 +79,7 @@ pub fn run(options: &super::VmOptions) -> ExitCode {
                 // is evaluated for its error, and the REPL fails.
                 if !source.trim().is_empty() {
                     remember(&mut editor, history.as_deref(), &source);
-                    match super::eval::evaluate_and_print(&mut vm, &source) {
+                    match super::eval::evaluate_and_print(&mut vm, "<repl>", &source) {
                         Ok(text) => println!("{text}"),
                         Err(e) => eprintln!("{e}"),
                     }

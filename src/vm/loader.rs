@@ -82,7 +82,14 @@ pub fn load(vm: &mut Vm, import: &Import) -> Result<Vec<Diagnostic>, Vec<String>
         define_class(vm, def, &env, &metaclass);
         if let Some(plan) = reshape {
             if let Err(why) = reshape::apply(vm, plan) {
-                problems.push(format!("{}: {why}", def.name));
+                let message = format!("{}: {why}", def.name);
+                problems.push(match files.get(def.name.as_str()) {
+                    Some(file) => {
+                        Diagnostic::at(&file.name, &file.text, def.span.start as usize, message)
+                            .to_string()
+                    }
+                    None => message,
+                });
             }
         }
         defined.push(def.name.clone());
@@ -127,9 +134,12 @@ pub fn load(vm: &mut Vm, import: &Import) -> Result<Vec<Diagnostic>, Vec<String>
             owner.clone()
         };
         let Some(class) = vm.universe.classes.index_of(&name) else {
-            problems.push(format!(
-                "{}: method {name}>>{} for a class that is not defined",
-                m.file.source.name, m.method.selector
+            problems.push(located(
+                m,
+                format!(
+                    "method {name}>>{} for a class that is not defined",
+                    m.method.selector
+                ),
             ));
             continue;
         };
@@ -169,11 +179,15 @@ fn install_method(
             let protocol = source.definition.category.as_deref().map(|p| vm.intern(p));
             vm.set_protocol(r, protocol.unwrap_or(vm.universe.nil));
         }
-        Err(e) => problems.push(format!(
-            "{}: {name}>>{}: {e}",
-            source.file.source.name, method.selector
-        )),
+        Err(e) => problems.push(located(source, format!("{name}>>{}: {e}", method.selector))),
     }
+}
+
+/// `message` about `method`, at its place in its file.
+fn located(method: &zag_compiler::import::ImportedMethod, message: String) -> String {
+    let file = &method.file.source;
+    let at = method.definition.method.span.start as usize;
+    Diagnostic::at(&file.name, &file.text, at, message).to_string()
 }
 
 /// Defines (or redefines) a class read from a Tonel file, its variables
