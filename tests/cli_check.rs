@@ -197,6 +197,23 @@ fn help_describes_check() {
     let out = zag(&["check", "--help"]);
     assert!(out.status.success());
     assert!(text(&out.stdout).contains("--verbose"));
+    // It runs no Smalltalk: the options for running it are not its own.
+    assert!(
+        !text(&out.stdout).contains("--load"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = zag(&["--no-jit", "check", "."]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        "zag: check runs no Smalltalk: the options for running it do not apply\n"
+    );
+    // The commands that run Smalltalk take them before or after their name.
+    let out = zag(&["eval", "--no-jit", "3 + 4"]);
+    assert_eq!(text(&out.stdout), "7\n");
+    let out = zag(&["--help"]);
+    assert!(text(&out.stdout).contains("With no command, zag is a REPL"));
 }
 
 #[test]

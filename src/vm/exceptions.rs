@@ -432,7 +432,7 @@ impl Vm {
     pub(super) fn fail_unhandled(&mut self, message: String) -> Ip {
         // Drop the frames of the exception's own methods (defaultAction...).
         let frames = self.below_exception_methods(self.process.frames.len());
-        let trace = self.trace_of(&self.process.frames[..frames]);
+        let trace = self.trace_of(&self.process, frames);
         self.process.error = Some(VmError {
             message,
             trace,

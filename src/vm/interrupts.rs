@@ -114,7 +114,7 @@ impl Vm {
         };
         let error = VmError {
             message: format!("Interrupted by {name}"),
-            trace: self.trace_of(&self.process.frames),
+            trace: self.trace(&self.process),
             kind: ErrorKind::Unhandled,
         };
         self.end_process(&error, 128 + signal)

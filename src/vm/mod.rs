@@ -298,7 +298,7 @@ impl Vm {
                  the program went on allocating",
                 self.heap.max_heap() >> 20
             ),
-            trace: self.trace_of(&self.process.frames),
+            trace: self.trace(&self.process),
             kind: ErrorKind::Unhandled,
         };
         self.end_process(&error, 1)

@@ -436,11 +436,7 @@ impl Vm {
                 vm.describe(p),
                 vm.priority_of(p, s)
             ));
-            trace.extend(
-                vm.trace_of(&process.frames)
-                    .into_iter()
-                    .map(|f| format!("  {f}")),
-            );
+            trace.extend(vm.trace(process).into_iter().map(|f| format!("  {f}")));
         };
         if let Some(p) = current {
             describe(self, p, &self.process);
@@ -816,7 +812,7 @@ impl Vm {
     /// The error of a computation interrupted by the REPL's Ctrl-C while
     /// every Process waited: the stack of the one that ran it.
     fn interrupted_while_idle(&mut self, origin: usize, out: Outgoing, s: &Slots) -> VmError {
-        let trace = self.trace_of(&self.process.frames);
+        let trace = self.trace(&self.process);
         self.back_to_origin(origin, out, s);
         VmError {
             message: "UserInterrupt: User interrupt (Ctrl-C) while every Process waited".into(),
