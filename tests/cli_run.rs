@@ -165,35 +165,3 @@ fn load_reports_errors_with_positions() {
         "{stderr}"
     );
 }
-
-/// The README's example scripts: each script shipped in `examples/` is
-/// the one the README shows, and prints what it says.
-#[test]
-fn the_readme_example_scripts_run_as_shown() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
-    for example in ["define_class.st", "shared_queue.st"] {
-        let script = std::fs::read_to_string(root.join("examples").join(example)).unwrap();
-        let shown = format!("$ cat examples/{example}\n{script}$ zag run examples/{example}\n");
-        let at = readme
-            .find(&shown)
-            .unwrap_or_else(|| panic!("the README shows examples/{example} as it is"));
-        let expected_output: String = readme[at + shown.len()..]
-            .lines()
-            .take_while(|l| !l.starts_with("```"))
-            .map(|l| format!("{l}\n"))
-            .collect();
-        let path = root.join("examples").join(example);
-        let out = zag(&["run", path.to_str().unwrap()]);
-        assert!(
-            out.status.success(),
-            "{example}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert_eq!(
-            String::from_utf8_lossy(&out.stdout),
-            expected_output,
-            "{example}"
-        );
-    }
-}

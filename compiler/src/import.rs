@@ -432,24 +432,22 @@ pub struct CheckReport {
     pub elapsed: Duration,
 }
 
-/// Reads, converts and round-trips everything under `paths`, and reports
-/// the undeclared variables: names neither read here nor `known` (the
-/// globals of the image the packages extend; `known_class` says which are
-/// classes).
-pub fn check(
-    paths: &[PathBuf],
-    known: impl Fn(&str) -> bool,
-    known_class: impl Fn(&str) -> bool,
-) -> CheckReport {
+/// Reads, converts and round-trips everything under `paths` as packages
+/// that extend `base` (the classes of the image they are for; an empty
+/// environment for packages on their own), and reports the undeclared
+/// variables: names neither defined there nor `known` (the image's other
+/// globals).
+pub fn check(paths: &[PathBuf], base: &Environment, known: impl Fn(&str) -> bool) -> CheckReport {
     let start = Instant::now();
     let import = Import::read(paths);
     let mut errors = import.errors.clone();
-    let env = import.environment(&mut errors);
+    let mut env = base.clone();
+    import.extend_environment(&mut env, &mut errors);
     let methods = convert_checked(&import, &env, &mut errors);
     let undeclared = crate::undeclared::check(
         &methods,
         |name| known(name) || env.get(name).is_some(),
-        |name| known_class(name) || env.get(name).is_some(),
+        |name| env.get(name).is_some(),
     );
     errors.extend(undeclared.errors);
     let mut report = CheckReport {

@@ -18,7 +18,8 @@ pub struct CheckArgs {
 }
 
 pub fn run(args: &CheckArgs) -> ExitCode {
-    // Names the embedded image defines are declared for the packages.
+    // The packages extend the embedded image: its classes and globals are
+    // theirs.
     let image = match zag::image::boot() {
         Ok(vm) => vm,
         Err(e) => {
@@ -26,11 +27,9 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let report = check(
-        &args.paths,
-        |name| image.universe.has_global(name),
-        |name| image.universe.classes.index_of(name).is_some(),
-    );
+    let report = check(&args.paths, &image.universe.environment, |name| {
+        image.universe.has_global(name)
+    });
     for e in report.warnings.iter().chain(&report.errors) {
         if args.verbose {
             eprintln!("{}", e.headline());
