@@ -52,9 +52,9 @@ use method::{Method, MethodRef};
 pub use process::{Frame, Process};
 pub use universe::Universe;
 
-/// Whether a selector starting with `b` is binary (`+`, `->`, `==`...).
-pub fn is_binary_selector_char(b: u8) -> bool {
-    zag_compiler::lexer::is_binary_char(b)
+/// Whether a selector starting with `c` is binary (`+`, `->`, `==`...).
+pub fn is_binary_selector_char(c: char) -> bool {
+    zag_compiler::lexer::is_binary_char(c)
 }
 
 /// A Smalltalk error that reached the VM: its message and the Smalltalk

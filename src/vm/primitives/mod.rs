@@ -205,7 +205,8 @@ pub const fn numbered(number: u32, args: usize) -> Option<&'static Primitive> {
 /// `args` arguments; None for another module (a plugin), an unknown name,
 /// or another arity.
 pub const fn named(module: &str, name: &str, args: usize) -> Option<&'static Primitive> {
-    if !const_eq(module, MODULE) {
+    // No module (`<primitive: 'name'>`) names one of the VM's own.
+    if !const_eq(module, MODULE) && !module.is_empty() {
         return None;
     }
     find(None, name, args)
