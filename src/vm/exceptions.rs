@@ -204,7 +204,13 @@ impl Vm {
         // Unhandled: the exception decides (`defaultAction`); its value is
         // the value of `signal`.
         if below.is_some() {
-            if let Some(s) = self.process.signals.iter_mut().rev().find(|s| s.exception == exception) {
+            if let Some(s) = self
+                .process
+                .signals
+                .iter_mut()
+                .rev()
+                .find(|s| s.exception == exception)
+            {
                 s.passed = true;
             }
         }
@@ -250,13 +256,18 @@ impl Vm {
         let running_handlers: Vec<(usize, usize)> = signals
             .iter()
             .enumerate()
-            .filter(|&(n, s)| !signals[n + 1..].iter().any(|later| later.exception == s.exception))
+            .filter(|&(n, s)| {
+                !signals[n + 1..]
+                    .iter()
+                    .any(|later| later.exception == s.exception)
+            })
             .map(|(_, s)| s)
             .filter(|s| s.frames <= start && !s.passed)
             .filter_map(|s| {
                 let &(h, _) = found.iter().find(|&&(_, id)| id == s.handler)?;
                 let f = self.process.frames[h];
-                let running = self.process.stack[f.base + HANDLER_ACTIVE] != self.universe.true_object;
+                let running =
+                    self.process.stack[f.base + HANDLER_ACTIVE] != self.universe.true_object;
                 running.then_some((h, s.frames))
             })
             .collect();

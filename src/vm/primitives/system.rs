@@ -1,13 +1,14 @@
 //! The system: standard output (the Transcript's) and standard error
 //! (diagnostics), the command-line arguments, the environment variables,
-//! globals (`Smalltalk at:ifAbsent:`, `at:put:`, `includesKey:`), the
-//! clocks (240, UTC microseconds; 135, milliseconds), the local time
+//! globals (`Smalltalk at:ifAbsent:`, `at:put:`, `includesKey:`,
+//! `keys`, `removeKey:`), garbage collection (130, 131), the clocks (240, UTC microseconds; 135, milliseconds), the local time
 //! zone's offset and `exit:`.
 
 use std::io::Write;
 
 use super::{failure, int, string_array, top, Prim, Primitive, BAD_ARGUMENT};
 use crate::memory::{self, Space};
+use crate::vm::Vm;
 
 pub(super) const PRIMITIVES: &[Primitive] = &[
     Primitive::named("primitiveStdoutWrite", 1, |vm, _, _| {
@@ -96,10 +97,50 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
         vm.set_global(&name, value);
         Prim::Value(value)
     }),
+    // `Smalltalk keys`: the names of the globals that have a value, as
+    // Symbols, sorted.
+    Primitive::named("primitiveGlobalNames", 0, |vm, _, _| {
+        let mut names: Vec<String> = vm
+            .universe
+            .globals
+            .keys()
+            .filter(|name| vm.universe.has_global(name))
+            .cloned()
+            .collect();
+        names.sort();
+        let symbols: Vec<_> = names.iter().map(|n| vm.intern(n)).collect();
+        Prim::Value(vm.new_array(Space::Young, &symbols))
+    }),
+    // `Smalltalk removeKey:`: the global no longer has a value (code that
+    // names it reads nil, as Pharo's Undeclared); answers the old value.
+    Primitive::named("primitiveGlobalRemove", 1, |vm, _, _| {
+        let [_, name] = top(vm);
+        let name = vm.symbol_text(name);
+        if !vm.universe.has_global(&name) {
+            return failure(BAD_ARGUMENT);
+        }
+        let binding = vm.global_binding(&name);
+        let old = memory::slot(binding, 1).unwrap_or(vm.universe.nil);
+        vm.store(binding, 1, vm.universe.nil);
+        vm.universe.defined_globals.remove(&name);
+        Prim::Value(old)
+    }),
     Primitive::named("primitiveGlobalIncludes", 1, |vm, _, _| {
         let [_, name] = top(vm);
         let name = vm.symbol_text(name);
         Prim::Value(vm.universe.boolean(vm.universe.has_global(&name)))
+    }),
+    // `Smalltalk garbageCollect`: a full collection; answers the bytes
+    // free below the heap limit.
+    Primitive::numbered(130, 0, |vm, _, _| {
+        vm.collect_garbage();
+        vm.collect_old_space();
+        int(free_bytes(vm))
+    }),
+    // `Smalltalk garbageCollectMost`: a scavenge of the young objects.
+    Primitive::numbered(131, 0, |vm, _, _| {
+        vm.collect_garbage();
+        int(free_bytes(vm))
     }),
     // UTC microseconds since 1901 (Pharo's epoch).
     Primitive::numbered(240, 0, |_, _, _| {
@@ -121,6 +162,11 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
         }
     }),
 ];
+
+/// The bytes the heap may still grow by before its limit.
+fn free_bytes(vm: &Vm) -> i64 {
+    vm.heap.max_heap().saturating_sub(vm.heap.old_words() * 8) as i64
+}
 
 /// The local offset from UTC at `seconds` since 1970, per the C library
 /// (0 when it cannot say).
