@@ -358,10 +358,12 @@ fn method_tokens(
     let (object, ast) = (index(object), index(ast));
     let units = m.units.iter().zip(units).map(|(u, code)| {
         let (a, c, t, s) = (u.num_args, u.num_copied, u.num_temps, u.max_stack);
+        let (clean, non_local_return) = (u.facts.clean, u.facts.non_local_return);
         let (start, length) = (code.start, code.length);
         quote! {
             UnitDescription {
                 num_args: #a, num_copied: #c, num_temps: #t, max_stack: #s,
+                facts: BlockFacts { clean: #clean, non_local_return: #non_local_return },
                 code: #start, length: #length,
             }
         }
