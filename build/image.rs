@@ -25,9 +25,17 @@ use static_code::{operand_value, Literal, StaticCode, UnitCode};
 use static_space::{literal_description, StaticNodes, StaticSpace, Value};
 use zag_compiler::ast_objects::{self, NodeClass};
 
+/// What the exports compiled to: the source of `image.rs`, and the
+/// warnings (undeclared variables).
+#[derive(Debug)]
+pub struct Generated {
+    pub source: String,
+    pub warnings: Vec<Diagnostic>,
+}
+
 /// The generated source, or every problem found (as `file:line:column:
 /// message` with the offending line).
-pub fn generate(folders: &[PathBuf]) -> Result<String, Vec<String>> {
+pub fn generate(folders: &[PathBuf]) -> Result<Generated, Vec<String>> {
     let import = Import::read(folders);
     let mut errors: Vec<Diagnostic> = import.errors.clone();
     let env = import.environment(&mut errors);
@@ -39,6 +47,9 @@ pub fn generate(folders: &[PathBuf]) -> Result<String, Vec<String>> {
     );
     let (classes, mut problems) = import.classes_superclasses_first(|_| false);
     let converted = convert_all(&import, &env, &mut errors);
+    let is_class = |name: &str| env.get(name).is_some();
+    let undeclared = zag_compiler::undeclared::check(&converted, is_class, is_class);
+    errors.extend(undeclared.errors);
     // Methods from traits come first, so that start-up installs the
     // classes' own methods over them; a trait's own methods are not
     // installed anywhere else.
@@ -201,7 +212,10 @@ pub fn generate(folders: &[PathBuf]) -> Result<String, Vec<String>> {
             "internal error: generated code does not parse: {e}"
         )]
     })?;
-    Ok(prettyplease::unparse(&file))
+    Ok(Generated {
+        source: prettyplease::unparse(&file),
+        warnings: undeclared.warnings,
+    })
 }
 
 /// What build.rs works out about a class beyond its definition.
@@ -344,10 +358,12 @@ fn method_tokens(
     let (object, ast) = (index(object), index(ast));
     let units = m.units.iter().zip(units).map(|(u, code)| {
         let (a, c, t, s) = (u.num_args, u.num_copied, u.num_temps, u.max_stack);
+        let (clean, non_local_return) = (u.facts.clean, u.facts.non_local_return);
         let (start, length) = (code.start, code.length);
         quote! {
             UnitDescription {
                 num_args: #a, num_copied: #c, num_temps: #t, max_stack: #s,
+                facts: BlockFacts { clean: #clean, non_local_return: #non_local_return },
                 code: #start, length: #length,
             }
         }

@@ -40,7 +40,15 @@ fn main() {
         .join()
         .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
     let source = match generated {
-        Ok(source) => source,
+        Ok(image::Generated { source, warnings }) => {
+            // Cargo shows a build script's warnings one line each.
+            for w in &warnings {
+                for line in w.to_string().lines() {
+                    println!("cargo:warning={line}");
+                }
+            }
+            source
+        }
         Err(problems) => {
             for p in &problems {
                 eprintln!("{p}\n");
@@ -89,18 +97,10 @@ fn write(path: &Path, text: &str) {
     }
 }
 
-/// Rebuild when any folder or file under `path` changes (folders too, so
-/// an added file is noticed).
+/// Rebuild when anything under `path` changes: Cargo watches a folder
+/// whole (every file and folder in it, at any depth), so one line per
+/// export folder does, and an error is the first thing a failing build
+/// shows.
 fn watch(path: &Path) {
     println!("cargo:rerun-if-changed={}", path.display());
-    if let Ok(entries) = std::fs::read_dir(path) {
-        for entry in entries.flatten() {
-            let p = entry.path();
-            if p.is_dir() {
-                watch(&p);
-            } else {
-                println!("cargo:rerun-if-changed={}", p.display());
-            }
-        }
-    }
 }

@@ -10,54 +10,13 @@ use clap::{Parser, Subcommand};
 #[command(
     name = "zag",
     version,
-    about = "A Pharo-compatible Smalltalk whose image is built by cargo build"
+    about = "A Pharo-compatible Smalltalk whose image is built by cargo build",
+    after_help = "With no command, zag is a REPL: it reads statements at a prompt and \
+                  prints their values (Ctrl-C interrupts an evaluation, Ctrl-D leaves)."
 )]
 struct Cli {
-    /// Collect garbage every N allocations (1: at every one), to test the
-    /// collector.
-    #[arg(long, global = true, value_name = "N")]
-    gc_stress: Option<u32>,
-    /// Limit the heap to SIZE (bytes, or with K, M, G: 512M, 2G); past it,
-    /// allocation signals OutOfMemory. Half of the machine's memory when
-    /// not given.
-    #[arg(long, global = true, value_name = "SIZE", value_parser = zag::memory::limit::parse_size)]
-    max_heap: Option<usize>,
-    /// After the command, print memory statistics (collections, promoted
-    /// words, peak RSS) to standard error.
-    #[arg(long, global = true)]
-    stats: bool,
-    /// Also collect old space at every scavenge (with --gc-stress, a full
-    /// collection at every allocation), to test the collector.
-    #[arg(long, global = true)]
-    full_gc: bool,
-    /// Compile a method to machine code (LLVM) once it has run more than N
-    /// times (0: at its first call); 1000 when not given.
-    #[arg(long, global = true, value_name = "N")]
-    jit_threshold: Option<u64>,
-    /// Compile hot methods on the thread that runs Smalltalk, before their
-    /// next activation, rather than on a thread of their own while the
-    /// method goes on interpreted (always so at --jit-threshold 0 and for
-    /// the --dump-ir method).
-    #[arg(long, global = true)]
-    jit_sync: bool,
-    /// Run everything in the interpreter (no machine code).
-    #[arg(long, global = true)]
-    no_jit: bool,
-    /// After the command, print what the JIT compiled (methods, refusals
-    /// and their reasons, compile times) to standard error.
-    #[arg(long, global = true)]
-    jit_stats: bool,
-    /// Print the LLVM IR of METHOD (`Class>>selector`, `Class class>>selector`)
-    /// to standard error when the JIT compiles it, before and after
-    /// optimization.
-    #[arg(long, global = true, value_name = "METHOD")]
-    dump_ir: Option<String>,
-    /// File in the Tonel packages under PATH before the command (a folder
-    /// of packages loads them all, superclasses first). Repeatable.
-    #[arg(long, global = true, value_name = "PATH")]
-    load: Vec<std::path::PathBuf>,
-    /// With no command, zag reads statements at a prompt and prints their
-    /// values (a REPL).
+    #[command(flatten)]
+    vm: cli::VmArgs,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -69,16 +28,36 @@ enum Command {
     Check(cli::check::CheckArgs),
     /// Evaluate Smalltalk statements on the embedded image and print the
     /// printString of the result.
-    Eval(cli::eval::EvalArgs),
+    Eval {
+        #[command(flatten)]
+        args: cli::eval::EvalArgs,
+        #[command(flatten)]
+        vm: cli::VmArgs,
+    },
     /// Run a Smalltalk script file on the image; `Smalltalk arguments`
     /// answers the arguments after it.
-    Run(cli::run::RunArgs),
+    Run {
+        #[command(flatten)]
+        args: cli::run::RunArgs,
+        #[command(flatten)]
+        vm: cli::VmArgs,
+    },
     /// Run benchmarks several times each and report median, min and max
     /// times and peak RSS (the bundled ones by default; AWFY's with --load).
-    Bench(cli::bench::BenchArgs),
+    Bench {
+        #[command(flatten)]
+        args: cli::bench::BenchArgs,
+        #[command(flatten)]
+        vm: cli::VmArgs,
+    },
     /// Run SUnit tests (of the classes or packages named, or all) and print
     /// a summary; the exit status is non-zero on any failure or error.
-    Test(cli::test::TestArgs),
+    Test {
+        #[command(flatten)]
+        args: cli::test::TestArgs,
+        #[command(flatten)]
+        vm: cli::VmArgs,
+    },
 }
 
 /// Output to a closed pipe (`zag eval ... | head -1`) ends the process
@@ -104,23 +83,20 @@ fn main() -> ExitCode {
     die_quietly_on_closed_pipes();
     zag::vm::interrupts::install();
     let cli = Cli::parse();
-    let options = cli::VmOptions {
-        gc_stress: cli.gc_stress,
-        max_heap: cli.max_heap,
-        load: cli.load,
-        stats: cli.stats,
-        full_gc: cli.full_gc,
-        jit_threshold: cli::jit_threshold(cli.jit_threshold, cli.no_jit),
-        jit_stats: cli.jit_stats,
-        jit_sync: cli.jit_sync,
-        dump_ir: cli.dump_ir,
-    };
+    // The options that run Smalltalk go before the command or after it.
+    let options = |vm: cli::VmArgs| cli.vm.clone().and(vm).options();
     match cli.command {
-        None => cli::repl::run(&options),
-        Some(Command::Check(args)) => cli::check::run(&args),
-        Some(Command::Eval(args)) => cli::eval::run(&args, &options),
-        Some(Command::Run(args)) => cli::run::run(&args, &options),
-        Some(Command::Bench(args)) => cli::bench::run(&args, &options),
-        Some(Command::Test(args)) => cli::test::run(&args, &options),
+        None => cli::repl::run(&cli.vm.clone().options()),
+        Some(Command::Check(args)) => {
+            if cli.vm != cli::VmArgs::default() {
+                eprintln!("zag: check runs no Smalltalk: the options for running it do not apply");
+                return ExitCode::from(2);
+            }
+            cli::check::run(&args)
+        }
+        Some(Command::Eval { args, vm }) => cli::eval::run(&args, &options(vm)),
+        Some(Command::Run { args, vm }) => cli::run::run(&args, &options(vm)),
+        Some(Command::Bench { args, vm }) => cli::bench::run(&args, &options(vm)),
+        Some(Command::Test { args, vm }) => cli::test::run(&args, &options(vm)),
     }
 }

@@ -32,6 +32,8 @@ fn bundled_benchmarks_run_verify_and_report() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // Standard error is not a terminal: no progress line written over.
+    assert!(!out.stderr.contains(&b'\r'));
     let table = String::from_utf8_lossy(&out.stdout);
     let lines: Vec<&str> = table.lines().collect();
     assert!(

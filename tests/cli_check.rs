@@ -109,11 +109,111 @@ fn missing_paths_and_non_utf8_files_are_errors() {
     );
 }
 
+/// A folder that holds no Tonel package says so, instead of checking
+/// nothing: one without `package.st`, or an empty one.
+#[test]
+fn folders_without_packages_are_errors() {
+    let dir = temp_tree(
+        "no-package",
+        &[(
+            "Loose/Foo.class.st",
+            "Class { #name : 'Foo', #superclass : 'Object' }\n",
+        )],
+    );
+    let loose = dir.join("Loose");
+    let out = zag(&["check", loose.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "{}: no Tonel package here: the folder has 1 .st file(s) but no package.st \
+             (a package folder needs one: Package {{ #name : 'Name' }})\n\n",
+            loose.display()
+        )
+    );
+    let empty = dir.join("Empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    for args in [
+        vec!["check", empty.to_str().unwrap()],
+        vec!["--load", empty.to_str().unwrap(), "eval", "3"],
+    ] {
+        let out = zag(&args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(
+            text(&out.stderr).starts_with(&format!(
+                "{}: no Tonel package here: expected a package folder",
+                empty.display()
+            )),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+}
+
+/// Undeclared variables are warnings, with their place; names the image
+/// defines (Transcript, its classes) are declared.
+#[test]
+fn undeclared_variables_are_warnings_with_their_place() {
+    let dir = temp_tree(
+        "undeclared",
+        &[
+            ("App/package.st", "Package { #name : 'App' }\n"),
+            (
+                "App/Greeter.class.st",
+                "Class { #name : 'Greeter', #superclass : 'Object', #package : 'App' }\n\
+                 Greeter >> greet [ Trnscript show: 'hi'. Transcript show: 'hi'. ^ OrderedCollection new ]\n",
+            ),
+        ],
+    );
+    let out = zag(&["check", dir.to_str().unwrap()]);
+    assert!(out.status.success());
+    let file = dir.join("App/Greeter.class.st").display().to_string();
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "{file}:2:20: warning: undeclared variable Trnscript in Greeter>>greet (nil until assigned, as in Pharo)\n    \
+             Greeter >> greet [ Trnscript show: 'hi'. Transcript show: 'hi'. ^ OrderedCollection new ]\n    \
+             {}^\n\n",
+            " ".repeat(19)
+        )
+    );
+    assert!(text(&out.stdout).contains("\n0 errors, 1 warnings, "));
+    // --load says the same and goes on.
+    let out = zag(&[
+        "--load",
+        dir.to_str().unwrap(),
+        "eval",
+        "Greeter new printString",
+    ]);
+    assert!(out.status.success());
+    assert!(text(&out.stderr).starts_with(&format!(
+        "{file}:2:20: warning: undeclared variable Trnscript"
+    )));
+    assert_eq!(text(&out.stdout), "'a Greeter'\n");
+}
+
 #[test]
 fn help_describes_check() {
     let out = zag(&["check", "--help"]);
     assert!(out.status.success());
     assert!(text(&out.stdout).contains("--verbose"));
+    // It runs no Smalltalk: the options for running it are not its own.
+    assert!(
+        !text(&out.stdout).contains("--load"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = zag(&["--no-jit", "check", "."]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        "zag: check runs no Smalltalk: the options for running it do not apply\n"
+    );
+    // The commands that run Smalltalk take them before or after their name.
+    let out = zag(&["eval", "--no-jit", "3 + 4"]);
+    assert_eq!(text(&out.stdout), "7\n");
+    let out = zag(&["--help"]);
+    assert!(text(&out.stdout).contains("With no command, zag is a REPL"));
 }
 
 #[test]

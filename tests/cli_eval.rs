@@ -110,7 +110,7 @@ fn errors_print_a_smalltalk_stack_trace_and_exit_1() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
-        "MessageNotUnderstood: UndefinedObject>>foo\n  ProtoObject>>doesNotUnderstand:\n  UndefinedObject>>DoIt\n"
+        "MessageNotUnderstood: UndefinedObject>>foo\n  UndefinedObject(ProtoObject)>>doesNotUnderstand:\n  UndefinedObject>>DoIt\n"
     );
     let out = zag(&["eval", "Error signal: 'boom'"]);
     assert_eq!(out.status.code(), Some(1));
@@ -129,7 +129,7 @@ fn errors_print_a_smalltalk_stack_trace_and_exit_1() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
-        "Error: 1:4: expected an expression, found end of input\n"
+        "<eval>:1:4: expected an expression, found end of input\n    3 +\n       ^\n"
     );
 }
 

@@ -72,7 +72,10 @@ fn input_ending_inside_a_string_or_a_bracket_is_an_error() {
 fn syntax_errors_say_where() {
     let (stdout, stderr, _) = repl("3 + ]\n4\n");
     assert_eq!(stdout, "4\n");
-    assert!(stderr.contains("1:5: expected an expression"), "{stderr}");
+    assert_eq!(
+        stderr,
+        "<repl>:1:5: expected an expression, found ']'\n    3 + ]\n        ^\n"
+    );
 }
 
 #[test]
@@ -85,4 +88,73 @@ fn version() {
         String::from_utf8_lossy(&out.stdout),
         format!("zag {}\n", env!("CARGO_PKG_VERSION"))
     );
+}
+
+/// Ctrl-C (SIGINT) during an evaluation signals UserInterrupt in it: the
+/// evaluation stops with its stack, and the REPL goes on with its
+/// variables, also when every Process waited on a Delay. Input from a
+/// pipe is not written into the history.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_interrupts_the_evaluation_and_the_repl_goes_on() {
+    use std::io::{BufRead, BufReader, Read};
+    let home = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("repl-interrupt-home");
+    let _ = std::fs::remove_dir_all(&home);
+    std::fs::create_dir_all(&home).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_zag"))
+        .env("HOME", &home)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("zag starts");
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut wait_for = |expected: &str| {
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        assert_eq!(line, expected);
+    };
+    let interrupt = |child: &std::process::Child| {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        // SAFETY: signals a child of this process, still running.
+        unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    };
+    stdin
+        .write_all(b"x := 41\nTranscript show: 'looping'; cr. [true] whileTrue: []\n")
+        .unwrap();
+    wait_for("41\n");
+    wait_for("looping\n");
+    interrupt(&child);
+    stdin
+        .write_all(b"Transcript show: 'waiting'; cr. (Delay forSeconds: 60) wait\n")
+        .unwrap();
+    wait_for("waiting\n");
+    interrupt(&child);
+    stdin
+        .write_all(b"[[true] whileTrue: []] on: UserInterrupt do: [:e | e class name]\n")
+        .unwrap();
+    interrupt(&child);
+    stdin.write_all(b"x + 1\n").unwrap();
+    drop(stdin);
+    let status = child.wait().unwrap();
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert_eq!(rest, "#UserInterrupt\n42\n", "{stderr}");
+    assert!(status.success(), "{stderr}");
+    assert_eq!(
+        stderr
+            .matches("UserInterrupt: User interrupt (Ctrl-C)")
+            .count(),
+        2,
+        "{stderr}"
+    );
+    assert!(!home.join(".zag_history").exists());
 }

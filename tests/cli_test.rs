@@ -3,61 +3,23 @@
 
 mod common;
 
-use common::{temp_tree, zag};
+use std::path::Path;
 
-const PACKAGE: &str = "Package { #name : 'Foo-Tests' }\n";
+use common::zag;
 
-const FOO_TEST: &str = "Class {
-	#name : 'FooTest',
-	#superclass : 'TestCase',
-	#package : 'Foo-Tests'
-}
-
-{ #category : 'tests' }
-FooTest >> testGood [ self assert: 3 + 4 equals: 7 ]
-
-{ #category : 'tests' }
-FooTest >> testBad [ self assert: 3 + 4 equals: 8 ]
-
-{ #category : 'tests' }
-FooTest >> testError [ nil foo ]
-
-{ #category : 'tests' }
-FooTest >> testSkipped [ self skip ]
-
-{ #category : 'tests' }
-FooTest >> testKnownBug [ self assert: false ]
-
-{ #category : 'running' }
-FooTest >> expectedFailures [ ^ #( #testKnownBug ) ]
-";
-
-const BAR_TEST: &str = "Class {
-	#name : 'BarTest',
-	#superclass : 'TestCase',
-	#package : 'Foo-Tests'
-}
-
-{ #category : 'tests' }
-BarTest >> testFine [ self assert: 1 < 2 ]
-";
-
-fn tree(name: &str) -> String {
-    temp_tree(
-        name,
-        &[
-            ("Foo-Tests/package.st", PACKAGE),
-            ("Foo-Tests/FooTest.class.st", FOO_TEST),
-            ("Foo-Tests/BarTest.class.st", BAR_TEST),
-        ],
-    )
-    .display()
-    .to_string()
+/// The README's example package of tests (`examples/my-tests`):
+/// FooTest with a test that passes, one that fails, one that errs, one
+/// skipped and an expected failure; BarTest with one that passes.
+fn examples() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/my-tests")
+        .display()
+        .to_string()
 }
 
 #[test]
 fn a_package_with_defects_prints_them_and_fails() {
-    let dir = tree("cli_test_defects");
+    let dir = examples();
     let out = zag(&["--load", &dir, "test", "Foo-Tests"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
@@ -85,7 +47,7 @@ fn milliseconds(stdout: &str) -> String {
 
 #[test]
 fn a_passing_class_exits_zero() {
-    let dir = tree("cli_test_pass");
+    let dir = examples();
     let out = zag(&["--load", &dir, "test", "BarTest"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}");
@@ -94,7 +56,7 @@ fn a_passing_class_exits_zero() {
 
 #[test]
 fn package_prefixes_select_packages() {
-    let dir = tree("cli_test_prefix");
+    let dir = examples();
     let out = zag(&["--load", &dir, "test", "Foo-*", "Kernel-Tests"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("1 failures, 1 errors"), "{stdout}");

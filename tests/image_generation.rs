@@ -13,6 +13,16 @@ use std::path::{Path, PathBuf};
 /// Generates the image from the project's exports and one more folder,
 /// `name`, holding the single file `file`; answers that folder too.
 fn generate_with(name: &str, file: &str, text: &str) -> (PathBuf, Result<String, Vec<String>>) {
+    let (extra, result) = generate_with_warnings(name, file, text);
+    (extra, result.map(|generated| generated.source))
+}
+
+/// The same, answering the warnings too.
+fn generate_with_warnings(
+    name: &str,
+    file: &str,
+    text: &str,
+) -> (PathBuf, Result<image::Generated, Vec<String>>) {
     let extra = temp_tree(name, &[(file, text)]);
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("pharo-export");
     let result = image::generate(&[root, extra.clone()]);
@@ -21,8 +31,11 @@ fn generate_with(name: &str, file: &str, text: &str) -> (PathBuf, Result<String,
 
 #[test]
 fn the_project_exports_generate_a_static_image() {
-    let source =
+    let generated =
         image::generate(&[Path::new(env!("CARGO_MANIFEST_DIR")).join("pharo-export")]).unwrap();
+    // The kernel uses no undeclared variable.
+    assert!(generated.warnings.is_empty(), "{:#?}", generated.warnings);
+    let source = generated.source;
     assert!(source.contains("pub static IMAGE: ImageDescription = ImageDescription {"));
     assert!(source.contains("name: \"SmallInteger\""));
     // Superclasses come first.
@@ -253,8 +266,57 @@ fn a_superclass_missing_from_every_export_is_an_error() {
             "Class { #name : 'Orphan', #superclass : 'Nowhere' }\n",
         )],
     );
-    let problems = image::generate(&[orphan]).unwrap_err();
-    assert_eq!(problems, ["Orphan: superclass Nowhere is not defined"]);
+    let problems = image::generate(std::slice::from_ref(&orphan)).unwrap_err();
+    let file = orphan.join("P/Orphan.class.st").display().to_string();
+    assert_eq!(
+        problems,
+        [format!(
+            "{file}:1:42: superclass Nowhere of Orphan is not defined\n    \
+             Class {{ #name : 'Orphan', #superclass : 'Nowhere' }}\n    \
+             {}^",
+            " ".repeat(41)
+        )]
+    );
+}
+
+/// Undeclared variables are warnings (the build goes on, cargo shows
+/// them); assigning to a class is an error, as Pharo refuses it.
+#[test]
+fn undeclared_variables_warn_and_assigning_a_class_fails() {
+    let (dir, result) = generate_with_warnings(
+        "undeclared-export",
+        "App/Greeter.class.st",
+        "Class { #name : 'Greeter', #superclass : 'Object', #instVars : [ 'name' ] }\n\
+         Greeter >> greet [ Trnscript show: 'hi'. ^ Transcript ]\n\
+         Greeter >> name: aString [ nme := aString ]\n\
+         Greeter class >> initialize [ GreeterDefault := self new ]\n\
+         Greeter class >> default [ ^ GreeterDefault ]\n",
+    );
+    let file = dir.join("App/Greeter.class.st").display().to_string();
+    let warnings: Vec<String> = result
+        .unwrap()
+        .warnings
+        .iter()
+        .map(|w| w.headline())
+        .collect();
+    assert_eq!(
+        warnings,
+        [
+            format!("{file}:2:20: warning: undeclared variable Trnscript in Greeter>>greet (nil until assigned, as in Pharo)"),
+            format!("{file}:3:28: warning: undeclared variable nme in Greeter>>name: (nil until assigned, as in Pharo)"),
+        ]
+    );
+    let (_, result) = generate_with(
+        "class-assignment-export",
+        "App/Clobber.class.st",
+        "Class { #name : 'Clobber', #superclass : 'Object' }\nClobber >> clobber [ Object := 3 ]\n",
+    );
+    let problems = result.unwrap_err();
+    assert_eq!(problems.len(), 1);
+    assert!(
+        problems[0].contains(":2:22: cannot assign to Object: it is a class"),
+        "{problems:?}"
+    );
 }
 
 /// Layouts Pharo's class builder refuses fail the build at the class:

@@ -132,7 +132,7 @@ fn the_image_generator_flattens_traits_too() {
         ],
     );
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("pharo-export");
-    let source = image::generate(&[root, dir]).unwrap();
+    let source = image::generate(&[root, dir]).unwrap().source;
     // The trait methods are described as Person's, and no method belongs
     // to a trait itself.
     let person_methods = source.matches("class: \"Person\"").count();

@@ -110,33 +110,55 @@ impl Import {
     }
 
     /// The classes read (not traits), each after its superclass, and the
-    /// problems found: a superclass neither read nor `known` elsewhere, or a
-    /// circular chain.
+    /// problems found, located at the class's definition: a superclass
+    /// neither read nor `known` elsewhere, or a circular chain.
     pub fn classes_superclasses_first(
         &self,
         known: impl Fn(&str) -> bool,
     ) -> (Vec<&ClassDefinition>, Vec<String>) {
-        let defs: Vec<&ClassDefinition> = self
+        let defs: Vec<(&LoadedFile, &ClassDefinition)> = self
             .definitions()
-            .filter_map(|(_, d)| match d {
-                Definition::Class(c) => Some(c),
+            .filter_map(|(f, d)| match d {
+                Definition::Class(c) => Some((f, c)),
                 _ => None,
             })
             .collect();
-        let by_name: std::collections::HashMap<&str, &ClassDefinition> =
-            defs.iter().map(|d| (d.name.as_str(), *d)).collect();
+        let by_name: std::collections::HashMap<&str, (&LoadedFile, &ClassDefinition)> = defs
+            .iter()
+            .map(|&(f, d)| (d.name.as_str(), (f, d)))
+            .collect();
         let mut done: std::collections::HashMap<&str, bool> = Default::default();
         let mut ordered = Vec::new();
         let mut problems = Vec::new();
+        // Where a definition names `what` (its superclass), or starts.
+        let located = |file: &LoadedFile, def: &ClassDefinition, what: &str, message: String| {
+            let text = &file.source.text;
+            let start = (def.span.start as usize).min(text.len());
+            let end = (def.span.end as usize).clamp(start, text.len());
+            let at = text
+                .get(start..end)
+                .and_then(|body| {
+                    let key = body.find("#superclass")?;
+                    body[key..].find(what).map(|i| start + key + i)
+                })
+                .unwrap_or(start);
+            Diagnostic::at(&file.source.name, text, at, message).to_string()
+        };
         // Iterative depth-first walk up the superclass chain.
-        for def in &defs {
+        for &(file, def) in &defs {
             let mut chain = Vec::new();
-            let mut current = Some(*def);
-            while let Some(c) = current {
+            let mut current = Some((file, def));
+            while let Some((f, c)) = current {
                 match done.get(c.name.as_str()) {
                     Some(true) => break,
                     Some(false) => {
-                        problems.push(format!("{}: circular superclass chain", c.name));
+                        let message = format!("{}: circular superclass chain", c.name);
+                        problems.push(located(
+                            f,
+                            c,
+                            c.superclass.as_deref().unwrap_or(""),
+                            message,
+                        ));
                         break;
                     }
                     None => {}
@@ -145,10 +167,12 @@ impl Import {
                 chain.push(c);
                 current = match c.superclass.as_deref() {
                     Some(s) => match by_name.get(s) {
-                        Some(sup) => Some(*sup),
+                        Some(&sup) => Some(sup),
                         None => {
                             if !known(s) {
-                                problems.push(format!("{}: superclass {s} is not defined", c.name));
+                                let message =
+                                    format!("superclass {s} of {} is not defined", c.name);
+                                problems.push(located(f, c, s, message));
                             }
                             None
                         }
@@ -252,6 +276,9 @@ fn parse_source(source: Arc<SourceFile>) -> (LoadedFile, Vec<Diagnostic>) {
 /// the top folder are read only when it is itself a package (has a
 /// `package.st`): beside a set of packages they are scripts (like AWFY's
 /// `run.st`), not Tonel.
+///
+/// A folder that yields no Tonel file is an error: it is not a package
+/// (it has no `package.st`) and holds none.
 fn collect_st_files(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
     let meta = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
     if meta.is_file() {
@@ -259,7 +286,30 @@ fn collect_st_files(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
         return Ok(());
     }
     let mut visited = std::collections::HashSet::new();
-    collect_in_folder(path, path.join("package.st").is_file(), &mut visited, out)
+    let before = out.len();
+    let is_package = path.join("package.st").is_file();
+    collect_in_folder(path, is_package, &mut visited, out)?;
+    if out.len() > before {
+        return Ok(());
+    }
+    let loose = std::fs::read_dir(path)
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter(|e| e.path().extension().is_some_and(|x| x == "st"))
+                .count()
+        })
+        .unwrap_or(0);
+    Err(if loose > 0 {
+        format!(
+            "no Tonel package here: the folder has {loose} .st file(s) but no package.st \
+             (a package folder needs one: Package {{ #name : 'Name' }})"
+        )
+    } else {
+        "no Tonel package here: expected a package folder (with a package.st) \
+         or a folder of package folders"
+            .to_string()
+    })
 }
 
 /// Collects under `folder`, entering each folder once: a link back to a
@@ -377,16 +427,29 @@ pub struct CheckReport {
     pub round_tripped: usize,
     pub bytes: usize,
     pub errors: Vec<Diagnostic>,
+    /// Undeclared variables (see [`crate::undeclared`]).
+    pub warnings: Vec<Diagnostic>,
     pub elapsed: Duration,
 }
 
-/// Reads, converts and round-trips everything under `paths`.
-pub fn check(paths: &[PathBuf]) -> CheckReport {
+/// Reads, converts and round-trips everything under `paths` as packages
+/// that extend `base` (the classes of the image they are for; an empty
+/// environment for packages on their own), and reports the undeclared
+/// variables: names neither defined there nor `known` (the image's other
+/// globals).
+pub fn check(paths: &[PathBuf], base: &Environment, known: impl Fn(&str) -> bool) -> CheckReport {
     let start = Instant::now();
     let import = Import::read(paths);
     let mut errors = import.errors.clone();
-    let env = import.environment(&mut errors);
+    let mut env = base.clone();
+    import.extend_environment(&mut env, &mut errors);
     let methods = convert_checked(&import, &env, &mut errors);
+    let undeclared = crate::undeclared::check(
+        &methods,
+        |name| known(name) || env.get(name).is_some(),
+        |name| env.get(name).is_some(),
+    );
+    errors.extend(undeclared.errors);
     let mut report = CheckReport {
         files: import.files.len(),
         bytes: import.bytes,
@@ -397,6 +460,7 @@ pub fn check(paths: &[PathBuf]) -> CheckReport {
                 .map(|f| f.tonel.malformed_methods)
                 .sum::<usize>(),
         converted: methods.len(),
+        warnings: undeclared.warnings,
         ..CheckReport::default()
     };
     for (_, def) in import.definitions() {

@@ -30,5 +30,5 @@ pub mod literal;
 pub mod parallel;
 
 pub use codegen::{ast_objects, lowering, threaded};
-pub use semantics::{convert, environment, printer, traits, zag_ast};
+pub use semantics::{convert, environment, printer, traits, undeclared, zag_ast};
 pub use syntax::{lexer, number, parser, pharo_ast, source, tonel};

@@ -323,7 +323,8 @@ fn conversion_errors() {
     );
     assert_eq!(
         convert_error("foo <primitive: xx>"),
-        "expected <primitive: N>, <primitive: N error: name> or <primitive: 'name' module: 'module'>, found <primitive: ...>"
+        "expected <primitive: N> or <primitive: 'name'>, optionally with module: 'module' \
+         and error: name, found <primitive: ...>"
     );
     assert_eq!(
         convert_error("foo <bar: x>"),

@@ -359,21 +359,15 @@ fn minus_needs_a_digit_right_after_it() {
 
 #[test]
 fn literal_array_elements() {
+    // Special characters are Symbols there (see parser_syntax.rs); a
+    // closing bracket of another kind is not.
     assert_eq!(
-        method_error("foo ^ #(1 ^ 2)"),
-        err(10, "expected a literal or ')', found '^'")
+        method_error("foo ^ #(1 ] 2)"),
+        err(10, "expected a literal or ')', found ']'")
     );
     assert_eq!(
-        method_error("foo ^ #(1 { 2)"),
-        err(10, "expected a literal or ')', found '{'")
-    );
-    assert_eq!(
-        method_error("foo ^ #(1 . 2)"),
-        err(10, "expected a literal or ')', found '.'")
-    );
-    assert_eq!(
-        method_error("foo ^ #(1 :x)"),
-        err(10, "expected a literal or ')', found ':'")
+        method_error("foo ^ #(1 := 2)"),
+        err(10, "expected a literal or ')', found ':='")
     );
 }
 
@@ -555,17 +549,26 @@ fn unterminated_pragmas() {
 fn malformed_primitives() {
     let bad = |found: &str| {
         format!(
-            "expected <primitive: N>, <primitive: N error: name> or \
-             <primitive: 'name' module: 'module'>, found <{found} ...>"
+            "expected <primitive: N> or <primitive: 'name'>, optionally with \
+             module: 'module' and error: name, found <{found} ...>"
         )
     };
     assert_eq!(
         convert_error("foo <primitive: xx>"),
         err(4, &bad("primitive:"))
     );
+    // A module is for a named primitive; each keyword once.
     assert_eq!(
-        convert_error("foo <primitive: 'a'>"),
-        err(4, &bad("primitive:"))
+        convert_error("foo <primitive: 60 module: 'M'>"),
+        err(4, &bad("primitive:module:"))
+    );
+    assert_eq!(
+        convert_error("foo <primitive: 'a' module: 'm' module: 'n'>"),
+        err(4, &bad("primitive:module:module:"))
+    );
+    assert_eq!(
+        convert_error("foo <primitive: 60 error: a error: b>"),
+        err(4, &bad("primitive:error:error:"))
     );
     assert_eq!(
         convert_error("foo <primitive: -1>"),

@@ -884,6 +884,36 @@ fn literal_arrays_nest_with_or_without_hash() {
     round_trip_statement(&format!("^ {src}"));
 }
 
+/// Special characters in a literal array are Symbols, as Pharo reads
+/// them (FFI structure definitions rely on it).
+#[test]
+fn literal_array_special_characters_are_symbols() {
+    let sym = |s: &str| Literal::Symbol(s.into());
+    assert_eq!(
+        literal("#( double x; int y )"),
+        Literal::Array(vec![
+            sym("double"),
+            sym("x"),
+            sym(";"),
+            sym("int"),
+            sym("y")
+        ])
+    );
+    assert_eq!(
+        literal("#(a . b ^ : { })"),
+        Literal::Array(vec![
+            sym("a"),
+            sym("."),
+            sym("b"),
+            sym("^"),
+            sym(":"),
+            sym("{"),
+            sym("}")
+        ])
+    );
+    round_trip_statement("^ #( double x; int y . z )");
+}
+
 #[test]
 fn literal_array_bare_words_are_symbols() {
     let sym = |s: &str| Literal::Symbol(s.into());
@@ -1179,6 +1209,59 @@ fn named_primitive() {
     let z = round_trip("foo <primitive: 'primFoo' module: 'FooPlugin' error: code> ^ code");
     let code = z.primitive.unwrap().error_code.unwrap();
     assert_eq!(z.locals[code as usize].kind, z::LocalKind::PrimitiveError);
+}
+
+/// Every primitive form Pharo's compiler accepts: a name without a
+/// module (the VM's own), `error:` with a name or a Symbol, and
+/// `module:` and `error:` in either order.
+#[test]
+fn primitive_forms_pharo_accepts() {
+    let named = |name: &str, module: &str| z::PrimitiveIndex::Named {
+        name: name.into(),
+        module: module.into(),
+    };
+    let z = round_trip("foo <primitive: 'primFoo'> ^ self");
+    assert_eq!(z.primitive.unwrap().index, named("primFoo", ""));
+    for src in [
+        "foo <primitive: 'primFoo' error: ec> ^ ec",
+        "foo <primitive: 'primFoo' error: #ec> ^ ec",
+        "foo <primitive: 'primFoo' module: 'M' error: #ec> ^ ec",
+        "foo <primitive: 'primFoo' error: ec module: 'M'> ^ ec",
+        "foo <primitive: 60 error: #ec> ^ ec",
+    ] {
+        let z = round_trip(src);
+        let primitive = z.primitive.unwrap();
+        let ec = primitive.error_code.unwrap();
+        assert_eq!(z.locals[ec as usize].name, "ec", "{src}");
+        assert_eq!(z.locals[ec as usize].kind, z::LocalKind::PrimitiveError);
+        let expected = if src.contains("'M'") {
+            named("primFoo", "M")
+        } else if src.contains("60") {
+            z::PrimitiveIndex::Number(60)
+        } else {
+            named("primFoo", "")
+        };
+        assert_eq!(primitive.index, expected, "{src}");
+    }
+}
+
+/// Latin-1's mathematical signs make binary selectors, as in Pharo.
+#[test]
+fn non_ascii_binary_selectors() {
+    for op in ["±", "×", "÷", "·", "+±"] {
+        let src = format!("{op} x ^ self {op} x");
+        let m = method(&src);
+        assert_eq!(m.selector, op);
+        round_trip(&src);
+        assert_eq!(literal(&format!("#{op}")), Literal::Symbol(op.into()));
+    }
+    assert_eq!(
+        literal("#(± ×)"),
+        Literal::Array(vec![
+            Literal::Symbol("±".into()),
+            Literal::Symbol("×".into())
+        ])
+    );
 }
 
 #[test]

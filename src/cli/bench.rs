@@ -65,12 +65,13 @@ pub fn run(args: &BenchArgs, options: &super::VmOptions) -> ExitCode {
         match measure(&mut vm, name, args) {
             Ok(row) => rows.push(row),
             Err(e) => {
-                eprintln!("\r{name}: {e}");
+                progress::clear();
+                eprintln!("{name}: {e}");
                 return ExitCode::FAILURE;
             }
         }
     }
-    eprint!("\r{:60}\r", "");
+    progress::clear();
     print!("{}", table(&rows));
     if let Some(path) = &args.json {
         if let Err(e) = std::fs::write(path, json(&rows)) {
@@ -114,7 +115,7 @@ fn measure(vm: &mut Vm, name: &str, args: &BenchArgs) -> Result<Row, String> {
     let inner_oop = zag::object::Oop::small_integer(inner).ok_or("--inner is too large")?;
     let mut times_ms = Vec::with_capacity(args.iterations);
     for i in 0..args.iterations {
-        eprint!("\r{name} {}/{} ...{:20}", i + 1, args.iterations, "");
+        progress::show(&format!("{name} {}/{} ...", i + 1, args.iterations));
         let class = vm.universe.global(name).ok_or("no such benchmark class")?;
         let benchmark = vm.send(class, "new", &[]).map_err(|e| e.to_string())?;
         let start = Instant::now();
@@ -186,4 +187,22 @@ fn json(rows: &[Row]) -> String {
         })
         .collect();
     format!("[\n{}\n]\n", items.join(",\n"))
+}
+
+/// The line saying which run is going on: on standard error when it is a
+/// terminal (rewritten in place), nowhere when it is a log.
+mod progress {
+    use std::io::IsTerminal;
+
+    pub fn show(text: &str) {
+        if std::io::stderr().is_terminal() {
+            eprint!("\r{text:60}");
+        }
+    }
+
+    pub fn clear() {
+        if std::io::stderr().is_terminal() {
+            eprint!("\r{:60}\r", "");
+        }
+    }
 }

@@ -18,8 +18,19 @@ pub struct CheckArgs {
 }
 
 pub fn run(args: &CheckArgs) -> ExitCode {
-    let report = check(&args.paths);
-    for e in &report.errors {
+    // The packages extend the embedded image: its classes and globals are
+    // theirs.
+    let image = match zag::image::boot() {
+        Ok(vm) => vm,
+        Err(e) => {
+            eprintln!("zag: the image does not start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let report = check(&args.paths, &image.universe.environment, |name| {
+        image.universe.has_global(name)
+    });
+    for e in report.warnings.iter().chain(&report.errors) {
         if args.verbose {
             eprintln!("{}", e.headline());
         } else {
@@ -44,7 +55,7 @@ fn summary(r: &CheckReport) -> String {
     format!(
         "{} packages, {} classes, {} traits, {} extensions, {} methods ({} files, {:.1} MB)\n\
          {} methods converted, {} round-tripped ({percent:.1}%)\n\
-         {} errors, {:.0} ms ({:.1} MB/s)",
+         {} errors, {} warnings, {:.0} ms ({:.1} MB/s)",
         r.packages,
         r.classes,
         r.traits,
@@ -55,6 +66,7 @@ fn summary(r: &CheckReport) -> String {
         r.converted,
         r.round_tripped,
         r.errors.len(),
+        r.warnings.len(),
         secs * 1000.0,
         r.bytes as f64 / 1e6 / secs.max(1e-9),
     )

@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::Args;
-use zag::vm::{Vm, VmError};
+use zag::vm::{Origin, Vm, VmError};
 
 #[derive(Args)]
 pub struct EvalArgs {
@@ -18,7 +18,7 @@ pub fn run(args: &EvalArgs, options: &super::VmOptions) -> ExitCode {
     let Some(mut vm) = options.boot(Vec::new()) else {
         return ExitCode::FAILURE;
     };
-    let status = match evaluate_and_print(&mut vm, &args.expression.join(" ")) {
+    let status = match evaluate_and_print(&mut vm, "<eval>", &args.expression.join(" ")) {
         Ok(text) => {
             println!("{text}");
             ExitCode::SUCCESS
@@ -32,9 +32,10 @@ pub fn run(args: &EvalArgs, options: &super::VmOptions) -> ExitCode {
     status
 }
 
-/// The printString of the value of `source`.
-pub fn evaluate_and_print(vm: &mut Vm, source: &str) -> Result<String, VmError> {
-    let value = vm.evaluate(source)?;
+/// The printString of the value of `source`; a compile error names it
+/// `name` (`<eval>`, `<repl>`).
+pub fn evaluate_and_print(vm: &mut Vm, name: &str, source: &str) -> Result<String, VmError> {
+    let value = vm.evaluate_from(&Origin::whole(name, source))?;
     let printed = vm.send(value, "printString", &[])?;
     match zag::memory::text(&vm.heap, printed) {
         Some(text) => Ok(text),

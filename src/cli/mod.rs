@@ -46,6 +46,88 @@ pub fn jit_threshold(threshold: Option<u64>, no_jit: bool) -> Option<u64> {
     }
 }
 
+/// The command-line options of every command that runs Smalltalk (and
+/// of the REPL): given before the command, after it, or both.
+#[derive(clap::Args, Clone, Debug, Default, PartialEq)]
+pub struct VmArgs {
+    /// Collect garbage every N allocations (1: at every one), to test the
+    /// collector.
+    #[arg(long, value_name = "N")]
+    gc_stress: Option<u32>,
+    /// Limit the heap to SIZE (bytes, or with K, M, G: 512M, 2G); past it,
+    /// allocation signals OutOfMemory. Half of the machine's memory when
+    /// not given.
+    #[arg(long, value_name = "SIZE", value_parser = zag::memory::limit::parse_size)]
+    max_heap: Option<usize>,
+    /// After the command, print memory statistics (collections, promoted
+    /// words, peak RSS) to standard error.
+    #[arg(long)]
+    stats: bool,
+    /// Also collect old space at every scavenge (with --gc-stress, a full
+    /// collection at every allocation), to test the collector.
+    #[arg(long)]
+    full_gc: bool,
+    /// Compile a method to machine code (LLVM) once it has run more than N
+    /// times (0: at its first call); 1000 when not given.
+    #[arg(long, value_name = "N")]
+    jit_threshold: Option<u64>,
+    /// Compile hot methods on the thread that runs Smalltalk, before their
+    /// next activation, rather than on a thread of their own while the
+    /// method goes on interpreted (always so at --jit-threshold 0 and for
+    /// the --dump-ir method).
+    #[arg(long)]
+    jit_sync: bool,
+    /// Run everything in the interpreter (no machine code).
+    #[arg(long)]
+    no_jit: bool,
+    /// After the command, print what the JIT compiled (methods, refusals
+    /// and their reasons, compile times) to standard error.
+    #[arg(long)]
+    jit_stats: bool,
+    /// Print the LLVM IR of METHOD (`Class>>selector`, `Class class>>selector`)
+    /// to standard error when the JIT compiles it, before and after
+    /// optimization.
+    #[arg(long, value_name = "METHOD")]
+    dump_ir: Option<String>,
+    /// File in the Tonel packages under PATH before the command (a folder
+    /// of packages loads them all, superclasses first). Repeatable.
+    #[arg(long, value_name = "PATH")]
+    load: Vec<std::path::PathBuf>,
+}
+
+impl VmArgs {
+    /// These options with `later`'s (given after the command) added: a
+    /// value given there wins.
+    pub fn and(self, later: VmArgs) -> VmArgs {
+        VmArgs {
+            gc_stress: later.gc_stress.or(self.gc_stress),
+            max_heap: later.max_heap.or(self.max_heap),
+            stats: self.stats || later.stats,
+            full_gc: self.full_gc || later.full_gc,
+            jit_threshold: later.jit_threshold.or(self.jit_threshold),
+            jit_sync: self.jit_sync || later.jit_sync,
+            no_jit: self.no_jit || later.no_jit,
+            jit_stats: self.jit_stats || later.jit_stats,
+            dump_ir: later.dump_ir.or(self.dump_ir),
+            load: self.load.into_iter().chain(later.load).collect(),
+        }
+    }
+
+    pub fn options(self) -> VmOptions {
+        VmOptions {
+            gc_stress: self.gc_stress,
+            max_heap: self.max_heap,
+            load: self.load,
+            stats: self.stats,
+            full_gc: self.full_gc,
+            jit_threshold: jit_threshold(self.jit_threshold, self.no_jit),
+            jit_stats: self.jit_stats,
+            jit_sync: self.jit_sync,
+            dump_ir: self.dump_ir,
+        }
+    }
+}
+
 /// What every command that runs Smalltalk shares: `--gc-stress`, `--full-gc`,
 /// `--max-heap`, `--load`, `--stats`, and the JIT's `--jit-threshold`,
 /// `--no-jit`, `--jit-stats`.
@@ -96,12 +178,19 @@ impl VmOptions {
         }
         if !self.load.is_empty() {
             let import = zag_compiler::import::Import::read(&self.load);
-            if let Err(problems) = zag::vm::loader::load(&mut vm, &import) {
-                for p in &problems {
-                    eprintln!("{p}");
+            match zag::vm::loader::load(&mut vm, &import) {
+                Ok(warnings) => {
+                    for w in &warnings {
+                        eprintln!("{w}\n");
+                    }
                 }
-                eprintln!("zag: --load failed with {} problem(s)", problems.len());
-                return None;
+                Err(problems) => {
+                    for p in &problems {
+                        eprintln!("{p}\n");
+                    }
+                    eprintln!("zag: --load failed with {} problem(s)", problems.len());
+                    return None;
+                }
             }
         }
         Some(vm)

@@ -4,6 +4,12 @@
 //! stack and the loop goes on. Input whose brackets, string or comment are
 //! still open continues on the next line. Variables assigned without a
 //! declaration are globals, so they live from one input to the next.
+//!
+//! Ctrl-C during an evaluation signals UserInterrupt in it (see
+//! `vm::interrupts`): unhandled, its stack is printed and the REPL goes
+//! on, its variables intact. Input typed at a terminal goes into the
+//! history (`~/.zag_history`) as soon as it is entered; input from a
+//! pipe or a file does not.
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -19,6 +25,8 @@ pub fn run(options: &super::VmOptions) -> ExitCode {
     let Some(mut vm) = options.boot(Vec::new()) else {
         return ExitCode::FAILURE;
     };
+    vm.universe.user_interrupts = true;
+    let interactive = std::io::stdin().is_terminal();
     let mut editor = match DefaultEditor::new() {
         Ok(editor) => editor,
         Err(e) => {
@@ -26,13 +34,14 @@ pub fn run(options: &super::VmOptions) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let history =
-        std::env::var_os("HOME").map(|home| std::path::Path::new(&home).join(".zag_history"));
+    let history = std::env::var_os("HOME")
+        .filter(|_| interactive)
+        .map(|home| std::path::Path::new(&home).join(".zag_history"));
     if let Some(path) = &history {
         // A missing history file is the normal first run.
         let _ = editor.load_history(path);
     }
-    if std::io::stdin().is_terminal() {
+    if interactive {
         println!(
             "Zag Smalltalk {}: type statements to evaluate them; Ctrl-D leaves.",
             env!("CARGO_PKG_VERSION")
@@ -57,8 +66,8 @@ pub fn run(options: &super::VmOptions) -> ExitCode {
                 if input.trim().is_empty() {
                     continue;
                 }
-                let _ = editor.add_history_entry(input.trim_end());
-                match super::eval::evaluate_and_print(&mut vm, &input) {
+                remember(&mut editor, history.as_deref(), &input);
+                match super::eval::evaluate_and_print(&mut vm, "<repl>", &input) {
                     Ok(text) => println!("{text}"),
                     Err(e) => eprintln!("{e}"),
                 }
@@ -69,8 +78,8 @@ pub fn run(options: &super::VmOptions) -> ExitCode {
                 // Input that ended inside a string, a comment or a bracket
                 // is evaluated for its error, and the REPL fails.
                 if !source.trim().is_empty() {
-                    let _ = editor.add_history_entry(source.trim_end());
-                    match super::eval::evaluate_and_print(&mut vm, &source) {
+                    remember(&mut editor, history.as_deref(), &source);
+                    match super::eval::evaluate_and_print(&mut vm, "<repl>", &source) {
                         Ok(text) => println!("{text}"),
                         Err(e) => eprintln!("{e}"),
                     }
@@ -84,14 +93,20 @@ pub fn run(options: &super::VmOptions) -> ExitCode {
             }
         }
     }
-    if let Some(path) = &history {
-        let _ = editor.save_history(path);
-    }
     options.report(&vm);
     if unfinished {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// Adds `input` to the history and saves it, when there is one (at a
+/// terminal), so that an entry survives however the REPL ends.
+fn remember(editor: &mut DefaultEditor, history: Option<&std::path::Path>, input: &str) {
+    if let Some(path) = history {
+        let _ = editor.add_history_entry(input.trim_end());
+        let _ = editor.save_history(path);
     }
 }
 

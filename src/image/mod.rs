@@ -12,6 +12,7 @@
 
 use zag_compiler::environment::ClassShape;
 use zag_compiler::lowering::QuickShape;
+use zag_compiler::threaded::BlockFacts;
 use zag_compiler::tonel::Layout;
 
 use crate::memory::statics::{self, Word};
@@ -106,6 +107,7 @@ pub struct UnitDescription {
     pub num_copied: u16,
     pub num_temps: u16,
     pub max_stack: u16,
+    pub facts: BlockFacts,
     pub code: u32,
     pub length: u32,
 }
@@ -286,6 +288,7 @@ fn register_methods(
                     num_copied: u.num_copied,
                     num_temps: u.num_temps,
                     max_stack: u.max_stack,
+                    facts: u.facts,
                     code: Code::Static(&image.code[start..end]),
                 }
             })

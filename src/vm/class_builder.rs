@@ -140,9 +140,13 @@ impl Vm {
         let mut import = Import::default();
         let file = format!("the definition of {}", request.name);
         import.add_source(SourceFile::new(&file, &text));
-        // A problem's place in the generated text says nothing: drop it.
+        // A problem's place in the generated text says nothing: drop it
+        // (and the generated line shown under it).
         let unplaced = |problem: &String| -> String {
-            let rest = problem.strip_prefix(&format!("{file}:")).unwrap_or(problem);
+            let headline = problem.lines().next().unwrap_or_default();
+            let rest = headline
+                .strip_prefix(&format!("{file}:"))
+                .unwrap_or(headline);
             let mut parts = rest.splitn(3, ':');
             match (parts.next(), parts.next(), parts.next()) {
                 (Some(line), Some(column), Some(message))

@@ -48,6 +48,11 @@ pub struct Signal {
     pub resume_height: usize,
     /// Frames when signalled (the signalling frame is the last of them).
     pub frames: usize,
+    /// An `outer` (or `pass`) from its handler found no handler further
+    /// out, and the exception's `defaultAction` runs: as Pharo's
+    /// `handlerContext` is then nil, the handler's exception environment
+    /// no longer applies (see `find_handler`).
+    pub passed: bool,
 }
 
 /// The `on:do:` frames among the frames scanned so far, by index and
@@ -169,6 +174,7 @@ impl Vm {
                 resume_ip: return_ip,
                 resume_height: self.process.stack.len() - 1,
                 frames: self.process.frames.len(),
+                passed: false,
             });
             self.process.stack[active] = self.universe.false_object;
             let handler = self.process.stack[f.base + 2];
@@ -197,6 +203,17 @@ impl Vm {
         }
         // Unhandled: the exception decides (`defaultAction`); its value is
         // the value of `signal`.
+        if below.is_some() {
+            if let Some(s) = self
+                .process
+                .signals
+                .iter_mut()
+                .rev()
+                .find(|s| s.exception == exception)
+            {
+                s.passed = true;
+            }
+        }
         let selector = self.intern("defaultAction");
         if !self.is_error(exception) {
             return Prim::Continue(self.send_selector(selector, 0, return_ip, None, None));
@@ -225,12 +242,44 @@ impl Vm {
 
     /// The frame of the innermost active `on:do:` below frame `start` that
     /// handles `exception`.
+    ///
+    /// As in Pharo (`Context>>findNextHandlerContext`), a search that
+    /// starts in a handler block skips the `on:do:` frames between the
+    /// signal being handled and its handler: the handler block runs in its
+    /// handler's exception environment, not in the signaller's.
     pub(super) fn find_handler(&mut self, exception: Oop, start: usize) -> Option<usize> {
         self.update_handler_frames();
         let found = &self.process.handler_frames.found;
+        // An exception has one handler context, as in Pharo: its
+        // innermost record's.
+        let signals = &self.process.signals;
+        let running_handlers: Vec<(usize, usize)> = signals
+            .iter()
+            .enumerate()
+            .filter(|&(n, s)| {
+                !signals[n + 1..]
+                    .iter()
+                    .any(|later| later.exception == s.exception)
+            })
+            .map(|(_, s)| s)
+            .filter(|s| s.frames <= start && !s.passed)
+            .filter_map(|s| {
+                let &(h, _) = found.iter().find(|&&(_, id)| id == s.handler)?;
+                let f = self.process.frames[h];
+                let running =
+                    self.process.stack[f.base + HANDLER_ACTIVE] != self.universe.true_object;
+                running.then_some((h, s.frames))
+            })
+            .collect();
+        let skipped = |i: usize| {
+            running_handlers
+                .iter()
+                .any(|&(handler, signalled)| handler < i && i < signalled)
+        };
         found.iter().rev().map(|&(i, _)| i).find(|&i| {
             let f = self.process.frames[i];
             i < start
+                && !skipped(i)
                 && self.process.stack[f.base + HANDLER_ACTIVE] == self.universe.true_object
                 && self.handles(self.process.stack[f.base + 1], exception)
         })
@@ -432,7 +481,7 @@ impl Vm {
     pub(super) fn fail_unhandled(&mut self, message: String) -> Ip {
         // Drop the frames of the exception's own methods (defaultAction...).
         let frames = self.below_exception_methods(self.process.frames.len());
-        let trace = self.trace_of(&self.process.frames[..frames]);
+        let trace = self.trace_of(&self.process, frames);
         self.process.error = Some(VmError {
             message,
             trace,

@@ -2,7 +2,9 @@
 //! turned into VM interrupts, so that the program ends the way an
 //! unhandled error ends it: what the Transcript wrote is flushed, the
 //! Smalltalk stack is printed, and the exit status says which signal
-//! (128 + its number, as a shell reports it).
+//! (128 + its number, as a shell reports it). In the REPL
+//! ([`Universe::user_interrupts`](super::Universe)), SIGINT instead
+//! signals UserInterrupt in the running Process, and the REPL goes on.
 //!
 //! A signal handler may run on any thread and may do almost nothing, so
 //! it only records the signal and raises the running Process's alarm
@@ -90,12 +92,20 @@ impl Drop for Running {
 
 impl Vm {
     /// The process received a signal (the alarm's [`INTERRUPTED`] bit):
-    /// ends the program as an unhandled error does, with the Smalltalk
-    /// stack, exit status 128 + the signal's number.
+    /// answers true when it is to signal UserInterrupt in the running
+    /// Process (SIGINT in the REPL; [`Vm::signal_user_interrupt`]);
+    /// otherwise ends the program as an unhandled error does, with the
+    /// Smalltalk stack, exit status 128 + the signal's number.
     #[cold]
     #[inline(never)]
-    pub(crate) fn interrupted(&mut self) -> ! {
+    pub(crate) fn take_interrupt(&mut self) -> bool {
         let signal = PENDING.load(Ordering::SeqCst);
+        if self.universe.user_interrupts && signal == libc::SIGINT {
+            self.process.stack.alarm.clear(INTERRUPTED);
+            // Answered: the next Ctrl-C interrupts again.
+            PENDING.store(0, Ordering::SeqCst);
+            return true;
+        }
         let name = match signal {
             libc::SIGINT => "SIGINT",
             libc::SIGTERM => "SIGTERM",
@@ -104,7 +114,7 @@ impl Vm {
         };
         let error = VmError {
             message: format!("Interrupted by {name}"),
-            trace: self.trace_of(&self.process.frames),
+            trace: self.trace(&self.process),
             kind: ErrorKind::Unhandled,
         };
         self.end_process(&error, 128 + signal)

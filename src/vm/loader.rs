@@ -16,13 +16,13 @@ use crate::object::{Format, Oop};
 
 /// Loads everything `import` read. Answers every problem found; what could
 /// be loaded is loaded.
-pub fn load(vm: &mut Vm, import: &Import) -> Result<(), Vec<String>> {
-    let mut problems: Vec<String> = import.errors.iter().map(|d| d.headline()).collect();
+pub fn load(vm: &mut Vm, import: &Import) -> Result<Vec<Diagnostic>, Vec<String>> {
+    let mut problems: Vec<String> = import.errors.iter().map(ToString::to_string).collect();
     // Names resolve against the classes already loaded and the new ones.
     let mut diagnostics = Vec::new();
     let mut env = vm.universe.environment.clone();
     import.extend_environment(&mut env, &mut diagnostics);
-    problems.extend(diagnostics.iter().map(|d| d.headline()));
+    problems.extend(diagnostics.iter().map(ToString::to_string));
 
     let (ordered, order_problems) =
         import.classes_superclasses_first(|name| vm.universe.classes.index_of(name).is_some());
@@ -70,7 +70,7 @@ pub fn load(vm: &mut Vm, import: &Import) -> Result<(), Vec<String>> {
             }
         };
         if let Some(refusal) = refusal {
-            problems.push(refusal.headline());
+            problems.push(refusal.to_string());
             // Names resolve as before against this class.
             match vm.universe.environment.get(&def.name) {
                 Some(before) => env.add(before.clone()),
@@ -82,7 +82,14 @@ pub fn load(vm: &mut Vm, import: &Import) -> Result<(), Vec<String>> {
         define_class(vm, def, &env, &metaclass);
         if let Some(plan) = reshape {
             if let Err(why) = reshape::apply(vm, plan) {
-                problems.push(format!("{}: {why}", def.name));
+                let message = format!("{}: {why}", def.name);
+                problems.push(match files.get(def.name.as_str()) {
+                    Some(file) => {
+                        Diagnostic::at(&file.name, &file.text, def.span.start as usize, message)
+                            .to_string()
+                    }
+                    None => message,
+                });
             }
         }
         defined.push(def.name.clone());
@@ -91,7 +98,15 @@ pub fn load(vm: &mut Vm, import: &Import) -> Result<(), Vec<String>> {
 
     let mut diagnostics = Vec::new();
     let methods = convert_all(import, &env, &mut diagnostics);
-    problems.extend(diagnostics.iter().map(|d| d.headline()));
+    problems.extend(diagnostics.iter().map(ToString::to_string));
+    let is_class =
+        |name: &str| vm.universe.classes.index_of(name).is_some() || env.get(name).is_some();
+    let undeclared = zag_compiler::undeclared::check(
+        &methods,
+        |name| is_class(name) || vm.universe.has_global(name),
+        is_class,
+    );
+    problems.extend(undeclared.errors.iter().map(ToString::to_string));
     // Methods from traits first: the classes' own methods then replace
     // any with the same selector.
     let traits = zag_compiler::traits::Traits::new(import, &methods);
@@ -119,9 +134,12 @@ pub fn load(vm: &mut Vm, import: &Import) -> Result<(), Vec<String>> {
             owner.clone()
         };
         let Some(class) = vm.universe.classes.index_of(&name) else {
-            problems.push(format!(
-                "{}: method {name}>>{} for a class that is not defined",
-                m.file.source.name, m.method.selector
+            problems.push(located(
+                m,
+                format!(
+                    "method {name}>>{} for a class that is not defined",
+                    m.method.selector
+                ),
             ));
             continue;
         };
@@ -137,7 +155,7 @@ pub fn load(vm: &mut Vm, import: &Import) -> Result<(), Vec<String>> {
         problems.push(format!("class initialization failed: {e}"));
     }
     if problems.is_empty() {
-        Ok(())
+        Ok(undeclared.warnings)
     } else {
         Err(problems)
     }
@@ -161,11 +179,15 @@ fn install_method(
             let protocol = source.definition.category.as_deref().map(|p| vm.intern(p));
             vm.set_protocol(r, protocol.unwrap_or(vm.universe.nil));
         }
-        Err(e) => problems.push(format!(
-            "{}: {name}>>{}: {e}",
-            source.file.source.name, method.selector
-        )),
+        Err(e) => problems.push(located(source, format!("{name}>>{}: {e}", method.selector))),
     }
+}
+
+/// `message` about `method`, at its place in its file.
+fn located(method: &zag_compiler::import::ImportedMethod, message: String) -> String {
+    let file = &method.file.source;
+    let at = method.definition.method.span.start as usize;
+    Diagnostic::at(&file.name, &file.text, at, message).to_string()
 }
 
 /// Defines (or redefines) a class read from a Tonel file, its variables

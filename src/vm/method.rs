@@ -58,6 +58,8 @@ pub struct Unit {
     pub num_copied: u16,
     pub num_temps: u16,
     pub max_stack: u16,
+    /// What reflection tells of a block (`isClean`, `hasNonLocalReturn`).
+    pub facts: zag_compiler::threaded::BlockFacts,
     pub code: Code,
 }
 
@@ -321,6 +323,7 @@ pub fn lower(
                 num_copied: unit.num_copied,
                 num_temps: unit.num_temps,
                 max_stack: unit.max_stack,
+                facts: unit.facts,
                 code: Code::Owned(code),
             })
         })

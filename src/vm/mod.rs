@@ -43,6 +43,7 @@ use zag_compiler::bigint::BigInt;
 use zag_compiler::environment::ClassScope;
 use zag_compiler::literal::Literal;
 use zag_compiler::printer::print_literal;
+use zag_compiler::source::Diagnostic;
 
 use crate::memory::{self, class_index_of, Heap, Space};
 use crate::object::{Format, Oop};
@@ -51,9 +52,9 @@ use method::{Method, MethodRef};
 pub use process::{Frame, Process};
 pub use universe::Universe;
 
-/// Whether a selector starting with `b` is binary (`+`, `->`, `==`...).
-pub fn is_binary_selector_char(b: u8) -> bool {
-    zag_compiler::lexer::is_binary_char(b)
+/// Whether a selector starting with `c` is binary (`+`, `->`, `==`...).
+pub fn is_binary_selector_char(c: char) -> bool {
+    zag_compiler::lexer::is_binary_char(c)
 }
 
 /// A Smalltalk error that reached the VM: its message and the Smalltalk
@@ -73,6 +74,40 @@ pub enum ErrorKind {
     /// A Smalltalk exception nobody handled: shown as its description
     /// (`ZeroDivide`, `Error: boom`, `MessageNotUnderstood: nil>>foo`).
     Unhandled,
+    /// Source that does not compile: the message is the diagnostic
+    /// (`file:line:column: message`, the line and a caret), shown as it is.
+    Compile,
+}
+
+/// Where the text of a do-it comes from, for its compile errors:
+/// `text[range]` is the do-it, read from `file`, whose line numbers are
+/// `line_offset` more than `text`'s (a chunk of a script taken on its
+/// own starts that far into the file).
+#[derive(Clone, Debug)]
+pub struct Origin<'a> {
+    pub file: &'a str,
+    pub text: &'a str,
+    pub range: std::ops::Range<usize>,
+    pub line_offset: usize,
+}
+
+impl<'a> Origin<'a> {
+    /// All of `text`, from `file`.
+    pub fn whole(file: &'a str, text: &'a str) -> Origin<'a> {
+        Origin {
+            file,
+            text,
+            range: 0..text.len(),
+            line_offset: 0,
+        }
+    }
+
+    /// `message` about the do-it's byte `offset`.
+    fn diagnostic(&self, offset: usize, message: String) -> Diagnostic {
+        let mut d = Diagnostic::at(self.file, self.text, self.range.start + offset, message);
+        d.line += self.line_offset;
+        d
+    }
 }
 
 impl fmt::Display for VmError {
@@ -81,7 +116,7 @@ impl fmt::Display for VmError {
         const SHOWN: usize = 40;
         match self.kind {
             ErrorKind::Vm => write!(f, "Error: {}", self.message)?,
-            ErrorKind::Unhandled => write!(f, "{}", self.message)?,
+            ErrorKind::Unhandled | ErrorKind::Compile => write!(f, "{}", self.message)?,
         }
         let n = self.trace.len();
         for (i, frame) in self.trace.iter().enumerate() {
@@ -263,7 +298,7 @@ impl Vm {
                  the program went on allocating",
                 self.heap.max_heap() >> 20
             ),
-            trace: self.trace_of(&self.process.frames),
+            trace: self.trace(&self.process),
             kind: ErrorKind::Unhandled,
         };
         self.end_process(&error, 1)
@@ -634,10 +669,16 @@ impl Vm {
     /// Compiles `source` as a do-it (statements, optional `| temps |`) with
     /// nil as the receiver, and runs it.
     pub fn evaluate(&mut self, source: &str) -> Result<Oop, VmError> {
-        let method_ref = self.compile_doit(source).map_err(|message| VmError {
-            message,
+        self.evaluate_from(&Origin::whole("<eval>", source))
+    }
+
+    /// Evaluates the do-it `origin` names; a compile error says where,
+    /// in `origin`'s file.
+    pub fn evaluate_from(&mut self, origin: &Origin) -> Result<Oop, VmError> {
+        let method_ref = self.compile_doit_from(origin).map_err(|d| VmError {
+            message: d.to_string(),
             trace: Vec::new(),
-            kind: ErrorKind::Vm,
+            kind: ErrorKind::Compile,
         })?;
         let (depth, height) = (self.process.frames.len(), self.process.stack.len());
         self.process.stack.push(self.universe.nil);
@@ -648,23 +689,33 @@ impl Vm {
     }
 
     /// Compiles `source` as a do-it (a method of UndefinedObject, not
-    /// installed) and registers it; answers why not when it does not
-    /// compile.
+    /// installed) and registers it; answers why not (`line:column:
+    /// message`) when it does not compile.
     pub(crate) fn compile_doit(&mut self, source: &str) -> Result<MethodRef, String> {
-        let sequence = zag_compiler::parser::parse_doit(source).map_err(|e| {
-            let (line, column) = zag_compiler::source::line_column(source, e.offset);
-            format!("{line}:{column}: {}", e.message)
-        })?;
+        self.compile_doit_from(&Origin::whole("", source))
+            .map_err(|d| match d.line {
+                0 => d.message,
+                line => format!("{line}:{}: {}", d.column, d.message),
+            })
+    }
+
+    /// Compiles the do-it `origin` names and registers it; answers the
+    /// diagnostic when it does not compile.
+    fn compile_doit_from(&mut self, origin: &Origin) -> Result<MethodRef, Diagnostic> {
+        let source = &origin.text[origin.range.clone()];
+        let sequence = zag_compiler::parser::parse_doit(source)
+            .map_err(|e| origin.diagnostic(e.offset, e.message))?;
         let ast = zag_compiler::convert::convert_doit(&sequence, &ClassScope::empty())
-            .map_err(|e| e.message)?;
-        let threaded = zag_compiler::threaded::compile_method(&ast)?;
+            .map_err(|e| origin.diagnostic(e.offset, e.message))?;
+        let unplaced = |message: String| Diagnostic::file(origin.file, message);
+        let threaded = zag_compiler::threaded::compile_method(&ast).map_err(unplaced)?;
         let class = self
             .universe
             .classes
             .index_of("UndefinedObject")
             .unwrap_or(classes::UNDEFINED_OBJECT);
-        let method = method::lower(self, &threaded, class, ast)?;
-        self.register(method)
+        let method = method::lower(self, &threaded, class, ast).map_err(unplaced)?;
+        self.register(method).map_err(unplaced)
     }
 
     /// Activates the do-it `method` on the receiver on top of the stack,

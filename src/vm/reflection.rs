@@ -90,19 +90,26 @@ impl Vm {
     /// A Context object for the frame at `position` (nil when the kernel
     /// has no Context class).
     pub(crate) fn make_context(&mut self, position: usize) -> Oop {
+        let frame = self.process.frames[position];
+        let method = self.universe.methods[frame.method as usize].object;
+        let receiver = self.process.stack[frame.base];
+        self.context_of_activation(frame.id, method, receiver)
+    }
+
+    /// A Context object for activation `id` (which may have returned: the
+    /// Context is then dead) of `method` on `receiver`; nil when the kernel
+    /// has no Context class.
+    pub(crate) fn context_of_activation(&mut self, id: u64, method: Oop, receiver: Oop) -> Oop {
         let Some(class) = self.universe.classes.index_of("Context") else {
             return self.universe.nil;
         };
-        let frame = self.process.frames[position];
         let slots = self
             .universe
             .classes
             .get(class)
             .map_or(0, |c| c.inst_vars.len());
         let context = self.allocate(class, Format::Fixed, slots, self.universe.nil.bits());
-        let method = self.universe.methods[frame.method as usize].object;
-        let receiver = self.process.stack[frame.base];
-        let id = Oop::small_integer(frame.id as i64).expect("frame ids fit");
+        let id = Oop::small_integer(id as i64).expect("activation ids fit");
         for (variable, value) in [("frame", id), ("method", method), ("receiver", receiver)] {
             if let Some(slot) = self.slot_of("Context", variable) {
                 memory::init_slot(context, slot, value);

@@ -73,6 +73,11 @@ pub struct Universe {
     pub(crate) continuations: Continuations,
     /// The command-line arguments `Smalltalk arguments` answers.
     pub arguments: Vec<String>,
+    /// Whether SIGINT signals UserInterrupt in the running Process
+    /// instead of ending the program (the REPL; see `vm::interrupts`).
+    pub user_interrupts: bool,
+    /// The open files (`primitives::files`).
+    pub(crate) files: super::primitives::files::OpenFiles,
     /// When the VM started (the millisecond clock).
     pub(crate) started: std::time::Instant,
     /// Every class loaded so far, as the compiler resolves names against.
@@ -133,6 +138,8 @@ impl Universe {
             continuations: Continuations::new(),
             arguments: Vec::new(),
             started: std::time::Instant::now(),
+            files: Default::default(),
+            user_interrupts: false,
             environment: Default::default(),
         }
     }

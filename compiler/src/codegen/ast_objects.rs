@@ -102,6 +102,10 @@ impl<S: ObjectSpace> Builder<'_, '_, S> {
                 PrimitiveIndex::Number(n) => {
                     ("primitive:".to_string(), vec![Literal::Integer(*n as i64)])
                 }
+                PrimitiveIndex::Named { name, module } if module.is_empty() => (
+                    "primitive:".to_string(),
+                    vec![Literal::String(name.clone())],
+                ),
                 PrimitiveIndex::Named { name, module } => (
                     "primitive:module:".to_string(),
                     vec![

@@ -479,6 +479,7 @@ mod tests {
                 num_copied: 0,
                 num_temps: 0,
                 max_stack: 2,
+                facts: Default::default(),
                 code,
             }],
         }

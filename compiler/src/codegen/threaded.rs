@@ -156,7 +156,46 @@ pub struct CodeUnit {
     pub num_temps: u16,
     /// Deepest the operand stack gets above the frame slots.
     pub max_stack: u16,
+    /// What reflection tells of a block (`isClean`, `hasNonLocalReturn`).
+    pub facts: BlockFacts,
     pub code: Vec<Op>,
+}
+
+/// What a block's code says about it, for reflection.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BlockFacts {
+    /// Pharo's clean block: it refers to nothing of its home (no `self`,
+    /// `super`, instance variable, outer local or `^`), so it needs no
+    /// home context. `thisContext` is its own.
+    pub clean: bool,
+    /// It returns from its home method with `^`, itself or in a block
+    /// within it.
+    pub non_local_return: bool,
+}
+
+impl BlockFacts {
+    fn of(block: &Block) -> BlockFacts {
+        fn uses_receiver(node: &Node) -> bool {
+            let own = match node {
+                Node::Variable(v, _) | Node::Assign(v, _, _) => matches!(
+                    v,
+                    Var::SelfRef | Var::Super | Var::InstVar { .. } | Var::ClassInstVar { .. }
+                ),
+                Node::Send(s) => s.is_super,
+                Node::Cascade(c) => c.is_super,
+                _ => false,
+            };
+            let mut nested = false;
+            node.for_each_child(|child| nested = nested || uses_receiver(child));
+            own || nested
+        }
+        BlockFacts {
+            clean: block.captures.is_empty()
+                && !block.has_non_local_return
+                && !block.body.iter().any(uses_receiver),
+            non_local_return: block.has_non_local_return,
+        }
+    }
 }
 
 impl CodeUnit {
@@ -217,6 +256,7 @@ pub fn compile_method(method: &Method) -> Result<ThreadedMethod, String> {
             num_copied: layout.copied.len() as u16,
             num_temps,
             max_stack: checked_u16(e.max_depth, "stack slots")?,
+            facts: block.map(BlockFacts::of).unwrap_or_default(),
             code: e.code,
         });
     }

@@ -190,52 +190,73 @@ impl<'a> Converter<'a> {
         Ok((primitive, others))
     }
 
-    /// `primitive: N`, `primitive: N error: ec`, `primitive: 'n' module: 'm'`
-    /// (optionally with `error: ec`).
+    /// Every form Pharo's compiler accepts: `primitive: N` or `primitive:
+    /// 'name'`, then optionally `module: 'module'` (for a name) and
+    /// `error: ec` (a name or a Symbol), in either order.
     fn primitive(&mut self, pragma: &p::Pragma) -> CResult<Primitive> {
         let at = pragma.span.start as usize;
         let bad = || {
             SyntaxError::new(
                 at,
                 format!(
-                    "expected <primitive: N>, <primitive: N error: name> or \
-                     <primitive: 'name' module: 'module'>, found <{} ...>",
+                    "expected <primitive: N> or <primitive: 'name'>, optionally with \
+                     module: 'module' and error: name, found <{} ...>",
                     pragma.selector
                 ),
             )
         };
-        let lit = |i: usize| match pragma.arguments.get(i) {
-            Some(p::PragmaArgument::Literal(l, _)) => Some(l),
-            _ => None,
-        };
-        let (index, rest) = match (pragma.selector.as_str(), lit(0)) {
-            ("primitive:" | "primitive:error:", Some(Literal::Integer(n))) => {
-                let n = u32::try_from(*n).map_err(|_| bad())?;
-                (
-                    PrimitiveIndex::Number(n),
-                    &pragma.selector["primitive:".len()..],
-                )
-            }
-            ("primitive:module:" | "primitive:module:error:", Some(Literal::String(name))) => {
-                let Some(Literal::String(module)) = lit(1) else {
-                    return Err(bad());
-                };
-                (
-                    PrimitiveIndex::Named {
+        let keywords: Vec<&str> = pragma.selector.split_terminator(':').collect();
+        if keywords.len() != pragma.arguments.len() {
+            return Err(bad());
+        }
+        let (mut index, mut module, mut error) = (None, None, None);
+        for (keyword, argument) in keywords.iter().zip(&pragma.arguments) {
+            match (*keyword, argument) {
+                ("primitive", p::PragmaArgument::Literal(Literal::Integer(n), _))
+                    if index.is_none() =>
+                {
+                    index = Some(PrimitiveIndex::Number(
+                        u32::try_from(*n).map_err(|_| bad())?,
+                    ));
+                }
+                ("primitive", p::PragmaArgument::Literal(Literal::String(name), _))
+                    if index.is_none() =>
+                {
+                    index = Some(PrimitiveIndex::Named {
                         name: name.clone(),
-                        module: module.clone(),
-                    },
-                    &pragma.selector["primitive:module:".len()..],
-                )
+                        module: String::new(),
+                    });
+                }
+                ("module", p::PragmaArgument::Literal(Literal::String(m), _))
+                    if module.is_none() =>
+                {
+                    module = Some(m.clone());
+                }
+                ("error", p::PragmaArgument::Name(name)) if error.is_none() => {
+                    error = Some(name.clone());
+                }
+                ("error", p::PragmaArgument::Literal(Literal::Symbol(name), span))
+                    if error.is_none() =>
+                {
+                    error = Some(p::Ident {
+                        name: name.clone(),
+                        span: *span,
+                    });
+                }
+                _ => return Err(bad()),
             }
-            _ => return Err(bad()),
+        }
+        let index = match (index, module) {
+            (Some(PrimitiveIndex::Named { name, .. }), Some(module)) => {
+                PrimitiveIndex::Named { name, module }
+            }
+            // A module names where a named primitive is.
+            (Some(PrimitiveIndex::Number(_)), Some(_)) | (None, _) => return Err(bad()),
+            (Some(index), None) => index,
         };
-        let error_code = match (rest, pragma.arguments.last()) {
-            ("", _) => None,
-            ("error:", Some(p::PragmaArgument::Name(name))) => {
-                Some(self.declare(name, LocalKind::PrimitiveError)?)
-            }
-            _ => return Err(bad()),
+        let error_code = match error {
+            Some(name) => Some(self.declare(&name, LocalKind::PrimitiveError)?),
+            None => None,
         };
         Ok(Primitive { index, error_code })
     }

@@ -5,10 +5,12 @@
 //! and analyses its blocks (inlined or real, what they capture), giving
 //! the [`zag_ast`]; [`traits`] flattens trait compositions into the using
 //! classes; [`printer`] prints a Zag AST back to Pharo source (a method's
-//! source code, and the round-trip check).
+//! source code, and the round-trip check); [`undeclared`] reports the
+//! names methods use that nothing declares.
 
 pub mod convert;
 pub mod environment;
 pub mod printer;
 pub mod traits;
+pub mod undeclared;
 pub mod zag_ast;

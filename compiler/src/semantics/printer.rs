@@ -64,7 +64,7 @@ fn selector_level(selector: &str) -> Level {
     if selector.ends_with(':') {
         Level::Keyword
     } else if selector
-        .bytes()
+        .chars()
         .next()
         .is_some_and(crate::lexer::is_binary_char)
     {
@@ -126,11 +126,18 @@ impl<'a> Printer<'a> {
     fn primitive(&mut self, prim: &Primitive) {
         match &prim.index {
             PrimitiveIndex::Number(n) => self.out.push_str(&format!("<primitive: {n}")),
-            PrimitiveIndex::Named { name, module } => self.out.push_str(&format!(
-                "<primitive: {} module: {}",
-                print_literal(&Literal::String(name.clone())),
-                print_literal(&Literal::String(module.clone()))
-            )),
+            PrimitiveIndex::Named { name, module } => {
+                self.out.push_str(&format!(
+                    "<primitive: {}",
+                    print_literal(&Literal::String(name.clone()))
+                ));
+                if !module.is_empty() {
+                    self.out.push_str(&format!(
+                        " module: {}",
+                        print_literal(&Literal::String(module.clone()))
+                    ));
+                }
+            }
         }
         if let Some(ec) = prim.error_code {
             self.out.push_str(" error: ");
@@ -161,10 +168,7 @@ impl<'a> Printer<'a> {
             }
         }
         // `<a: #+>` would read back as the symbol `#+>`.
-        if self
-            .out
-            .ends_with(|c: char| c.is_ascii() && crate::lexer::is_binary_char(c as u8))
-        {
+        if self.out.ends_with(crate::lexer::is_binary_char) {
             self.out.push(' ');
         }
         self.out.push('>');
@@ -368,9 +372,7 @@ fn is_plain_symbol(s: &str) -> bool {
     let mut chars = s.chars();
     match chars.next() {
         Some(c) if letter(c) => chars.all(|c| letter(c) || c.is_ascii_digit() || c == ':'),
-        Some(c) if c.is_ascii() && crate::lexer::is_binary_char(c as u8) => {
-            s.bytes().all(crate::lexer::is_binary_char)
-        }
+        Some(c) if crate::lexer::is_binary_char(c) => s.chars().all(crate::lexer::is_binary_char),
         _ => false,
     }
 }

@@ -94,7 +94,8 @@ pub struct Primitive {
 pub enum PrimitiveIndex {
     /// `<primitive: 60>`
     Number(u32),
-    /// `<primitive: 'name' module: 'module'>`
+    /// `<primitive: 'name' module: 'module'>`; the module is empty for
+    /// `<primitive: 'name'>` (a primitive of the VM itself).
     Named { name: String, module: String },
 }
 

@@ -74,24 +74,31 @@ impl SyntaxError {
     }
 }
 
-pub fn is_binary_char(b: u8) -> bool {
+/// The characters binary selectors are made of: ASCII's, and the
+/// mathematical signs of Latin-1 Pharo's scanner accepts (`±`, `×`, `÷`,
+/// `·`).
+pub fn is_binary_char(c: char) -> bool {
     matches!(
-        b,
-        b'!' | b'%'
-            | b'&'
-            | b'*'
-            | b'+'
-            | b','
-            | b'-'
-            | b'/'
-            | b'<'
-            | b'='
-            | b'>'
-            | b'?'
-            | b'@'
-            | b'\\'
-            | b'~'
-            | b'|'
+        c,
+        '!' | '%'
+            | '&'
+            | '*'
+            | '+'
+            | ','
+            | '-'
+            | '/'
+            | '<'
+            | '='
+            | '>'
+            | '?'
+            | '@'
+            | '\\'
+            | '~'
+            | '|'
+            | '±'
+            | '×'
+            | '÷'
+            | '·'
     )
 }
 
@@ -221,7 +228,7 @@ impl<'a> Lexer<'a> {
                     self.single(TokenKind::Colon)
                 }
             }
-            _ if is_binary_char(b) => {
+            _ if self.binary_char_at(start) => {
                 self.scan_binary();
                 TokenKind::Binary
             }
@@ -281,11 +288,21 @@ impl<'a> Lexer<'a> {
         }
     }
 
+    /// Whether the character at `at` is one binary selectors are made of.
+    fn binary_char_at(&self, at: usize) -> bool {
+        self.char_at(at).is_some_and(is_binary_char)
+    }
+
+    /// Moves past the binary selector characters at the position.
+    fn skip_binary_chars(&mut self) {
+        while let Some(c) = self.char_at(self.pos).filter(|&c| is_binary_char(c)) {
+            self.pos += c.len_utf8();
+        }
+    }
+
     fn scan_binary(&mut self) {
         let start = self.pos;
-        while is_binary_char(self.peek_at(0)) {
-            self.pos += 1;
-        }
+        self.skip_binary_chars();
         // `x+-1` is `x + -1`: a trailing minus before a digit starts a number.
         if self.pos - start > 1
             && self.bytes[self.pos - 1] == b'-'
@@ -340,10 +357,8 @@ impl<'a> Lexer<'a> {
                 self.scan_string()?;
                 Ok(TokenKind::Symbol)
             }
-            _ if is_binary_char(b) => {
-                while is_binary_char(self.peek_at(0)) {
-                    self.pos += 1;
-                }
+            _ if self.binary_char_at(self.pos) => {
+                self.skip_binary_chars();
                 Ok(TokenKind::Symbol)
             }
             _ if self.is_letter_at(self.pos) => {

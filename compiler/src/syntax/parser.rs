@@ -820,6 +820,17 @@ impl<'a> Parser<'a> {
                     self.advance()?;
                     elements.push(Literal::Symbol(text.to_string()));
                 }
+                // Special characters are Symbols in a literal array, as in
+                // Pharo (FFI structure definitions: `#( int x; int y )`).
+                TokenKind::Period
+                | TokenKind::Semicolon
+                | TokenKind::Caret
+                | TokenKind::Colon
+                | TokenKind::LeftBrace
+                | TokenKind::RightBrace => {
+                    self.advance()?;
+                    elements.push(Literal::Symbol(text.to_string()));
+                }
                 TokenKind::Eof => return Err(self.unclosed("')' to close the literal array", open)),
                 _ => match self.try_parse_literal()? {
                     Some((lit, _)) => elements.push(lit),

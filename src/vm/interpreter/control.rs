@@ -96,12 +96,13 @@ pub(crate) extern "C-unwind" fn jump(_vm: &mut Vm, ip: Ip) -> Ip {
 /// A loop's back-edge: counts towards the JIT's threshold on the frame's
 /// method, as an invocation does. A loop that makes no activation answers
 /// the stack's alarm here: it signals OutOfMemory when the heap passed its
-/// limit, and ends the program when the process received a signal.
+/// limit, and ends the program when the process received a signal (or
+/// signals UserInterrupt, in the REPL).
 pub(crate) extern "C-unwind" fn jump_back(vm: &mut Vm, ip: Ip) -> Ip {
     let target = jump_target(ip);
     if !vm.process.stack.alarm.is_quiet() {
-        if vm.process.stack.alarm.has(stack::INTERRUPTED) {
-            vm.interrupted();
+        if vm.process.stack.alarm.has(stack::INTERRUPTED) && vm.take_interrupt() {
+            return vm.signal_user_interrupt(target);
         }
         if vm.process.stack.alarm.has(stack::LOW_SPACE) {
             return vm.signal_low_space(target);

@@ -71,13 +71,13 @@ impl Vm {
             max_stack,
         } = entry;
         let (num_temps, max_stack) = (num_temps as usize, max_stack as usize);
-        let (mut low_space, mut timer) = (false, false);
+        let (mut low_space, mut timer, mut user_interrupt) = (false, false, false);
         if !self.process.stack.has_room_for(num_temps + max_stack + 8)
             || !self.process.stack.alarm.is_quiet()
             || self.process.frames.len() >= MAX_FRAMES
         {
             if self.process.stack.alarm.has(stack::INTERRUPTED) {
-                self.interrupted();
+                user_interrupt = self.take_interrupt();
             }
             let fits = self.process.stack.has_room_for(num_temps + max_stack + 8)
                 && !self.process.stack.overflowed()
@@ -136,6 +136,9 @@ impl Vm {
         // the block's capacity.
         debug_assert!(pushed);
         self.process.base = base;
+        if user_interrupt {
+            return self.signal_user_interrupt(code);
+        }
         if low_space {
             return self.signal_low_space(code);
         }
@@ -154,24 +157,45 @@ impl Vm {
     #[inline(never)]
     pub(super) fn signal_low_space(&mut self, code: Ip) -> Ip {
         self.process.stack.alarm.clear(stack::LOW_SPACE);
-        let Some(class) = self.universe.global("OutOfMemory") else {
-            return code;
-        };
         let message = format!(
             "the heap is past its limit of {} MB (--max-heap)",
             self.heap.max_heap() >> 20
         );
+        self.signal_at_safepoint("OutOfMemory", Some(&message), code)
+    }
+
+    /// The user pressed Ctrl-C in the REPL (see `vm::interrupts`):
+    /// signals UserInterrupt before `code` runs, and runs it when a
+    /// handler resumes.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn signal_user_interrupt(&mut self, code: Ip) -> Ip {
+        self.signal_at_safepoint("UserInterrupt", None, code)
+    }
+
+    /// Signals an instance of the class named `class` (`signal:` with
+    /// `message`, or `signal`) before `code` runs, and runs it when the
+    /// signal returns. Without the class, `code` runs.
+    fn signal_at_safepoint(&mut self, class: &str, message: Option<&str>, code: Ip) -> Ip {
+        let Some(class) = self.universe.global(class) else {
+            return code;
+        };
         // What the continuation needs to resume this activation, below
         // the signal's receiver (the selector for the method entry).
         let resume = code_address_oop(code);
         self.push(resume);
         self.push(self.process.sent_selector);
         self.push(class);
-        let text = self.new_string(crate::memory::Space::Young, &message);
-        self.push(text);
-        let signal = self.intern("signal:");
+        let (signal, args) = match message {
+            Some(message) => {
+                let text = self.new_string(crate::memory::Space::Young, message);
+                self.push(text);
+                (self.intern("signal:"), 1)
+            }
+            None => (self.intern("signal"), 0),
+        };
         let continuation = self.universe.continuations.resume_after_interrupt();
-        self.send_selector(signal, 1, continuation, None, None)
+        self.send_selector(signal, args, continuation, None, None)
     }
 
     /// An activation that does not fit: instead of it, `Error signal:`
@@ -302,8 +326,8 @@ pub(super) fn turned_hot(vm: &mut Vm, method: MethodRef) {
     let _ = (vm, method);
 }
 
-/// Where an interruption of an activation (OutOfMemory signalled at its
-/// start) returns to: drops the signal's answer, restores the selector the
+/// Where an interruption of an activation (OutOfMemory or UserInterrupt
+/// signalled at its start or at a loop's head) returns to: drops the signal's answer, restores the selector the
 /// method entry checks, and runs the activation's first instruction.
 pub(crate) extern "C-unwind" fn resume_after_interrupt(vm: &mut Vm, _ip: Ip) -> Ip {
     vm.pop();

@@ -206,7 +206,7 @@ impl Vm {
     /// Records an error with the Smalltalk stack trace; answers null, which
     /// stops the interpreter.
     pub(crate) fn fail(&mut self, message: impl Into<String>) -> Ip {
-        let trace = self.trace_of(&self.process.frames);
+        let trace = self.trace(&self.process);
         self.process.error = Some(VmError {
             message: message.into(),
             trace,
@@ -215,19 +215,31 @@ impl Vm {
         std::ptr::null()
     }
 
-    /// `Class>>selector` for each frame, innermost first.
-    pub(crate) fn trace_of(&self, frames: &[Frame]) -> Vec<String> {
-        frames
+    /// The stack trace of `process`: each frame, innermost first.
+    pub(crate) fn trace(&self, process: &super::Process) -> Vec<String> {
+        self.trace_of(process, process.frames.len())
+    }
+
+    /// The trace of the outermost `count` frames of `process`, innermost
+    /// first, each as Pharo shows it: `Class>>selector`, or
+    /// `ReceiverClass(MethodClass)>>selector` for an inherited method.
+    pub(crate) fn trace_of(&self, process: &super::Process, count: usize) -> Vec<String> {
+        process.frames[..count]
             .iter()
             .rev()
             .map(|f| {
                 let m = &self.universe.methods[f.method as usize];
                 let block = if f.unit == 0 { "" } else { "[] in " };
-                format!(
-                    "{block}{}>>{}",
-                    self.universe.classes.name(m.class),
-                    self.symbol_text(m.selector)
-                )
+                let owner = self.universe.classes.name(m.class);
+                let receiver_class = (f.base < process.stack.len())
+                    .then(|| memory::class_index_of(process.stack[f.base]))
+                    .filter(|&c| c != m.class)
+                    .map(|c| self.universe.classes.name(c));
+                let class = match receiver_class {
+                    Some(receiver) => format!("{receiver}({owner})"),
+                    None => owner.to_string(),
+                };
+                format!("{block}{class}>>{}", self.symbol_text(m.selector))
             })
             .collect()
     }

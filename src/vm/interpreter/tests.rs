@@ -29,6 +29,7 @@ fn run_code(make: impl FnOnce(&mut Vm) -> Vec<Instr>, temps: u16) -> (Vm, Result
         num_copied: 0,
         num_temps: temps,
         max_stack: 8,
+        facts: Default::default(),
         code: Code::Owned(body.into_boxed_slice()),
     };
     let method = Method::new(

@@ -1,5 +1,7 @@
 //! Block evaluation: `value` to `value:value:value:value:` (201-205) and
-//! `valueWithArguments:` (206) activate the closure's code.
+//! `valueWithArguments:` (206) activate the closure's code; and what a
+//! block tells of itself: its home method and context, whether it is
+//! clean and whether it returns from its home (`^`).
 
 use super::{
     failure, top, Prim, Primitive, BAD_ARGUMENT, BAD_NUMBER_OF_ARGUMENTS, BAD_RECEIVER, GENERIC,
@@ -7,8 +9,12 @@ use super::{
 use crate::memory::{self, class_index_of};
 use crate::object::Oop;
 use crate::vm::classes;
-use crate::vm::interpreter::{Ip, CLOSURE_FIXED, CLOSURE_METHOD, CLOSURE_NUM_ARGS, CLOSURE_UNIT};
+use crate::vm::interpreter::{
+    Ip, CLOSURE_FIXED, CLOSURE_HOME, CLOSURE_METHOD, CLOSURE_NUM_ARGS, CLOSURE_RECEIVER,
+    CLOSURE_UNIT,
+};
 use crate::vm::Vm;
+use zag_compiler::threaded::BlockFacts;
 
 pub(super) const PRIMITIVES: &[Primitive] = &[
     Primitive::numbered(201, 0, value),
@@ -20,7 +26,65 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
         let [closure, arguments] = top(vm);
         value_with_arguments(vm, closure, arguments, return_ip)
     }),
+    // BlockClosure>>isClean (Pharo's clean block: it needs nothing of its
+    // home).
+    Primitive::named("primitiveBlockIsClean", 0, |vm, _, _| {
+        with_unit(vm, |vm, _, facts| vm.universe.boolean(facts.clean))
+    }),
+    Primitive::named("primitiveBlockHasNonLocalReturn", 0, |vm, _, _| {
+        with_unit(vm, |vm, _, facts| {
+            vm.universe.boolean(facts.non_local_return)
+        })
+    }),
+    // BlockClosure>>homeMethod: the CompiledMethod whose code it runs.
+    Primitive::named("primitiveBlockHomeMethod", 0, |vm, _, _| {
+        with_unit(vm, |vm, method, _| {
+            vm.universe.methods[method as usize].object
+        })
+    }),
+    // BlockClosure>>home: the Context of the activation that made it (dead
+    // once that returned), or nil for a clean block, which has none (as
+    // Pharo compiles them).
+    Primitive::named("primitiveBlockHome", 0, |vm, _, _| {
+        let [closure] = top(vm);
+        let (Some(home), Some(receiver)) = (
+            memory::slot(closure, CLOSURE_HOME).and_then(Oop::as_small_integer),
+            memory::slot(closure, CLOSURE_RECEIVER),
+        ) else {
+            return failure(BAD_RECEIVER);
+        };
+        with_unit(vm, |vm, method, facts| {
+            if facts.clean {
+                return vm.universe.nil;
+            }
+            let method = vm.universe.methods[method as usize].object;
+            vm.context_of_activation(home as u64, method, receiver)
+        })
+    }),
 ];
+
+/// A block primitive's answer from the closure's method and what its
+/// code unit tells (the closure is the receiver); fails for anything that
+/// is not a well-formed closure.
+fn with_unit(vm: &mut Vm, answer: impl FnOnce(&mut Vm, u32, BlockFacts) -> Oop) -> Prim {
+    let [closure] = top(vm);
+    if class_index_of(closure) != classes::BLOCK_CLOSURE {
+        return failure(BAD_RECEIVER);
+    }
+    let field = |i| memory::slot(closure, i).and_then(Oop::as_small_integer);
+    let (Some(method), Some(unit)) = (field(CLOSURE_METHOD), field(CLOSURE_UNIT)) else {
+        return failure(BAD_RECEIVER);
+    };
+    let found = u32::try_from(method).ok().and_then(|m| {
+        let unit = usize::try_from(unit).ok().filter(|u| *u > 0)?;
+        let facts = vm.universe.methods.get(m as usize)?.units.get(unit)?.facts;
+        Some((m, facts))
+    });
+    match found {
+        Some((m, facts)) => Prim::Value(answer(vm, m, facts)),
+        None => failure(BAD_RECEIVER),
+    }
+}
 
 /// `value`, `value:`... (201-205): activates the code of the closure
 /// under its `args` arguments on the stack. Every field is checked:

@@ -28,6 +28,7 @@ mod allocation;
 pub(crate) mod blocks;
 mod definition;
 mod exceptions;
+pub(crate) mod files;
 pub mod float;
 mod indexing;
 mod large_integer;
@@ -165,6 +166,7 @@ const PARTS: &[&[Primitive]] = &[
     exceptions::PRIMITIVES,
     reflection::PRIMITIVES,
     system::PRIMITIVES,
+    files::PRIMITIVES,
     definition::PRIMITIVES,
 ];
 
@@ -203,7 +205,8 @@ pub const fn numbered(number: u32, args: usize) -> Option<&'static Primitive> {
 /// `args` arguments; None for another module (a plugin), an unknown name,
 /// or another arity.
 pub const fn named(module: &str, name: &str, args: usize) -> Option<&'static Primitive> {
-    if !const_eq(module, MODULE) {
+    // No module (`<primitive: 'name'>`) names one of the VM's own.
+    if !const_eq(module, MODULE) && !module.is_empty() {
         return None;
     }
     find(None, name, args)
@@ -267,6 +270,24 @@ const fn const_eq(a: &str, b: &str) -> bool {
 fn top<const N: usize>(vm: &Vm) -> [Oop; N] {
     let len = vm.process.stack.len();
     std::array::from_fn(|i| vm.process.stack[len - N + i])
+}
+
+/// A new Array of new Strings.
+fn string_array(vm: &mut Vm, strings: &[String]) -> Oop {
+    // Each String is made while the Array is on the stack (a root).
+    let array = vm.allocate(
+        crate::vm::classes::ARRAY,
+        crate::object::Format::Indexable,
+        strings.len(),
+        vm.universe.nil.bits(),
+    );
+    vm.process.stack.push(array);
+    for (i, s) in strings.iter().enumerate() {
+        let string = vm.new_string(crate::memory::Space::Young, s);
+        let array = *vm.process.stack.last().expect("pushed");
+        vm.store(array, i, string);
+    }
+    vm.process.stack.pop().expect("pushed")
 }
 
 /// A SmallInteger answer; a value beyond its range fails (generic), and

@@ -60,8 +60,8 @@ fn perform_with_arguments(vm: &mut Vm, _: usize, return_ip: Ip) -> Prim {
 
 /// The number of arguments a selector takes.
 fn selector_arity(selector: &str) -> usize {
-    match selector.bytes().next() {
-        Some(b) if crate::vm::is_binary_selector_char(b) => 1,
+    match selector.chars().next() {
+        Some(c) if crate::vm::is_binary_selector_char(c) => 1,
         _ => selector.bytes().filter(|&b| b == b':').count(),
     }
 }

@@ -1,6 +1,6 @@
 //! The entry points of reflection (the machinery is `vm::reflection`):
 //! classes (`compiledMethodAt:`, `selectors`, `instSize`, `instVarNames`,
-//! `subclasses`, `packageName`), CompiledMethods (`sourceCode`,
+//! `subclasses`, `packageName`, the class variables' bindings), CompiledMethods (`sourceCode`,
 //! `methodClass`, `numArgs`, `ast`) and Contexts (`sender`, `isDead`).
 
 use super::{failure, top, Prim, Primitive, BAD_ARGUMENT, BAD_RECEIVER};
@@ -26,6 +26,20 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
             Some(m) => Prim::Value(vm.universe.methods[m as usize].object),
             None => failure(BAD_ARGUMENT),
         }
+    }),
+    // Class>>classPool's contents: the bindings (Associations) of the
+    // class's class variables, the ones its methods read and write, sorted
+    // by name.
+    Primitive::named("primitiveClassVariableBindings", 0, |vm, _, _| {
+        with_class(vm, |vm, class| {
+            let mut bindings: Vec<(String, Oop)> =
+                vm.universe.classes.get(class).map_or(Vec::new(), |c| {
+                    c.class_vars.iter().map(|(n, b)| (n.clone(), *b)).collect()
+                });
+            bindings.sort_by(|a, b| a.0.cmp(&b.0));
+            let values: Vec<Oop> = bindings.into_iter().map(|(_, b)| b).collect();
+            vm.new_array(Space::Young, &values)
+        })
     }),
     // Behavior>>selectors: an Array of Symbols.
     Primitive::named("primitiveSelectors", 0, |vm, _, _| {

@@ -1,6 +1,7 @@
 //! Characters and strings: `at:` (63) and `at:put:` (64) of a String,
 //! Character `value:` (170) and `asInteger` (171), the VM's String `=`,
-//! `asSymbol` and `asNumber`, and the Unicode properties of Characters.
+//! `asSymbol` and `asNumber`, the Unicode properties of Characters, and
+//! UTF-8 encoding and decoding.
 //!
 //! As in Pharo, a ByteString (or ByteSymbol) holds one byte per
 //! character, the characters below 256 (Latin-1), and a WideString (or
@@ -10,7 +11,7 @@
 
 use super::indexing::{at_put, element, Element};
 use super::{entry, failure, int, top, Prim, Primitive, BAD_ARGUMENT, BAD_RECEIVER};
-use crate::memory::{self, class_index_of};
+use crate::memory::{self, class_index_of, Space};
 use crate::object::Oop;
 use crate::vm::{classes, Vm};
 
@@ -50,6 +51,42 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
     }),
     Primitive::named("primitiveCharacterProperty", 1, character_property),
     Primitive::named("primitiveNumberFromString", 0, number_from_string),
+    // String>>utf8Encoded: a ByteArray; fails for a code point that is
+    // not a Unicode scalar value (the Smalltalk code encodes it anyway).
+    Primitive::named("primitiveUtf8Encode", 0, |vm, _, _| {
+        let [receiver] = top(vm);
+        if let Some(bytes) = memory::bytes(&vm.heap, receiver).filter(|b| b.is_ascii()) {
+            let bytes = bytes.to_vec();
+            return Prim::Value(vm.allocate_bytes(Space::Young, classes::BYTE_ARRAY, &bytes));
+        }
+        let Some(points) = code_points(&vm.heap, receiver) else {
+            return failure(BAD_RECEIVER);
+        };
+        let Some(text) = points
+            .into_iter()
+            .map(char::from_u32)
+            .collect::<Option<String>>()
+        else {
+            return failure(BAD_RECEIVER);
+        };
+        Prim::Value(vm.allocate_bytes(Space::Young, classes::BYTE_ARRAY, text.as_bytes()))
+    }),
+    // ByteArray>>utf8Decoded: a ByteString or a WideString; fails for
+    // bytes that are not UTF-8 (the Smalltalk code raises the error).
+    Primitive::named("primitiveUtf8Decode", 0, |vm, _, _| {
+        let [receiver] = top(vm);
+        if class_index_of(receiver) != classes::BYTE_ARRAY {
+            return failure(BAD_RECEIVER);
+        }
+        let bytes = memory::bytes(&vm.heap, receiver).unwrap_or_default();
+        match std::str::from_utf8(bytes) {
+            Ok(text) => {
+                let text = text.to_string();
+                Prim::Value(vm.new_string(Space::Young, &text))
+            }
+            Err(_) => failure(BAD_ARGUMENT),
+        }
+    }),
 ];
 
 /// ByteString = ByteString (Symbols included): same bytes. Fails for

@@ -1,15 +1,14 @@
 //! The system: standard output (the Transcript's) and standard error
-//! (diagnostics), the command-line
-//! arguments, globals (`Smalltalk at:ifAbsent:`, `at:put:`,
-//! `includesKey:`), the clocks (240, UTC microseconds; 135,
-//! milliseconds) and `exit:`.
+//! (diagnostics), the command-line arguments, the environment variables,
+//! globals (`Smalltalk at:ifAbsent:`, `at:put:`, `includesKey:`,
+//! `keys`, `removeKey:`), garbage collection (130, 131), the clocks (240, UTC microseconds; 135, milliseconds), the local time
+//! zone's offset and `exit:`.
 
 use std::io::Write;
 
-use super::{failure, int, top, Prim, Primitive, BAD_ARGUMENT};
+use super::{failure, int, string_array, top, Prim, Primitive, BAD_ARGUMENT};
 use crate::memory::{self, Space};
-use crate::object::Format;
-use crate::vm::classes;
+use crate::vm::Vm;
 
 pub(super) const PRIMITIVES: &[Primitive] = &[
     Primitive::named("primitiveStdoutWrite", 1, |vm, _, _| {
@@ -49,21 +48,39 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
     }),
     // An Array of Strings.
     Primitive::named("primitiveArguments", 0, |vm, _, _| {
-        let strings: Vec<String> = vm.universe.arguments.clone();
-        // Each String is made while the Array is on the stack (a root).
-        let array = vm.allocate(
-            classes::ARRAY,
-            Format::Indexable,
-            strings.len(),
-            vm.universe.nil.bits(),
-        );
-        vm.process.stack.push(array);
-        for (i, s) in strings.iter().enumerate() {
-            let string = vm.new_string(Space::Young, s);
-            let array = *vm.process.stack.last().expect("pushed");
-            vm.store(array, i, string);
+        let strings = vm.universe.arguments.clone();
+        Prim::Value(string_array(vm, &strings))
+    }),
+    // The value of an environment variable, or nil.
+    Primitive::named("primitiveEnvironmentAt", 1, |vm, _, _| {
+        let [_, name] = top(vm);
+        if !super::strings::is_string(name) {
+            return failure(BAD_ARGUMENT);
         }
-        Prim::Value(vm.process.stack.pop().expect("pushed"))
+        let name = vm.symbol_text(name);
+        if name.is_empty() || name.contains(['=', '\0']) {
+            return Prim::Value(vm.universe.nil);
+        }
+        match std::env::var_os(&name) {
+            Some(value) => Prim::Value(vm.new_string(Space::Young, &value.to_string_lossy())),
+            None => Prim::Value(vm.universe.nil),
+        }
+    }),
+    // The environment as an Array of `name=value` Strings.
+    Primitive::named("primitiveEnvironment", 0, |vm, _, _| {
+        let pairs: Vec<String> = std::env::vars_os()
+            .map(|(k, v)| format!("{}={}", k.to_string_lossy(), v.to_string_lossy()))
+            .collect();
+        Prim::Value(string_array(vm, &pairs))
+    }),
+    // The local time zone's offset from UTC, in seconds, at a time given
+    // in seconds since 1970 (UTC): the C library's, which follows `TZ`.
+    Primitive::named("primitiveLocalOffset", 1, |vm, _, _| {
+        let [_, seconds] = top(vm);
+        match seconds.as_small_integer() {
+            Some(seconds) => int(local_offset(seconds)),
+            None => failure(BAD_ARGUMENT),
+        }
     }),
     // `at: name ifAbsent: aBlock`: fails when absent, for the block.
     Primitive::named("primitiveGlobalAt", 2, |vm, _, _| {
@@ -80,10 +97,50 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
         vm.set_global(&name, value);
         Prim::Value(value)
     }),
+    // `Smalltalk keys`: the names of the globals that have a value, as
+    // Symbols, sorted.
+    Primitive::named("primitiveGlobalNames", 0, |vm, _, _| {
+        let mut names: Vec<String> = vm
+            .universe
+            .globals
+            .keys()
+            .filter(|name| vm.universe.has_global(name))
+            .cloned()
+            .collect();
+        names.sort();
+        let symbols: Vec<_> = names.iter().map(|n| vm.intern(n)).collect();
+        Prim::Value(vm.new_array(Space::Young, &symbols))
+    }),
+    // `Smalltalk removeKey:`: the global no longer has a value (code that
+    // names it reads nil, as Pharo's Undeclared); answers the old value.
+    Primitive::named("primitiveGlobalRemove", 1, |vm, _, _| {
+        let [_, name] = top(vm);
+        let name = vm.symbol_text(name);
+        if !vm.universe.has_global(&name) {
+            return failure(BAD_ARGUMENT);
+        }
+        let binding = vm.global_binding(&name);
+        let old = memory::slot(binding, 1).unwrap_or(vm.universe.nil);
+        vm.store(binding, 1, vm.universe.nil);
+        vm.universe.defined_globals.remove(&name);
+        Prim::Value(old)
+    }),
     Primitive::named("primitiveGlobalIncludes", 1, |vm, _, _| {
         let [_, name] = top(vm);
         let name = vm.symbol_text(name);
         Prim::Value(vm.universe.boolean(vm.universe.has_global(&name)))
+    }),
+    // `Smalltalk garbageCollect`: a full collection; answers the bytes
+    // free below the heap limit.
+    Primitive::numbered(130, 0, |vm, _, _| {
+        vm.collect_garbage();
+        vm.collect_old_space();
+        int(free_bytes(vm))
+    }),
+    // `Smalltalk garbageCollectMost`: a scavenge of the young objects.
+    Primitive::numbered(131, 0, |vm, _, _| {
+        vm.collect_garbage();
+        int(free_bytes(vm))
     }),
     // UTC microseconds since 1901 (Pharo's epoch).
     Primitive::numbered(240, 0, |_, _, _| {
@@ -105,3 +162,29 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
         }
     }),
 ];
+
+/// The bytes the heap may still grow by before its limit.
+fn free_bytes(vm: &Vm) -> i64 {
+    vm.heap.max_heap().saturating_sub(vm.heap.old_words() * 8) as i64
+}
+
+/// The local offset from UTC at `seconds` since 1970, per the C library
+/// (0 when it cannot say).
+fn local_offset(seconds: i64) -> i64 {
+    let time = seconds as libc::time_t;
+    unsafe extern "C" {
+        // POSIX; the libc crate does not declare it.
+        fn tzset();
+    }
+    // SAFETY: `tzset` reads TZ and the zone files; `localtime_r` fills
+    // the `tm` given to it (a zeroed `tm` is a valid value) and touches
+    // no shared state.
+    unsafe {
+        tzset();
+        let mut tm: libc::tm = std::mem::zeroed();
+        if libc::localtime_r(&time, &mut tm).is_null() {
+            return 0;
+        }
+        tm.tm_gmtoff
+    }
+}

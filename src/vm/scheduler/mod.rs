@@ -232,8 +232,10 @@ impl Vm {
             let next = to.take().or_else(|| self.take_ready(s));
             let Some(p) = next else {
                 if !finished && !self.scheduler.timed.is_empty() {
-                    self.idle_until_due(s);
-                    continue;
+                    if self.idle_until_due(s) {
+                        continue;
+                    }
+                    return Next::Done(Err(self.interrupted_while_idle(origin, out, s)));
                 }
                 if finished {
                     self.back_to_origin(origin, out, s);
@@ -434,11 +436,7 @@ impl Vm {
                 vm.describe(p),
                 vm.priority_of(p, s)
             ));
-            trace.extend(
-                vm.trace_of(&process.frames)
-                    .into_iter()
-                    .map(|f| format!("  {f}")),
-            );
+            trace.extend(vm.trace(process).into_iter().map(|f| format!("  {f}")));
         };
         if let Some(p) = current {
             describe(self, p, &self.process);
@@ -790,14 +788,15 @@ impl Vm {
 
     /// Nothing can run: sleeps until the next timed signal is due and
     /// fires it (looking at the alarm now and then: a signal such as
-    /// SIGINT ends the program as usual).
-    fn idle_until_due(&mut self, s: &Slots) {
+    /// SIGINT ends the program as usual). Answers false when the REPL's
+    /// Ctrl-C interrupted the wait instead.
+    fn idle_until_due(&mut self, s: &Slots) -> bool {
         let Some(deadline) = self.scheduler.timed.iter().map(|(d, _)| *d).min() else {
-            return;
+            return true;
         };
         loop {
-            if self.process.stack.alarm.has(INTERRUPTED) {
-                self.interrupted();
+            if self.process.stack.alarm.has(INTERRUPTED) && self.take_interrupt() {
+                return false;
             }
             let now = Instant::now();
             if now >= deadline {
@@ -807,6 +806,19 @@ impl Vm {
         }
         self.process.stack.alarm.clear(TIMER);
         self.fire_due(s);
+        true
+    }
+
+    /// The error of a computation interrupted by the REPL's Ctrl-C while
+    /// every Process waited: the stack of the one that ran it.
+    fn interrupted_while_idle(&mut self, origin: usize, out: Outgoing, s: &Slots) -> VmError {
+        let trace = self.trace(&self.process);
+        self.back_to_origin(origin, out, s);
+        VmError {
+            message: "UserInterrupt: User interrupt (Ctrl-C) while every Process waited".into(),
+            trace,
+            kind: ErrorKind::Unhandled,
+        }
     }
 
     /// The timer rang (the alarm's [`TIMER`] bit), seen by an activation

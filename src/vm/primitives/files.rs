@@ -1,0 +1,373 @@
+//! Files, directories and the standard streams, for the kernel's File,
+//! FileSystem and Stdio: the VM keeps a table of open files, and a
+//! Smalltalk file stream holds an index into it (a SmallInteger
+//! handle). Handles 0, 1 and 2 are standard input, output and error;
+//! standard output is the Transcript's, so the two stay in order.
+//!
+//! Reads answer a new ByteArray (empty at the end); writes take a
+//! ByteArray or a ByteString (its Latin-1 bytes: the Smalltalk side
+//! encodes text in UTF-8 first). A primitive that meets an error of the
+//! operating system fails and records it; `primitiveFileLastError`
+//! answers `{kind. description}`, from which the kernel raises Pharo's
+//! exception (FileDoesNotExistException, FileExists...). Reading standard
+//! input blocks every Process (they share one OS thread).
+
+use std::fs::{File, OpenOptions};
+use std::io::{ErrorKind, Read, Seek, SeekFrom, Write};
+use std::path::Path;
+
+use super::{failure, int, string_array, top, Prim, Primitive, BAD_ARGUMENT, GENERIC};
+use crate::memory::{self, Space};
+use crate::object::Oop;
+use crate::vm::{classes, Vm};
+
+/// An open file of the table.
+enum Open {
+    Stdin,
+    Stdout,
+    Stderr,
+    File(File),
+}
+
+/// The VM's open files, by handle.
+pub(crate) struct OpenFiles {
+    table: Vec<Option<Open>>,
+    /// The last error of the operating system a primitive met.
+    last_error: Option<std::io::Error>,
+}
+
+impl Default for OpenFiles {
+    fn default() -> Self {
+        OpenFiles {
+            table: vec![Some(Open::Stdin), Some(Open::Stdout), Some(Open::Stderr)],
+            last_error: None,
+        }
+    }
+}
+
+impl OpenFiles {
+    fn add(&mut self, file: File) -> usize {
+        let open = Some(Open::File(file));
+        match self.table.iter().position(Option::is_none) {
+            Some(free) => {
+                self.table[free] = open;
+                free
+            }
+            None => {
+                self.table.push(open);
+                self.table.len() - 1
+            }
+        }
+    }
+
+    fn get(&mut self, handle: Oop) -> Option<&mut Open> {
+        let index = usize::try_from(handle.as_small_integer()?).ok()?;
+        self.table.get_mut(index)?.as_mut()
+    }
+}
+
+/// How `primitiveFileOpen` opens (its second argument).
+const READ: i64 = 0;
+/// Writes from the start, keeping what lies beyond (Pharo's writable
+/// files do not truncate); creates the file.
+const WRITE: i64 = 1;
+const APPEND: i64 = 2;
+/// Empties the file first; creates it.
+const TRUNCATE: i64 = 3;
+
+pub(super) const PRIMITIVES: &[Primitive] = &[
+    Primitive::named("primitiveFileOpen", 2, |vm, _, _| {
+        let [_, path, mode] = top(vm);
+        let Some(path) = path_of(vm, path) else {
+            return failure(BAD_ARGUMENT);
+        };
+        let mut options = OpenOptions::new();
+        match mode.as_small_integer() {
+            Some(READ) => options.read(true),
+            Some(WRITE) => options.read(true).write(true).create(true),
+            Some(APPEND) => options.append(true).create(true),
+            Some(TRUNCATE) => options.write(true).create(true).truncate(true),
+            _ => return failure(BAD_ARGUMENT),
+        };
+        match options.open(&path) {
+            Ok(file) if file.metadata().is_ok_and(|m| m.is_dir()) => {
+                io_failure(vm, std::io::Error::from(ErrorKind::IsADirectory))
+            }
+            Ok(file) => int(vm.universe.files.add(file) as i64),
+            Err(e) => io_failure(vm, e),
+        }
+    }),
+    Primitive::named("primitiveFileClose", 1, |vm, _, _| {
+        let [_, handle] = top(vm);
+        match handle.as_small_integer() {
+            Some(i) if i > 2 && vm.universe.files.get(handle).is_some() => {
+                vm.universe.files.table[i as usize] = None;
+                Prim::Value(vm.universe.nil)
+            }
+            // The standard streams stay open.
+            Some(0..=2) => Prim::Value(vm.universe.nil),
+            _ => failure(BAD_ARGUMENT),
+        }
+    }),
+    // At most `count` bytes, as a ByteArray (empty at the end).
+    Primitive::named("primitiveFileRead", 2, |vm, _, _| {
+        let [_, handle, count] = top(vm);
+        let Some(count) = count
+            .as_small_integer()
+            .and_then(|c| usize::try_from(c).ok())
+        else {
+            return failure(BAD_ARGUMENT);
+        };
+        let mut buffer = vec![0u8; count.min(1 << 24)];
+        let read = match vm.universe.files.get(handle) {
+            Some(Open::Stdin) => read_retrying(&mut std::io::stdin().lock(), &mut buffer),
+            Some(Open::File(file)) => read_retrying(file, &mut buffer),
+            Some(_) => Err(std::io::Error::from(ErrorKind::Unsupported)),
+            None => return failure(BAD_ARGUMENT),
+        };
+        match read {
+            Ok(n) => {
+                Prim::Value(vm.allocate_bytes(Space::Young, classes::BYTE_ARRAY, &buffer[..n]))
+            }
+            Err(e) => io_failure(vm, e),
+        }
+    }),
+    // Writes all of a ByteArray's or ByteString's bytes.
+    Primitive::named("primitiveFileWrite", 2, |vm, _, _| {
+        let [_, handle, data] = top(vm);
+        if !matches!(
+            memory::class_index_of(data),
+            classes::BYTE_ARRAY | classes::BYTE_STRING | classes::BYTE_SYMBOL
+        ) {
+            return failure(BAD_ARGUMENT);
+        }
+        let bytes = memory::bytes(&vm.heap, data).unwrap_or_default().to_vec();
+        let written = match vm.universe.files.get(handle) {
+            Some(Open::Stdout) => std::io::stdout().lock().write_all(&bytes),
+            Some(Open::Stderr) => {
+                let _ = std::io::stdout().flush();
+                std::io::stderr().write_all(&bytes)
+            }
+            Some(Open::File(file)) => file.write_all(&bytes),
+            Some(Open::Stdin) => Err(std::io::Error::from(ErrorKind::Unsupported)),
+            None => return failure(BAD_ARGUMENT),
+        };
+        match written {
+            Ok(()) => int(bytes.len() as i64),
+            Err(e) => io_failure(vm, e),
+        }
+    }),
+    Primitive::named("primitiveFileFlush", 1, |vm, _, _| {
+        let [_, handle] = top(vm);
+        let flushed = match vm.universe.files.get(handle) {
+            Some(Open::Stdout) => std::io::stdout().flush(),
+            Some(Open::Stderr) => std::io::stderr().flush(),
+            Some(Open::File(file)) => file.flush(),
+            Some(Open::Stdin) => Ok(()),
+            None => return failure(BAD_ARGUMENT),
+        };
+        match flushed {
+            Ok(()) => Prim::Value(vm.universe.nil),
+            Err(e) => io_failure(vm, e),
+        }
+    }),
+    // The position (0-based); fails on the standard streams.
+    Primitive::named("primitiveFilePosition", 1, |vm, _, _| {
+        let [_, handle] = top(vm);
+        match vm.universe.files.get(handle) {
+            Some(Open::File(file)) => match file.stream_position() {
+                Ok(p) => int(p as i64),
+                Err(e) => io_failure(vm, e),
+            },
+            _ => failure(BAD_ARGUMENT),
+        }
+    }),
+    Primitive::named("primitiveFileSetPosition", 2, |vm, _, _| {
+        let [_, handle, position] = top(vm);
+        let Some(position) = position
+            .as_small_integer()
+            .and_then(|p| u64::try_from(p).ok())
+        else {
+            return failure(BAD_ARGUMENT);
+        };
+        match vm.universe.files.get(handle) {
+            Some(Open::File(file)) => match file.seek(SeekFrom::Start(position)) {
+                Ok(_) => Prim::Value(vm.universe.nil),
+                Err(e) => io_failure(vm, e),
+            },
+            _ => failure(BAD_ARGUMENT),
+        }
+    }),
+    Primitive::named("primitiveFileSize", 1, |vm, _, _| {
+        let [_, handle] = top(vm);
+        match vm.universe.files.get(handle) {
+            Some(Open::File(file)) => match file.metadata() {
+                Ok(m) => int(m.len() as i64),
+                Err(e) => io_failure(vm, e),
+            },
+            _ => failure(BAD_ARGUMENT),
+        }
+    }),
+    Primitive::named("primitiveFileTruncate", 2, |vm, _, _| {
+        let [_, handle, size] = top(vm);
+        let Some(size) = size.as_small_integer().and_then(|p| u64::try_from(p).ok()) else {
+            return failure(BAD_ARGUMENT);
+        };
+        match vm.universe.files.get(handle) {
+            Some(Open::File(file)) => match file.set_len(size) {
+                Ok(()) => Prim::Value(vm.universe.nil),
+                Err(e) => io_failure(vm, e),
+            },
+            _ => failure(BAD_ARGUMENT),
+        }
+    }),
+    // `{kind. size. seconds. nanoseconds}` of what `path` names,
+    // following links: kind 1 for a file, 2 for a directory, 3 for
+    // anything else; then when it was last modified, in seconds since
+    // 1970 (UTC) and nanoseconds within that second.
+    Primitive::named("primitiveFileAttributes", 1, |vm, _, _| {
+        let [_, path] = top(vm);
+        let Some(path) = path_of(vm, path) else {
+            return failure(BAD_ARGUMENT);
+        };
+        let metadata = match std::fs::metadata(&path) {
+            Ok(m) => m,
+            Err(e) => return io_failure(vm, e),
+        };
+        let kind = if metadata.is_file() {
+            1
+        } else if metadata.is_dir() {
+            2
+        } else {
+            3
+        };
+        let since_1970 = metadata
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .unwrap_or_default();
+        let fields = [
+            kind,
+            metadata.len() as i64,
+            since_1970.as_secs() as i64,
+            since_1970.subsec_nanos() as i64,
+        ]
+        .map(|v| Oop::small_integer(v).unwrap_or(Oop::small_integer(0).expect("zero")));
+        Prim::Value(vm.new_array(Space::Young, &fields))
+    }),
+    // The names in a directory, sorted.
+    Primitive::named("primitiveDirectoryEntries", 1, |vm, _, _| {
+        let [_, path] = top(vm);
+        let Some(path) = path_of(vm, path) else {
+            return failure(BAD_ARGUMENT);
+        };
+        let entries = match std::fs::read_dir(&path) {
+            Ok(entries) => entries,
+            Err(e) => return io_failure(vm, e),
+        };
+        let mut names: Vec<String> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        Prim::Value(string_array(vm, &names))
+    }),
+    Primitive::named("primitiveDirectoryCreate", 1, |vm, _, _| {
+        let [receiver, path] = top(vm);
+        let Some(path) = path_of(vm, path) else {
+            return failure(BAD_ARGUMENT);
+        };
+        match std::fs::create_dir(&path) {
+            Ok(()) => Prim::Value(receiver),
+            Err(e) => io_failure(vm, e),
+        }
+    }),
+    // Deletes a file, or a directory when it is empty.
+    Primitive::named("primitiveFileDelete", 1, |vm, _, _| {
+        let [receiver, path] = top(vm);
+        let Some(path) = path_of(vm, path) else {
+            return failure(BAD_ARGUMENT);
+        };
+        let deleted = match std::fs::symlink_metadata(&path) {
+            Ok(m) if m.is_dir() => std::fs::remove_dir(&path),
+            Ok(_) => std::fs::remove_file(&path),
+            Err(e) => Err(e),
+        };
+        match deleted {
+            Ok(()) => Prim::Value(receiver),
+            Err(e) => io_failure(vm, e),
+        }
+    }),
+    Primitive::named("primitiveFileRename", 2, |vm, _, _| {
+        let [receiver, from, to] = top(vm);
+        let (Some(from), Some(to)) = (path_of(vm, from), path_of(vm, to)) else {
+            return failure(BAD_ARGUMENT);
+        };
+        match std::fs::rename(&from, &to) {
+            Ok(()) => Prim::Value(receiver),
+            Err(e) => io_failure(vm, e),
+        }
+    }),
+    Primitive::named(
+        "primitiveWorkingDirectory",
+        0,
+        |vm, _, _| match std::env::current_dir() {
+            Ok(dir) => Prim::Value(vm.new_string(Space::Young, &dir.to_string_lossy())),
+            Err(e) => io_failure(vm, e),
+        },
+    ),
+    // `{kind. description}` of the last error: kind is one of #notFound,
+    // #exists, #permission, #isDirectory, #notDirectory, #notEmpty,
+    // #other; nil when there was none.
+    Primitive::named("primitiveFileLastError", 0, |vm, _, _| {
+        let Some(error) = vm.universe.files.last_error.take() else {
+            return Prim::Value(vm.universe.nil);
+        };
+        let kind = match error.kind() {
+            ErrorKind::NotFound => "notFound",
+            ErrorKind::AlreadyExists => "exists",
+            ErrorKind::PermissionDenied => "permission",
+            ErrorKind::IsADirectory => "isDirectory",
+            ErrorKind::NotADirectory => "notDirectory",
+            ErrorKind::DirectoryNotEmpty => "notEmpty",
+            _ => "other",
+        };
+        let kind = vm.intern(kind);
+        let description = vm.new_string(Space::Old, &description_of(&error));
+        Prim::Value(vm.new_array(Space::Young, &[kind, description]))
+    }),
+];
+
+/// The path a String names; None when it is not a String or holds a NUL.
+fn path_of(vm: &Vm, path: Oop) -> Option<std::path::PathBuf> {
+    if !super::strings::is_string(path) {
+        return None;
+    }
+    let text = memory::text(&vm.heap, path)?;
+    (!text.contains('\0')).then(|| Path::new(&text).to_path_buf())
+}
+
+/// Records `error` for `primitiveFileLastError` and fails.
+fn io_failure(vm: &mut Vm, error: std::io::Error) -> Prim {
+    vm.universe.files.last_error = Some(error);
+    failure(GENERIC)
+}
+
+/// The operating system's description, without Rust's "(os error N)".
+fn description_of(error: &std::io::Error) -> String {
+    let text = error.to_string();
+    match text.find(" (os error") {
+        Some(at) => text[..at].to_string(),
+        None => text,
+    }
+}
+
+/// Reads what is there, retrying when a signal interrupted the read.
+fn read_retrying(reader: &mut impl Read, buffer: &mut [u8]) -> std::io::Result<usize> {
+    loop {
+        match reader.read(buffer) {
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+}
