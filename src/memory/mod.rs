@@ -83,6 +83,11 @@ pub struct Heap {
     /// OutOfMemory was signalled for old space being past the limit (the
     /// VM signals it once, until a collection finds old space below it).
     pub(crate) low_space_signalled: bool,
+    /// The size (slots) of the last allocation refused for the limit: the
+    /// signal re-arms only once a collection makes room for it, so that a
+    /// program resuming OutOfMemory without making room cannot be refused
+    /// (and signalled) for ever.
+    pub(crate) refused_slots: usize,
     /// Overrides the full-collection threshold (tests).
     full_collection_words: Option<usize>,
     nursery: Box<[u64]>,
@@ -108,6 +113,7 @@ impl Heap {
             old: OldSpace::default(),
             limit_words: 0,
             low_space_signalled: false,
+            refused_slots: 0,
             full_collection_words: None,
             nursery: vec![0u64; NURSERY_WORDS].into_boxed_slice(),
             nursery_top: 0,
@@ -680,6 +686,19 @@ pub(crate) fn set_identity_hash(oop: Oop, hash: u32) -> bool {
     let p = oop.bits() as *mut Header;
     // SAFETY: a live heap object's header, which the heap lets us write.
     unsafe { *p = (*p).with_hash(hash) };
+    true
+}
+
+/// Gives a heap object (not a static one) another class, whose instances
+/// have its shape (the caller checks); `false` for immediates and static
+/// objects.
+pub(crate) fn set_class_index(oop: Oop, class_index: u32) -> bool {
+    if !oop.is_pointer() || statics::is_static(oop) {
+        return false;
+    }
+    let p = oop.bits() as *mut Header;
+    // SAFETY: a live heap object's header, which the heap lets us write.
+    unsafe { *p = (*p).with_class_index(class_index) };
     true
 }
 

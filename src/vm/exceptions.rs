@@ -249,40 +249,53 @@ impl Vm {
     /// handler's exception environment, not in the signaller's.
     pub(super) fn find_handler(&mut self, exception: Oop, start: usize) -> Option<usize> {
         self.update_handler_frames();
+        // Walks down from `start` as Pharo's search does: at the frame that
+        // signalled an exception whose handler block is running, it goes
+        // on below that handler. Signals are visited innermost first, so a
+        // search usually ends at the first (cost independent of how many
+        // handlers run one inside the other).
+        let mut cursor = start;
+        let mut seen = std::collections::HashSet::new();
+        for n in (0..self.process.signals.len()).rev() {
+            let s = self.process.signals[n];
+            // An exception has one handler context, as in Pharo: its
+            // innermost record's.
+            if !seen.insert(s.exception.bits()) {
+                continue;
+            }
+            if s.passed || s.frames > cursor {
+                continue;
+            }
+            let Some(handler) = self.process.frame_index(s.handler) else {
+                continue;
+            };
+            let f = self.process.frames[handler];
+            if self.process.stack[f.base + HANDLER_ACTIVE] == self.universe.true_object {
+                continue;
+            }
+            if let Some(found) = self.handler_between(exception, s.frames, cursor) {
+                return Some(found);
+            }
+            cursor = handler;
+        }
+        self.handler_between(exception, 0, cursor)
+    }
+
+    /// The innermost active `on:do:` frame at an index in `from..to` that
+    /// handles `exception`.
+    fn handler_between(&self, exception: Oop, from: usize, to: usize) -> Option<usize> {
         let found = &self.process.handler_frames.found;
-        // An exception has one handler context, as in Pharo: its
-        // innermost record's.
-        let signals = &self.process.signals;
-        let running_handlers: Vec<(usize, usize)> = signals
+        let end = found.partition_point(|&(i, _)| i < to);
+        found[..end]
             .iter()
-            .enumerate()
-            .filter(|&(n, s)| {
-                !signals[n + 1..]
-                    .iter()
-                    .any(|later| later.exception == s.exception)
+            .rev()
+            .map(|&(i, _)| i)
+            .take_while(|&i| i >= from)
+            .find(|&i| {
+                let f = self.process.frames[i];
+                self.process.stack[f.base + HANDLER_ACTIVE] == self.universe.true_object
+                    && self.handles(self.process.stack[f.base + 1], exception)
             })
-            .map(|(_, s)| s)
-            .filter(|s| s.frames <= start && !s.passed)
-            .filter_map(|s| {
-                let &(h, _) = found.iter().find(|&&(_, id)| id == s.handler)?;
-                let f = self.process.frames[h];
-                let running =
-                    self.process.stack[f.base + HANDLER_ACTIVE] != self.universe.true_object;
-                running.then_some((h, s.frames))
-            })
-            .collect();
-        let skipped = |i: usize| {
-            running_handlers
-                .iter()
-                .any(|&(handler, signalled)| handler < i && i < signalled)
-        };
-        found.iter().rev().map(|&(i, _)| i).find(|&i| {
-            let f = self.process.frames[i];
-            i < start
-                && !skipped(i)
-                && self.process.stack[f.base + HANDLER_ACTIVE] == self.universe.true_object
-                && self.handles(self.process.stack[f.base + 1], exception)
-        })
     }
 
     fn is_error(&self, exception: Oop) -> bool {

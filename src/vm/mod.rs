@@ -243,7 +243,10 @@ impl Vm {
             self.collect_old_space();
         }
         if !self.heap.over_limit() {
-            self.heap.low_space_signalled = false;
+            if self.heap.has_room_for(self.heap.refused_slots) {
+                self.heap.low_space_signalled = false;
+                self.heap.refused_slots = 0;
+            }
         } else if self.heap.past_reserve() {
             self.heap_exhausted();
         } else if !self.heap.low_space_signalled {
@@ -283,6 +286,7 @@ impl Vm {
         // The primitive's failure signals OutOfMemory; the next activation
         // need not.
         self.heap.low_space_signalled = true;
+        self.heap.refused_slots = slots;
         self.process.stack.alarm.clear(stack::LOW_SPACE);
         false
     }
