@@ -212,6 +212,11 @@ impl Header {
         Header((self.0 & !(HASH_MASK << HASH_SHIFT)) | ((hash as u64 & HASH_MASK) << HASH_SHIFT))
     }
 
+    /// The header with another class index (`primitiveChangeClassTo:`).
+    pub const fn with_class_index(self, class_index: u32) -> Header {
+        Header((self.0 & !CLASS_INDEX_MASK) | (class_index as u64 & CLASS_INDEX_MASK))
+    }
+
     /// The header with `bit` set or cleared.
     const fn with_bit(self, bit: u64, on: bool) -> Header {
         Header(if on { self.0 | bit } else { self.0 & !bit })

@@ -21,7 +21,7 @@ use crate::object::Oop;
 pub use crate::object::classes::*;
 
 /// First index given to classes the VM does not know by name.
-const FIRST_FREE: ClassIndex = 33;
+pub(crate) const FIRST_FREE: ClassIndex = 33;
 
 /// The classes the VM knows by name, with their fixed indices.
 const WELL_KNOWN: &[(&str, ClassIndex)] = &[

@@ -73,18 +73,31 @@ impl Vm {
         &mut self,
         classes: &HashSet<ClassIndex>,
     ) -> HashMap<ClassIndex, Vec<Oop>> {
-        self.collect_everything();
         let mut found: HashMap<ClassIndex, Vec<Oop>> = HashMap::new();
-        let mut visit = |o: Oop| {
+        self.for_each_object(|o| {
             let class = class_index_of(o);
             if classes.contains(&class) {
                 found.entry(class).or_default().push(o);
             }
-        };
+        });
+        found
+    }
+
+    /// Every live object, static ones first, in an order that stays the
+    /// same while nothing is allocated (`someObject`, `nextObject`).
+    pub(crate) fn all_objects(&mut self) -> Vec<Oop> {
+        let mut all = Vec::new();
+        self.for_each_object(|o| all.push(o));
+        all
+    }
+
+    /// Calls `visit` on every live object (after a full collection), the
+    /// image's static objects first.
+    fn for_each_object(&mut self, mut visit: impl FnMut(Oop)) {
+        self.collect_everything();
         memory::statics::for_each_object(&memory::statics::SPECIAL_OBJECTS.0, &mut visit);
         memory::statics::for_each_object(self.universe.static_symbols.0, &mut visit);
         self.heap.for_each_old_object(visit);
-        found
     }
 
     /// Makes every reference to `from[i]` refer to `to[i]` and, when

@@ -2,8 +2,11 @@
 //! (75), and read-only objects (`isReadOnlyObject`, 163, and
 //! `setIsReadOnlyObject:`, 164); identity across the heap
 //! (`elementsExchangeIdentityWith:`, 128, `elementsForwardIdentityTo:`, 72,
-//! `elementsForwardIdentityTo:copyHash:`, 249, on Arrays) and a class's
-//! `allInstances` (177) and `pointersTo`; see `vm::identity`.
+//! `elementsForwardIdentityTo:copyHash:`, 249, on Arrays), a class's
+//! `allInstances` (177), `pointersTo`, every object (`allObjects`,
+//! `someObject`, 138, `nextObject`, 139; see `vm::identity`), and changing
+//! an object's class to one of the same shape (`primitiveChangeClassTo:`,
+//! 115, `adoptInstance:`, 160).
 
 use super::{
     failure, int, top, Prim, Primitive, BAD_ARGUMENT, BAD_RECEIVER, INAPPROPRIATE, NO_MODIFICATION,
@@ -58,6 +61,48 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
         // allocation moves none of them.
         Prim::Value(vm.new_array(Space::Young, &instances))
     }),
+    // SystemNavigation>>allObjects: every live object, the image's static
+    // ones included.
+    Primitive::named("primitiveAllObjects", 0, |vm, _, _| {
+        let objects = vm.all_objects();
+        // (Old or static objects, just collected: the allocation moves none.)
+        Prim::Value(vm.new_array(Space::Young, &objects))
+    }),
+    // someObject: the first object of the enumeration.
+    Primitive::numbered(138, 0, |vm, _, _| {
+        let first = vm.all_objects().first().copied();
+        Prim::Value(first.unwrap_or(vm.universe.nil))
+    }),
+    // nextObject: the object after the receiver in the enumeration (0 after
+    // the last); fails for immediates, which are in no enumeration.
+    Primitive::numbered(139, 0, |vm, _, _| {
+        if !top::<1>(vm)[0].is_pointer() {
+            return failure(BAD_RECEIVER);
+        }
+        let objects = vm.all_objects();
+        // The collection may have moved the receiver: read it again.
+        let [receiver] = top(vm);
+        let next = objects
+            .iter()
+            .position(|&o| o == receiver)
+            .and_then(|at| objects.get(at + 1).copied());
+        Prim::Value(next.unwrap_or(Oop::small_integer(0).expect("zero")))
+    }),
+    // anObject primitiveChangeClassTo: aPrototype (115): the receiver
+    // becomes an instance of aPrototype's class.
+    Primitive::numbered(115, 1, |vm, _, _| {
+        let [receiver, prototype] = top(vm);
+        change_class(vm, receiver, class_index_of(prototype))
+    }),
+    // aClass adoptInstance: anObject (160): anObject becomes an instance
+    // of the receiver.
+    Primitive::numbered(160, 1, |vm, _, _| {
+        let [class, object] = top(vm);
+        match vm.universe.classes.index_of_object(class) {
+            Some(class) => change_class(vm, object, class),
+            None => failure(BAD_RECEIVER),
+        }
+    }),
     // ProtoObject>>pointersTo: the objects that refer to the receiver.
     Primitive::named("primitivePointersTo", 0, |vm, _, _| {
         let [receiver] = top(vm);
@@ -69,6 +114,42 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
         Prim::Value(vm.new_array(Space::Young, &referrers))
     }),
 ];
+
+/// Makes `object` an instance of `class`, when the two classes give their
+/// instances the same shape (layout and named slots) and the VM gives
+/// neither's instances a meaning of its own (closures, methods, contexts,
+/// Processes, Symbols, classes...): changing those would forge them. Fails
+/// for immediates and static objects.
+fn change_class(vm: &mut Vm, object: Oop, class: u32) -> Prim {
+    let from = class_index_of(object);
+    let classes = &vm.universe.classes;
+    let (Some(old), Some(new)) = (classes.get(from), classes.get(class)) else {
+        return failure(BAD_ARGUMENT);
+    };
+    let meaningful = |index: u32, c: &crate::vm::classes::Class| {
+        c.is_meta
+            || index < classes::FIRST_FREE
+                && !matches!(
+                    index,
+                    classes::ARRAY | classes::ASSOCIATION | classes::BYTE_ARRAY
+                )
+            || matches!(
+                c.name.as_str(),
+                "Context" | "Process" | "Semaphore" | "ProcessList" | "ProcessorScheduler"
+            )
+    };
+    if meaningful(from, old) || meaningful(class, new) || classes.index_of_object(object).is_some()
+    {
+        return failure(INAPPROPRIATE);
+    }
+    if old.layout != new.layout || old.inst_vars.len() != new.inst_vars.len() {
+        return failure(BAD_ARGUMENT);
+    }
+    if !memory::set_class_index(object, class) {
+        return failure(NO_MODIFICATION);
+    }
+    Prim::Value(object)
+}
 
 /// The identity primitives on two Arrays (the receiver and the first of
 /// `args` arguments): see [`Vm::exchange_identities`]. Answers the receiver.

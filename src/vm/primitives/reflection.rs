@@ -9,6 +9,7 @@ use crate::object::Oop;
 use crate::vm::classes::ClassIndex;
 use crate::vm::method::{MethodRef, MethodSource};
 use crate::vm::Vm;
+use zag_compiler::tonel::Layout;
 
 pub(super) const PRIMITIVES: &[Primitive] = &[
     // Behavior>>compiledMethodAt: aSymbol (this class's own methods).
@@ -39,6 +40,29 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
             bindings.sort_by(|a, b| a.0.cmp(&b.0));
             let values: Vec<Oop> = bindings.into_iter().map(|(_, b)| b).collect();
             vm.new_array(Space::Young, &values)
+        })
+    }),
+    // Behavior>>format: Pharo's format word, the instance specification
+    // (bits 16 up) and the number of named instance variables.
+    Primitive::named("primitiveClassFormat", 0, |vm, _, _| {
+        with_class(vm, |vm, class| {
+            let c = vm.universe.classes.get(class).expect("a class");
+            let named = c.inst_vars.len() as i64;
+            let spec = match c.layout {
+                Layout::Fixed if named == 0 => 0,
+                Layout::Fixed => 1,
+                Layout::Variable if named == 0 => 2,
+                Layout::Variable => 3,
+                Layout::Weak => 4,
+                Layout::Ephemeron => 5,
+                Layout::Immediate => 7,
+                Layout::DoubleWords => 9,
+                Layout::Words => 10,
+                Layout::DoubleBytes => 12,
+                Layout::Bytes => 16,
+                Layout::CompiledMethod => 24,
+            };
+            Oop::small_integer((spec << 16) + named).expect("formats are small")
         })
     }),
     // Behavior>>selectors: an Array of Symbols.
