@@ -1,5 +1,7 @@
 //! `zag` with no command: the REPL, fed through a pipe, and `--version`.
 
+mod common;
+
 use std::io::Write;
 use std::process::{Command, Stdio};
 
@@ -97,7 +99,7 @@ fn version() {
 #[cfg(unix)]
 #[test]
 fn ctrl_c_interrupts_the_evaluation_and_the_repl_goes_on() {
-    use std::io::{BufRead, BufReader, Read};
+    use std::io::{BufRead, BufReader};
     let home = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("repl-interrupt-home");
     let _ = std::fs::remove_dir_all(&home);
     std::fs::create_dir_all(&home).unwrap();
@@ -137,16 +139,11 @@ fn ctrl_c_interrupts_the_evaluation_and_the_repl_goes_on() {
     interrupt(&child);
     stdin.write_all(b"x + 1\n").unwrap();
     drop(stdin);
-    let status = child.wait().unwrap();
-    let mut rest = String::new();
-    stdout.read_to_string(&mut rest).unwrap();
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
+    let common::Signalled {
+        status,
+        rest_of_stdout: rest,
+        stderr,
+    } = common::wait_for_end(child, stdout);
     assert_eq!(rest, "#UserInterrupt\n42\n", "{stderr}");
     assert!(status.success(), "{stderr}");
     assert_eq!(

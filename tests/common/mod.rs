@@ -43,7 +43,7 @@ pub fn signal_after_first_line(
     pause: std::time::Duration,
     signal: i32,
 ) -> Signalled {
-    use std::io::{BufRead, BufReader, Read};
+    use std::io::{BufRead, BufReader};
     use std::process::Stdio;
     let mut child = Command::new(env!("CARGO_BIN_EXE_zag"))
         .args(args)
@@ -59,6 +59,15 @@ pub fn signal_after_first_line(
     // SAFETY: signals a child of this process, still running (the callers'
     // programs run until signalled).
     unsafe { libc::kill(child.id() as i32, signal) };
+    wait_for_end(child, stdout)
+}
+
+/// Waits until `child` (its standard output being read through
+/// `stdout`, its standard error piped) ends: its status, the rest of its
+/// standard output, and its standard error.
+#[cfg(unix)]
+pub fn wait_for_end(mut child: std::process::Child, mut stdout: impl std::io::Read) -> Signalled {
+    use std::io::Read;
     let status = child.wait().unwrap();
     let mut rest_of_stdout = String::new();
     stdout.read_to_string(&mut rest_of_stdout).unwrap();

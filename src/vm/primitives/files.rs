@@ -174,13 +174,7 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
     // The position (0-based); fails on the standard streams.
     Primitive::named("primitiveFilePosition", 1, |vm, _, _| {
         let [_, handle] = top(vm);
-        match vm.universe.files.get(handle) {
-            Some(Open::File(file)) => match file.stream_position() {
-                Ok(p) => int(p as i64),
-                Err(e) => io_failure(vm, e),
-            },
-            _ => failure(BAD_ARGUMENT),
-        }
+        on_file(vm, handle, |file| Ok(Some(file.stream_position()? as i64)))
     }),
     Primitive::named("primitiveFileSetPosition", 2, |vm, _, _| {
         let [_, handle, position] = top(vm);
@@ -190,36 +184,20 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
         else {
             return failure(BAD_ARGUMENT);
         };
-        match vm.universe.files.get(handle) {
-            Some(Open::File(file)) => match file.seek(SeekFrom::Start(position)) {
-                Ok(_) => Prim::Value(vm.universe.nil),
-                Err(e) => io_failure(vm, e),
-            },
-            _ => failure(BAD_ARGUMENT),
-        }
+        on_file(vm, handle, |file| {
+            file.seek(SeekFrom::Start(position)).map(|_| None)
+        })
     }),
     Primitive::named("primitiveFileSize", 1, |vm, _, _| {
         let [_, handle] = top(vm);
-        match vm.universe.files.get(handle) {
-            Some(Open::File(file)) => match file.metadata() {
-                Ok(m) => int(m.len() as i64),
-                Err(e) => io_failure(vm, e),
-            },
-            _ => failure(BAD_ARGUMENT),
-        }
+        on_file(vm, handle, |file| Ok(Some(file.metadata()?.len() as i64)))
     }),
     Primitive::named("primitiveFileTruncate", 2, |vm, _, _| {
         let [_, handle, size] = top(vm);
         let Some(size) = size.as_small_integer().and_then(|p| u64::try_from(p).ok()) else {
             return failure(BAD_ARGUMENT);
         };
-        match vm.universe.files.get(handle) {
-            Some(Open::File(file)) => match file.set_len(size) {
-                Ok(()) => Prim::Value(vm.universe.nil),
-                Err(e) => io_failure(vm, e),
-            },
-            _ => failure(BAD_ARGUMENT),
-        }
+        on_file(vm, handle, |file| file.set_len(size).map(|()| None))
     }),
     // `{kind. size. seconds. nanoseconds}` of what `path` names,
     // following links: kind 1 for a file, 2 for a directory, 3 for
@@ -337,6 +315,23 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
         Prim::Value(vm.new_array(Space::Young, &[kind, description]))
     }),
 ];
+
+/// `operation` on the file (not a standard stream) `handle` names: its
+/// answer (nil for none), or the failure it met.
+fn on_file(
+    vm: &mut Vm,
+    handle: Oop,
+    operation: impl FnOnce(&mut File) -> std::io::Result<Option<i64>>,
+) -> Prim {
+    let Some(Open::File(file)) = vm.universe.files.get(handle) else {
+        return failure(BAD_ARGUMENT);
+    };
+    match operation(file) {
+        Ok(Some(answer)) => int(answer),
+        Ok(None) => Prim::Value(vm.universe.nil),
+        Err(e) => io_failure(vm, e),
+    }
+}
 
 /// The path a String names; None when it is not a String or holds a NUL.
 fn path_of(vm: &Vm, path: Oop) -> Option<std::path::PathBuf> {
