@@ -151,6 +151,12 @@ impl Heap {
         self.old_words_bound() + Self::words_for(slots) <= self.limit_words
     }
 
+    /// Whether an object of `slots` slots would fit below the limit in an
+    /// empty heap.
+    pub fn could_ever_hold(&self, slots: usize) -> bool {
+        Self::words_for(slots) <= self.limit_words
+    }
+
     /// Whether an object of `slots` slots fits below the limit plus the
     /// reserve.
     pub fn has_room_in_reserve_for(&self, slots: usize) -> bool {

@@ -267,6 +267,11 @@ impl Vm {
         if self.heap.has_room_for(slots) {
             return true;
         }
+        if !self.heap.could_ever_hold(slots) {
+            // Bigger than the whole heap: refused, every time, whatever
+            // else happens (no collection can help).
+            return false;
+        }
         let full_collections = self.heap.stats.full_collections;
         self.collect_garbage();
         if !self.heap.has_room_for(slots) && self.heap.stats.full_collections == full_collections {
