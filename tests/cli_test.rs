@@ -79,3 +79,36 @@ fn an_unknown_name_is_one_clear_error() {
     );
     assert!(out.stdout.is_empty());
 }
+
+/// A test past its time limit fails with TestTookTooMuchTime; the limit
+/// is SUnit's default unless --time-limit says otherwise.
+#[test]
+fn time_limits() {
+    let dir = common::temp_tree(
+        "cli_test_time_limit",
+        &[
+            (
+                "Slow-Tests/package.st",
+                "Package { #name : 'Slow-Tests' }\n",
+            ),
+            (
+                "Slow-Tests/SlowTest.class.st",
+                "Class { #name : 'SlowTest', #superclass : 'TestCase', #package : 'Slow-Tests' }\n\
+                 SlowTest >> testSlow [ (Delay forMilliseconds: 1500) wait ]\n",
+            ),
+        ],
+    );
+    let dir = dir.to_str().unwrap();
+    let out = zag(&["--load", dir, "test", "--time-limit", "1", "SlowTest"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("SlowTest>>#testSlow: TestTookTooMuchTime"),
+        "{stdout}"
+    );
+    let out = zag(&["--load", dir, "test", "SlowTest"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}

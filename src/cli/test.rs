@@ -14,6 +14,10 @@ pub struct TestArgs {
     /// Test classes or packages to run (a trailing `*` matches package
     /// names by prefix); every test class in the image when none is given.
     names: Vec<String>,
+    /// How long a test may run before it fails with TestTookTooMuchTime,
+    /// unless it sets its own limit (Pharo's default: 10 seconds).
+    #[arg(long, value_name = "SECONDS")]
+    time_limit: Option<u32>,
 }
 
 pub fn run(args: &TestArgs, options: &super::VmOptions) -> ExitCode {
@@ -24,6 +28,13 @@ pub fn run(args: &TestArgs, options: &super::VmOptions) -> ExitCode {
         eprintln!("zag test: the image has no CommandLineTestRunner (SUnit-Core)");
         return ExitCode::FAILURE;
     };
+    if let Some(seconds) = args.time_limit {
+        let setting = format!("TestCase defaultTimeLimit: (Duration seconds: {seconds})");
+        if let Err(e) = vm.evaluate(&setting) {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    }
     let names: Vec<_> = args
         .names
         .iter()
