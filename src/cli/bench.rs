@@ -80,6 +80,7 @@ pub fn run(args: &BenchArgs, options: &super::VmOptions) -> ExitCode {
         }
     }
     options.report(&vm);
+    vm.abandon();
     ExitCode::SUCCESS
 }
 

@@ -29,6 +29,7 @@ pub fn run(args: &EvalArgs, options: &super::VmOptions) -> ExitCode {
         }
     };
     options.report(&vm);
+    vm.abandon();
     status
 }
 

@@ -94,6 +94,7 @@ pub fn run(options: &super::VmOptions) -> ExitCode {
         }
     }
     options.report(&vm);
+    vm.abandon();
     if unfinished {
         ExitCode::FAILURE
     } else {

@@ -56,6 +56,7 @@ pub fn run(args: &RunArgs, options: &super::VmOptions) -> ExitCode {
         }
     }
     options.report(&vm);
+    vm.abandon();
     status
 }
 

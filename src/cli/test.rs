@@ -67,5 +67,6 @@ pub fn run(args: &TestArgs, options: &super::VmOptions) -> ExitCode {
         }
     };
     options.report(&vm);
+    vm.abandon();
     status
 }

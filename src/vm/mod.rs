@@ -324,6 +324,16 @@ impl Vm {
         self.exit(status)
     }
 
+    /// The VM is done, and so is the process: stops the JIT's thread (as
+    /// [`Vm::exit`] does) and leaves the heap, the tables and the code to
+    /// the operating system, which takes them back at once (freeing them
+    /// piece by piece cost a sixth of `zag eval '3 + 4'`).
+    pub fn abandon(mut self) {
+        #[cfg(feature = "jit")]
+        crate::jit::stop_compiling(&mut self);
+        std::mem::forget(self);
+    }
+
     /// Ends the process with `status` (`Smalltalk exit:`), the Transcript's
     /// output flushed.
     pub(crate) fn exit(&mut self, status: i32) -> ! {
