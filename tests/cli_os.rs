@@ -7,7 +7,7 @@ mod common;
 
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use common::zag;
 
@@ -21,12 +21,9 @@ fn example(name: &str) -> String {
 
 /// Runs zag with `args`, `input` on its standard input and `env` set.
 fn zag_with(args: &[&str], input: &str, env: &[(&str, &str)]) -> (String, String, bool) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_zag"))
-        .args(args)
+    let mut child = common::piped_zag(args)
         .envs(env.iter().copied())
         .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
         .spawn()
         .expect("zag runs");
     child

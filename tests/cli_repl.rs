@@ -6,11 +6,9 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 fn repl(input: &str) -> (String, String, Option<i32>) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_zag"))
+    let mut child = common::piped_zag(&[])
         .env("HOME", env!("CARGO_TARGET_TMPDIR"))
         .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
         .spawn()
         .expect("zag starts");
     child
@@ -103,11 +101,9 @@ fn ctrl_c_interrupts_the_evaluation_and_the_repl_goes_on() {
     let home = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("repl-interrupt-home");
     let _ = std::fs::remove_dir_all(&home);
     std::fs::create_dir_all(&home).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_zag"))
+    let mut child = common::piped_zag(&[])
         .env("HOME", &home)
         .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
         .spawn()
         .expect("zag starts");
     let mut stdin = child.stdin.take().unwrap();

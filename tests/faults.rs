@@ -14,8 +14,10 @@
 //! GC stress (a million frames scanned at every allocation is 10^12
 //! words of work).
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
 /// A hang is a fault too: a program still running after this is killed.
@@ -23,12 +25,7 @@ const TIME_LIMIT: Duration = Duration::from_secs(120);
 
 /// Runs `zag` with `args`; None when it had to be killed.
 fn zag(args: &[&str]) -> Option<Output> {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_zag"))
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("zag runs");
+    let mut child = common::piped_zag(args).spawn().expect("zag runs");
     // Drain the pipes as it runs, so that a chatty program cannot block.
     let mut stdout = child.stdout.take().unwrap();
     let mut stderr = child.stderr.take().unwrap();

@@ -12,6 +12,18 @@ pub fn zag(args: &[&str]) -> Output {
         .expect("zag runs")
 }
 
+/// The `zag` binary built for these tests with `args`, its standard
+/// output and error piped: the caller adds what else it needs (standard
+/// input, environment) and spawns it.
+pub fn piped_zag(args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_zag"));
+    command
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    command
+}
+
 /// A fresh folder `name` under the target directory holding `files`
 /// (relative path, contents).
 pub fn temp_tree(name: &str, files: &[(&str, &str)]) -> PathBuf {
@@ -44,13 +56,7 @@ pub fn signal_after_first_line(
     signal: i32,
 ) -> Signalled {
     use std::io::{BufRead, BufReader};
-    use std::process::Stdio;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_zag"))
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("zag runs");
+    let mut child = piped_zag(args).spawn().expect("zag runs");
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
     stdout.read_line(&mut line).unwrap();

@@ -101,14 +101,8 @@ pub(crate) extern "C-unwind" fn jump(_vm: &mut Vm, ip: Ip) -> Ip {
 pub(crate) extern "C-unwind" fn jump_back(vm: &mut Vm, ip: Ip) -> Ip {
     let target = jump_target(ip);
     if !vm.process.stack.alarm.is_quiet() {
-        if vm.process.stack.alarm.has(stack::INTERRUPTED) && vm.take_interrupt() {
-            return vm.signal_user_interrupt(target);
-        }
-        if vm.process.stack.alarm.has(stack::LOW_SPACE) {
-            return vm.signal_low_space(target);
-        }
-        if vm.process.stack.alarm.has(stack::TIMER) {
-            return vm.timer_rang(target);
+        if let Some(safepoint) = vm.pending_safepoint() {
+            return vm.answer_safepoint(safepoint, target);
         }
     }
     let frame = vm.frame();

@@ -11,6 +11,17 @@ struct Entry {
     max_stack: u16,
 }
 
+/// What the stack's alarm asks of a safepoint.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Safepoint {
+    /// Ctrl-C in the REPL: signal UserInterrupt.
+    UserInterrupt,
+    /// The heap passed its limit: signal OutOfMemory.
+    LowSpace,
+    /// A timed signal is due: fire it, maybe switch Processes.
+    Timer,
+}
+
 impl Vm {
     /// Pushes a frame for `unit` of `method` over the receiver and `args`
     /// arguments already on the stack; `closure` supplies the copied
@@ -71,14 +82,12 @@ impl Vm {
             max_stack,
         } = entry;
         let (num_temps, max_stack) = (num_temps as usize, max_stack as usize);
-        let (mut low_space, mut timer, mut user_interrupt) = (false, false, false);
+        let mut safepoint = None;
         if !self.process.stack.has_room_for(num_temps + max_stack + 8)
             || !self.process.stack.alarm.is_quiet()
             || self.process.frames.len() >= MAX_FRAMES
         {
-            if self.process.stack.alarm.has(stack::INTERRUPTED) {
-                user_interrupt = self.take_interrupt();
-            }
+            safepoint = self.pending_safepoint();
             let fits = self.process.stack.has_room_for(num_temps + max_stack + 8)
                 && !self.process.stack.overflowed()
                 && self.process.frames.len() < MAX_FRAMES;
@@ -92,8 +101,6 @@ impl Vm {
             if !fits && !in_reserve {
                 return self.stack_overflow(args, return_ip);
             }
-            low_space = self.process.stack.alarm.has(stack::LOW_SPACE);
-            timer = self.process.stack.alarm.has(stack::TIMER);
         }
         let base = self.process.stack.len() - args - 1;
         self.universe.last_activation += 1;
@@ -136,16 +143,39 @@ impl Vm {
         // the block's capacity.
         debug_assert!(pushed);
         self.process.base = base;
-        if user_interrupt {
-            return self.signal_user_interrupt(code);
+        match safepoint {
+            Some(safepoint) => self.answer_safepoint(safepoint, code),
+            None => code,
         }
-        if low_space {
-            return self.signal_low_space(code);
+    }
+
+    /// What the stack's alarm asks of the next safepoint (an activation
+    /// or a loop's back-edge), the most urgent first; a signal outside the
+    /// REPL ends the program here (see `Vm::take_interrupt`).
+    pub(super) fn pending_safepoint(&mut self) -> Option<Safepoint> {
+        let alarm = &self.process.stack.alarm;
+        if alarm.is_quiet() {
+            None
+        } else if alarm.has(stack::INTERRUPTED) && self.take_interrupt() {
+            Some(Safepoint::UserInterrupt)
+        } else if self.process.stack.alarm.has(stack::LOW_SPACE) {
+            Some(Safepoint::LowSpace)
+        } else if self.process.stack.alarm.has(stack::TIMER) {
+            Some(Safepoint::Timer)
+        } else {
+            None
         }
-        if timer {
-            return self.timer_rang(code);
+    }
+
+    /// Answers `safepoint` before `code` runs.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn answer_safepoint(&mut self, safepoint: Safepoint, code: Ip) -> Ip {
+        match safepoint {
+            Safepoint::UserInterrupt => self.signal_user_interrupt(code),
+            Safepoint::LowSpace => self.signal_low_space(code),
+            Safepoint::Timer => self.timer_rang(code),
         }
-        code
     }
 
     /// The heap is past its limit (see `Vm::collect_garbage`): signals
@@ -155,7 +185,7 @@ impl Vm {
     /// does).
     #[cold]
     #[inline(never)]
-    pub(super) fn signal_low_space(&mut self, code: Ip) -> Ip {
+    fn signal_low_space(&mut self, code: Ip) -> Ip {
         self.process.stack.alarm.clear(stack::LOW_SPACE);
         let message = format!(
             "the heap is past its limit of {} MB (--max-heap)",
@@ -169,7 +199,7 @@ impl Vm {
     /// handler resumes.
     #[cold]
     #[inline(never)]
-    pub(super) fn signal_user_interrupt(&mut self, code: Ip) -> Ip {
+    fn signal_user_interrupt(&mut self, code: Ip) -> Ip {
         self.signal_at_safepoint("UserInterrupt", None, code)
     }
 

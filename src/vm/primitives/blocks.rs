@@ -68,60 +68,56 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
 /// is not a well-formed closure.
 fn with_unit(vm: &mut Vm, answer: impl FnOnce(&mut Vm, u32, BlockFacts) -> Oop) -> Prim {
     let [closure] = top(vm);
-    if class_index_of(closure) != classes::BLOCK_CLOSURE {
-        return failure(BAD_RECEIVER);
-    }
-    let field = |i| memory::slot(closure, i).and_then(Oop::as_small_integer);
-    let (Some(method), Some(unit)) = (field(CLOSURE_METHOD), field(CLOSURE_UNIT)) else {
-        return failure(BAD_RECEIVER);
-    };
-    let found = u32::try_from(method).ok().and_then(|m| {
-        let unit = usize::try_from(unit).ok().filter(|u| *u > 0)?;
-        let facts = vm.universe.methods.get(m as usize)?.units.get(unit)?.facts;
-        Some((m, facts))
-    });
-    match found {
-        Some((m, facts)) => Prim::Value(answer(vm, m, facts)),
+    match closure_code(vm, closure) {
+        Some((method, unit, _)) => {
+            let facts = vm.universe.methods[method as usize].units[unit as usize].facts;
+            Prim::Value(answer(vm, method, facts))
+        }
         None => failure(BAD_RECEIVER),
     }
 }
 
-/// `value`, `value:`... (201-205): activates the code of the closure
-/// under its `args` arguments on the stack. Every field is checked:
-/// Smalltalk code can assign a closure's variables.
-pub(crate) fn value(vm: &mut Vm, args: usize, return_ip: Ip) -> Prim {
-    let closure = vm.process.stack[vm.process.stack.len() - args - 1];
+/// The method and code unit a closure runs, and its argument count, when
+/// its fields name a block's unit and its shape (arguments, copied values)
+/// is that unit's: Smalltalk code can assign a closure's variables.
+#[inline]
+fn closure_code(vm: &Vm, closure: Oop) -> Option<(u32, u16, usize)> {
     if class_index_of(closure) != classes::BLOCK_CLOSURE {
-        return failure(BAD_RECEIVER);
+        return None;
     }
     let field = |i| memory::slot(closure, i).and_then(Oop::as_small_integer);
-    let (Some(method), Some(unit), Some(num_args)) = (
-        field(CLOSURE_METHOD),
-        field(CLOSURE_UNIT),
-        field(CLOSURE_NUM_ARGS),
-    ) else {
-        return failure(BAD_RECEIVER);
-    };
-    let code = usize::try_from(method)
+    let method = u32::try_from(field(CLOSURE_METHOD)?).ok()?;
+    let unit = u16::try_from(field(CLOSURE_UNIT)?)
         .ok()
-        .and_then(|m| vm.universe.methods.get(m))
-        .and_then(|m| {
-            usize::try_from(unit)
-                .ok()
-                .filter(|u| *u > 0)
-                .and_then(|u| m.units.get(u))
-        });
+        .filter(|u| *u > 0)?;
+    let num_args = field(CLOSURE_NUM_ARGS)?;
+    let code = vm
+        .universe
+        .methods
+        .get(method as usize)?
+        .units
+        .get(unit as usize)?;
     // The copied values are the slots after the fixed ones: as many as
     // the code reads.
     let copied = memory::slot_count(closure).checked_sub(CLOSURE_FIXED);
-    match code {
-        Some(u) if u.num_args as i64 == num_args && copied == Some(u.num_copied as usize) => {}
-        Some(_) | None => return failure(BAD_RECEIVER),
-    }
-    if num_args as usize != args {
+    (code.num_args as i64 == num_args && copied == Some(code.num_copied as usize)).then_some((
+        method,
+        unit,
+        num_args as usize,
+    ))
+}
+
+/// `value`, `value:`... (201-205): activates the code of the closure
+/// under its `args` arguments on the stack.
+pub(crate) fn value(vm: &mut Vm, args: usize, return_ip: Ip) -> Prim {
+    let closure = vm.process.stack[vm.process.stack.len() - args - 1];
+    let Some((method, unit, num_args)) = closure_code(vm, closure) else {
+        return failure(BAD_RECEIVER);
+    };
+    if num_args != args {
         return failure(BAD_NUMBER_OF_ARGUMENTS);
     }
-    Prim::Continue(vm.activate(method as u32, unit as u16, args, return_ip, Some(closure)))
+    Prim::Continue(vm.activate(method, unit, args, return_ip, Some(closure)))
 }
 
 /// BlockClosure>>valueWithArguments: anArray. Fails, leaving the stack

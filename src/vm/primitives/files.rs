@@ -144,10 +144,7 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
         let bytes = memory::bytes(&vm.heap, data).unwrap_or_default().to_vec();
         let written = match vm.universe.files.get(handle) {
             Some(Open::Stdout) => std::io::stdout().lock().write_all(&bytes),
-            Some(Open::Stderr) => {
-                let _ = std::io::stdout().flush();
-                std::io::stderr().write_all(&bytes)
-            }
+            Some(Open::Stderr) => super::system::write_stderr(&bytes),
             Some(Open::File(file)) => file.write_all(&bytes),
             Some(Open::Stdin) => Err(std::io::Error::from(ErrorKind::Unsupported)),
             None => return failure(BAD_ARGUMENT),
@@ -205,76 +202,59 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
     // 1970 (UTC) and nanoseconds within that second.
     Primitive::named("primitiveFileAttributes", 1, |vm, _, _| {
         let [_, path] = top(vm);
-        let Some(path) = path_of(vm, path) else {
-            return failure(BAD_ARGUMENT);
-        };
-        let metadata = match std::fs::metadata(&path) {
-            Ok(m) => m,
-            Err(e) => return io_failure(vm, e),
-        };
-        let kind = if metadata.is_file() {
-            1
-        } else if metadata.is_dir() {
-            2
-        } else {
-            3
-        };
-        let since_1970 = metadata
-            .modified()
-            .ok()
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .unwrap_or_default();
-        let fields = [
-            kind,
-            metadata.len() as i64,
-            since_1970.as_secs() as i64,
-            since_1970.subsec_nanos() as i64,
-        ]
-        .map(|v| Oop::small_integer(v).unwrap_or(Oop::small_integer(0).expect("zero")));
-        Prim::Value(vm.new_array(Space::Young, &fields))
+        on_path(vm, path, |vm, path| {
+            let metadata = std::fs::metadata(path)?;
+            let kind = if metadata.is_file() {
+                1
+            } else if metadata.is_dir() {
+                2
+            } else {
+                3
+            };
+            let since_1970 = metadata
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .unwrap_or_default();
+            let fields = [
+                kind,
+                metadata.len() as i64,
+                since_1970.as_secs() as i64,
+                since_1970.subsec_nanos() as i64,
+            ]
+            .map(|v| Oop::small_integer(v).unwrap_or(Oop::small_integer(0).expect("zero")));
+            Ok(vm.new_array(Space::Young, &fields))
+        })
     }),
     // The names in a directory, sorted.
     Primitive::named("primitiveDirectoryEntries", 1, |vm, _, _| {
         let [_, path] = top(vm);
-        let Some(path) = path_of(vm, path) else {
-            return failure(BAD_ARGUMENT);
-        };
-        let entries = match std::fs::read_dir(&path) {
-            Ok(entries) => entries,
-            Err(e) => return io_failure(vm, e),
-        };
-        let mut names: Vec<String> = entries
-            .filter_map(Result::ok)
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        Prim::Value(string_array(vm, &names))
+        on_path(vm, path, |vm, path| {
+            let mut names: Vec<String> = std::fs::read_dir(path)?
+                .filter_map(Result::ok)
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            Ok(string_array(vm, &names))
+        })
     }),
     Primitive::named("primitiveDirectoryCreate", 1, |vm, _, _| {
         let [receiver, path] = top(vm);
-        let Some(path) = path_of(vm, path) else {
-            return failure(BAD_ARGUMENT);
-        };
-        match std::fs::create_dir(&path) {
-            Ok(()) => Prim::Value(receiver),
-            Err(e) => io_failure(vm, e),
-        }
+        on_path(vm, path, |_, path| {
+            std::fs::create_dir(path).map(|()| receiver)
+        })
     }),
     // Deletes a file, or a directory when it is empty.
     Primitive::named("primitiveFileDelete", 1, |vm, _, _| {
         let [receiver, path] = top(vm);
-        let Some(path) = path_of(vm, path) else {
-            return failure(BAD_ARGUMENT);
-        };
-        let deleted = match std::fs::symlink_metadata(&path) {
-            Ok(m) if m.is_dir() => std::fs::remove_dir(&path),
-            Ok(_) => std::fs::remove_file(&path),
-            Err(e) => Err(e),
-        };
-        match deleted {
-            Ok(()) => Prim::Value(receiver),
-            Err(e) => io_failure(vm, e),
-        }
+        on_path(vm, path, |_, path| {
+            if std::fs::symlink_metadata(path)?.is_dir() {
+                std::fs::remove_dir(path)?;
+            } else {
+                std::fs::remove_file(path)?;
+            }
+            Ok(receiver)
+        })
     }),
     Primitive::named("primitiveFileRename", 2, |vm, _, _| {
         let [receiver, from, to] = top(vm);
@@ -329,6 +309,22 @@ fn on_file(
     match operation(file) {
         Ok(Some(answer)) => int(answer),
         Ok(None) => Prim::Value(vm.universe.nil),
+        Err(e) => io_failure(vm, e),
+    }
+}
+
+/// `operation` on the path the String `path` names: its answer, or the
+/// failure it met (a path that is no String fails at once).
+fn on_path(
+    vm: &mut Vm,
+    path: Oop,
+    operation: impl FnOnce(&mut Vm, &Path) -> std::io::Result<Oop>,
+) -> Prim {
+    let Some(path) = path_of(vm, path) else {
+        return failure(BAD_ARGUMENT);
+    };
+    match operation(vm, &path) {
+        Ok(answer) => Prim::Value(answer),
         Err(e) => io_failure(vm, e),
     }
 }

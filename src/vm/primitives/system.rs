@@ -41,9 +41,8 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
         if !super::strings::is_string(text) {
             return failure(BAD_ARGUMENT);
         }
-        let _ = std::io::stdout().flush();
         let utf8 = memory::text(&vm.heap, text).unwrap_or_default();
-        let _ = std::io::stderr().write_all(utf8.as_bytes());
+        let _ = write_stderr(utf8.as_bytes());
         Prim::Value(text)
     }),
     // An Array of Strings.
@@ -162,6 +161,13 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
         }
     }),
 ];
+
+/// Writes `bytes` on standard error, after what the Transcript wrote so
+/// far (so that the two read in order).
+pub(super) fn write_stderr(bytes: &[u8]) -> std::io::Result<()> {
+    let _ = std::io::stdout().flush();
+    std::io::stderr().write_all(bytes)
+}
 
 /// The bytes the heap may still grow by before its limit.
 fn free_bytes(vm: &Vm) -> i64 {
