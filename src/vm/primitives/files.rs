@@ -5,8 +5,7 @@
 //! standard output is the Transcript's, so the two stay in order.
 //!
 //! Reads answer a new ByteArray (empty at the end); writes take a
-//! ByteArray or a ByteString (its Latin-1 bytes: the Smalltalk side
-//! encodes text in UTF-8 first). A primitive that meets an error of the
+//! ByteArray (the Smalltalk side encodes text in UTF-8 first). A primitive that meets an error of the
 //! operating system fails and records it; `primitiveFileLastError`
 //! answers `{kind. description}`, from which the kernel raises Pharo's
 //! exception (FileDoesNotExistException, FileExists...). Reading standard
@@ -132,13 +131,10 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
             Err(e) => io_failure(vm, e),
         }
     }),
-    // Writes all of a ByteArray's or ByteString's bytes.
+    // Writes all of a ByteArray's bytes.
     Primitive::named("primitiveFileWrite", 2, |vm, _, _| {
         let [_, handle, data] = top(vm);
-        if !matches!(
-            memory::class_index_of(data),
-            classes::BYTE_ARRAY | classes::BYTE_STRING | classes::BYTE_SYMBOL
-        ) {
+        if memory::class_index_of(data) != classes::BYTE_ARRAY {
             return failure(BAD_ARGUMENT);
         }
         let bytes = memory::bytes(&vm.heap, data).unwrap_or_default().to_vec();
