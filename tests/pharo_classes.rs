@@ -215,7 +215,7 @@ const PHARO_KERNEL_TESTS: &[(&str, &[&str], usize, usize)] = &[
         45,
         43,
     ),
-    ("Kernel-Tests/BlockClosureTest.class.st", &[], 41, 35),
+    ("Kernel-Tests/BlockClosureTest.class.st", &[], 41, 38),
     // Processes.
     (
         "Kernel-Tests/SemaphoreTest.class.st",

@@ -3,9 +3,14 @@
 //! compiler's shared builder (`zag_compiler::ast_objects`) in old space on
 //! the first request and kept with the method. Image methods carry static
 //! AST objects that build.rs laid out with the same builder.
+//!
+//! `RBParser` parses with the same front end and builder: the tree of a
+//! method, or of a do-it's statements, that is compiled nowhere.
 
 use zag_compiler::ast_objects::{self as builder, NodeClass, ObjectSpace};
+use zag_compiler::environment::ClassScope;
 use zag_compiler::literal::Literal;
+use zag_compiler::{convert, parser, pharo_ast};
 
 use super::classes;
 use super::method::{MethodRef, MethodSource};
@@ -27,6 +32,36 @@ impl Vm {
         let node = builder::method_node(&mut OldSpaceNodes { vm: self }, &ast, compiled)?;
         self.universe.methods[m as usize].ast_object = node;
         Ok(node)
+    }
+
+    /// The RBMethodNode of `source`, parsed as a method (`as_method`) or as
+    /// a do-it's statements (a method `DoIt` whose body they are, with no
+    /// implicit return). Names no scope declares are read as globals, as
+    /// a parser that knows no class would. A syntax error is answered as
+    /// its message and the byte offset where it was found.
+    pub(crate) fn parsed_ast_object(
+        &mut self,
+        source: &str,
+        as_method: bool,
+    ) -> Result<Oop, (String, usize)> {
+        let method = if as_method {
+            parser::parse_method(source).map_err(|e| (e.message, e.offset))?
+        } else {
+            let body = parser::parse_doit(source).map_err(|e| (e.message, e.offset))?;
+            pharo_ast::Method {
+                selector: "DoIt".to_string(),
+                selector_parts: Vec::new(),
+                arguments: Vec::new(),
+                pragmas: Vec::new(),
+                span: body.span,
+                body,
+                comments: Vec::new(),
+            }
+        };
+        let ast = convert::convert_method(&method, &ClassScope::empty())
+            .map_err(|e| (e.message, e.offset))?;
+        let nil = self.universe.nil;
+        builder::method_node(&mut OldSpaceNodes { vm: self }, &ast, nil).map_err(|why| (why, 0))
     }
 }
 

@@ -264,10 +264,15 @@ impl<S: ObjectSpace> Builder<'_, '_, S> {
             Node::Block(b) => {
                 let arguments = self.locals(&b.arguments)?;
                 let body = self.sequence(&b.temporaries, &b.body)?;
-                self.space.node(
-                    NodeClass::Block,
-                    &[("arguments", arguments), ("body", body)],
-                )
+                let mut fields = vec![("arguments", arguments), ("body", body)];
+                // A real block names its code unit, so that a closure can
+                // find its node (`BlockClosure>>sourceNode`); an inlined
+                // one has none.
+                if !b.inlined {
+                    let unit = self.space.literal(&Literal::Integer(b.scope as i64))?;
+                    fields.push(("codeUnit", unit));
+                }
+                self.space.node(NodeClass::Block, &fields)
             }
             Node::Return { value, .. } => {
                 let value = self.expr(value)?;

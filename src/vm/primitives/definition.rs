@@ -7,6 +7,7 @@
 //! the undeclared variables the method uses, for the Smalltalk side to
 //! report.
 
+use super::strings::text_of;
 use super::{failure, top, Prim, Primitive, BAD_ARGUMENT, BAD_RECEIVER};
 use crate::memory::{self, Space};
 use crate::object::Oop;
@@ -116,13 +117,6 @@ fn unless_nil<T>(vm: &Vm, object: Oop, read: fn(&Vm, Oop) -> Option<T>) -> Optio
     read(vm, object).map(Some)
 }
 
-/// The text of a String or Symbol.
-fn text_of(vm: &Vm, object: Oop) -> Option<String> {
-    if !super::strings::is_string(object) {
-        return None;
-    }
-    memory::text(&vm.heap, object)
-}
 
 /// The texts of an Array of Strings or Symbols.
 fn names_of(vm: &Vm, array: Oop) -> Option<Vec<String>> {

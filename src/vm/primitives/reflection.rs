@@ -164,6 +164,29 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
     Primitive::named("primitiveMethodAst", 0, |vm, _, _| {
         with_method(vm, |vm, m| vm.method_ast_object(m).ok())
     }),
+    // RBParser class>>primitiveParse: aString method: aBoolean: the
+    // RBMethodNode of a method (true) or of statements (false, under a
+    // method DoIt), or { message. offset } for a syntax error (offset
+    // counted from 1, as Smalltalk positions are).
+    Primitive::named("primitiveParse", 2, |vm, _, _| {
+        let [_, source, as_method] = top(vm);
+        let Some(text) = super::strings::text_of(vm, source) else {
+            return failure(BAD_ARGUMENT);
+        };
+        let as_method = match vm.universe.as_boolean(as_method) {
+            Some(b) => b,
+            None => return failure(BAD_ARGUMENT),
+        };
+        match vm.parsed_ast_object(&text, as_method) {
+            Ok(node) => Prim::Value(node),
+            Err((message, offset)) => {
+                let position = Oop::small_integer(offset as i64 + 1).unwrap_or(vm.universe.nil);
+                let message = vm.new_string(Space::Young, &message);
+                // Old space: the array's allocation cannot move `message`.
+                Prim::Value(vm.new_array(Space::Old, &[message, position]))
+            }
+        }
+    }),
     // Context>>sender: the context of the frame below, or nil.
     Primitive::named("primitiveContextSender", 0, |vm, _, _| {
         let [context] = top(vm);

@@ -140,6 +140,14 @@ pub(crate) fn is_symbol(oop: Oop) -> bool {
     )
 }
 
+/// The text of a String or Symbol.
+pub(super) fn text_of(vm: &Vm, object: Oop) -> Option<String> {
+    if !is_string(object) {
+        return None;
+    }
+    memory::text(&vm.heap, object)
+}
+
 /// `at:` of a string: the Character at a 1-based index.
 fn string_at(vm: &mut Vm, receiver: Oop, i: Oop) -> Prim {
     match element(vm, receiver, i) {
