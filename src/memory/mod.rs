@@ -80,6 +80,10 @@ pub struct Heap {
     /// nursery); allocation primitives fail beyond it, and the VM signals
     /// OutOfMemory when collections cannot bring old space back below it.
     limit_words: usize,
+    /// The limit the VM was given (bytes): the default or `--max-heap`. A
+    /// program may lower its limit and raise it again up to this, never
+    /// past it (see [`Heap::lower_max_heap`]).
+    ceiling_bytes: usize,
     /// OutOfMemory was signalled for old space being past the limit (the
     /// VM signals it once, until a collection finds old space below it).
     pub(crate) low_space_signalled: bool,
@@ -112,6 +116,7 @@ impl Heap {
         let mut heap = Heap {
             old: OldSpace::default(),
             limit_words: 0,
+            ceiling_bytes: 0,
             low_space_signalled: false,
             refused_slots: 0,
             full_collection_words: None,
@@ -131,7 +136,18 @@ impl Heap {
     /// Limits the heap (nursery and old space) to about `bytes` (never
     /// below [`limit::MIN_BYTES`]).
     pub fn set_max_heap(&mut self, bytes: usize) {
-        self.limit_words = bytes.max(limit::MIN_BYTES) / 8 - NURSERY_WORDS;
+        self.ceiling_bytes = bytes.max(limit::MIN_BYTES);
+        self.limit_words = self.ceiling_bytes / 8 - NURSERY_WORDS;
+    }
+
+    /// Sets the limit as a program may (`maxOldSpaceSize:`): no higher
+    /// than the limit the VM was given (the default, or `--max-heap`), so
+    /// that the operating system never refuses memory below it; `None`
+    /// sets that one again.
+    pub fn lower_max_heap(&mut self, bytes: Option<usize>) {
+        let ceiling = self.ceiling_bytes;
+        let bytes = bytes.map_or(ceiling, |b| b.clamp(limit::MIN_BYTES, ceiling));
+        self.limit_words = bytes / 8 - NURSERY_WORDS;
     }
 
     /// The heap limit in bytes.
@@ -893,6 +909,21 @@ mod tests {
         assert!(heap.past_reserve());
         heap.collect_old([keep].into_iter());
         assert!(!heap.over_limit() && heap.has_room_for(limit_words / 4));
+    }
+
+    #[test]
+    fn a_program_may_lower_the_limit_but_not_raise_it_past_the_vms() {
+        let mut heap = Heap::new();
+        heap.set_max_heap(1 << 30);
+        let given = heap.max_heap();
+        heap.lower_max_heap(Some(256 << 20));
+        assert_eq!(heap.max_heap(), 256 << 20);
+        heap.lower_max_heap(Some(1 << 40));
+        assert_eq!(heap.max_heap(), given, "no higher than the VM's limit");
+        heap.lower_max_heap(Some(1));
+        assert_eq!(heap.max_heap(), limit::MIN_BYTES);
+        heap.lower_max_heap(None);
+        assert_eq!(heap.max_heap(), given);
     }
 
     #[test]

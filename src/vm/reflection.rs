@@ -7,17 +7,23 @@
 //! code and source. The image's methods are static objects (build.rs lays
 //! them out); a method compiled at run time gets one in old space.
 //!
-//! A Context (kernel class `Context`: `frame`, `method`, `receiver`,
-//! `closureOrNil`) is made on demand by `thisContext` and by `sender`; it
-//! names its frame by id, so a context whose activation has returned
-//! answers nil as its sender. Contexts are snapshots: asking twice for the
-//! same frame answers two equal, not identical, objects.
+//! A Context (kernel class `Context`, with Pharo's slots: `sender`, `pc`,
+//! `stackp`, `method`, `closureOrNil`, `receiver`) is made on demand by
+//! `thisContext` and by `sender`. Its `sender` slot holds the id of its
+//! activation, a SmallInteger, as a married context of Cog holds its frame
+//! pointer there: the `sender` message finds the frame below by it, and a
+//! context whose activation has returned answers nil. Contexts are
+//! snapshots: asking twice for the same frame answers two equal, not
+//! identical, objects.
 
 use super::classes;
 use super::method::MethodRef;
 use super::Vm;
 use crate::memory;
 use crate::object::{Format, Oop};
+
+/// The slot of a Context that holds the id of its activation.
+const ACTIVATION_SLOT: &str = "sender";
 
 impl Vm {
     /// The slot of `variable` in instances of the kernel class `class`.
@@ -110,7 +116,11 @@ impl Vm {
             .map_or(0, |c| c.inst_vars.len());
         let context = self.allocate(class, Format::Fixed, slots, self.universe.nil.bits());
         let id = Oop::small_integer(id as i64).expect("activation ids fit");
-        for (variable, value) in [("frame", id), ("method", method), ("receiver", receiver)] {
+        for (variable, value) in [
+            (ACTIVATION_SLOT, id),
+            ("method", method),
+            ("receiver", receiver),
+        ] {
             if let Some(slot) = self.slot_of("Context", variable) {
                 memory::init_slot(context, slot, value);
             }
@@ -120,7 +130,7 @@ impl Vm {
 
     /// The frame a Context object names, if it is still active.
     pub(super) fn frame_position(&self, context: Oop) -> Option<usize> {
-        let slot = self.slot_of("Context", "frame")?;
+        let slot = self.slot_of("Context", ACTIVATION_SLOT)?;
         let id = memory::slot(context, slot)?.as_small_integer()? as u64;
         self.process.frame_index(id)
     }

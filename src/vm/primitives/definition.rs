@@ -117,7 +117,6 @@ fn unless_nil<T>(vm: &Vm, object: Oop, read: fn(&Vm, Oop) -> Option<T>) -> Optio
     read(vm, object).map(Some)
 }
 
-
 /// The texts of an Array of Strings or Symbols.
 fn names_of(vm: &Vm, array: Oop) -> Option<Vec<String>> {
     if memory::class_index_of(array) != crate::vm::classes::ARRAY {

@@ -4,13 +4,13 @@
 //! receiver without a lookup (188).
 
 use super::{
-    failure, top, Arity, Key, Prim, Primitive, BAD_ARGUMENT, BAD_NUMBER_OF_ARGUMENTS,
-    BAD_RECEIVER, GENERIC,
+    failure, top, Arity, Key, Prim, Primitive, BAD_ARGUMENT, BAD_NUMBER_OF_ARGUMENTS, BAD_RECEIVER,
+    GENERIC,
 };
 use crate::memory::{self, class_index_of};
+use crate::object::Oop;
 use crate::vm::classes;
 use crate::vm::interpreter::Ip;
-use crate::object::Oop;
 use crate::vm::Vm;
 
 pub(super) const PRIMITIVES: &[Primitive] = &[

@@ -153,6 +153,24 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
     Primitive::numbered(135, 0, |vm, _, _| {
         int(vm.universe.started.elapsed().as_millis() as i64)
     }),
+    // VirtualMachine>>maxOldSpaceSize: bytes: sets the heap limit and
+    // answers the one before. 0, as in Pharo, asks for no limit of the
+    // program's own: the VM's (`--max-heap`, or half of what the machine
+    // gives the process), which a program's limit never passes.
+    Primitive::named("primitiveSetMaxHeap", 1, |vm, _, _| {
+        let [_, bytes] = top(vm);
+        let Some(bytes) = bytes.as_small_integer().filter(|b| *b >= 0) else {
+            return failure(BAD_ARGUMENT);
+        };
+        let before = vm.heap.max_heap();
+        vm.heap
+            .lower_max_heap((bytes > 0).then_some(bytes as usize));
+        int(before as i64)
+    }),
+    // VirtualMachine>>maxOldSpaceSize: the heap limit in bytes.
+    Primitive::named("primitiveMaxHeap", 0, |vm, _, _| {
+        int(vm.heap.max_heap() as i64)
+    }),
     Primitive::named("primitiveExit", 1, |vm, _, _| {
         let [_, code] = top(vm);
         match code.as_small_integer() {
