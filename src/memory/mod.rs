@@ -40,6 +40,7 @@
 pub mod limit;
 mod old_space;
 pub mod statics;
+mod weak;
 
 use crate::object::classes;
 use crate::object::{Format, Header, Oop, OVERFLOW_MARK};
@@ -94,6 +95,8 @@ pub struct Heap {
     pub(crate) refused_slots: usize,
     /// Overrides the full-collection threshold (tests).
     full_collection_words: Option<usize>,
+    /// The named-field counts of the weak classes (see [`weak`]).
+    weak_classes: weak::WeakClasses,
     nursery: Box<[u64]>,
     nursery_top: usize,
     remembered: Vec<Oop>,
@@ -120,6 +123,7 @@ impl Heap {
             low_space_signalled: false,
             refused_slots: 0,
             full_collection_words: None,
+            weak_classes: weak::WeakClasses::default(),
             nursery: vec![0u64; NURSERY_WORDS].into_boxed_slice(),
             nursery_top: 0,
             remembered: Vec::new(),
@@ -230,8 +234,24 @@ impl Heap {
     pub fn collect_old(&mut self, roots: impl Iterator<Item = Oop>) {
         debug_assert_eq!(self.nursery_top, 0, "scavenge before collecting old space");
         self.stats.full_collections += 1;
-        old_space::mark(roots);
+        let weak_objects = old_space::mark(roots, &self.weak_classes);
+        // Before the sweep clears the marks: an unmarked referent dies.
+        for object in weak_objects {
+            self.weak_classes.settle(object, |value| {
+                let dead = value.is_pointer()
+                    && value.bits() != 0
+                    // SAFETY: a pointer Oop in a live object is a live object.
+                    && unsafe { !header(value).is_marked() && !header(value).is_static() };
+                (!dead).then_some(value)
+            });
+        }
         self.old.sweep();
+    }
+
+    /// Tells the heap that instances of class `class_index` are weak
+    /// objects with `named` strong fields before their weak ones.
+    pub fn note_weak_class(&mut self, class_index: u32, named: usize) {
+        self.weak_classes.note(class_index, named);
     }
 
     /// Calls `f` with every old-space object (live or not yet swept); with
@@ -350,6 +370,7 @@ impl Heap {
     pub fn scavenge(&mut self, visit_roots: impl FnOnce(&mut dyn FnMut(&mut Oop))) {
         self.stats.scavenges += 1;
         let mut queue = Vec::new();
+        let mut weak_objects = Vec::new();
         visit_roots(&mut |slot: &mut Oop| *slot = self.forward(*slot, &mut queue));
         for object in std::mem::take(&mut self.remembered) {
             // SAFETY: remembered objects are live old objects.
@@ -357,20 +378,39 @@ impl Heap {
                 let p = object.bits() as *mut u64;
                 *p = Header::from_bits(*p).with_remembered(false).bits();
             }
-            self.scan(object, &mut queue);
+            self.scan(object, &mut queue, &mut weak_objects);
         }
         while let Some(object) = queue.pop() {
-            self.scan(object, &mut queue);
+            self.scan(object, &mut queue, &mut weak_objects);
+        }
+        // Everything reachable has moved: a young referent of a weak slot
+        // that did not is dead.
+        for object in weak_objects {
+            self.weak_classes.settle(object, |value| {
+                if !self.is_young(value) {
+                    return Some(value);
+                }
+                // SAFETY: a young Oop is a young object or a forwarded one.
+                let p = value.bits() as *const u64;
+                unsafe {
+                    ((*p >> 24) & 0x1F == FORWARDED_FORMAT).then(|| Oop::from_bits(*p.add(1)))
+                }
+            });
         }
         self.nursery_top = 0;
     }
 
-    /// Updates the young pointers in `object`'s slots.
-    fn scan(&mut self, object: Oop, queue: &mut Vec<Oop>) {
+    /// Updates the young pointers in `object`'s slots (those of its strong
+    /// slots, for a weak object, which goes to `weak_objects`).
+    fn scan(&mut self, object: Oop, queue: &mut Vec<Oop>, weak_objects: &mut Vec<Oop>) {
         // SAFETY: `object` is a live old object.
-        let (format, count) = unsafe { (header(object).format(), slot_count(object)) };
-        if !format.has_pointers() {
+        let (h, count) = unsafe { (header(object), slot_count(object)) };
+        if !h.has_pointer_slots() {
             return;
+        }
+        let (count, weak) = self.weak_classes.traced_slots(h, count);
+        if weak {
+            weak_objects.push(object);
         }
         let slots = object.bits() as *mut u64;
         for i in 0..count {

@@ -7,6 +7,7 @@
 //! object uses) and their size in words in the next word. Sweeping turns
 //! each run of dead objects and free blocks into one free block.
 
+use super::weak::WeakClasses;
 use crate::object::{Header, Oop, OVERFLOW_MARK};
 
 /// Words per chunk (8 MiB); larger objects get a chunk of their own.
@@ -228,9 +229,11 @@ impl OldSpace {
 }
 
 /// Marks everything reachable from `roots` (old objects only; the nursery
-/// must be empty), setting header mark bits. Static objects are neither
+/// must be empty), setting header mark bits, and answers the weak objects
+/// found, whose weak slots it did not follow. Static objects are neither
 /// marked nor scanned: they point only at other static objects.
-pub fn mark(roots: impl Iterator<Item = Oop>) {
+pub(super) fn mark(roots: impl Iterator<Item = Oop>, weak_classes: &WeakClasses) -> Vec<Oop> {
+    let mut weak_objects = Vec::new();
     let mut stack: Vec<Oop> = Vec::new();
     let visit = |oop: Oop, stack: &mut Vec<Oop>| {
         // Immediates, and 0 (no object: an instruction without operand).
@@ -252,10 +255,13 @@ pub fn mark(roots: impl Iterator<Item = Oop>) {
     }
     while let Some(object) = stack.pop() {
         // SAFETY: `object` is live and marked.
-        let (format, count) =
-            unsafe { (super::header(object).format(), super::slot_count(object)) };
-        if !format.has_pointers() {
+        let (h, count) = unsafe { (super::header(object), super::slot_count(object)) };
+        if !h.has_pointer_slots() {
             continue;
+        }
+        let (count, weak) = weak_classes.traced_slots(h, count);
+        if weak {
+            weak_objects.push(object);
         }
         for i in 0..count {
             // SAFETY: `i` is below the slot count.
@@ -263,4 +269,5 @@ pub fn mark(roots: impl Iterator<Item = Oop>) {
             visit(value, &mut stack);
         }
     }
+    weak_objects
 }

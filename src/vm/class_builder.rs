@@ -97,7 +97,7 @@ impl Definition {
         }
         if !matches!(
             self.layout.as_str(),
-            "normal" | "variable" | "bytes" | "words"
+            "normal" | "variable" | "weak" | "bytes" | "words"
         ) {
             return Err(format!("{} is not a class layout", quoted(&self.layout)));
         }
@@ -178,6 +178,7 @@ impl Vm {
             |part: fn(&ClassShape) -> &Vec<String>| shape.map_or(Vec::new(), |s| part(s).clone());
         let layout = existing.map_or("normal", |c| match c.layout {
             Layout::Variable => "variable",
+            Layout::Weak => "weak",
             Layout::Bytes => "bytes",
             Layout::Words => "words",
             _ => "normal",

@@ -24,7 +24,7 @@ use super::identity::BecomeRefusal;
 use super::method::{self, Method, MethodSource};
 use super::Vm;
 use crate::memory::{self, Space};
-use crate::object::Oop;
+use crate::object::{Format, Oop};
 
 /// A class whose instances change shape.
 struct Reshaped {
@@ -278,7 +278,7 @@ pub(crate) fn apply(vm: &mut Vm, plan: Plan) -> Result<(), String> {
 fn indexed_size(layout: Layout, indexed: usize) -> Option<Option<usize>> {
     match layout {
         Layout::Fixed => Some(None),
-        Layout::Variable => Some(Some(indexed)),
+        Layout::Variable | Layout::Weak => Some(Some(indexed)),
         _ => None,
     }
 }
@@ -296,6 +296,9 @@ fn migrated(vm: &mut Vm, reshaped: &Reshaped, old: Oop) -> Oop {
     let Some((format, slots, fill)) = shape else {
         return old;
     };
+    if format == Format::Weak {
+        vm.heap.note_weak_class(reshaped.class, new_named);
+    }
     let new = vm.heap.allocate_old(reshaped.class, format, slots, fill);
     for (j, var) in reshaped.new_vars.iter().enumerate() {
         let value = reshaped

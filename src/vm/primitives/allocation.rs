@@ -44,6 +44,7 @@ pub(crate) fn instance_shape(
         (Layout::Fixed, None) => (Format::Fixed, fixed, nil),
         (Layout::Variable, n) if fixed == 0 => (Format::Indexable, n.unwrap_or(0), nil),
         (Layout::Variable, n) => (Format::FixedIndexable, fixed + n.unwrap_or(0), nil),
+        (Layout::Weak, n) => (Format::Weak, fixed + n.unwrap_or(0), nil),
         (Layout::Bytes, n) => {
             let (format, slots) = memory::byte_shape(n.unwrap_or(0));
             (format, slots, 0)
@@ -72,13 +73,16 @@ fn basic_new(vm: &mut Vm, class_object: Oop, size: Option<usize>) -> Prim {
         .classes
         .get(index)
         .expect("indexed class exists");
-    let Some((format, slots, fill)) =
-        instance_shape(class.layout, class.inst_vars.len(), size, vm.universe.nil)
+    let named = class.inst_vars.len();
+    let Some((format, slots, fill)) = instance_shape(class.layout, named, size, vm.universe.nil)
     else {
         return failure(BAD_RECEIVER);
     };
     if !vm.make_room(slots) {
         return failure(INSUFFICIENT_MEMORY);
+    }
+    if format == Format::Weak {
+        vm.heap.note_weak_class(index, named);
     }
     Prim::Value(vm.allocate(index, format, slots, fill))
 }
