@@ -202,7 +202,7 @@ const PHARO_KERNEL_TESTS: &[(&str, &[&str], usize, usize)] = &[
             "Kernel-Tests/ObjectMockForTest.class.st",
         ],
         26,
-        25,
+        26,
     ),
     (
         "Kernel-Tests/ExceptionTest.class.st",
@@ -582,7 +582,7 @@ const PHARO_SUITE_TESTS: &[(&str, usize, usize)] = &[
     ("Kernel-Tests/ClassHierarchyTest.class.st", 3, 3),
     ("Kernel-Tests/CompiledBlockTest.class.st", 2, 0),
     ("Kernel-Tests/CompiledCodeTest.class.st", 32, 22),
-    ("Kernel-Tests/ContextTest.class.st", 18, 0),
+    ("Kernel-Tests/ContextTest.class.st", 18, 9),
     ("Kernel-Tests/DependentsArrayTest.class.st", 1, 1),
     ("Kernel-Tests/DeprecationTest.class.st", 2, 1),
     ("Kernel-Tests/FalseTest.class.st", 15, 15),

@@ -232,19 +232,33 @@ impl Heap {
     /// Mark-sweep of old space. The nursery must be empty (scavenge
     /// first); `roots` must include every object the VM refers to.
     pub fn collect_old(&mut self, roots: impl Iterator<Item = Oop>) {
+        self.collect_old_with_weak_roots(roots, |_| {});
+    }
+
+    /// [`Heap::collect_old`], then `weak_roots` with the fate of each
+    /// object the caller refers to weakly: itself when it lives on, `None`
+    /// when nothing else reached it and it is reclaimed.
+    pub fn collect_old_with_weak_roots(
+        &mut self,
+        roots: impl Iterator<Item = Oop>,
+        weak_roots: impl FnOnce(&mut dyn FnMut(Oop) -> Option<Oop>),
+    ) {
         debug_assert_eq!(self.nursery_top, 0, "scavenge before collecting old space");
         self.stats.full_collections += 1;
         let weak_objects = old_space::mark(roots, &self.weak_classes);
-        // Before the sweep clears the marks: an unmarked referent dies.
+        // Before the sweep clears the marks: an unmarked object dies.
+        let mut fate = |value: Oop| {
+            let dead = value.is_pointer()
+                && value.bits() != 0
+                // SAFETY: a pointer Oop held by the VM or by a live object
+                // is a live object.
+                && unsafe { !header(value).is_marked() && !header(value).is_static() };
+            (!dead).then_some(value)
+        };
         for object in weak_objects {
-            self.weak_classes.settle(object, |value| {
-                let dead = value.is_pointer()
-                    && value.bits() != 0
-                    // SAFETY: a pointer Oop in a live object is a live object.
-                    && unsafe { !header(value).is_marked() && !header(value).is_static() };
-                (!dead).then_some(value)
-            });
+            self.weak_classes.settle(object, fate);
         }
+        weak_roots(&mut fate);
         self.old.sweep();
     }
 
@@ -368,6 +382,17 @@ impl Heap {
     /// (all visited by `visit_roots`) or from remembered old objects moves
     /// to old space, and the roots are updated.
     pub fn scavenge(&mut self, visit_roots: impl FnOnce(&mut dyn FnMut(&mut Oop))) {
+        self.scavenge_with_weak_roots(visit_roots, |_| {});
+    }
+
+    /// [`Heap::scavenge`], then `weak_roots` with the fate of each object
+    /// the caller refers to weakly: where it is now when it lives on,
+    /// `None` when nothing else reached it and it is reclaimed.
+    pub fn scavenge_with_weak_roots(
+        &mut self,
+        visit_roots: impl FnOnce(&mut dyn FnMut(&mut Oop)),
+        weak_roots: impl FnOnce(&mut dyn FnMut(Oop) -> Option<Oop>),
+    ) {
         self.stats.scavenges += 1;
         let mut queue = Vec::new();
         let mut weak_objects = Vec::new();
@@ -383,21 +408,25 @@ impl Heap {
         while let Some(object) = queue.pop() {
             self.scan(object, &mut queue, &mut weak_objects);
         }
-        // Everything reachable has moved: a young referent of a weak slot
-        // that did not is dead.
+        // Everything reachable has moved: a young object weakly referred
+        // to that did not is dead.
         for object in weak_objects {
-            self.weak_classes.settle(object, |value| {
-                if !self.is_young(value) {
-                    return Some(value);
-                }
-                // SAFETY: a young Oop is a young object or a forwarded one.
-                let p = value.bits() as *const u64;
-                unsafe {
-                    ((*p >> 24) & 0x1F == FORWARDED_FORMAT).then(|| Oop::from_bits(*p.add(1)))
-                }
-            });
+            self.weak_classes
+                .settle(object, |value| self.survivor(value));
         }
+        weak_roots(&mut |value| self.survivor(value));
         self.nursery_top = 0;
+    }
+
+    /// Where `oop` is after a scavenge's tracing: itself if it is not
+    /// young, its copy if it was reached, `None` if it was not.
+    fn survivor(&self, oop: Oop) -> Option<Oop> {
+        if !self.is_young(oop) {
+            return Some(oop);
+        }
+        // SAFETY: a young Oop is a young object or a forwarded one.
+        let p = oop.bits() as *const u64;
+        unsafe { ((*p >> 24) & 0x1F == FORWARDED_FORMAT).then(|| Oop::from_bits(*p.add(1))) }
     }
 
     /// Updates the young pointers in `object`'s slots (those of its strong

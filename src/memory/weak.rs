@@ -137,4 +137,23 @@ mod tests {
         heap.collect_old(roots.into_iter());
         assert_eq!(slot(roots[0], 0), Some(referent));
     }
+
+    #[test]
+    fn weak_roots_follow_their_objects_or_learn_they_are_gone() {
+        let mut heap = Heap::new();
+        let kept = young(&mut heap, ARRAY_CLASS, Format::Indexable, 1);
+        let dropped = young(&mut heap, ARRAY_CLASS, Format::Indexable, 1);
+        let mut table = vec![Some(kept), Some(dropped)];
+        let mut roots = [kept];
+        heap.scavenge_with_weak_roots(
+            |visit| roots.iter_mut().for_each(visit),
+            |fate| table.iter_mut().for_each(|e| *e = e.and_then(&mut *fate)),
+        );
+        assert_eq!(table, vec![Some(roots[0]), None]);
+        assert!(!heap.is_young(roots[0]));
+        heap.collect_old_with_weak_roots(std::iter::empty(), |fate| {
+            table.iter_mut().for_each(|e| *e = e.and_then(&mut *fate))
+        });
+        assert_eq!(table, vec![None, None], "nothing else refers to it now");
+    }
 }

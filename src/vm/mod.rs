@@ -233,12 +233,15 @@ impl Vm {
             heap,
             process,
             scheduler,
-            ..
+            universe,
         } = self;
-        heap.scavenge(|visit| {
-            process.visit_roots(visit);
-            scheduler.visit_roots(visit);
-        });
+        heap.scavenge_with_weak_roots(
+            |visit| {
+                process.visit_roots(visit);
+                scheduler.visit_roots(visit);
+            },
+            |fate| universe.settle_weak_roots(fate),
+        );
         if self.heap.wants_full_collection() {
             self.collect_old_space();
         }
@@ -353,7 +356,11 @@ impl Vm {
         self.process.visit_roots(&mut |r| roots.push(*r));
         self.scheduler.visit_roots(&mut |r| roots.push(*r));
         self.universe.roots(&mut roots);
-        self.heap.collect_old(roots.into_iter());
+        let universe = &mut self.universe;
+        self.heap
+            .collect_old_with_weak_roots(roots.into_iter(), |fate| {
+                universe.settle_weak_roots(fate)
+            });
     }
 
     /// Collects every `n` young allocations (GC stress testing), or never.

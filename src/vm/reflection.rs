@@ -8,13 +8,18 @@
 //! them out); a method compiled at run time gets one in old space.
 //!
 //! A Context (kernel class `Context`, with Pharo's slots: `sender`, `pc`,
-//! `stackp`, `method`, `closureOrNil`, `receiver`) is made on demand by
-//! `thisContext` and by `sender`. Its `sender` slot holds the id of its
-//! activation, a SmallInteger, as a married context of Cog holds its frame
-//! pointer there: the `sender` message finds the frame below by it, and a
-//! context whose activation has returned answers nil. Contexts are
-//! snapshots: asking twice for the same frame answers two equal, not
-//! identical, objects.
+//! `stackp`, `method`, `closureOrNil`, `receiver`) is made for an
+//! activation on the first request (`thisContext`, `sender`, a block's
+//! `home`, an exception's `signalerContext`), and the same object answers
+//! every later one: `Universe::contexts` maps activation ids to them, a
+//! weak table (an entry goes when nothing else refers to its Context). Its
+//! `sender` slot holds the activation's id, a SmallInteger, as a married
+//! context of Cog holds its frame pointer there: the `sender` message finds
+//! the frame below by it, and a context whose activation has returned is
+//! dead and answers nil. A block's activation has a CompiledBlock (the
+//! method and the code unit) as its `method`. A Context that Smalltalk
+//! makes (`sender:receiver:method:arguments:`) holds a Context or nil in
+//! `sender`, and the primitives leave it to the Smalltalk side.
 
 use super::classes;
 use super::method::MethodRef;
@@ -93,33 +98,95 @@ impl Vm {
             .then_some(index as MethodRef)
     }
 
-    /// A Context object for the frame at `position` (nil when the kernel
-    /// has no Context class).
+    /// The Context object of the frame at `position`: one per activation
+    /// (`thisContext == thisContext`), made on the first request. nil when
+    /// the kernel has no Context class.
     pub(crate) fn make_context(&mut self, position: usize) -> Oop {
         let frame = self.process.frames[position];
-        let method = self.universe.methods[frame.method as usize].object;
-        let receiver = self.process.stack[frame.base];
-        self.context_of_activation(frame.id, method, receiver)
+        let base = frame.base;
+        self.context_of(frame.id, frame.method, frame.unit, |vm| {
+            vm.process.stack[base]
+        })
     }
 
-    /// A Context object for activation `id` (which may have returned: the
-    /// Context is then dead) of `method` on `receiver`; nil when the kernel
-    /// has no Context class.
-    pub(crate) fn context_of_activation(&mut self, id: u64, method: Oop, receiver: Oop) -> Oop {
+    /// The Context of activation `id` of unit 0 of `method` (which may
+    /// have returned: the Context is then dead); its receiver is what
+    /// `receiver` reads if it must be made (after the allocations, which
+    /// may move it).
+    pub(crate) fn context_of_activation(
+        &mut self,
+        id: u64,
+        method: MethodRef,
+        receiver: impl Fn(&Vm) -> Oop,
+    ) -> Oop {
+        match self.process.frame_index(id) {
+            Some(position) => self.make_context(position),
+            None => self.context_of(id, method, 0, receiver),
+        }
+    }
+
+    /// The Context of activation `id`: the one made before, as long as
+    /// something refers to it (the table is weak), else a new one.
+    fn context_of(
+        &mut self,
+        id: u64,
+        method: MethodRef,
+        unit: u16,
+        receiver: impl Fn(&Vm) -> Oop,
+    ) -> Oop {
+        if let Some(&context) = self.universe.contexts.get(&id) {
+            return context;
+        }
+        let context = self.new_context(id, method, unit, receiver);
+        if context != self.universe.nil {
+            self.universe.contexts.insert(id, context);
+        }
+        context
+    }
+
+    /// A new Context for activation `id` of code unit `unit` of `method`:
+    /// its `method` is the CompiledMethod, or a CompiledBlock (the method
+    /// and the unit) for a block's activation.
+    fn new_context(
+        &mut self,
+        id: u64,
+        method: MethodRef,
+        unit: u16,
+        receiver: impl Fn(&Vm) -> Oop,
+    ) -> Oop {
+        let nil = self.universe.nil;
         let Some(class) = self.universe.classes.index_of("Context") else {
-            return self.universe.nil;
+            return nil;
         };
-        let slots = self
-            .universe
-            .classes
-            .get(class)
-            .map_or(0, |c| c.inst_vars.len());
-        let context = self.allocate(class, Format::Fixed, slots, self.universe.nil.bits());
+        let method_object = self.universe.methods[method as usize].object;
+        let code = if unit == 0 {
+            method_object
+        } else {
+            self.new_compiled_block(method_object, unit)
+        };
+        // The CompiledBlock stays on the stack (a root) while the Context
+        // is made.
+        self.process.stack.push(code);
+        let definition = self.universe.classes.get(class).expect("a class");
+        let shape = super::primitives::instance_shape(
+            definition.layout,
+            definition.inst_vars.len(),
+            Some(0),
+            nil,
+        );
+        let context = match shape {
+            Some((format, slots, fill)) => self.allocate(class, format, slots, fill),
+            None => nil,
+        };
+        let code = self.process.stack.pop().expect("pushed above");
+        if context == nil {
+            return nil;
+        }
         let id = Oop::small_integer(id as i64).expect("activation ids fit");
         for (variable, value) in [
             (ACTIVATION_SLOT, id),
-            ("method", method),
-            ("receiver", receiver),
+            ("method", code),
+            ("receiver", receiver(self)),
         ] {
             if let Some(slot) = self.slot_of("Context", variable) {
                 memory::init_slot(context, slot, value);
@@ -128,11 +195,41 @@ impl Vm {
         context
     }
 
+    /// A CompiledBlock for code unit `unit` of the method `method` (nil
+    /// when the kernel has no CompiledBlock class).
+    fn new_compiled_block(&mut self, method: Oop, unit: u16) -> Oop {
+        let nil = self.universe.nil;
+        let Some(class) = self.universe.classes.index_of("CompiledBlock") else {
+            return nil;
+        };
+        let slots = self
+            .universe
+            .classes
+            .get(class)
+            .map_or(0, |c| c.inst_vars.len());
+        let block = self.allocate(class, Format::Fixed, slots, nil.bits());
+        let unit = Oop::small_integer(unit as i64).expect("small");
+        for (variable, value) in [("method", method), ("codeUnit", unit)] {
+            if let Some(slot) = self.slot_in(class, variable) {
+                memory::init_slot(block, slot, value);
+            }
+        }
+        block
+    }
+
     /// The frame a Context object names, if it is still active.
     pub(super) fn frame_position(&self, context: Oop) -> Option<usize> {
         let slot = self.slot_of("Context", ACTIVATION_SLOT)?;
         let id = memory::slot(context, slot)?.as_small_integer()? as u64;
         self.process.frame_index(id)
+    }
+
+    /// Whether a Context object was made for an activation (its `sender`
+    /// slot holds the activation's id), as opposed to one Smalltalk made.
+    pub(super) fn is_activation_context(&self, context: Oop) -> bool {
+        self.slot_of("Context", ACTIVATION_SLOT)
+            .and_then(|slot| memory::slot(context, slot))
+            .is_some_and(Oop::is_small_integer)
     }
 }
 

@@ -69,6 +69,10 @@ pub struct Universe {
     /// Process is never mistaken for one of this Process's.
     pub(crate) last_activation: u64,
     pub(crate) last_signal: u64,
+    /// The Context object made for an activation, by activation id, so
+    /// that every request answers the same one. Weak: an entry goes when
+    /// nothing else refers to its Context (see `Vm::collect_garbage`).
+    pub(crate) contexts: HashMap<u64, Oop>,
     /// Instructions the VM itself returns to (unwinding, handlers).
     pub(crate) continuations: Continuations,
     /// The command-line arguments `Smalltalk arguments` answers.
@@ -134,6 +138,7 @@ impl Universe {
             #[cfg(feature = "jit")]
             jit: Default::default(),
             last_activation: 0,
+            contexts: HashMap::new(),
             last_signal: 0,
             continuations: Continuations::new(),
             arguments: Vec::new(),
@@ -214,6 +219,19 @@ impl Universe {
         for code in &self.retired_code {
             roots.extend(code.iter().map(|i| i.operand_oop()));
         }
+    }
+
+    /// Updates the objects the universe refers to weakly after a
+    /// collection (`fate`: where each is now, `None` if reclaimed): the
+    /// Context objects of activations.
+    pub fn settle_weak_roots(&mut self, fate: &mut dyn FnMut(Oop) -> Option<Oop>) {
+        self.contexts.retain(|_, context| match fate(*context) {
+            Some(now) => {
+                *context = now;
+                true
+            }
+            None => false,
+        });
     }
 
     /// The Symbols of the image: static objects, found by name in a table

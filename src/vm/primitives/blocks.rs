@@ -47,18 +47,18 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
     // Pharo compiles them).
     Primitive::named("primitiveBlockHome", 0, |vm, _, _| {
         let [closure] = top(vm);
-        let (Some(home), Some(receiver)) = (
-            memory::slot(closure, CLOSURE_HOME).and_then(Oop::as_small_integer),
-            memory::slot(closure, CLOSURE_RECEIVER),
-        ) else {
+        let Some(home) = memory::slot(closure, CLOSURE_HOME).and_then(Oop::as_small_integer) else {
             return failure(BAD_RECEIVER);
         };
         with_unit(vm, |vm, method, facts| {
             if facts.clean {
                 return vm.universe.nil;
             }
-            let method = vm.universe.methods[method as usize].object;
-            vm.context_of_activation(home as u64, method, receiver)
+            // The closure, the receiver, stays on the stack meanwhile.
+            vm.context_of_activation(home as u64, method, |vm| {
+                let closure = *vm.process.stack.last().expect("the receiver");
+                memory::slot(closure, CLOSURE_RECEIVER).unwrap_or(vm.universe.nil)
+            })
         })
     }),
 ];

@@ -8,6 +8,7 @@ use crate::memory::Space;
 use crate::object::Oop;
 use crate::vm::classes::ClassIndex;
 use crate::vm::method::{MethodRef, MethodSource};
+use crate::vm::unwind::Action;
 use crate::vm::Vm;
 use zag_compiler::tonel::Layout;
 
@@ -187,19 +188,71 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
             }
         }
     }),
-    // Context>>sender: the context of the frame below, or nil.
+    // Context>>sender: the Context of the activation below, or nil once
+    // the receiver's has returned. Fails for a context Smalltalk made.
     Primitive::named("primitiveContextSender", 0, |vm, _, _| {
         let [context] = top(vm);
+        if !vm.is_activation_context(context) {
+            return failure(BAD_RECEIVER);
+        }
         match vm.frame_position(context) {
             Some(0) | None => Prim::Value(vm.universe.nil),
             Some(position) => Prim::Value(vm.make_context(position - 1)),
         }
     }),
-    // Context>>isDead
+    // Context>>isDead. Fails for a context Smalltalk made.
     Primitive::named("primitiveContextIsDead", 0, |vm, _, _| {
         let [context] = top(vm);
+        if !vm.is_activation_context(context) {
+            return failure(BAD_RECEIVER);
+        }
         let dead = vm.frame_position(context).is_none();
         Prim::Value(vm.universe.boolean(dead))
+    }),
+    // Context>>return: value: leaves the frames above the receiver's
+    // activation and the activation itself (running their ensure:
+    // blocks), its sender receiving value. Fails unless the receiver is an
+    // activation of the running Process that has not returned.
+    Primitive::named("primitiveContextReturn", 1, |vm, _, _| {
+        let [context, value] = top(vm);
+        match vm.frame_position(context) {
+            Some(position) => {
+                let target = vm.process.frame_ref(position);
+                Prim::Continue(vm.unwind(target, Action::Return(value)))
+            }
+            None => failure(BAD_RECEIVER),
+        }
+    }),
+    // Context>>resume: value: leaves the frames above the receiver's
+    // activation (running their ensure: blocks), which goes on with value
+    // as the answer of the send it is in. Fails unless the receiver is an
+    // activation of the running Process below the active one.
+    Primitive::named("primitiveContextResume", 1, |vm, _, _| {
+        let [context, value] = top(vm);
+        match vm.frame_position(context) {
+            Some(position) if position + 1 < vm.process.frames.len() => {
+                let target = vm.process.frame_ref(position + 1);
+                Prim::Continue(vm.unwind(target, Action::Return(value)))
+            }
+            _ => failure(BAD_RECEIVER),
+        }
+    }),
+    // Context>>home of a block's activation while it runs: the Context of
+    // the method activation that made the block (dead if that returned).
+    // Fails otherwise.
+    Primitive::named("primitiveContextHome", 0, |vm, _, _| {
+        let [context] = top(vm);
+        let Some(position) = vm.frame_position(context) else {
+            return failure(BAD_RECEIVER);
+        };
+        let frame = vm.process.frames[position];
+        if frame.unit == 0 {
+            return failure(BAD_RECEIVER);
+        }
+        let base = frame.base;
+        Prim::Value(
+            vm.context_of_activation(frame.home.id, frame.method, |vm| vm.process.stack[base]),
+        )
     }),
 ];
 
