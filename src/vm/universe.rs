@@ -223,7 +223,8 @@ impl Universe {
 
     /// Updates the objects the universe refers to weakly after a
     /// collection (`fate`: where each is now, `None` if reclaimed): the
-    /// Context objects of activations.
+    /// Context objects of activations, and the streams that own open
+    /// files (whose files close with them).
     pub fn settle_weak_roots(&mut self, fate: &mut dyn FnMut(Oop) -> Option<Oop>) {
         self.contexts.retain(|_, context| match fate(*context) {
             Some(now) => {
@@ -232,6 +233,7 @@ impl Universe {
             }
             None => false,
         });
+        self.files.settle_weak_roots(fate);
     }
 
     /// The Symbols of the image: static objects, found by name in a table

@@ -29,39 +29,116 @@ enum Open {
 }
 
 /// The VM's open files, by handle.
+///
+/// A handle names an entry and the opening that made it (its generation),
+/// so that a handle kept after `close` fails instead of reaching a file
+/// opened later in the same entry. The handles of the standard streams
+/// are 0, 1 and 2.
+///
+/// A file stream tells the table it owns its file
+/// (`primitiveFileSetOwner`); the table holds the owner weakly, and closes
+/// the file once a collection finds nothing else refers to the owner
+/// ([`OpenFiles::settle_weak_roots`]), as Pharo finalizes its file streams.
 pub(crate) struct OpenFiles {
-    table: Vec<Option<Open>>,
+    table: Vec<Option<Entry>>,
+    /// The generation of the next opening.
+    next_generation: i64,
     /// The last error of the operating system a primitive met.
     last_error: Option<std::io::Error>,
 }
 
+struct Entry {
+    open: Open,
+    generation: i64,
+    /// The stream the file is closed with, held weakly.
+    owner: Option<Oop>,
+}
+
+/// A handle is `generation << INDEX_BITS | index`.
+const INDEX_BITS: u32 = 20;
+
 impl Default for OpenFiles {
     fn default() -> Self {
+        let standard = |open| {
+            Some(Entry {
+                open,
+                generation: 0,
+                owner: None,
+            })
+        };
         OpenFiles {
-            table: vec![Some(Open::Stdin), Some(Open::Stdout), Some(Open::Stderr)],
+            table: vec![
+                standard(Open::Stdin),
+                standard(Open::Stdout),
+                standard(Open::Stderr),
+            ],
+            next_generation: 1,
             last_error: None,
         }
     }
 }
 
 impl OpenFiles {
-    fn add(&mut self, file: File) -> usize {
-        let open = Some(Open::File(file));
-        match self.table.iter().position(Option::is_none) {
-            Some(free) => {
-                self.table[free] = open;
-                free
-            }
-            None => {
-                self.table.push(open);
+    /// The handle of `file`, now open; `None` when the table is full.
+    fn add(&mut self, file: File) -> Option<i64> {
+        let index = match self.table.iter().position(Option::is_none) {
+            Some(free) => free,
+            None if self.table.len() < 1 << INDEX_BITS => {
+                self.table.push(None);
                 self.table.len() - 1
             }
-        }
+            None => return None,
+        };
+        let generation = self.next_generation;
+        self.next_generation += 1;
+        self.table[index] = Some(Entry {
+            open: Open::File(file),
+            generation,
+            owner: None,
+        });
+        Some(generation << INDEX_BITS | index as i64)
+    }
+
+    /// The entry `handle` names, if it is still open.
+    fn entry(&mut self, handle: Oop) -> Option<&mut Entry> {
+        let handle = handle.as_small_integer().filter(|h| *h >= 0)?;
+        let index = (handle & ((1 << INDEX_BITS) - 1)) as usize;
+        self.table
+            .get_mut(index)?
+            .as_mut()
+            .filter(|e| e.generation == handle >> INDEX_BITS)
     }
 
     fn get(&mut self, handle: Oop) -> Option<&mut Open> {
-        let index = usize::try_from(handle.as_small_integer()?).ok()?;
-        self.table.get_mut(index)?.as_mut()
+        self.entry(handle).map(|e| &mut e.open)
+    }
+
+    /// Closes the file `handle` names (not a standard stream); answers
+    /// whether it was open.
+    fn close(&mut self, handle: Oop) -> bool {
+        let Some(entry) = self.entry(handle) else {
+            return false;
+        };
+        if entry.generation == 0 {
+            return true;
+        }
+        let index = (handle.as_small_integer().unwrap_or(0) & ((1 << INDEX_BITS) - 1)) as usize;
+        self.table[index] = None;
+        true
+    }
+
+    /// After a collection (`fate`: where each owner is now, `None` if it
+    /// was reclaimed): closes the files whose streams are gone.
+    pub(crate) fn settle_weak_roots(&mut self, fate: &mut dyn FnMut(Oop) -> Option<Oop>) {
+        for slot in &mut self.table {
+            let Some(owner) = slot.as_ref().and_then(|e| e.owner) else {
+                continue;
+            };
+            match fate(owner) {
+                Some(now) => slot.as_mut().expect("an entry").owner = Some(now),
+                None => *slot = None,
+            }
+        }
     }
 }
 
@@ -92,20 +169,32 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
             Ok(file) if file.metadata().is_ok_and(|m| m.is_dir()) => {
                 io_failure(vm, std::io::Error::from(ErrorKind::IsADirectory))
             }
-            Ok(file) => int(vm.universe.files.add(file) as i64),
+            Ok(file) => match vm.universe.files.add(file) {
+                Some(handle) => int(handle),
+                None => io_failure(vm, std::io::Error::from(ErrorKind::OutOfMemory)),
+            },
             Err(e) => io_failure(vm, e),
         }
     }),
+    // The standard streams stay open.
     Primitive::named("primitiveFileClose", 1, |vm, _, _| {
         let [_, handle] = top(vm);
-        match handle.as_small_integer() {
-            Some(i) if i > 2 && vm.universe.files.get(handle).is_some() => {
-                vm.universe.files.table[i as usize] = None;
+        match vm.universe.files.close(handle) {
+            true => Prim::Value(vm.universe.nil),
+            false => failure(BAD_ARGUMENT),
+        }
+    }),
+    // File class>>handle: aHandle ownedBy: aStream: the file is closed once
+    // nothing refers to aStream any more.
+    Primitive::named("primitiveFileSetOwner", 2, |vm, _, _| {
+        let [_, handle, owner] = top(vm);
+        match vm.universe.files.entry(handle) {
+            Some(entry) if entry.generation > 0 && owner.is_pointer() => {
+                entry.owner = Some(owner);
                 Prim::Value(vm.universe.nil)
             }
-            // The standard streams stay open.
-            Some(0..=2) => Prim::Value(vm.universe.nil),
-            _ => failure(BAD_ARGUMENT),
+            Some(_) => Prim::Value(vm.universe.nil),
+            None => failure(BAD_ARGUMENT),
         }
     }),
     // At most `count` bytes, as a ByteArray (empty at the end).
