@@ -23,12 +23,21 @@
 
 use super::classes;
 use super::method::MethodRef;
+use super::process::Process;
 use super::Vm;
 use crate::memory;
 use crate::object::{Format, Oop};
 
 /// The slot of a Context that holds the id of its activation.
 const ACTIVATION_SLOT: &str = "sender";
+
+/// Which Process's execution state: the running one, or that of a
+/// scheduler entry whose Process does not run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Holder {
+    Running,
+    Waiting(usize),
+}
 
 impl Vm {
     /// The slot of `variable` in instances of the kernel class `class`.
@@ -98,14 +107,19 @@ impl Vm {
             .then_some(index as MethodRef)
     }
 
-    /// The Context object of the frame at `position`: one per activation
-    /// (`thisContext == thisContext`), made on the first request. nil when
-    /// the kernel has no Context class.
+    /// The Context object of the running Process's frame at `position`:
+    /// one per activation (`thisContext == thisContext`), made on the
+    /// first request. nil when the kernel has no Context class.
     pub(crate) fn make_context(&mut self, position: usize) -> Oop {
-        let frame = self.process.frames[position];
+        self.context_in(Holder::Running, position)
+    }
+
+    /// The Context of the frame at `position` of the Process `holder`.
+    pub(crate) fn context_in(&mut self, holder: Holder, position: usize) -> Oop {
+        let frame = self.process_of(holder).frames[position];
         let base = frame.base;
-        self.context_of(frame.id, frame.method, frame.unit, |vm| {
-            vm.process.stack[base]
+        self.context_of(frame.id, frame.method, frame.unit, move |vm| {
+            vm.process_of(holder).stack[base]
         })
     }
 
@@ -119,9 +133,30 @@ impl Vm {
         method: MethodRef,
         receiver: impl Fn(&Vm) -> Oop,
     ) -> Oop {
-        match self.process.frame_index(id) {
-            Some(position) => self.make_context(position),
+        match self.locate_activation(id) {
+            Some((holder, position)) => self.context_in(holder, position),
             None => self.context_of(id, method, 0, receiver),
+        }
+    }
+
+    /// The Process whose stack holds activation `id`, and its frame's
+    /// index, while the activation has not returned.
+    pub(crate) fn locate_activation(&self, id: u64) -> Option<(Holder, usize)> {
+        if let Some(position) = self.process.frame_index(id) {
+            return Some((Holder::Running, position));
+        }
+        let (entry, position) = self.scheduler.find_saved_activation(id)?;
+        Some((Holder::Waiting(entry), position))
+    }
+
+    /// The execution state `holder` names.
+    pub(crate) fn process_of(&self, holder: Holder) -> &Process {
+        match holder {
+            Holder::Running => &self.process,
+            Holder::Waiting(entry) => self
+                .scheduler
+                .saved_process(entry)
+                .expect("a Process that does not run"),
         }
     }
 
@@ -217,7 +252,16 @@ impl Vm {
         block
     }
 
-    /// The frame a Context object names, if it is still active.
+    /// Where the activation a Context object names is, if it has not
+    /// returned (in any Process).
+    pub(super) fn context_activation(&self, context: Oop) -> Option<(Holder, usize)> {
+        let slot = self.slot_of("Context", ACTIVATION_SLOT)?;
+        let id = memory::slot(context, slot)?.as_small_integer()? as u64;
+        self.locate_activation(id)
+    }
+
+    /// The running Process's frame a Context object names, if it is still
+    /// active.
     pub(super) fn frame_position(&self, context: Oop) -> Option<usize> {
         let slot = self.slot_of("Context", ACTIVATION_SLOT)?;
         let id = memory::slot(context, slot)?.as_small_integer()? as u64;

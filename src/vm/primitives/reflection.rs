@@ -8,6 +8,7 @@ use crate::memory::Space;
 use crate::object::Oop;
 use crate::vm::classes::ClassIndex;
 use crate::vm::method::{MethodRef, MethodSource};
+use crate::vm::reflection::Holder;
 use crate::vm::unwind::Action;
 use crate::vm::Vm;
 use zag_compiler::tonel::Layout;
@@ -195,9 +196,9 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
         if !vm.is_activation_context(context) {
             return failure(BAD_RECEIVER);
         }
-        match vm.frame_position(context) {
-            Some(0) | None => Prim::Value(vm.universe.nil),
-            Some(position) => Prim::Value(vm.make_context(position - 1)),
+        match vm.context_activation(context) {
+            Some((_, 0)) | None => Prim::Value(vm.universe.nil),
+            Some((holder, position)) => Prim::Value(vm.context_in(holder, position - 1)),
         }
     }),
     // Context>>isDead. Fails for a context Smalltalk made.
@@ -206,8 +207,22 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
         if !vm.is_activation_context(context) {
             return failure(BAD_RECEIVER);
         }
-        let dead = vm.frame_position(context).is_none();
+        let dead = vm.context_activation(context).is_none();
         Prim::Value(vm.universe.boolean(dead))
+    }),
+    // Process>>suspendedContext of a Process that has started and does
+    // not run: the Context of the activation it goes on in. Fails for any
+    // other (the Smalltalk side answers for those).
+    Primitive::named("primitiveProcessSuspendedContext", 0, |vm, _, _| {
+        let [process] = top(vm);
+        let Some(entry) = vm.stopped_process_entry(process) else {
+            return failure(BAD_RECEIVER);
+        };
+        let holder = Holder::Waiting(entry);
+        match vm.process_of(holder).frames.len() {
+            0 => failure(BAD_RECEIVER),
+            n => Prim::Value(vm.context_in(holder, n - 1)),
+        }
     }),
     // Context>>return: value: leaves the frames above the receiver's
     // activation and the activation itself (running their ensure:
@@ -242,16 +257,18 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
     // Fails otherwise.
     Primitive::named("primitiveContextHome", 0, |vm, _, _| {
         let [context] = top(vm);
-        let Some(position) = vm.frame_position(context) else {
+        let Some((holder, position)) = vm.context_activation(context) else {
             return failure(BAD_RECEIVER);
         };
-        let frame = vm.process.frames[position];
+        let frame = vm.process_of(holder).frames[position];
         if frame.unit == 0 {
             return failure(BAD_RECEIVER);
         }
         let base = frame.base;
         Prim::Value(
-            vm.context_of_activation(frame.home.id, frame.method, |vm| vm.process.stack[base]),
+            vm.context_of_activation(frame.home.id, frame.method, move |vm| {
+                vm.process_of(holder).stack[base]
+            }),
         )
     }),
 ];

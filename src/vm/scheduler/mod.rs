@@ -133,6 +133,21 @@ impl Scheduler {
             .filter_map(|e| e.saved.as_ref().map(|s| &*s.process))
     }
 
+    /// The execution state of the Process of entry `entry`, if it does
+    /// not run.
+    pub(crate) fn saved_process(&self, entry: usize) -> Option<&Process> {
+        self.entries.get(entry)?.saved.as_ref().map(|s| &*s.process)
+    }
+
+    /// Where activation `id` is among the Processes that do not run: the
+    /// entry and the index of the frame.
+    pub(crate) fn find_saved_activation(&self, id: u64) -> Option<(usize, usize)> {
+        self.entries.iter().enumerate().find_map(|(entry, e)| {
+            let saved = e.saved.as_ref()?;
+            Some((entry, saved.process.frame_index(id)?))
+        })
+    }
+
     /// Whether the running code may give up the processor now.
     pub(crate) fn can_switch(&self) -> bool {
         self.depth == 1
@@ -459,6 +474,15 @@ impl Vm {
     // ----- handles ------------------------------------------------------------
 
     /// The handle of `p`, if the VM has one for it.
+    /// The entry of the Process object `p` when it has started and does
+    /// not run (it waits, is ready or suspended), its stack kept aside.
+    pub(crate) fn stopped_process_entry(&mut self, p: Oop) -> Option<usize> {
+        let s = self.scheduling_slots()?;
+        let h = self.handle_of(p, &s)?;
+        let saved = self.scheduler.entries[h].saved.as_ref()?;
+        (!saved.start).then_some(h)
+    }
+
     fn handle_of(&self, p: Oop, s: &Slots) -> Option<usize> {
         let h = memory::slot(p, s.vm_handle)?.as_small_integer()?;
         let h = usize::try_from(h).ok()?;
