@@ -119,3 +119,30 @@ fn a_signal_ends_a_program_that_idles_waiting_for_a_delay() {
     assert!(stderr.starts_with("Interrupted by SIGINT\n"), "{stderr}");
     assert!(stderr.contains("Delay>>wait"), "{stderr}");
 }
+
+/// A Process that waits on a Semaphore nothing else refers to can never
+/// run again: a full collection reclaims it, its stack with it. One that
+/// waits on a Semaphore still reachable stays, and runs when signalled.
+#[test]
+fn processes_waiting_where_nothing_can_reach_them_are_collected() {
+    let program = "| weak kept semaphore done | \
+        weak := WeakArray new: 50. \
+        1 to: 50 do: [ :i | weak at: i put: ([ Semaphore new wait ] forkAt: Processor activePriority + 1) ]. \
+        semaphore := Semaphore new. done := 0. kept := WeakArray new: 50. \
+        1 to: 50 do: [ :i | kept at: i put: ([ semaphore wait. done := done + 1 ] forkAt: Processor activePriority + 1) ]. \
+        Smalltalk garbageCollect. \
+        { weak count: [ :each | each notNil ]. kept count: [ :each | each notNil ]. \
+          [ 50 timesRepeat: [ semaphore signal ]. done ] value }";
+    for options in [&[][..], &["--gc-stress", "1"]] {
+        let mut args = options.to_vec();
+        args.extend(["eval", program]);
+        let out = zag(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "#(0 50 50)\n",
+            "{options:?}"
+        );
+    }
+}

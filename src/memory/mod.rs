@@ -243,18 +243,33 @@ impl Heap {
         roots: impl Iterator<Item = Oop>,
         weak_roots: impl FnOnce(&mut dyn FnMut(Oop) -> Option<Oop>),
     ) {
+        self.collect_old_with(roots, |_| Vec::new(), weak_roots);
+    }
+
+    /// [`Heap::collect_old_with_weak_roots`] with roots the caller holds
+    /// on a condition too: after each round of marking,
+    /// `conditional_roots` (given a test of whether an object was reached
+    /// so far) answers more roots, those the caller keeps only while some
+    /// object lives (a Process's stack while its Process object is
+    /// reached), until it answers none.
+    pub fn collect_old_with(
+        &mut self,
+        roots: impl Iterator<Item = Oop>,
+        mut conditional_roots: impl FnMut(&dyn Fn(Oop) -> bool) -> Vec<Oop>,
+        weak_roots: impl FnOnce(&mut dyn FnMut(Oop) -> Option<Oop>),
+    ) {
         debug_assert_eq!(self.nursery_top, 0, "scavenge before collecting old space");
         self.stats.full_collections += 1;
-        let weak_objects = old_space::mark(roots, &self.weak_classes);
+        let mut weak_objects = old_space::mark(roots, &self.weak_classes);
+        loop {
+            let more = conditional_roots(&|value| reached(value));
+            if more.is_empty() {
+                break;
+            }
+            weak_objects.extend(old_space::mark(more.into_iter(), &self.weak_classes));
+        }
         // Before the sweep clears the marks: an unmarked object dies.
-        let mut fate = |value: Oop| {
-            let dead = value.is_pointer()
-                && value.bits() != 0
-                // SAFETY: a pointer Oop held by the VM or by a live object
-                // is a live object.
-                && unsafe { !header(value).is_marked() && !header(value).is_static() };
-            (!dead).then_some(value)
-        };
+        let mut fate = |value: Oop| reached(value).then_some(value);
         for object in weak_objects {
             self.weak_classes.settle(object, fate);
         }
@@ -800,6 +815,16 @@ pub(crate) fn set_class_index(oop: Oop, class_index: u32) -> bool {
 pub unsafe fn set_read_only(oop: Oop, on: bool) {
     let p = oop.bits() as *mut Header;
     *p = (*p).with_immutable(on);
+}
+
+/// During a collection of old space, after marking: whether `value`
+/// was reached (immediates and static objects always are).
+fn reached(value: Oop) -> bool {
+    !value.is_pointer()
+        || value.bits() == 0
+        // SAFETY: a pointer Oop held by the VM or by a live object is a
+        // live object.
+        || unsafe { header(value).is_marked() || header(value).is_static() }
 }
 
 /// The class index of any value, immediates included.

@@ -354,13 +354,25 @@ impl Vm {
     pub fn collect_old_space(&mut self) {
         let mut roots: Vec<Oop> = Vec::with_capacity(self.process.stack.len() + 4096);
         self.process.visit_roots(&mut |r| roots.push(*r));
-        self.scheduler.visit_roots(&mut |r| roots.push(*r));
+        self.scheduler
+            .visit_roots_but_collectable(&mut |r| roots.push(*r));
         self.universe.roots(&mut roots);
-        let universe = &mut self.universe;
-        self.heap
-            .collect_old_with_weak_roots(roots.into_iter(), |fate| {
-                universe.settle_weak_roots(fate)
-            });
+        let Vm {
+            heap,
+            universe,
+            scheduler,
+            ..
+        } = self;
+        // A Process that does not run is kept, with its stack, only if its
+        // Process object is reached (from a Semaphore's list, a ready
+        // queue, a variable...).
+        let mut visited = Vec::new();
+        heap.collect_old_with(
+            roots.into_iter(),
+            |reached| scheduler.roots_of_reached(reached, &mut visited),
+            |fate| universe.settle_weak_roots(fate),
+        );
+        scheduler.forget_unreached(&visited, universe.nil);
     }
 
     /// Collects every `n` young allocations (GC stress testing), or never.

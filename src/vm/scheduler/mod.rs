@@ -97,6 +97,8 @@ pub struct Scheduler {
     timed: Vec<(Instant, Timed)>,
     /// Computations from Rust in progress (only the outermost switches).
     depth: usize,
+    /// The entries of the Processes whose computations Rust waits for.
+    origins: Vec<usize>,
     timer: Option<Timer>,
     pub(crate) slots: Option<Slots>,
 }
@@ -110,19 +112,83 @@ impl Scheduler {
     /// that are not running.
     pub fn visit_roots(&mut self, visit: &mut dyn FnMut(&mut Oop)) {
         for e in &mut self.entries {
-            visit(&mut e.owner);
-            if let Some(s) = &mut e.saved {
-                s.process.visit_roots(visit);
-            }
-            if let Pending::Signal(x) = &mut e.pending {
-                visit(x);
-            }
-            if let Some(t) = &mut e.terminator {
-                visit(t);
+            Self::visit_entry(e, visit);
+        }
+        for (_, t) in &mut self.timed {
+            t.roots().for_each(&mut *visit);
+        }
+    }
+
+    /// The roots of a collection of old space, but for the Processes it
+    /// may reclaim ([`Scheduler::collectable`]): those are roots only once
+    /// their Process object is reached ([`Scheduler::roots_of_reached`]).
+    pub fn visit_roots_but_collectable(&mut self, visit: &mut dyn FnMut(&mut Oop)) {
+        let collectable: Vec<bool> = (0..self.entries.len())
+            .map(|h| self.collectable(h))
+            .collect();
+        for (h, e) in self.entries.iter_mut().enumerate() {
+            if !collectable[h] {
+                Self::visit_entry(e, visit);
             }
         }
         for (_, t) in &mut self.timed {
             t.roots().for_each(&mut *visit);
+        }
+    }
+
+    /// Whether entry `h`'s Process may be reclaimed when nothing refers to
+    /// its Process object: it does not run, it is no computation's own,
+    /// and nothing is pending for it (termination, a signal).
+    fn collectable(&self, h: usize) -> bool {
+        let e = &self.entries[h];
+        e.saved.is_some()
+            && matches!(e.pending, Pending::Nothing)
+            && e.terminator.is_none()
+            && !self.origins.contains(&h)
+    }
+
+    /// The roots of the collectable Processes whose Process objects were
+    /// reached (`reached`) and were not yet visited (`visited`, by entry).
+    pub fn roots_of_reached(
+        &mut self,
+        reached: &dyn Fn(Oop) -> bool,
+        visited: &mut Vec<bool>,
+    ) -> Vec<Oop> {
+        visited.resize(self.entries.len(), false);
+        let mut roots = Vec::new();
+        for h in 0..self.entries.len() {
+            if !visited[h] && self.collectable(h) && reached(self.entries[h].owner) {
+                visited[h] = true;
+                Self::visit_entry(&mut self.entries[h], &mut |r| roots.push(*r));
+            }
+        }
+        roots
+    }
+
+    /// Frees the entries of the collectable Processes a collection did not
+    /// reach (`visited` as [`Scheduler::roots_of_reached`] left it): their
+    /// Process objects are garbage, and so are their stacks.
+    pub fn forget_unreached(&mut self, visited: &[bool], nil: Oop) {
+        for h in 0..self.entries.len() {
+            if self.collectable(h) && !visited.get(h).copied().unwrap_or(false) {
+                let e = &mut self.entries[h];
+                e.owner = nil;
+                e.saved = None;
+                self.free.push(h);
+            }
+        }
+    }
+
+    fn visit_entry(e: &mut Entry, visit: &mut dyn FnMut(&mut Oop)) {
+        visit(&mut e.owner);
+        if let Some(s) = &mut e.saved {
+            s.process.visit_roots(visit);
+        }
+        if let Pending::Signal(x) = &mut e.pending {
+            visit(x);
+        }
+        if let Some(t) = &mut e.terminator {
+            visit(t);
         }
     }
 
@@ -192,6 +258,15 @@ impl Vm {
             return interpreter::run(self, ip);
         };
         let origin = self.handle(origin, s);
+        // The computation's own Process is never collected: Rust waits for
+        // it.
+        self.scheduler.origins.push(origin);
+        let result = self.run_processes_from(origin, ip, s);
+        self.scheduler.origins.pop();
+        result
+    }
+
+    fn run_processes_from(&mut self, origin: usize, ip: Ip, s: &Slots) -> Result<Oop, VmError> {
         let mut finished = false;
         let mut ip = ip;
         loop {
