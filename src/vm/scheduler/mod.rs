@@ -156,11 +156,12 @@ impl Scheduler {
     ) -> Vec<Oop> {
         visited.resize(self.entries.len(), false);
         let mut roots = Vec::new();
-        for h in 0..self.entries.len() {
-            if !visited[h] && self.collectable(h) && reached(self.entries[h].owner) {
-                visited[h] = true;
-                Self::visit_entry(&mut self.entries[h], &mut |r| roots.push(*r));
-            }
+        let reachable: Vec<usize> = (0..self.entries.len())
+            .filter(|&h| !visited[h] && self.collectable(h) && reached(self.entries[h].owner))
+            .collect();
+        for h in reachable {
+            visited[h] = true;
+            Self::visit_entry(&mut self.entries[h], &mut |r| roots.push(*r));
         }
         roots
     }
