@@ -341,6 +341,6 @@ fn strings_hold_characters_and_print_in_utf8() {
     assert!(out.status.success(), "{stderr}");
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
-        "año λ 😀\n#(1 1 233 WideString #λ)\n"
+        "año λ 😀\n{1. 1. 233. WideString. #λ}\n"
     );
 }

@@ -100,7 +100,7 @@ fn pharo_stack_runs_on_our_linked_list() {
     ]);
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
-        "#(3 2 2 LinkedList)\n",
+        "{3. 2. 2. LinkedList}\n",
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
@@ -389,7 +389,7 @@ const PHARO_COLLECTION_TESTS: &[(&str, usize, usize)] = &[
     (
         "Collections-Sequenceable-Tests/ArrayTest.class.st",
         333,
-        326,
+        331,
     ),
     (
         "Collections-Sequenceable-Tests/OrderedCollectionTest.class.st",
