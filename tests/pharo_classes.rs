@@ -394,7 +394,7 @@ const PHARO_COLLECTION_TESTS: &[(&str, usize, usize)] = &[
     (
         "Collections-Sequenceable-Tests/OrderedCollectionTest.class.st",
         360,
-        356,
+        357,
     ),
     (
         "Collections-Sequenceable-Tests/SortedCollectionTest.class.st",
@@ -410,7 +410,7 @@ const PHARO_COLLECTION_TESTS: &[(&str, usize, usize)] = &[
     (
         "Collections-Sequenceable-Tests/IntervalTest.class.st",
         268,
-        263,
+        266,
     ),
     ("Collections-Stack-Tests/StackTest.class.st", 13, 13),
     ("Collections-Unordered-Tests/SetTest.class.st", 181, 181),
@@ -420,7 +420,7 @@ const PHARO_COLLECTION_TESTS: &[(&str, usize, usize)] = &[
         210,
     ),
     ("Collections-Unordered-Tests/BagTest.class.st", 176, 175),
-    ("Collections-Strings-Tests/StringTest.class.st", 441, 440),
+    ("Collections-Strings-Tests/StringTest.class.st", 441, 441),
     ("Collections-Strings-Tests/SymbolTest.class.st", 272, 272),
     (
         "Collections-Native-Tests/Float32ArrayTest.class.st",
