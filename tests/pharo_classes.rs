@@ -605,7 +605,7 @@ const PHARO_SUITE_TESTS: &[(&str, usize, usize)] = &[
     ("Kernel-Tests/MessageNotUnderstoodTest.class.st", 2, 2),
     ("Kernel-Tests/MetaClassTest.class.st", 3, 0),
     ("Kernel-Tests/MethodAnnouncementsTest.class.st", 6, 5),
-    ("Kernel-Tests/ObjectFinalizerTest.class.st", 1, 0),
+    ("Kernel-Tests/ObjectFinalizerTest.class.st", 1, 1),
     ("Kernel-Tests/ObjectLayoutTest.class.st", 1, 1),
     ("Kernel-Tests/OldClassDefinitionPrinterTest.class.st", 10, 5),
     ("Kernel-Tests/OutOfMemoryTest.class.st", 2, 1),

@@ -217,6 +217,12 @@ impl Header {
         Header((self.0 & !CLASS_INDEX_MASK) | (class_index as u64 & CLASS_INDEX_MASK))
     }
 
+    /// The header with another format (a fired ephemeron becomes an
+    /// ordinary object of named fields).
+    pub const fn with_format(self, format: Format) -> Header {
+        Header((self.0 & !(FORMAT_MASK << FORMAT_SHIFT)) | (format.code() << FORMAT_SHIFT))
+    }
+
     /// The header with `bit` set or cleared.
     const fn with_bit(self, bit: u64, on: bool) -> Header {
         Header(if on { self.0 | bit } else { self.0 & !bit })

@@ -252,29 +252,59 @@ impl Heap {
     /// so far) answers more roots, those the caller keeps only while some
     /// object lives (a Process's stack while its Process object is
     /// reached), until it answers none.
+    ///
+    /// Ephemerons (format `Ephemeron`: a key, then what goes with it) hold
+    /// their slots only while their key is reached otherwise. Once nothing
+    /// more is reached, an ephemeron whose key was not is *fired*: it and
+    /// its slots are kept after all (the key with them), and the answer
+    /// lists it, for the caller to tell the program (finalization); it is
+    /// an ordinary object from then on, so it fires once. One fires at a
+    /// time, marking from it before the next is looked at, so
+    /// of several ephemerons on one key, one fires per collection.
     pub fn collect_old_with(
         &mut self,
         roots: impl Iterator<Item = Oop>,
         mut conditional_roots: impl FnMut(&dyn Fn(Oop) -> bool) -> Vec<Oop>,
         weak_roots: impl FnOnce(&mut dyn FnMut(Oop) -> Option<Oop>),
-    ) {
+    ) -> Vec<Oop> {
         debug_assert_eq!(self.nursery_top, 0, "scavenge before collecting old space");
         self.stats.full_collections += 1;
-        let mut weak_objects = old_space::mark(roots, &self.weak_classes);
+        let mut found = old_space::Found::default();
+        old_space::mark(roots, &self.weak_classes, &mut found);
+        let mut fired = Vec::new();
         loop {
-            let more = conditional_roots(&|value| reached(value));
+            // Ephemerons whose keys are reached now hold their slots.
+            let waiting = std::mem::take(&mut found.ephemerons);
+            let (live, unreached): (Vec<Oop>, Vec<Oop>) = waiting
+                .into_iter()
+                .partition(|&e| reached(slot(e, 0).unwrap_or(e)));
+            found.ephemerons = unreached;
+            let mut more: Vec<Oop> = live.iter().flat_map(|&e| slots_of(e)).collect();
+            more.extend(conditional_roots(&|value| reached(value)));
             if more.is_empty() {
-                break;
+                // Nothing else can be reached: fire one ephemeron.
+                let Some(ephemeron) = found.ephemerons.pop() else {
+                    break;
+                };
+                // It fires once: from now on it is an ordinary object.
+                // SAFETY: `ephemeron` is a live heap object (it was marked).
+                unsafe {
+                    let p = ephemeron.bits() as *mut Header;
+                    *p = (*p).with_format(Format::Fixed);
+                }
+                fired.push(ephemeron);
+                more = slots_of(ephemeron);
             }
-            weak_objects.extend(old_space::mark(more.into_iter(), &self.weak_classes));
+            old_space::mark(more.into_iter(), &self.weak_classes, &mut found);
         }
         // Before the sweep clears the marks: an unmarked object dies.
         let mut fate = |value: Oop| reached(value).then_some(value);
-        for object in weak_objects {
+        for object in found.weak_objects {
             self.weak_classes.settle(object, fate);
         }
         weak_roots(&mut fate);
         self.old.sweep();
+        fired
     }
 
     /// Tells the heap that instances of class `class_index` are weak
@@ -815,6 +845,13 @@ pub(crate) fn set_class_index(oop: Oop, class_index: u32) -> bool {
 pub unsafe fn set_read_only(oop: Oop, on: bool) {
     let p = oop.bits() as *mut Header;
     *p = (*p).with_immutable(on);
+}
+
+/// The slots of a pointer object, as roots to mark from.
+fn slots_of(object: Oop) -> Vec<Oop> {
+    (0..slot_count(object))
+        .filter_map(|i| slot(object, i))
+        .collect()
 }
 
 /// During a collection of old space, after marking: whether `value`

@@ -8,7 +8,7 @@
 //! each run of dead objects and free blocks into one free block.
 
 use super::weak::WeakClasses;
-use crate::object::{Header, Oop, OVERFLOW_MARK};
+use crate::object::{Format, Header, Oop, OVERFLOW_MARK};
 
 /// Words per chunk (8 MiB); larger objects get a chunk of their own.
 pub(crate) const CHUNK_WORDS: usize = 1 << 20;
@@ -228,12 +228,26 @@ impl OldSpace {
     }
 }
 
+/// What marking found that the collection must look at again.
+#[derive(Default)]
+pub(super) struct Found {
+    /// Weak objects, whose weak slots marking did not follow.
+    pub weak_objects: Vec<Oop>,
+    /// Ephemerons whose key was not reached (yet): marking followed none
+    /// of their slots.
+    pub ephemerons: Vec<Oop>,
+}
+
 /// Marks everything reachable from `roots` (old objects only; the nursery
-/// must be empty), setting header mark bits, and answers the weak objects
-/// found, whose weak slots it did not follow. Static objects are neither
-/// marked nor scanned: they point only at other static objects.
-pub(super) fn mark(roots: impl Iterator<Item = Oop>, weak_classes: &WeakClasses) -> Vec<Oop> {
-    let mut weak_objects = Vec::new();
+/// must be empty), setting header mark bits, and notes in `found` the weak
+/// objects and the ephemerons whose keys were not reached. Static objects
+/// are neither marked nor scanned: they point only at other static
+/// objects.
+pub(super) fn mark(
+    roots: impl Iterator<Item = Oop>,
+    weak_classes: &WeakClasses,
+    found: &mut Found,
+) {
     let mut stack: Vec<Oop> = Vec::new();
     let visit = |oop: Oop, stack: &mut Vec<Oop>| {
         // Immediates, and 0 (no object: an instruction without operand).
@@ -259,9 +273,17 @@ pub(super) fn mark(roots: impl Iterator<Item = Oop>, weak_classes: &WeakClasses)
         if !h.has_pointer_slots() {
             continue;
         }
+        if h.format() == Format::Ephemeron
+            && count > 0
+            // SAFETY: slot 0 (the key) is below the slot count.
+            && !super::reached(unsafe { Oop::from_bits(*(object.bits() as *const u64).add(1)) })
+        {
+            found.ephemerons.push(object);
+            continue;
+        }
         let (count, weak) = weak_classes.traced_slots(h, count);
         if weak {
-            weak_objects.push(object);
+            found.weak_objects.push(object);
         }
         for i in 0..count {
             // SAFETY: `i` is below the slot count.
@@ -269,5 +291,4 @@ pub(super) fn mark(roots: impl Iterator<Item = Oop>, weak_classes: &WeakClasses)
             visit(value, &mut stack);
         }
     }
-    weak_objects
 }

@@ -156,4 +156,44 @@ mod tests {
         });
         assert_eq!(table, vec![None, None], "nothing else refers to it now");
     }
+
+    #[test]
+    fn ephemerons_hold_their_slots_while_their_key_lives_and_fire_once() {
+        const EPHEMERON_CLASS: u32 = 78;
+        let mut heap = Heap::new();
+        let old = |heap: &mut Heap, class, format, slots| {
+            heap.allocate_old(class, format, slots, nil().bits())
+        };
+        let live_key = old(&mut heap, ARRAY_CLASS, Format::Indexable, 1);
+        let dead_key = old(&mut heap, ARRAY_CLASS, Format::Indexable, 1);
+        let value = old(&mut heap, ARRAY_CLASS, Format::Indexable, 1);
+        let holding = old(&mut heap, EPHEMERON_CLASS, Format::Ephemeron, 2);
+        init_slot(holding, 0, live_key);
+        init_slot(holding, 1, value);
+        let first = old(&mut heap, EPHEMERON_CLASS, Format::Ephemeron, 2);
+        let second = old(&mut heap, EPHEMERON_CLASS, Format::Ephemeron, 2);
+        init_slot(first, 0, dead_key);
+        init_slot(second, 0, dead_key);
+        let roots = [holding, first, second, live_key];
+        let fired = heap.collect_old_with(roots.into_iter(), |_| Vec::new(), |_| {});
+        assert_eq!(
+            fired.len(),
+            1,
+            "firing one keeps the key: the other does not fire"
+        );
+        assert!(slot(value, 0).is_some(), "held while its key lives");
+        assert_eq!(
+            slot(fired[0], 0),
+            Some(dead_key),
+            "the key kept for the executor"
+        );
+        // The fired one is an ordinary object now, which holds its key until
+        // the program, done with it, lets go.
+        init_slot(fired[0], 0, nil());
+        let again = heap.collect_old_with(roots.into_iter(), |_| Vec::new(), |_| {});
+        assert_eq!(again.len(), 1, "the other one, now");
+        assert_ne!(again[0], fired[0], "a fired ephemeron never fires again");
+        let none = heap.collect_old_with(roots.into_iter(), |_| Vec::new(), |_| {});
+        assert!(none.is_empty());
+    }
 }

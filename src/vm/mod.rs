@@ -367,12 +367,21 @@ impl Vm {
         // Process object is reached (from a Semaphore's list, a ready
         // queue, a variable...).
         let mut visited = Vec::new();
-        heap.collect_old_with(
+        let fired = heap.collect_old_with(
             roots.into_iter(),
             |reached| scheduler.roots_of_reached(reached, &mut visited),
             |fate| universe.settle_weak_roots(fate),
         );
         scheduler.forget_unreached(&visited, universe.nil);
+        // Fired ephemerons wait for the program, which learns of them by
+        // its Semaphore at the next safepoint.
+        if !fired.is_empty() {
+            self.universe.fired_ephemerons.extend(fired);
+            if let Some(semaphore) = self.scheduler.finalization_semaphore {
+                self.add_timed(0, scheduler::Timed::Signal(semaphore));
+                self.process.stack.alarm.raise(stack::TIMER);
+            }
+        }
     }
 
     /// Collects every `n` young allocations (GC stress testing), or never.

@@ -73,6 +73,10 @@ pub struct Universe {
     /// that every request answers the same one. Weak: an entry goes when
     /// nothing else refers to its Context (see `Vm::collect_garbage`).
     pub(crate) contexts: HashMap<u64, Oop>,
+    /// Ephemerons a collection of old space fired (old objects, so no
+    /// scavenge moves them), oldest first, until the program takes them
+    /// (`primitiveNextFiredEphemeron`).
+    pub(crate) fired_ephemerons: std::collections::VecDeque<Oop>,
     /// Instructions the VM itself returns to (unwinding, handlers).
     pub(crate) continuations: Continuations,
     /// The command-line arguments `Smalltalk arguments` answers.
@@ -139,6 +143,7 @@ impl Universe {
             jit: Default::default(),
             last_activation: 0,
             contexts: HashMap::new(),
+            fired_ephemerons: Default::default(),
             last_signal: 0,
             continuations: Continuations::new(),
             arguments: Vec::new(),
@@ -206,6 +211,7 @@ impl Universe {
             roots.extend(class.class_vars.values());
         }
         roots.extend(self.bindings.iter().copied());
+        roots.extend(self.fired_ephemerons.iter().copied());
         for method in &self.methods {
             roots.extend([method.selector, method.object, method.ast_object]);
             for unit in &method.units {

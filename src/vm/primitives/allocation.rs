@@ -45,6 +45,7 @@ pub(crate) fn instance_shape(
         (Layout::Variable, n) if fixed == 0 => (Format::Indexable, n.unwrap_or(0), nil),
         (Layout::Variable, n) => (Format::FixedIndexable, fixed + n.unwrap_or(0), nil),
         (Layout::Weak, n) => (Format::Weak, fixed + n.unwrap_or(0), nil),
+        (Layout::Ephemeron, None) if fixed > 0 => (Format::Ephemeron, fixed, nil),
         (Layout::Bytes, n) => {
             let (format, slots) = memory::byte_shape(n.unwrap_or(0));
             (format, slots, 0)

@@ -141,6 +141,22 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
         vm.collect_garbage();
         int(free_bytes(vm))
     }),
+    // FinalizationRegistry class>>primitiveFinalizationSemaphore:
+    // aSemaphore: signalled after a collection that fired ephemerons.
+    Primitive::named("primitiveSetFinalizationSemaphore", 1, |vm, _, _| {
+        let [_, semaphore] = top(vm);
+        if semaphore.is_immediate() {
+            return failure(BAD_ARGUMENT);
+        }
+        vm.scheduler.finalization_semaphore = Some(semaphore);
+        Prim::Value(vm.universe.nil)
+    }),
+    // The oldest ephemeron a collection fired that the program has not
+    // taken yet, or nil.
+    Primitive::named("primitiveNextFiredEphemeron", 0, |vm, _, _| {
+        let next = vm.universe.fired_ephemerons.pop_front();
+        Prim::Value(next.unwrap_or(vm.universe.nil))
+    }),
     // UTC microseconds since 1901 (Pharo's epoch).
     Primitive::numbered(240, 0, |_, _, _| {
         let micros = std::time::SystemTime::now()

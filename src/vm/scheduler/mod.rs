@@ -99,6 +99,9 @@ pub struct Scheduler {
     depth: usize,
     /// The entries of the Processes whose computations Rust waits for.
     origins: Vec<usize>,
+    /// The Semaphore signalled after a collection fired ephemerons
+    /// (`primitiveSetFinalizationSemaphore`).
+    pub(crate) finalization_semaphore: Option<Oop>,
     timer: Option<Timer>,
     pub(crate) slots: Option<Slots>,
 }
@@ -114,9 +117,7 @@ impl Scheduler {
         for e in &mut self.entries {
             Self::visit_entry(e, visit);
         }
-        for (_, t) in &mut self.timed {
-            t.roots().for_each(&mut *visit);
-        }
+        self.visit_own_roots(visit);
     }
 
     /// The roots of a collection of old space, but for the Processes it
@@ -131,8 +132,17 @@ impl Scheduler {
                 Self::visit_entry(e, visit);
             }
         }
+        self.visit_own_roots(visit);
+    }
+
+    /// The roots that are the scheduler's own: the timed signals and the
+    /// finalization Semaphore.
+    fn visit_own_roots(&mut self, visit: &mut dyn FnMut(&mut Oop)) {
         for (_, t) in &mut self.timed {
             t.roots().for_each(&mut *visit);
+        }
+        if let Some(semaphore) = &mut self.finalization_semaphore {
+            visit(semaphore);
         }
     }
 
