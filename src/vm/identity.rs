@@ -155,6 +155,12 @@ impl Vm {
         });
         self.process.visit_roots(&mut |r| redirect(r));
         self.scheduler.visit_roots(&mut |r| redirect(r));
+        // What the VM holds weakly (the Contexts of activations, the streams
+        // that own files) follows too.
+        self.universe.settle_weak_roots(&mut |mut r| {
+            redirect(&mut r);
+            Some(r)
+        });
         for (&a, &b) in from.iter().zip(to) {
             if two_way {
                 let (hash_a, hash_b) = (memory::identity_hash(a), memory::identity_hash(b));
