@@ -171,7 +171,15 @@ impl Header {
     /// without building the Format.
     #[inline]
     pub const fn is_indexable_only(self) -> bool {
-        (self.0 >> FORMAT_SHIFT) & FORMAT_MASK == Format::Indexable.code()
+        self.has_format(Format::Indexable)
+    }
+
+    /// Whether the object has `format`, one of the formats of a single code
+    /// (not bytes or words, whose codes carry a count), read without
+    /// building the Format.
+    #[inline]
+    pub const fn has_format(self, format: Format) -> bool {
+        (self.0 >> FORMAT_SHIFT) & FORMAT_MASK == format.code()
     }
 
     /// For an object of 32-bit words, the number of unused half-words in

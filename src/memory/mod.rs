@@ -232,26 +232,17 @@ impl Heap {
     /// Mark-sweep of old space. The nursery must be empty (scavenge
     /// first); `roots` must include every object the VM refers to.
     pub fn collect_old(&mut self, roots: impl Iterator<Item = Oop>) {
-        self.collect_old_with_weak_roots(roots, |_| {});
+        self.collect_old_with(roots, |_| Vec::new(), |_| {});
     }
 
-    /// [`Heap::collect_old`], then `weak_roots` with the fate of each
-    /// object the caller refers to weakly: itself when it lives on, `None`
-    /// when nothing else reached it and it is reclaimed.
-    pub fn collect_old_with_weak_roots(
-        &mut self,
-        roots: impl Iterator<Item = Oop>,
-        weak_roots: impl FnOnce(&mut dyn FnMut(Oop) -> Option<Oop>),
-    ) {
-        self.collect_old_with(roots, |_| Vec::new(), weak_roots);
-    }
-
-    /// [`Heap::collect_old_with_weak_roots`] with roots the caller holds
-    /// on a condition too: after each round of marking,
+    /// [`Heap::collect_old`] with roots the caller holds on a condition,
+    /// and others it holds weakly. After each round of marking,
     /// `conditional_roots` (given a test of whether an object was reached
     /// so far) answers more roots, those the caller keeps only while some
     /// object lives (a Process's stack while its Process object is
-    /// reached), until it answers none.
+    /// reached), until it answers none. At the end, `weak_roots` learns the
+    /// fate of each object the caller refers to weakly: itself when it
+    /// lives on, `None` when nothing else reached it and it is reclaimed.
     ///
     /// Ephemerons (format `Ephemeron`: a key, then what goes with it) hold
     /// their slots only while their key is reached otherwise. Once nothing

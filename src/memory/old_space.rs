@@ -273,7 +273,7 @@ pub(super) fn mark(
         if !h.has_pointer_slots() {
             continue;
         }
-        if h.format() == Format::Ephemeron
+        if h.has_format(Format::Ephemeron)
             && count > 0
             // SAFETY: slot 0 (the key) is below the slot count.
             && !super::reached(unsafe { Oop::from_bits(*(object.bits() as *const u64).add(1)) })

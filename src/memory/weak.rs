@@ -33,7 +33,7 @@ impl WeakClasses {
     /// once the collection has traced everything else.
     #[inline]
     pub(super) fn traced_slots(&self, header: Header, count: usize) -> (usize, bool) {
-        if header.format() != Format::Weak {
+        if !header.has_format(Format::Weak) {
             return (count, false);
         }
         match self.named.get(&header.class_index()) {
@@ -151,9 +151,11 @@ mod tests {
         );
         assert_eq!(table, vec![Some(roots[0]), None]);
         assert!(!heap.is_young(roots[0]));
-        heap.collect_old_with_weak_roots(std::iter::empty(), |fate| {
-            table.iter_mut().for_each(|e| *e = e.and_then(&mut *fate))
-        });
+        heap.collect_old_with(
+            std::iter::empty(),
+            |_| Vec::new(),
+            |fate| table.iter_mut().for_each(|e| *e = e.and_then(&mut *fate)),
+        );
         assert_eq!(table, vec![None, None], "nothing else refers to it now");
     }
 

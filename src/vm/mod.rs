@@ -378,8 +378,7 @@ impl Vm {
         if !fired.is_empty() {
             self.universe.fired_ephemerons.extend(fired);
             if let Some(semaphore) = self.scheduler.finalization_semaphore {
-                self.add_timed(0, scheduler::Timed::Signal(semaphore));
-                self.process.stack.alarm.raise(stack::TIMER);
+                self.signal_at_next_safepoint(semaphore);
             }
         }
     }

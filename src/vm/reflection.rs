@@ -252,28 +252,17 @@ impl Vm {
         block
     }
 
-    /// Where the activation a Context object names is, if it has not
-    /// returned (in any Process).
-    pub(super) fn context_activation(&self, context: Oop) -> Option<(Holder, usize)> {
+    /// The id of the activation a Context object was made for (its
+    /// `sender` slot holds it); `None` for a Context that Smalltalk made.
+    pub(super) fn activation_id(&self, context: Oop) -> Option<u64> {
         let slot = self.slot_of("Context", ACTIVATION_SLOT)?;
-        let id = memory::slot(context, slot)?.as_small_integer()? as u64;
-        self.locate_activation(id)
+        Some(memory::slot(context, slot)?.as_small_integer()? as u64)
     }
 
     /// The running Process's frame a Context object names, if it is still
     /// active.
     pub(super) fn frame_position(&self, context: Oop) -> Option<usize> {
-        let slot = self.slot_of("Context", ACTIVATION_SLOT)?;
-        let id = memory::slot(context, slot)?.as_small_integer()? as u64;
-        self.process.frame_index(id)
-    }
-
-    /// Whether a Context object was made for an activation (its `sender`
-    /// slot holds the activation's id), as opposed to one Smalltalk made.
-    pub(super) fn is_activation_context(&self, context: Oop) -> bool {
-        self.slot_of("Context", ACTIVATION_SLOT)
-            .and_then(|slot| memory::slot(context, slot))
-            .is_some_and(Oop::is_small_integer)
+        self.process.frame_index(self.activation_id(context)?)
     }
 }
 

@@ -99,14 +99,19 @@ impl OpenFiles {
         Some(generation << INDEX_BITS | index as i64)
     }
 
-    /// The entry `handle` names, if it is still open.
-    fn entry(&mut self, handle: Oop) -> Option<&mut Entry> {
+    /// The place in the table of the file `handle` names, if it is still
+    /// open.
+    fn index(&self, handle: Oop) -> Option<usize> {
         let handle = handle.as_small_integer().filter(|h| *h >= 0)?;
         let index = (handle & ((1 << INDEX_BITS) - 1)) as usize;
-        self.table
-            .get_mut(index)?
-            .as_mut()
-            .filter(|e| e.generation == handle >> INDEX_BITS)
+        let entry = self.table.get(index)?.as_ref()?;
+        (entry.generation == handle >> INDEX_BITS).then_some(index)
+    }
+
+    /// The entry `handle` names, if it is still open.
+    fn entry(&mut self, handle: Oop) -> Option<&mut Entry> {
+        let index = self.index(handle)?;
+        self.table[index].as_mut()
     }
 
     fn get(&mut self, handle: Oop) -> Option<&mut Open> {
@@ -116,14 +121,12 @@ impl OpenFiles {
     /// Closes the file `handle` names (not a standard stream); answers
     /// whether it was open.
     fn close(&mut self, handle: Oop) -> bool {
-        let Some(entry) = self.entry(handle) else {
+        let Some(index) = self.index(handle) else {
             return false;
         };
-        if entry.generation == 0 {
-            return true;
+        if self.table[index].as_ref().is_some_and(|e| e.generation > 0) {
+            self.table[index] = None;
         }
-        let index = (handle.as_small_integer().unwrap_or(0) & ((1 << INDEX_BITS) - 1)) as usize;
-        self.table[index] = None;
         true
     }
 

@@ -193,10 +193,10 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
     // the receiver's has returned. Fails for a context Smalltalk made.
     Primitive::named("primitiveContextSender", 0, |vm, _, _| {
         let [context] = top(vm);
-        if !vm.is_activation_context(context) {
+        let Some(id) = vm.activation_id(context) else {
             return failure(BAD_RECEIVER);
-        }
-        match vm.context_activation(context) {
+        };
+        match vm.locate_activation(id) {
             Some((_, 0)) | None => Prim::Value(vm.universe.nil),
             Some((holder, position)) => Prim::Value(vm.context_in(holder, position - 1)),
         }
@@ -204,10 +204,10 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
     // Context>>isDead. Fails for a context Smalltalk made.
     Primitive::named("primitiveContextIsDead", 0, |vm, _, _| {
         let [context] = top(vm);
-        if !vm.is_activation_context(context) {
+        let Some(id) = vm.activation_id(context) else {
             return failure(BAD_RECEIVER);
-        }
-        let dead = vm.context_activation(context).is_none();
+        };
+        let dead = vm.locate_activation(id).is_none();
         Prim::Value(vm.universe.boolean(dead))
     }),
     // Process>>suspendedContext of a Process that has started and does
@@ -257,7 +257,10 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
     // Fails otherwise.
     Primitive::named("primitiveContextHome", 0, |vm, _, _| {
         let [context] = top(vm);
-        let Some((holder, position)) = vm.context_activation(context) else {
+        let Some((holder, position)) = vm
+            .activation_id(context)
+            .and_then(|id| vm.locate_activation(id))
+        else {
             return failure(BAD_RECEIVER);
         };
         let frame = vm.process_of(holder).frames[position];

@@ -124,12 +124,9 @@ impl Scheduler {
     /// may reclaim ([`Scheduler::collectable`]): those are roots only once
     /// their Process object is reached ([`Scheduler::roots_of_reached`]).
     pub fn visit_roots_but_collectable(&mut self, visit: &mut dyn FnMut(&mut Oop)) {
-        let collectable: Vec<bool> = (0..self.entries.len())
-            .map(|h| self.collectable(h))
-            .collect();
-        for (h, e) in self.entries.iter_mut().enumerate() {
-            if !collectable[h] {
-                Self::visit_entry(e, visit);
+        for h in 0..self.entries.len() {
+            if !self.collectable(h) {
+                Self::visit_entry(&mut self.entries[h], visit);
             }
         }
         self.visit_own_roots(visit);
@@ -564,7 +561,11 @@ impl Vm {
     /// not run (it waits, is ready or suspended), its stack kept aside.
     pub(crate) fn stopped_process_entry(&mut self, p: Oop) -> Option<usize> {
         let s = self.scheduling_slots()?;
-        let h = self.handle_of(p, &s)?;
+        self.stopped_entry(p, &s)
+    }
+
+    fn stopped_entry(&self, p: Oop, s: &Slots) -> Option<usize> {
+        let h = self.handle_of(p, s)?;
         let saved = self.scheduler.entries[h].saved.as_ref()?;
         (!saved.start).then_some(h)
     }
@@ -614,11 +615,10 @@ impl Vm {
 
     /// The waiting Process `p`'s saved state.
     fn saved_state(&mut self, p: Oop, s: &Slots) -> Option<&mut Process> {
-        let h = self.handle_of(p, s)?;
+        let h = self.stopped_entry(p, s)?;
         self.scheduler.entries[h]
             .saved
             .as_mut()
-            .filter(|saved| !saved.start)
             .map(|saved| &mut *saved.process)
     }
 
@@ -806,6 +806,16 @@ impl Vm {
         let deadline = Instant::now() + Duration::from_millis(milliseconds);
         self.scheduler.timed.push((deadline, timed));
         self.arm_timer();
+    }
+
+    /// Signals `semaphore` at the next safepoint (activation or loop
+    /// back-edge), as a timed signal already due: for a collection, which
+    /// must not switch Processes itself (it fired ephemerons).
+    pub(crate) fn signal_at_next_safepoint(&mut self, semaphore: Oop) {
+        self.scheduler
+            .timed
+            .push((Instant::now(), Timed::Signal(semaphore)));
+        self.process.stack.alarm.raise(TIMER);
     }
 
     /// Forgets the timed signals of `semaphore` (a Delay unscheduled).
